@@ -1,0 +1,149 @@
+/**
+ * A lab: three network namespaces (client host, router, server host) joined by two veth
+ * pairs, IPv4 and IPv6, documentation addresses only. Nothing in the root namespace is
+ * changed: links are created inside the router namespace and moved straight into their peers.
+ *
+ * @module
+ */
+
+import { run } from "../process/spawn.ts";
+import {
+  BYSTANDER,
+  CLIENT,
+  NAT_PUBLIC_V4,
+  PREFIX,
+  ROUTER_CLIENT_SIDE,
+  ROUTER_SERVER_SIDE,
+  SERVER,
+} from "./address_plan.ts";
+import { type HostRole, netnsName, runId } from "./names.ts";
+import { forgetOwner, recordOwner } from "./owner.ts";
+import { labDir } from "./state_dir.ts";
+
+/** Namespace names of a lab's three hosts. */
+export interface LabHosts {
+  client: string;
+  router: string;
+  server: string;
+}
+
+const active = new Set<Lab>();
+let nextIndex = 1;
+
+/** A running lab. Call `teardown()` in `finally`. */
+export class Lab {
+  readonly run: string;
+  readonly index: number;
+  readonly hosts: LabHosts;
+  /** The lab's own directory (configs, logs, captures). */
+  readonly dir: string;
+  #down: Promise<void> | undefined;
+
+  constructor(run: string, index: number) {
+    this.run = run;
+    this.index = index;
+    const name = (role: HostRole) => netnsName(run, index, role);
+    this.hosts = { client: name("cli"), router: name("rtr"), server: name("srv") };
+    this.dir = labDir(run, index);
+  }
+
+  /** Removes the lab: ends what still runs inside it, deletes its namespaces and files. */
+  teardown(): Promise<void> {
+    this.#down ??= (async () => {
+      active.delete(this);
+      await removeNamespaces(Object.values(this.hosts));
+      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      if (active.size === 0) forgetOwner(this.run);
+    })();
+    return this.#down;
+  }
+}
+
+/** Labs created by this process and not yet torn down. */
+export function activeLabs(): Lab[] {
+  return [...active];
+}
+
+/** Creates a lab and waits until it is ready to carry traffic. */
+export async function createLab(): Promise<Lab> {
+  const run = runId();
+  recordOwner(run);
+  const lab = new Lab(run, nextIndex++);
+  active.add(lab);
+  try {
+    await build(lab);
+  } catch (error) {
+    await lab.teardown();
+    throw error;
+  }
+  return lab;
+}
+
+async function build(lab: Lab): Promise<void> {
+  const { client, router, server } = lab.hosts;
+  await Deno.mkdir(lab.dir, { recursive: true });
+  for (const ns of [client, router, server]) await run(["ip", "netns", "add", ns]);
+  await run([
+    "ip",
+    "-n",
+    router,
+    "-batch",
+    "-",
+  ], {
+    input: [
+      `link add r0 type veth peer name c0 netns ${client}`,
+      `link add r1 type veth peer name s0 netns ${server}`,
+      "link set lo up",
+      `addr add ${ROUTER_CLIENT_SIDE.v4}/${PREFIX.v4} dev r0`,
+      `addr add ${ROUTER_CLIENT_SIDE.v6}/${PREFIX.v6} dev r0 nodad`,
+      `addr add ${ROUTER_SERVER_SIDE.v4}/${PREFIX.v4} dev r1`,
+      `addr add ${NAT_PUBLIC_V4}/24 dev r1`,
+      `addr add ${ROUTER_SERVER_SIDE.v6}/${PREFIX.v6} dev r1 nodad`,
+      "link set r0 up",
+      "link set r1 up",
+    ].join("\n") + "\n",
+  });
+  await run(["ip", "-n", client, "-batch", "-"], {
+    input: hostBatch("c0", [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE),
+  });
+  await run(["ip", "-n", server, "-batch", "-"], {
+    input: hostBatch("s0", [SERVER], ROUTER_SERVER_SIDE),
+  });
+  await run([
+    "sh",
+    "-c",
+    "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding",
+  ], { netns: router });
+}
+
+function hostBatch(
+  dev: string,
+  addresses: { v4: string; v6: string }[],
+  gateway: { v4: string; v6: string },
+): string {
+  return [
+    "link set lo up",
+    ...addresses.flatMap((a) => [
+      `addr add ${a.v4}/${PREFIX.v4} dev ${dev}`,
+      `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad`,
+    ]),
+    `link set ${dev} up`,
+    `route add default via ${gateway.v4}`,
+    `route add ::/0 via ${gateway.v6}`,
+  ].join("\n") + "\n";
+}
+
+/** Ends every process inside the namespaces (all of them the lab's own), then deletes them. */
+export async function removeNamespaces(names: readonly string[]): Promise<void> {
+  for (const ns of names) {
+    const pids = await run(["ip", "netns", "pids", ns], { accept: [1, 255] });
+    for (const pid of pids.stdout.split("\n").filter(Boolean).map(Number)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  for (const ns of names) await run(["ip", "netns", "del", ns], { accept: [1, 255] });
+}

@@ -1,0 +1,173 @@
+/**
+ * The one place clientdown starts processes. Every long-running child is tracked and ended
+ * by its pid, never by name; a non-zero exit of a command is an error unless the caller
+ * lists the exit codes it accepts.
+ *
+ * @module
+ */
+
+/** Where and how a process runs. */
+export interface SpawnOptions {
+  /** Run inside this network namespace (via `ip netns exec`). */
+  netns?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: "piped" | "null";
+  stdout?: "piped" | "null" | "inherit";
+  stderr?: "piped" | "null" | "inherit";
+}
+
+/** A command that exited with a code the caller did not accept. */
+export class CommandError extends Error {
+  readonly code: number;
+  readonly stderr: string;
+  constructor(argv: readonly string[], code: number, stderr: string) {
+    super(
+      `Command failed with exit code ${code}: ${argv.join(" ")}${
+        stderr ? `: ${stderr.trim()}` : ""
+      }`,
+    );
+    this.name = "CommandError";
+    this.code = code;
+    this.stderr = stderr;
+  }
+}
+
+const live = new Map<number, Child>();
+
+function argvFor(argv: readonly string[], netns?: string): string[] {
+  return netns ? ["ip", "netns", "exec", netns, ...argv] : [...argv];
+}
+
+function placement(options: Pick<SpawnOptions, "cwd" | "env">): Deno.CommandOptions {
+  return {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  };
+}
+
+/** A tracked child process. */
+export class Child {
+  readonly process: Deno.ChildProcess;
+  readonly pid: number;
+  readonly argv: readonly string[];
+  /** Resolves once the process has exited (never rejects). */
+  readonly status: Promise<Deno.CommandStatus>;
+  #exited: Deno.CommandStatus | undefined;
+
+  constructor(argv: readonly string[], options: SpawnOptions) {
+    this.argv = argvFor(argv, options.netns);
+    const [program = "", ...args] = this.argv;
+    this.process = new Deno.Command(program, {
+      args,
+      ...placement(options),
+      stdin: options.stdin ?? "null",
+      stdout: options.stdout ?? "null",
+      stderr: options.stderr ?? "null",
+    }).spawn();
+    this.pid = this.process.pid;
+    live.set(this.pid, this);
+    this.status = this.process.status.then((status) => {
+      this.#exited = status;
+      live.delete(this.pid);
+      return status;
+    });
+  }
+
+  /** The exit status once the process has exited, else undefined. */
+  get exited(): Deno.CommandStatus | undefined {
+    return this.#exited;
+  }
+
+  /** Sends a signal by pid; a no-op once the process has exited. */
+  signal(signal: Deno.Signal): void {
+    if (this.#exited) return;
+    try {
+      this.process.kill(signal);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // already exited
+    }
+  }
+
+  /** Ends the process: SIGTERM, then SIGKILL after `graceMs`; resolves with its status. */
+  async end(graceMs = 1000): Promise<Deno.CommandStatus> {
+    if (this.#exited) return this.#exited;
+    this.signal("SIGCONT"); // a stopped process cannot act on SIGTERM
+    this.signal("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) =>
+      timer = setTimeout(() => resolve("late"), graceMs)
+    );
+    const first = await Promise.race([this.status, late]);
+    clearTimeout(timer);
+    if (first === "late") this.signal("SIGKILL");
+    return await this.status;
+  }
+}
+
+/** Starts a tracked process. */
+export function spawn(argv: readonly string[], options: SpawnOptions = {}): Child {
+  return new Child(argv, options);
+}
+
+/** What a finished command printed. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; throws CommandError unless its code is 0 or in `accept`. */
+export async function run(
+  argv: readonly string[],
+  options: Omit<SpawnOptions, "stdin" | "stdout" | "stderr"> & {
+    input?: string;
+    accept?: readonly number[];
+  } = {},
+): Promise<RunResult> {
+  const full = argvFor(argv, options.netns);
+  const [program = "", ...args] = full;
+  const child = new Deno.Command(program, {
+    args,
+    ...placement(options),
+    stdin: options.input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.input !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.input));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  const result = {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+  if (out.code !== 0 && !(options.accept ?? []).includes(out.code)) {
+    throw new CommandError(full, out.code, result.stderr);
+  }
+  return result;
+}
+
+/** Whether an executable of this name is on PATH. */
+export function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const path = `${dir}/${name}`;
+      const info = Deno.statSync(path);
+      if (info.isFile && ((info.mode ?? 0) & 0o111)) return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** Ends every tracked child still running (SIGTERM, then SIGKILL). */
+export async function endAll(graceMs = 1000): Promise<void> {
+  await Promise.all([...live.values()].map((child) => child.end(graceMs)));
+}
