@@ -83,6 +83,13 @@ async function build(lab: Lab): Promise<void> {
   const { client, router, server } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
   for (const ns of [client, router, server]) await run(["ip", "netns", "add", ns]);
+  // Before any link exists: no duplicate address detection (addresses usable at once, the
+  // first SYN is not lost), and forwarding in the router. These sysctls are the namespace's own.
+  await Promise.all(
+    [client, router, server].map((ns) =>
+      run(["sh", "-c", ns === router ? NO_DAD + " && " + FORWARDING : NO_DAD], { netns: ns })
+    ),
+  );
   await run([
     "ip",
     "-n",
@@ -109,13 +116,14 @@ async function build(lab: Lab): Promise<void> {
   await run(["ip", "-n", server, "-batch", "-"], {
     input: hostBatch("s0", [SERVER], ROUTER_SERVER_SIDE),
   });
-  await run([
-    "sh",
-    "-c",
-    "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding",
-  ], { netns: router });
 }
 
+const NO_DAD = "for c in all default; do echo 0 > /proc/sys/net/ipv6/conf/$c/accept_dad; done";
+const FORWARDING =
+  "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding";
+
+// The first address is the host's own; the others (the bystander) are only used when a socket
+// binds to them: a secondary IPv4 address and a deprecated IPv6 one are never picked as source.
 function hostBatch(
   dev: string,
   addresses: { v4: string; v6: string }[],
@@ -123,9 +131,9 @@ function hostBatch(
 ): string {
   return [
     "link set lo up",
-    ...addresses.flatMap((a) => [
+    ...addresses.flatMap((a, i) => [
       `addr add ${a.v4}/${PREFIX.v4} dev ${dev}`,
-      `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad`,
+      `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad${i === 0 ? "" : " preferred_lft 0"}`,
     ]),
     `link set ${dev} up`,
     `route add default via ${gateway.v4}`,

@@ -1,0 +1,44 @@
+/**
+ * Runs a command (the test suite) and checks afterwards that the host is as it was: no lab
+ * namespace left, and the root namespace's links, routes, rules and rulesets unchanged.
+ * Exits with the command's code, or 1 when the host was changed.
+ *
+ * Usage: `deno run --allow-all lib/lab/host_guard.ts <command> [args...]`
+ *
+ * @module
+ */
+
+import { run, spawn } from "../process/spawn.ts";
+import { diffSnapshots, snapshotHost } from "./host_snapshot.ts";
+import { sweepStaleLabs } from "./sweep.ts";
+import { parseNetnsName } from "./names.ts";
+
+async function labNamespaces(): Promise<string[]> {
+  const listed = await run(["ip", "netns", "list"]);
+  return listed.stdout.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) =>
+    parseNetnsName(n)
+  );
+}
+
+if (import.meta.main) {
+  await sweepStaleLabs();
+  const before = await snapshotHost();
+  const [program = "", ...args] = Deno.args;
+  const argv = [program === "deno" ? Deno.execPath() : program, ...args];
+  const child = spawn(argv, { stdin: "null", stdout: "inherit", stderr: "inherit" });
+  const status = await child.status;
+  const changed = diffSnapshots(before, await snapshotHost());
+  const left = await labNamespaces();
+  for (const { command, before, after } of changed) {
+    console.error(
+      `host_guard: the host's "${command}" changed during the run:\n--- before\n${before}\n--- after\n${after}`,
+    );
+  }
+  if (left.length) console.error(`host_guard: lab namespaces left behind: ${left.join(", ")}`);
+  if (changed.length === 0 && left.length === 0) {
+    console.error(
+      "host_guard: host links, routes, rules and rulesets unchanged; no lab left behind",
+    );
+  }
+  Deno.exit(changed.length || left.length ? 1 : status.code);
+}
