@@ -1,0 +1,234 @@
+/**
+ * Suite files: one client-down family per file, default-exporting `defineSuite({...})`.
+ * Every field is checked when the file loads, so a mistake is reported with the suite,
+ * the scenario id and the field before any lab exists.
+ *
+ * @module
+ */
+
+import { parseDuration } from "./duration.ts";
+import { type Expectation, EXPECTATION_KINDS } from "./expectations.ts";
+import { FAULT_NAMES, isDownStep, type Step, STEP_KINDS } from "./steps.ts";
+
+/** Requirement levels, as in RFC 2119. */
+export const LEVELS = ["MUST", "SHOULD", "MAY"] as const;
+/** A requirement level. */
+export type Level = typeof LEVELS[number];
+
+/** Where in the connection's life the client goes down. */
+export const PHASES = [
+  "handshake",
+  "idle",
+  "mid-request",
+  "after-request",
+  "mid-response",
+] as const;
+/** A phase. */
+export type Phase = typeof PHASES[number];
+
+/** One case: a situation, the requirement it checks and what is expected. */
+export interface Scenario {
+  /** Stable id `<family>/<case>`; also the CLI filter. */
+  id: string;
+  title: string;
+  /** The requirement, in one sentence. */
+  requirement: string;
+  level: Level;
+  /** RFC sections and man pages the requirement rests on. */
+  refs: string[];
+  phase: Phase;
+  /** IP family of the connection (default IPv4). */
+  family?: "v4" | "v6";
+  steps: Step[];
+  expect: Expectation[];
+}
+
+/** A family of scenarios. */
+export interface Suite {
+  id: string;
+  title: string;
+  scenarios: Scenario[];
+}
+
+/** A suite file that is not what it must be; names the suite, scenario and field. */
+export class SuiteDefinitionError extends TypeError {
+  readonly suite: string;
+  readonly scenario: string | undefined;
+  readonly field: string;
+  constructor(suite: string, scenario: string | undefined, field: string, expected: string) {
+    const where = scenario ? `suite "${suite}", scenario "${scenario}"` : `suite "${suite}"`;
+    super(`Invalid ${where}: field "${field}" must be ${expected}`);
+    this.name = "SuiteDefinitionError";
+    this.suite = suite;
+    this.scenario = scenario;
+    this.field = field;
+  }
+}
+
+const SUITE_ID = /^[a-z][a-z0-9-]*$/;
+const CASE_ID = /^[a-z0-9][a-z0-9-]*$/;
+
+function shown(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : JSON.stringify(value) ?? String(value);
+}
+
+function checkDuration(value: unknown, fail: (expected: string) => never): void {
+  try {
+    parseDuration(value as string);
+  } catch {
+    fail(`a duration like "75s" or "10m" (got ${shown(value)})`);
+  }
+}
+
+function checkStep(step: Step, fail: (field: string, expected: string) => never, i: number): void {
+  const field = `steps[${i}]`;
+  if (!STEP_KINDS.includes(step?.kind)) {
+    fail(field, `a step (${STEP_KINDS.join(", ")}) (got ${shown(step?.kind ?? step)})`);
+  }
+  if (step.kind === "wait") checkDuration(step.duration, (e) => fail(`${field}.duration`, e));
+  if (step.kind === "connect" && step.rcvBuf !== undefined && !(step.rcvBuf > 0)) {
+    fail(`${field}.rcvBuf`, "a positive number of bytes");
+  }
+  if (step.kind === "churn") {
+    if (!Number.isInteger(step.clients) || step.clients < 1 || step.clients > 2000) {
+      fail(`${field}.clients`, `an integer from 1 to 2000 (got ${shown(step.clients)})`);
+    }
+    if (!["abort", "vanish", "crash"].includes(step.then)) {
+      fail(`${field}.then`, `one of abort, vanish, crash (got ${shown(step.then)})`);
+    }
+  }
+  if (step.kind !== "fault") return;
+  const f = step.fault;
+  if (!FAULT_NAMES.includes(f?.name)) {
+    fail(
+      `${field}.fault`,
+      `a known fault (${FAULT_NAMES.join(", ")}) (got ${shown(f?.name ?? f)})`,
+    );
+  }
+  if (f.name === "nat") {
+    checkDuration(f.timeout, (e) => fail(`${field}.fault.timeout`, e));
+    if (!["rst", "drop"].includes(f.strays)) fail(`${field}.fault.strays`, `"rst" or "drop"`);
+  }
+  if (f.name === "latency") checkDuration(f.delay, (e) => fail(`${field}.fault.delay`, e));
+  if (f.name === "slow-link" && !(f.rateKbit > 0)) {
+    fail(`${field}.fault.rateKbit`, "a positive rate in kbit/s");
+  }
+}
+
+function checkExpectation(
+  expectation: Expectation,
+  fail: (field: string, expected: string) => never,
+  i: number,
+): void {
+  const field = `expect[${i}]`;
+  if (!EXPECTATION_KINDS.includes(expectation?.kind)) {
+    fail(
+      field,
+      `an expectation (${EXPECTATION_KINDS.join(", ")}) (got ${
+        shown(expectation?.kind ?? expectation)
+      })`,
+    );
+  }
+  if (expectation.kind === "released" || expectation.kind === "others-served") {
+    checkDuration(expectation.within, (e) => fail(`${field}.within`, e));
+  }
+  if (expectation.kind === "survives" && expectation.for !== undefined) {
+    checkDuration(expectation.for, (e) => fail(`${field}.for`, e));
+  }
+}
+
+function checkScenario(suite: Suite, scenario: Scenario, index: number): void {
+  const id = typeof scenario?.id === "string" ? scenario.id : undefined;
+  const fail = (field: string, expected: string): never => {
+    throw new SuiteDefinitionError(suite.id, id ?? `#${index + 1}`, field, expected);
+  };
+  const [family, caseId, extra] = (id ?? "").split("/");
+  if (family !== suite.id || !caseId || !CASE_ID.test(caseId) || extra !== undefined) {
+    fail("id", `"${suite.id}/<case>" with a lowercase case name (got ${shown(scenario?.id)})`);
+  }
+  if (typeof scenario.title !== "string" || !scenario.title) fail("title", "a non-empty string");
+  if (typeof scenario.requirement !== "string" || !scenario.requirement) {
+    fail("requirement", "the requirement in one sentence");
+  }
+  if (!LEVELS.includes(scenario.level)) {
+    fail("level", `one of ${LEVELS.join(", ")} (got ${shown(scenario.level)})`);
+  }
+  if (
+    !Array.isArray(scenario.refs) || !scenario.refs.length ||
+    scenario.refs.some((r) => typeof r !== "string")
+  ) {
+    fail("refs", `a non-empty list of references such as "RFC 9293 §3.8.4"`);
+  }
+  if (!PHASES.includes(scenario.phase)) {
+    fail("phase", `one of ${PHASES.join(", ")} (got ${shown(scenario.phase)})`);
+  }
+  if (scenario.family !== undefined && !["v4", "v6"].includes(scenario.family)) {
+    fail("family", `"v4" or "v6" (got ${shown(scenario.family)})`);
+  }
+  if (!Array.isArray(scenario.steps) || !scenario.steps.length) {
+    fail("steps", "a non-empty list of steps");
+  }
+  scenario.steps.forEach((step, i) => checkStep(step, fail, i));
+  if (!scenario.steps.some(isDownStep)) {
+    fail(
+      "steps",
+      "a list with at least one step that takes the client down (a fault, close, abort, crash, ...)",
+    );
+  }
+  if (!Array.isArray(scenario.expect) || !scenario.expect.length) {
+    fail("expect", "a non-empty list of expectations");
+  }
+  scenario.expect.forEach((expectation, i) => checkExpectation(expectation, fail, i));
+}
+
+/**
+ * Declares a suite and checks every field of it.
+ *
+ * @example
+ * ```ts
+ * import { defineSuite } from "./define_suite.ts";
+ * import { connect, exchange, fault } from "./steps.ts";
+ * import { released, serverAlive } from "./expectations.ts";
+ *
+ * export default defineSuite({
+ *   id: "vanish",
+ *   title: "Client host vanishes without a trace",
+ *   scenarios: [{
+ *     id: "vanish/idle",
+ *     title: "Idle connection, client host vanishes",
+ *     requirement: "A server releases an idle connection whose client host has vanished",
+ *     level: "SHOULD",
+ *     refs: ["RFC 9293 §3.8.4", "RFC 1122 §4.2.3.6"],
+ *     phase: "idle",
+ *     steps: [connect(), exchange(), fault.vanish()],
+ *     expect: [released({ within: "10m" }), serverAlive()],
+ *   }],
+ * });
+ * ```
+ */
+export function defineSuite(suite: Suite): Suite {
+  const suiteId = typeof suite?.id === "string" ? suite.id : "(no id)";
+  if (typeof suite?.id !== "string" || !SUITE_ID.test(suite.id)) {
+    throw new SuiteDefinitionError(suiteId, undefined, "id", 'a lowercase name such as "vanish"');
+  }
+  if (typeof suite.title !== "string" || !suite.title) {
+    throw new SuiteDefinitionError(suiteId, undefined, "title", "a non-empty string");
+  }
+  if (!Array.isArray(suite.scenarios) || !suite.scenarios.length) {
+    throw new SuiteDefinitionError(
+      suiteId,
+      undefined,
+      "scenarios",
+      "a non-empty list of scenarios",
+    );
+  }
+  const seen = new Set<string>();
+  suite.scenarios.forEach((scenario, i) => {
+    checkScenario(suite, scenario, i);
+    if (seen.has(scenario.id)) {
+      throw new SuiteDefinitionError(suiteId, scenario.id, "id", "unique within the suite");
+    }
+    seen.add(scenario.id);
+  });
+  return suite;
+}

@@ -1,0 +1,161 @@
+/**
+ * Scenario steps: what the client does and what goes wrong, in order. Each builder returns
+ * plain data, so a suite file reads like the situation it sets up:
+ * `[connect(), exchange(), fault.vanish()]`.
+ *
+ * @module
+ */
+
+import type { Duration } from "./duration.ts";
+
+/** A client primitive or a fault, done in order by the runner. */
+export type Step =
+  | { kind: "connect"; rcvBuf?: number }
+  | { kind: "exchange" }
+  | { kind: "send-request" }
+  | { kind: "send-partial" }
+  | { kind: "request-large" }
+  | { kind: "read-response" }
+  | { kind: "keep-reading" }
+  | { kind: "half-close" }
+  | { kind: "close" }
+  | { kind: "abort" }
+  | { kind: "crash" }
+  | { kind: "freeze" }
+  | { kind: "thaw" }
+  | { kind: "wait"; duration: Duration }
+  | { kind: "churn"; clients: number; then: "abort" | "vanish" | "crash" }
+  | { kind: "fault"; fault: FaultStep };
+
+/** A fault applied in the router or the client host. */
+export type FaultStep =
+  | { name: "vanish" }
+  | { name: "heal" }
+  | { name: "reboot" }
+  | { name: "vanish-after-syn" }
+  | { name: "nat"; timeout: Duration; strays: "rst" | "drop" }
+  | { name: "nat-expire" }
+  | { name: "icmp-unreachable"; kind: "host-unreachable" | "admin-prohibited" }
+  | { name: "reset-from-host" }
+  | { name: "slow-link"; rateKbit: number }
+  | { name: "latency"; delay: Duration };
+
+/** Every step kind, for validation. */
+export const STEP_KINDS: readonly Step["kind"][] = [
+  "connect",
+  "exchange",
+  "send-request",
+  "send-partial",
+  "request-large",
+  "read-response",
+  "keep-reading",
+  "half-close",
+  "close",
+  "abort",
+  "crash",
+  "freeze",
+  "thaw",
+  "wait",
+  "churn",
+  "fault",
+];
+
+/** Every fault name, for validation. */
+export const FAULT_NAMES: readonly FaultStep["name"][] = [
+  "vanish",
+  "heal",
+  "reboot",
+  "vanish-after-syn",
+  "nat",
+  "nat-expire",
+  "icmp-unreachable",
+  "reset-from-host",
+  "slow-link",
+  "latency",
+];
+
+/**
+ * Steps that take the client down: the first one in a scenario is "the fault", the moment
+ * release times are measured from.
+ */
+export function isDownStep(step: Step): boolean {
+  switch (step.kind) {
+    case "half-close":
+    case "close":
+    case "abort":
+    case "crash":
+    case "freeze":
+    case "churn":
+      return true;
+    case "fault":
+      return !["heal", "nat"].includes(step.fault.name);
+    default:
+      return false;
+  }
+}
+
+/** Opens the connection under test; a small `rcvBuf` makes its window fill fast. */
+export const connect = (options: { rcvBuf?: number } = {}): Step => ({
+  kind: "connect",
+  ...options,
+});
+/** Sends the target's small request and reads the whole response. */
+export const exchange = (): Step => ({ kind: "exchange" });
+/** Sends the small request, without reading the response. */
+export const sendRequest = (): Step => ({ kind: "send-request" });
+/** Sends the first bytes of a request and nothing more. */
+export const sendPartial = (): Step => ({ kind: "send-partial" });
+/** Asks for a response far larger than any socket buffer, and does not read it. */
+export const requestLarge = (): Step => ({ kind: "request-large" });
+/** Reads the response of the request sent before. */
+export const readResponse = (): Step => ({ kind: "read-response" });
+/** Starts reading in the background, so data is in flight when the client goes down. */
+export const keepReading = (): Step => ({ kind: "keep-reading" });
+/** `shutdown(SHUT_WR)`: FIN, the client can still read. */
+export const halfClose = (): Step => ({ kind: "half-close" });
+/** `close()`: FIN, or RST when unread data is in the receive buffer. */
+export const close = (): Step => ({ kind: "close" });
+/** `SO_LINGER {1,0}` + `close()`: RST. */
+export const abort = (): Step => ({ kind: "abort" });
+/** SIGKILL the client process: the kernel closes its sockets. */
+export const crash = (): Step => ({ kind: "crash" });
+/** SIGSTOP the client process: its kernel keeps ACKing, its buffers fill. */
+export const freeze = (): Step => ({ kind: "freeze" });
+/** SIGCONT the client process. */
+export const thaw = (): Step => ({ kind: "thaw" });
+/** Waits (a fixed pause in the scenario, not a deadline). */
+export const wait = (duration: Duration): Step => ({ kind: "wait", duration });
+/** Opens `clients` more connections, each with one exchange, then takes them all down at once. */
+export const churn = (clients: number, then: "abort" | "vanish" | "crash"): Step => ({
+  kind: "churn",
+  clients,
+  then,
+});
+
+const faultStep = (fault: FaultStep): Step => ({ kind: "fault", fault });
+
+/** Faults in the router or the client host. */
+export const fault = {
+  /** Cable pulled, power lost: every packet of the client dropped at the router, both ways. */
+  vanish: (): Step => faultStep({ name: "vanish" }),
+  /** Removes a vanish: traffic flows again. */
+  heal: (): Step => faultStep({ name: "heal" }),
+  /** Gone and back without state: its kernel answers the server's next packet with RST. */
+  reboot: (): Step => faultStep({ name: "reboot" }),
+  /** Drops everything of the client but its SYN: the server is left in SYN_RECV. */
+  vanishAfterSyn: (): Step => faultStep({ name: "vanish-after-syn" }),
+  /** A NAT at the router with this established-connection timeout (before `connect()`). */
+  nat: (timeout: Duration, strays: "rst" | "drop"): Step =>
+    faultStep({ name: "nat", timeout, strays }),
+  /** The NAT forgets the mapping now. */
+  natExpire: (): Step => faultStep({ name: "nat-expire" }),
+  /** The router answers the server's packets to the client with this ICMP error. */
+  icmpUnreachable: (kind: "host-unreachable" | "admin-prohibited" = "host-unreachable"): Step =>
+    faultStep({ name: "icmp-unreachable", kind }),
+  /** Socket destroy in the client host (`ss -K`): RST. */
+  resetFromHost: (): Step => faultStep({ name: "reset-from-host" }),
+  /** A very slow link (tc tbf at the router). */
+  slowLink: (rateKbit: number): Step => faultStep({ name: "slow-link", rateKbit }),
+  /** Added latency (needs sch_netem). */
+  latency: (delay: Duration): Step => faultStep({ name: "latency", delay }),
+};
