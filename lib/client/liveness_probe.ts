@@ -1,0 +1,171 @@
+/**
+ * The liveness probe: a second, healthy client that keeps doing one small request/response
+ * while a fault hits the client under test. Its latency shows whether one dead client stalls
+ * everyone else. It connects from the BYSTANDER address, which faults aimed at CLIENT never
+ * match, and runs in its own agent, so crashing or freezing the client under test spares it.
+ *
+ * @module
+ */
+
+import { BYSTANDER } from "../lab/address_plan.ts";
+import type { Lab } from "../lab/lab.ts";
+import { monotonicMs } from "../libc/libc.ts";
+import type { Exchange } from "../target/define_target.ts";
+import { ClientAgent, type ClientAgentOptions } from "./client_agent.ts";
+
+/** What to probe and how often. */
+export interface LivenessProbeOptions {
+  /** The server's address (literal IPv4 or IPv6; the probe binds BYSTANDER of that family). */
+  address: string;
+  port: number;
+  /** The request/response to repeat. */
+  exchange: Exchange;
+  /** Time between the starts of two exchanges (longer when an exchange takes longer). */
+  intervalMs: number;
+  /** How long one exchange (connecting when needed, sending, reading) may take. */
+  timeoutMs: number;
+  /** How the probe's own agent waits (see ClientAgent). */
+  agent?: ClientAgentOptions;
+}
+
+/** One exchange of the probe; times are monotonic ms. */
+export interface LivenessSample {
+  /** When the exchange began. */
+  startedAt: number;
+  /** When the request left, if it did. */
+  sentAt?: number;
+  /** When the response completed, or the exchange failed or ran out of time. */
+  endedAt: number;
+  /** Whether the full response arrived within `timeoutMs`. */
+  ok: boolean;
+  /** Request sent → response complete, when ok. */
+  latencyMs?: number;
+  /** Whether the exchange had to open a new connection first. */
+  reconnected: boolean;
+  /** Why it failed: an errno name (ETIMEDOUT: no response in time), or EOF (closed instead). */
+  error?: string;
+}
+
+/**
+ * A running liveness probe.
+ *
+ * @example
+ * ```ts ignore
+ * const probe = await LivenessProbe.start(lab, {
+ *   address: SERVER.v4, port: 7000, exchange: { send: "PING\n", until: "PONG\n" },
+ *   intervalMs: 100, timeoutMs: 1000,
+ * });
+ * // ... apply the fault ...
+ * const samples = await probe.stop();
+ * ```
+ */
+export class LivenessProbe {
+  readonly #agent: ClientAgent;
+  readonly #options: LivenessProbeOptions;
+  readonly #bind: string;
+  readonly #samples: LivenessSample[] = [];
+  readonly #running: Promise<void>;
+  #conn: number | undefined;
+  #stopping = false;
+  #wake: (() => void) | undefined;
+  #failure: unknown;
+
+  private constructor(agent: ClientAgent, options: LivenessProbeOptions) {
+    this.#agent = agent;
+    this.#options = options;
+    this.#bind = options.address.includes(":") ? BYSTANDER.v6 : BYSTANDER.v4;
+    this.#running = this.#run().catch((error) => {
+      this.#failure = error;
+    });
+  }
+
+  /** Starts the probe's agent in the lab's client host and its first exchange right away. */
+  static async start(
+    lab: Pick<Lab, "hosts">,
+    options: LivenessProbeOptions,
+  ): Promise<LivenessProbe> {
+    if (!(options.intervalMs > 0) || !(options.timeoutMs > 0)) {
+      throw new RangeError(
+        `Invalid liveness probe timing: intervalMs "${options.intervalMs}" and timeoutMs "${options.timeoutMs}" must be > 0`,
+      );
+    }
+    return new LivenessProbe(await ClientAgent.start(lab, options.agent ?? {}), options);
+  }
+
+  /** The samples so far. */
+  get samples(): readonly LivenessSample[] {
+    return [...this.#samples];
+  }
+
+  /**
+   * Lets the exchange in flight finish (it is bounded by `timeoutMs`), ends the probe, and
+   * returns every sample. Throws if the probe's own agent failed.
+   */
+  async stop(): Promise<LivenessSample[]> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#running;
+    await this.#agent.stop();
+    if (this.#failure !== undefined) throw this.#failure;
+    return [...this.#samples];
+  }
+
+  async #run(): Promise<void> {
+    let next = monotonicMs();
+    while (!this.#stopping) {
+      await this.#sleep(next - monotonicMs());
+      if (this.#stopping) break;
+      const startedAt = monotonicMs();
+      this.#samples.push(await this.#exchange(startedAt));
+      next = startedAt + this.#options.intervalMs;
+    }
+    if (this.#conn !== undefined) await this.#drop();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async #exchange(startedAt: number): Promise<LivenessSample> {
+    const { address, port, exchange, timeoutMs } = this.#options;
+    const agent = this.#agent;
+    const deadline = startedAt + timeoutMs;
+    const left = () => Math.max(1, Math.round(deadline - monotonicMs()));
+    if (this.#conn !== undefined) {
+      // The server may have closed an idle connection meanwhile (its FIN or RST arrived).
+      const info = await agent.info(this.#conn);
+      if (!info.ok || info.state !== "ESTABLISHED") await this.#drop();
+    }
+    const reconnected = this.#conn === undefined;
+    if (this.#conn === undefined) {
+      const c = await agent.connect({ address, port, bind: this.#bind, timeoutMs: left() });
+      if (!c.ok) return { startedAt, endedAt: c.t, ok: false, reconnected, error: c.error };
+      this.#conn = c.conn;
+    }
+    const conn = this.#conn;
+    const sent = await agent.send(conn, exchange.send, { timeoutMs: left() });
+    if (!sent.ok) {
+      await this.#drop();
+      return { startedAt, endedAt: sent.t, ok: false, reconnected, error: sent.error };
+    }
+    const read = await agent.read(conn, { until: exchange.until, timeoutMs: left() });
+    const sample = { startedAt, sentAt: sent.t, endedAt: read.t, reconnected };
+    if (read.ok && read.found) return { ...sample, ok: true, latencyMs: read.t - sent.t };
+    // A late response would answer the next request: start over on a new connection.
+    await this.#drop();
+    return { ...sample, ok: false, error: read.ok ? "EOF" : read.error };
+  }
+
+  async #drop(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn !== undefined) await this.#agent.close(conn);
+  }
+}

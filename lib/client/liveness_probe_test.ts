@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { BYSTANDER, type Family } from "../lab/address_plan.ts";
+import { createLab, type Lab } from "../lab/lab.ts";
+import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { LivenessProbe, type LivenessSample } from "./liveness_probe.ts";
+import { type EchoServer, startEchoServer, waitFor } from "./testdata/echo_fixture.ts";
+
+const PING = { send: "PING\n", until: "PONG\n" };
+
+async function withServer(
+  family: Family,
+  test: (lab: Lab, server: EchoServer) => Promise<void>,
+  closeAfter?: number,
+): Promise<void> {
+  const lab = await createLab();
+  let server: EchoServer | undefined;
+  try {
+    server = await startEchoServer(lab, family, closeAfter === undefined ? {} : { closeAfter });
+    await test(lab, server);
+  } finally {
+    await server?.stop();
+    await lab.teardown();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function summary(samples: LivenessSample[]): string {
+  const latencies = samples.flatMap((s) => s.latencyMs === undefined ? [] : [s.latencyMs]);
+  const errors = samples.flatMap((s) => s.error === undefined ? [] : [s.error]);
+  return `${samples.length} samples, ${latencies.length} ok, max latency ${
+    Math.max(...latencies).toFixed(2)
+  } ms, errors [${errors.join(", ")}], ${samples.filter((s) => s.reconnected).length} connects`;
+}
+
+for (const family of ["v4", "v6"] as const) {
+  Deno.test(`liveness probe exchanges every interval from the bystander address (${family})`, async () => {
+    await withServer(family, async (lab, server) => {
+      const probe = await LivenessProbe.start(lab, {
+        address: server.address,
+        port: server.port,
+        exchange: PING,
+        intervalMs: 50,
+        timeoutMs: 500,
+      });
+      let samples: LivenessSample[] = [];
+      try {
+        const from = await waitFor(
+          "the probe's connection",
+          2000,
+          () =>
+            readSocketTable(server.child.pid).find((s) =>
+              s.local.port === server.port && s.state === "ESTABLISHED"
+            ),
+        );
+        assert.equal(from.remote.address, BYSTANDER[family]);
+        await delay(500);
+      } finally {
+        samples = await probe.stop();
+      }
+      console.log(summary(samples));
+      // About 10 in 500 ms at 50 ms; at least 5 leaves room for a slow, busy host.
+      assert(samples.length >= 5, summary(samples));
+      assert(samples.every((s) => s.ok && s.latencyMs !== undefined && s.latencyMs < 500));
+      assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i === 0));
+      for (let i = 1; i < samples.length; i++) {
+        const gap = (samples[i]?.startedAt ?? 0) - (samples[i - 1]?.startedAt ?? 0);
+        // setTimeout never fires early by more than clock rounding (1 ms).
+        assert(gap >= 49, `samples ${gap} ms apart`);
+      }
+    });
+  });
+}
+
+Deno.test("liveness probe records timeouts while the server is stopped, then recovers", async () => {
+  await withServer("v4", async (lab, server) => {
+    const probe = await LivenessProbe.start(lab, {
+      address: server.address,
+      port: server.port,
+      exchange: PING,
+      intervalMs: 50,
+      timeoutMs: 200,
+    });
+    let samples: LivenessSample[] = [];
+    try {
+      await waitFor("a first sample", 2000, () => probe.samples.length > 0);
+      server.child.signal("SIGSTOP");
+      await delay(700);
+      server.child.signal("SIGCONT");
+      await waitFor("an answered sample after the thaw", 2000, () => probe.samples.at(-1)?.ok);
+    } finally {
+      server.child.signal("SIGCONT");
+      samples = await probe.stop();
+    }
+    console.log(summary(samples));
+    const timeouts = samples.filter((s) => s.error === "ETIMEDOUT");
+    // 700 ms stopped with 200 ms timeouts: 3 timeouts fit; at least 2 whatever the phase.
+    assert(timeouts.length >= 2, summary(samples));
+    for (const s of timeouts) {
+      // The probe's bound is 200 ms; poll() rounds up and the host may be busy: 150 ms slack.
+      assert(s.endedAt - s.startedAt >= 195 && s.endedAt - s.startedAt < 350);
+    }
+    assert(samples[0]?.ok && samples.at(-1)?.ok);
+  });
+});
+
+Deno.test("liveness probe reconnects when the server closes its connection", async () => {
+  await withServer("v6", async (lab, server) => {
+    const probe = await LivenessProbe.start(lab, {
+      address: server.address,
+      port: server.port,
+      exchange: PING,
+      intervalMs: 30,
+      timeoutMs: 500,
+    });
+    let samples: LivenessSample[] = [];
+    try {
+      await waitFor("six samples", 3000, () => probe.samples.length >= 6);
+    } finally {
+      samples = await probe.stop();
+    }
+    console.log(summary(samples));
+    assert(samples.every((s) => s.ok), summary(samples));
+    // The server closes after every 2nd answer, so every 2nd exchange needs a new connection.
+    assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i % 2 === 0));
+  }, 2);
+});

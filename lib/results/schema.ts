@@ -1,0 +1,139 @@
+/**
+ * The results contract (`clientdown/results@1`): what a run writes to `reports/<target>.json`
+ * and the only thing renderers read. Fields may be added; none is ever renamed.
+ *
+ * @module
+ */
+
+/** The schema id written in every results file. */
+export const RESULTS_SCHEMA = "clientdown/results@1";
+
+/** Verdicts, from best to worst for sorting and colouring. */
+export const VERDICTS = ["pass", "info", "skip", "warn", "inconclusive", "fail", "error"] as const;
+/**
+ * `pass`; `fail` a MUST broken; `warn` a SHOULD broken; `info` a MAY (measured only);
+ * `skip` not applicable or unsupported; `inconclusive` the deadline ended before the server
+ * acted and nothing predicts the outcome; `error` the harness itself failed.
+ */
+export type Verdict = typeof VERDICTS[number];
+
+/** How the server let go of the connection. */
+export type ReleaseHow =
+  | "server-fin"
+  | "server-rst"
+  | "keepalive-timeout"
+  | "retransmission-timeout"
+  | "zero-window-timeout"
+  | "reset-by-peer"
+  | "freed-silently"
+  | "never";
+
+/** The server socket's own options, read through pidfd_getfd + getsockopt. */
+export interface SocketOptionsRead {
+  keepalive: boolean;
+  keepIdleS: number;
+  keepIntvlS: number;
+  keepCnt: number;
+  userTimeoutMs: number;
+}
+
+/** The server namespace's TCP sysctls that decide kernel timeouts. */
+export interface TcpSysctls {
+  tcpKeepaliveTime: number;
+  tcpKeepaliveIntvl: number;
+  tcpKeepaliveProbes: number;
+  tcpRetries2: number;
+  tcpOrphanRetries: number;
+}
+
+/** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
+export interface Prediction {
+  predicted: true;
+  /** Milliseconds after the reference moment, or null for "never". */
+  releaseMs: number | null;
+  /** What the time counts from: the last traffic, or the oldest unacknowledged segment. */
+  from: "last-traffic" | "oldest-unacked" | "first-zero-window-probe";
+  mechanism: string;
+}
+
+/** One moment of a scenario, for the timeline. */
+export interface TimelineEvent {
+  /** Milliseconds since the fault (negative: before it). */
+  atMs: number;
+  actor: "client" | "server" | "router" | "bystander" | "harness";
+  /** What happened, e.g. "RST", "keepalive probe", "abort", "socket freed". */
+  what: string;
+  /** Packet-level events show as arrows between actors. */
+  to?: "client" | "server";
+}
+
+/** The outcome of one expectation. */
+export interface ExpectationResult {
+  /** e.g. "released within 10 min". */
+  expectation: string;
+  verdict: Verdict;
+  /** What was measured (or predicted, and then it says so). */
+  measured: string;
+  predicted?: boolean;
+}
+
+/** Figures measured for a scenario. All times in milliseconds. */
+export interface Measurements {
+  /** From the fault to the server releasing the connection. */
+  releaseMs?: number;
+  /** From the last traffic on the connection to the release. */
+  releaseSinceLastTrafficMs?: number;
+  releasedHow?: ReleaseHow;
+  /** Largest latency seen by the healthy bystander client during the fault. */
+  othersMaxLatencyMs?: number;
+  othersTimeouts?: number;
+  fdsBefore?: number;
+  fdsAfter?: number;
+  rssKbBefore?: number;
+  rssKbAfter?: number;
+  keepaliveProbes?: number;
+  retransmissions?: number;
+  zeroWindowProbes?: number;
+  /** Exit of the server process, when it ended during the scenario. */
+  serverExit?: { code: number; signal: string | null };
+  /** Harness overhead: lab up, target ready, teardown. */
+  harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
+}
+
+/** The result of one scenario. */
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  requirement: string;
+  level: "MUST" | "SHOULD" | "MAY";
+  refs: string[];
+  phase: string;
+  verdict: Verdict;
+  measurements: Measurements;
+  expectations: ExpectationResult[];
+  socketOptions?: SocketOptionsRead;
+  sysctls?: TcpSysctls;
+  prediction?: Prediction;
+  evidence: TimelineEvent[];
+  /** Why skipped / inconclusive / error, and anything a reader should know. */
+  notes: string;
+  /** What to change in the server, where it failed. */
+  recommendation?: string;
+  /** Wall time of the scenario. */
+  durationMs: number;
+}
+
+/** A results file. */
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  target: { id: string; title?: string; version: string };
+  environment: {
+    kernel: string;
+    startedAt: string;
+    durationMs: number;
+    deadlineMs: number;
+    concurrency: number;
+    clientdown: string;
+  };
+  scenarios: ScenarioResult[];
+}
