@@ -1,0 +1,46 @@
+/**
+ * `reports/README.md`: the index matrix, scenarios × targets, one verdict per cell, each
+ * target linking to its own report.
+ *
+ * @module
+ */
+
+import type { Results } from "../results/schema.ts";
+import { badge, table } from "./markdown_parts.ts";
+import { verdictCounts } from "./target_report.ts";
+
+/** The index of several targets' results. */
+export function renderIndex(all: readonly Results[]): string {
+  const targets = [...all].sort((a, b) => a.target.id.localeCompare(b.target.id));
+  const ids = [...new Set(targets.flatMap((r) => r.scenarios.map((s) => s.id)))].sort();
+  const level = new Map(targets.flatMap((r) => r.scenarios.map((s) => [s.id, s.level] as const)));
+  const verdict = (r: Results, id: string) => {
+    const s = r.scenarios.find((x) => x.id === id);
+    return s ? badge(s.verdict) : "";
+  };
+  return [
+    "# clientdown conformance reports",
+    "",
+    "How each server behaves when its client goes down mid-connection. Each target links to its full report;",
+    "verdicts: ✅ pass, ❌ fail (a MUST broken), ⚠️ warn (a SHOULD broken), ℹ️ info (MAY, measured only),",
+    "⏭️ skip, ❔ inconclusive, 💥 error.",
+    "",
+    table(
+      ["Target", "Version", "✅", "❌", "⚠️", "ℹ️", "⏭️", "❔", "💥"],
+      targets.map((r) => {
+        const c = verdictCounts(r.scenarios);
+        return [
+          `[${r.target.id}](${r.target.id}.md)`,
+          r.target.version,
+          ...[c.pass, c.fail, c.warn, c.info, c.skip, c.inconclusive, c.error].map(String),
+        ];
+      }),
+    ),
+    "",
+    table(
+      ["Scenario", "Level", ...targets.map((r) => `[${r.target.id}](${r.target.id}.md)`)],
+      ids.map((id) => [id, level.get(id) ?? "", ...targets.map((r) => verdict(r, id))]),
+    ),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,70 @@
+/**
+ * Small pieces the Markdown renderers share: verdict badges, table cells, figures.
+ *
+ * @module
+ */
+
+import type { ScenarioResult, Verdict } from "../results/schema.ts";
+import { formatMs } from "../suite/duration.ts";
+
+const BADGE: Record<Verdict, string> = {
+  pass: "✅ pass",
+  fail: "❌ fail",
+  warn: "⚠️ warn",
+  info: "ℹ️ info",
+  skip: "⏭️ skip",
+  inconclusive: "❔ inconclusive",
+  error: "💥 error",
+};
+
+/** A verdict with its symbol, as every table shows it. */
+export function badge(verdict: Verdict): string {
+  return BADGE[verdict];
+}
+
+/** Text made safe for one Markdown table cell. */
+export function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+/** A Markdown table from a header row and body rows. */
+export function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
+  return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+const HOW: Record<string, string> = {
+  "server-fin": "server closed (FIN)",
+  "server-rst": "server aborted (RST)",
+  "keepalive-timeout": "kernel keepalive timeout",
+  "retransmission-timeout": "kernel retransmission timeout",
+  "zero-window-timeout": "zero-window probe timeout",
+  "reset-by-peer": "peer's RST",
+  "freed-silently": "socket freed",
+  "never": "never released",
+};
+
+/** How the server released, in words. */
+export function releasedHow(how: string | undefined): string {
+  return how ? HOW[how] ?? how : "";
+}
+
+/** The one figure that sums a scenario up in the overview table. */
+export function keyFigure(result: ScenarioResult): string {
+  const m = result.measurements;
+  if (m.releaseMs !== undefined) {
+    return `released after ${formatMs(m.releaseMs)} (${releasedHow(m.releasedHow)})`;
+  }
+  if (m.serverExit) return `server died (${m.serverExit.signal ?? `exit ${m.serverExit.code}`})`;
+  if (result.prediction) {
+    const p = result.prediction;
+    return p.releaseMs === null
+      ? "never released (predicted)"
+      : `release predicted at ${formatMs(p.releaseMs)}`;
+  }
+  if (m.releasedHow === "never") return "not released within the deadline";
+  if (m.othersMaxLatencyMs !== undefined) {
+    return `others served, max ${formatMs(m.othersMaxLatencyMs)}`;
+  }
+  return result.notes ? result.notes.split(/(?<=\.)\s/)[0] ?? "" : "—";
+}

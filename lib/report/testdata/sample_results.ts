@@ -1,0 +1,66 @@
+import type { Results } from "../../results/schema.ts";
+
+/** A small results file with one scenario of each interesting shape. */
+export const SAMPLE: Results = {
+  schema: "clientdown/results@1",
+  target: { id: "ref-hardened", title: "Reference server, hardened", version: "0.1.0" },
+  environment: {
+    kernel: "6.18.44",
+    startedAt: "2026-11-24T01:00:00.000Z",
+    durationMs: 12_345,
+    deadlineMs: 60_000,
+    concurrency: 8,
+    clientdown: "0.1.0",
+  },
+  scenarios: [{
+    id: "vanish/idle",
+    title: "Idle connection | client host vanishes",
+    requirement: "A server releases an idle connection whose client host has vanished",
+    level: "SHOULD",
+    refs: ["RFC 9293 §3.8.4", "RFC 1122 §4.2.3.6"],
+    phase: "idle",
+    verdict: "pass",
+    measurements: {
+      releaseMs: 5012,
+      releaseSinceLastTrafficMs: 5030,
+      releasedHow: "keepalive-timeout",
+      keepaliveProbes: 3,
+    },
+    expectations: [{ expectation: "released within 10 min", verdict: "pass", measured: "5 s" }],
+    socketOptions: {
+      keepalive: true,
+      keepIdleS: 2,
+      keepIntvlS: 1,
+      keepCnt: 3,
+      userTimeoutMs: 5000,
+    },
+    prediction: {
+      predicted: true,
+      releaseMs: 5000,
+      from: "last-traffic",
+      mechanism: "keepalive (user timeout)",
+    },
+    evidence: [
+      { atMs: -20, actor: "client", what: "PING", to: "server" },
+      { atMs: 0, actor: "harness", what: "fault: vanish; drops at router" },
+      { atMs: 2000, actor: "server", what: "keepalive probe", to: "client" },
+      { atMs: 3000, actor: "server", what: "keepalive probe", to: "client" },
+      { atMs: 5000, actor: "server", what: "RST", to: "client" },
+    ],
+    notes: "",
+    durationMs: 5600,
+  }, {
+    id: "freeze/zero-window",
+    title: "Client stops reading mid-response",
+    requirement: "A server gives up on a client that stops reading",
+    level: "MUST",
+    refs: ["RFC 1122 §4.2.2.17"],
+    phase: "mid-response",
+    verdict: "skip",
+    measurements: {},
+    expectations: [],
+    evidence: [],
+    notes: "Unsupported on this kernel: sch_netem is missing.",
+    durationMs: 10,
+  }],
+};

@@ -1,0 +1,163 @@
+/**
+ * Starting a target in a lab's server host: write its files, spawn its command there with
+ * stdout and stderr going to a log file in the lab directory, and wait until the process
+ * holds a listening socket on the target's port.
+ *
+ * @module
+ */
+
+import { type Family, SERVER } from "../lab/address_plan.ts";
+import type { Lab } from "../lab/lab.ts";
+import { monotonicMs } from "../libc/libc.ts";
+import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
+import { type Child, spawn } from "../process/spawn.ts";
+import type { TargetDefinition } from "./define_target.ts";
+
+/** A target running in a lab. */
+export interface RunningTarget {
+  /** The server's pid (`ip netns exec` and the log wrapper exec into it). */
+  pid: number;
+  /** The tracked process: its `status` tells how it ended (e.g. killed by SIGPIPE). */
+  child: Child;
+  /** The server host's address it listens on. */
+  address: string;
+  /** The target's port. */
+  port: number;
+  /** Its stdout and stderr, appended: the evidence of what it did. */
+  logPath: string;
+  /** Milliseconds from spawning to a listening socket. */
+  readyMs: number;
+  /** Ends it by pid (SIGTERM, then SIGKILL) and resolves with its exit status. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/** How long to wait for a target to listen. */
+export interface StartTargetOptions {
+  /** Milliseconds; 10 000 unless given. */
+  readyTimeoutMs?: number;
+}
+
+/** A target that did not start: it exited early or never listened. Carries its log's tail. */
+export class TargetStartError extends Error {
+  /** The target's id. */
+  readonly target: string;
+  /** The last lines the target printed. */
+  readonly logTail: string;
+  /** `problem` completes "Target "<id>" …", e.g. `exited with code "1"`. */
+  constructor(target: string, problem: string, logTail: string) {
+    super(`Target "${target}" ${problem}${logTail ? `: ${logTail}` : ""}`);
+    this.name = "TargetStartError";
+    this.target = target;
+    this.logTail = logTail;
+  }
+}
+
+const POLL_MS = 10;
+const TAIL_LINES = 20;
+/** Runs the target's argv with stdout and stderr appended to the log file, keeping its pid. */
+const WITH_LOG = 'log="$1"; shift; exec "$@" >>"$log" 2>&1';
+
+/**
+ * Starts a target in the lab's server host and waits until it listens on its port.
+ *
+ * @example
+ * ```ts ignore
+ * import { createLab } from "../lab/lab.ts";
+ * import refHardened from "../../targets/ref_hardened.ts";
+ * import { startTarget } from "./start_target.ts";
+ * const lab = await createLab();
+ * try {
+ *   const target = await startTarget(refHardened, lab, "v6");
+ *   await target.stop();
+ * } finally {
+ *   await lab.teardown();
+ * }
+ * ```
+ */
+export async function startTarget(
+  target: TargetDefinition,
+  lab: Lab,
+  family: Family,
+  options: StartTargetOptions = {},
+): Promise<RunningTarget> {
+  const address = SERVER[family];
+  const port = target.port;
+  const spec = target.start({ address, port, dir: lab.dir });
+  await writeFiles(target.id, lab.dir, spec.files ?? {});
+  const logPath = `${lab.dir}/target-${target.id}.log`;
+  const started = monotonicMs();
+  const child = spawn(["sh", "-c", WITH_LOG, "sh", logPath, ...spec.argv], {
+    netns: lab.hosts.server,
+    cwd: lab.dir,
+    ...(spec.env === undefined ? {} : { env: spec.env }),
+  });
+  const problem = await waitListening(child, port, options.readyTimeoutMs ?? 10_000);
+  if (problem !== undefined) {
+    await child.end();
+    throw new TargetStartError(target.id, problem, await logTail(logPath));
+  }
+  return {
+    pid: child.pid,
+    child,
+    address,
+    port,
+    logPath,
+    readyMs: monotonicMs() - started,
+    stop: () => child.end(),
+  };
+}
+
+async function writeFiles(id: string, dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    if (path === "" || path.startsWith("/") || path.split("/").includes("..")) {
+      throw new TypeError(
+        `Invalid file path in target "${id}": "${path}" (expected a path inside the lab directory)`,
+      );
+    }
+    const full = `${dir}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(full, content);
+  }
+}
+
+/** Undefined once the process holds a LISTEN socket on the port, else what went wrong. */
+async function waitListening(
+  child: Child,
+  port: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const deadline = monotonicMs() + timeoutMs;
+  for (let round = 0; round <= Math.ceil(timeoutMs / POLL_MS); round++) {
+    const exited = child.exited;
+    if (exited) {
+      const how = exited.signal
+        ? `was killed by "${exited.signal}"`
+        : `exited with code "${exited.code}"`;
+      return `${how} before listening on port "${port}"`;
+    }
+    // Matching inodes to the process's own fds keeps out sockets of anything else, including
+    // the root namespace's, which /proc/<pid>/net shows until `ip netns exec` has switched.
+    const own = socketFds(child.pid);
+    const listening = readSocketTable(child.pid).some((entry) =>
+      entry.state === "LISTEN" && entry.local.port === port && own.has(entry.inode)
+    );
+    if (listening) return undefined;
+    if (monotonicMs() >= deadline) break;
+    await exitOrDelay(child, POLL_MS);
+  }
+  return `did not listen on port "${port}" within "${timeoutMs}" ms`;
+}
+
+async function exitOrDelay(child: Child, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([child.status, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
+}
+
+async function logTail(path: string): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-TAIL_LINES).join("\n");
+  } catch {
+    return "";
+  }
+}
