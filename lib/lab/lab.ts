@@ -122,8 +122,9 @@ const NO_DAD = "for c in all default; do echo 0 > /proc/sys/net/ipv6/conf/$c/acc
 const FORWARDING =
   "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding";
 
-// The first address is the host's own; the others (the bystander) are only used when a socket
-// binds to them: a secondary IPv4 address and a deprecated IPv6 one are never picked as source.
+// The first address is the host's own and the source of every unbound socket; the others
+// (the bystander) are used only by sockets bound to them. IPv4 picks the primary (first)
+// address; IPv6 prefers the most recently added one among equals, so it is added last.
 function hostBatch(
   dev: string,
   addresses: { v4: string; v6: string }[],
@@ -131,10 +132,8 @@ function hostBatch(
 ): string {
   return [
     "link set lo up",
-    ...addresses.flatMap((a, i) => [
-      `addr add ${a.v4}/${PREFIX.v4} dev ${dev}`,
-      `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad${i === 0 ? "" : " preferred_lft 0"}`,
-    ]),
+    ...addresses.map((a) => `addr add ${a.v4}/${PREFIX.v4} dev ${dev}`),
+    ...addresses.toReversed().map((a) => `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad`),
     `link set ${dev} up`,
     `route add default via ${gateway.v4}`,
     `route add ::/0 via ${gateway.v6}`,

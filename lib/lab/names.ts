@@ -5,10 +5,10 @@
  * @module
  */
 
-/** The three hosts of a lab. */
-export type HostRole = "cli" | "rtr" | "srv";
+/** The three hosts of a lab, and the scratch namespace of the capability probe. */
+export type HostRole = "cli" | "rtr" | "srv" | "prb";
 
-const NAME = /^cd-([0-9a-z]+)-(\d+)-(cli|rtr|srv)$/;
+const NAME = /^cd-([0-9a-z]+)-(\d+)-(cli|rtr|srv|prb)$/;
 
 let currentRun: string | undefined;
 

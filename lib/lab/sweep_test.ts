@@ -21,7 +21,10 @@ Deno.test("a lab whose owner was killed with SIGKILL is swept, with the processe
   assert(before.includes(held.hosts.server ?? "?"));
 
   const swept = await sweepStaleLabs();
-  assert.deepEqual(swept.namespaces.toSorted(), Object.values(held.hosts).toSorted());
+  // Labs of other dead owners (an earlier killed run) may go in the same sweep.
+  for (const name of Object.values(held.hosts)) {
+    assert(swept.namespaces.includes(name), `"${name}" swept`);
+  }
   const after = (await run(["ip", "netns", "list"])).stdout;
   for (const name of Object.values(held.hosts)) assert(!after.includes(name), `"${name}" removed`);
   // The sleeper got SIGKILL from the sweep; give the kernel a moment to reap it (bounded: 2 s).

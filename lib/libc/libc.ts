@@ -20,6 +20,8 @@ const symbols = {
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
@@ -61,17 +63,24 @@ export const TCP_NODELAY = 1;
 export const TCP_KEEPIDLE = 4;
 export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
+export const TCP_INFO = 11;
 export const TCP_USER_TIMEOUT = 18;
+/** Linux >= 6.15; older kernels answer ENOPROTOOPT and use a fixed 120 s. */
+export const TCP_RTO_MAX_MS = 44;
 export const SHUT_WR = 1;
+export const MSG_PEEK = 0x2;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
 export const SIGPIPE = 13;
 export const SIG_DFL = 0n;
 export const SIG_IGN = 1n;
+const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
 
 /** Names of the errno values a TCP peer can meet; others print as their number. */
@@ -86,6 +95,7 @@ const ERRNO_NAMES: Record<number, string> = {
   22: "EINVAL",
   24: "EMFILE",
   32: "EPIPE",
+  38: "ENOSYS",
   98: "EADDRINUSE",
   99: "EADDRNOTAVAIL",
   101: "ENETUNREACH",
@@ -133,6 +143,13 @@ export function check<T extends number | bigint>(call: string, result: T): T {
 export function monotonicMs(): number {
   const ts = new BigInt64Array(2);
   libc().clock_gettime(CLOCK_MONOTONIC, ts);
+  return Number(ts[0]) * 1000 + Number(ts[1]) / 1e6;
+}
+
+/** Milliseconds on CLOCK_REALTIME (wall clock), to convert foreign timestamps to monotonicMs. */
+export function realtimeMs(): number {
+  const ts = new BigInt64Array(2);
+  libc().clock_gettime(CLOCK_REALTIME, ts);
   return Number(ts[0]) * 1000 + Number(ts[1]) / 1e6;
 }
 

@@ -100,6 +100,15 @@ function endpoint(field: string): { address: string; port: number } {
   return { address: hexAddress(address), port: parseInt(port, 16) };
 }
 
+/**
+ * An overdue timer: kernels since 3.7 clamp it to 0 (jiffies_delta_to_clock_t), older ones
+ * printed the negative value as two's complement in 8 or 16 hex digits.
+ */
+function signedHex(hex: string): number {
+  if (!/^[0-9a-f]{1,16}$/i.test(hex)) return 0;
+  return Number(BigInt.asIntN(hex.length > 8 ? 64 : 32, BigInt(`0x${hex}`)));
+}
+
 /** Parses the text of /proc/net/tcp or /proc/net/tcp6. */
 export function parseProcNetTcp(text: string): SocketEntry[] {
   const entries: SocketEntry[] = [];
@@ -108,7 +117,7 @@ export function parseProcNetTcp(text: string): SocketEntry[] {
     if (f.length < 12) continue;
     const [txQueue = "0", rxQueue = "0"] = (f[4] ?? "").split(":");
     const [timer = "0", when = "0"] = (f[5] ?? "").split(":");
-    const whenTicks = parseInt(when, 16) | 0; // jiffies_delta_to_clock_t may be negative
+    const whenTicks = signedHex(when);
     const state = TCP_STATES[parseInt(f[3] ?? "0", 16) as keyof typeof TCP_STATES];
     if (!state) continue;
     entries.push({

@@ -39,10 +39,14 @@ function argvFor(argv: readonly string[], netns?: string): string[] {
   return netns ? ["ip", "netns", "exec", netns, ...argv] : [...argv];
 }
 
+// Deno children would look up its update server from inside the lab: traffic the lab must
+// never carry, however unroutable.
+const QUIET = { DENO_NO_UPDATE_CHECK: "1" };
+
 function placement(options: Pick<SpawnOptions, "cwd" | "env">): Deno.CommandOptions {
   return {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    ...(options.env === undefined ? {} : { env: options.env }),
+    env: { ...QUIET, ...options.env },
   };
 }
 

@@ -8,7 +8,9 @@ function tablesLineUp(markdown: string): void {
   assert(blocks.length > 0);
   for (const block of blocks) {
     // Escaped pipes inside cells are not column separators.
-    const widths = block.split("\n").filter(Boolean).map((l) => l.replaceAll("\\|", "").split("|").length);
+    const widths = block.split("\n").filter(Boolean).map((l) =>
+      l.replaceAll("\\|", "").split("|").length
+    );
     assert(widths.every((w) => w === widths[0]), `table columns line up:\n${block}`);
   }
 }

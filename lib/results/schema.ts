@@ -35,15 +35,17 @@ export interface SocketOptionsRead {
   keepIntvlS: number;
   keepCnt: number;
   userTimeoutMs: number;
+  /** The ceiling of the retransmission timeout (TCP_RTO_MAX_MS where the kernel has it). */
+  rtoMaxMs?: number;
 }
 
 /** The server namespace's TCP sysctls that decide kernel timeouts. */
 export interface TcpSysctls {
-  tcpKeepaliveTime: number;
-  tcpKeepaliveIntvl: number;
-  tcpKeepaliveProbes: number;
-  tcpRetries2: number;
-  tcpOrphanRetries: number;
+  keepaliveTimeS: number;
+  keepaliveIntvlS: number;
+  keepaliveProbes: number;
+  retries2: number;
+  orphanRetries: number;
 }
 
 /** What the kernel alone will do, computed from socket options and sysctls: a prediction. */

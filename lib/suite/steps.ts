@@ -109,7 +109,10 @@ export const sendPartial = (): Step => ({ kind: "send-partial" });
 export const requestLarge = (): Step => ({ kind: "request-large" });
 /** Reads the response of the request sent before. */
 export const readResponse = (): Step => ({ kind: "read-response" });
-/** Starts reading in the background, so data is in flight when the client goes down. */
+/**
+ * Starts reading in the background over a WAN-speed link (8 Mbit/s, the client's only), so the
+ * server is still sending, with data in flight, when the client goes down.
+ */
 export const keepReading = (): Step => ({ kind: "keep-reading" });
 /** `shutdown(SHUT_WR)`: FIN, the client can still read. */
 export const halfClose = (): Step => ({ kind: "half-close" });

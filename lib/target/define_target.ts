@@ -51,6 +51,8 @@ export interface TargetDefinition {
   /** The port it listens on inside the lab. */
   port: number;
   start(context: StartContext): StartSpec;
+  /** The server's version, for the report (e.g. by running `nginx -v`); "unknown" when absent. */
+  version?: () => string | Promise<string>;
   protocol: TargetProtocol;
   /** The knobs that decide how it treats dead clients, in words, for the report. */
   knobs?: Record<string, string>;

@@ -1,0 +1,433 @@
+/**
+ * The clientdown command line: `certify`, `suite`, `list`, `report`, `doctor`. Library
+ * first: `main()` parses the arguments, returns the exit code and takes the runner and the
+ * lab preparation as dependencies, so it runs in tests without a lab.
+ *
+ * Every input (flags, ids, suite and target files) is checked before anything touches the
+ * machine: a mistake is exit 2 and no lab is made. `list` and `report` need neither root nor a
+ * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify` and
+ * `suite` need root and --allow-all.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { resolve } from "node:path";
+import { sweepStaleLabs } from "../lab/sweep.ts";
+import { teardownOnSignal } from "../lab/teardown_on_signal.ts";
+import type { Results } from "../results/schema.ts";
+import type { RunOptions } from "../runner/run_options.ts";
+import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
+import type { Scenario } from "../suite/define_suite.ts";
+import { parseDuration } from "../suite/duration.ts";
+import type { TargetDefinition } from "../target/define_target.ts";
+import { briefly } from "./_user_modules.ts";
+import { loadSuites, selectScenarios } from "./load_suites.ts";
+import { builtInTargetIds, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
+import { Progress, resultLine } from "./progress.ts";
+import { displayPath } from "./repo_paths.ts";
+import { rebuildReports, writeIndex, writeTargetFiles } from "./report_files.ts";
+import { EXIT, UsageError } from "./usage_error.ts";
+
+/** Runs every given scenario against one target: the runner's `certifyTarget`. */
+export type Certify = (
+  target: TargetDefinition,
+  scenarios: readonly Scenario[],
+  options: RunOptions,
+) => Promise<Results>;
+
+/** What main() works with; every field has a default, tests replace some. */
+export interface MainDeps {
+  /** The runner (default: certifyTarget of lib/runner/certify_target.ts). */
+  certify?: Certify;
+  /** Makes the machine ready for labs (default: packages, sweep of stale labs, signal teardown). */
+  prepareLab?: (log: (line: string) => void) => Promise<void>;
+  /** The `doctor` command; returns its exit code (default: lib/cli/doctor.ts). */
+  doctor?: () => Promise<number>;
+  /** Where the suite files are (default: `suites/`). */
+  suitesDir?: string;
+  /** Where the built-in target files are (default: `targets/`). */
+  targetsDir?: string;
+  /** Writes to standard output. */
+  stdout?: (text: string) => void;
+  /** Writes to standard error: messages and progress. */
+  stderr?: (text: string) => void;
+  /** Whether stderr is a terminal: live progress and colour (default: asks Deno). */
+  terminal?: boolean;
+}
+
+/**
+ * Scenarios run at once by default: 32 per core. A scenario spends nearly all its time
+ * waiting for the server to act (up to --deadline), not computing; CPU is busy only while a
+ * lab comes up, so memory (a target and a client agent per scenario) bounds it, not cores.
+ */
+export const DEFAULT_CONCURRENCY: number = 32 * navigator.hardwareConcurrency;
+/** How long a scenario waits for the server to act, by default. */
+export const DEFAULT_DEADLINE = "60s";
+
+const RUN_FLAGS = {
+  deadline: { type: "string", default: DEFAULT_DEADLINE },
+  concurrency: { type: "string", default: String(DEFAULT_CONCURRENCY) },
+} as const satisfies ParseArgsOptionsConfig;
+
+const USAGE = `clientdown: how TCP servers behave when their client goes down
+
+Usage: clientdown <command> [options]      (in the repository: deno task <command> ...)
+
+Commands:
+  certify [TARGET...]          every suite against each target; writes the reports
+  suite ID --target TARGET     one suite ("vanish") or one scenario ("vanish/idle")
+  list                         suites, scenarios and targets
+  report                       rebuilds the Markdown reports from their JSON, no lab
+  doctor                       what the lab can do on this machine
+
+TARGET is a built-in target id (see "list") or the path of a target file (defineTarget).
+Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error, 3 harness error.
+"clientdown <command> --help" shows a command's options.
+`;
+
+const RUN_OPTIONS_HELP =
+  `  --deadline DURATION   how long each scenario waits for the server to act, e.g. 90s, 5m
+                        (default ${DEFAULT_DEADLINE}; a requirement's budget may be longer: then the
+                        server's socket options predict the outcome, labelled as a prediction)
+  --concurrency N       scenarios at once, over all targets (default ${DEFAULT_CONCURRENCY}: 32 per
+                        core, as scenarios mostly wait)`;
+
+const HELP: Record<string, string> = {
+  certify: `Usage: clientdown certify [TARGET...] [options]
+
+Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")}) and writes
+OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root.
+
+TARGET is a built-in target id or the path of a target file (defineTarget).
+
+Options:
+${RUN_OPTIONS_HELP}
+  --out DIR             reports directory (default reports)
+`,
+  suite: `Usage: clientdown suite ID --target TARGET [options]
+
+Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET and prints a
+summary. Needs root.
+
+Options:
+  --target TARGET       a built-in target id or the path of a target file (required)
+${RUN_OPTIONS_HELP}
+  --json                print only the results JSON on stdout (progress stays on stderr)
+`,
+  list: `Usage: clientdown list
+
+Lists the suites, their scenarios (id, level, title) and the built-in targets.
+`,
+  report: `Usage: clientdown report [--out DIR]
+
+Rebuilds every Markdown report in DIR (default reports) from the JSON results there, and
+the index README.md. Needs no lab and no root.
+`,
+  doctor: `Usage: clientdown doctor
+
+Prints what the lab can do on this machine, each with yes / no and the reason.
+`,
+};
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  terminal: boolean;
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }): (text: string) => void {
+  return (text) => {
+    const bytes = new TextEncoder().encode(text);
+    for (let written = 0; written < bytes.length;) {
+      written += stream.writeSync(bytes.subarray(written));
+    }
+  };
+}
+
+function parse<T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    const text = (error as Error).message.split(/\.( |$)|\n/)[0] ?? "";
+    throw new UsageError(
+      `${text.replaceAll("'", '"')} (see "clientdown ${command} --help")`,
+    );
+  }
+}
+
+function runOptions(values: { deadline: string; concurrency: string }): {
+  deadlineMs: number;
+  concurrency: number;
+} {
+  let deadlineMs: number;
+  try {
+    deadlineMs = parseDuration(values.deadline);
+  } catch {
+    deadlineMs = 0;
+  }
+  if (!(deadlineMs > 0)) {
+    throw new UsageError(
+      `Invalid --deadline "${values.deadline}": expected a duration such as "60s" or "5m"`,
+    );
+  }
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(
+      `Invalid --concurrency "${values.concurrency}": expected a whole number of at least 1`,
+    );
+  }
+  return { deadlineMs, concurrency };
+}
+
+/** 3 when any scenario is a harness error, else 1 when any MUST failed, else 0. */
+export function exitCodeOf(all: readonly Results[]): number {
+  const verdicts = new Set(all.flatMap((r) => r.scenarios.map((s) => s.verdict)));
+  if (verdicts.has("error")) return EXIT.harness;
+  return verdicts.has("fail") ? EXIT.mustFailed : EXIT.ok;
+}
+
+async function defaultPrepareLab(log: (line: string) => void): Promise<void> {
+  await ensureLabPackages(log);
+  const swept = await sweepStaleLabs();
+  if (swept.runs.length) {
+    log(`Removed stale labs of runs ${swept.runs.join(", ")} (their owner process is gone)`);
+  }
+  teardownOnSignal();
+}
+
+// The runner is imported on first use, so main() loads in tests (with a fake runner) without
+// the runner's graph: libc over FFI, agents, observers.
+const defaultCertify: Certify = async (target, scenarios, options) => {
+  const { certifyTarget } = await import("../runner/certify_target.ts");
+  return await certifyTarget(target, scenarios, options);
+};
+
+async function defaultDoctor(): Promise<number> {
+  const { doctor } = await import("./doctor.ts");
+  const code: unknown = await doctor();
+  return typeof code === "number" ? code : EXIT.ok;
+}
+
+function progressFor(io: Io, total: number, showTarget: boolean): Progress {
+  let columns = 100;
+  if (io.terminal) {
+    try {
+      columns = Deno.consoleSize().columns;
+    } catch {
+      // a terminal of unknown size: keep the default width
+    }
+  }
+  return new Progress({
+    write: io.err,
+    live: io.terminal,
+    color: io.terminal && !Deno.env.get("NO_COLOR"),
+    total,
+    showTarget,
+    columns,
+  });
+}
+
+async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("certify", args, {
+    ...RUN_FLAGS,
+    out: { type: "string", default: "reports" },
+  });
+  if (values.help) return help(io, "certify");
+  const { deadlineMs, concurrency } = runOptions(values);
+  const specs = positionals.length ? positionals : REFERENCE_TARGETS;
+  const scenarios = (await loadSuites(deps.suitesDir)).flatMap((s) => s.scenarios);
+  const targets: TargetDefinition[] = [];
+  for (const spec of specs) {
+    const target = await loadTarget(spec, deps.targetsDir);
+    if (targets.some((t) => t.id === target.id)) {
+      throw new UsageError(`Target "${target.id}" is given twice`);
+    }
+    targets.push(target);
+  }
+  const out = resolve(values.out);
+
+  await (deps.prepareLab ?? defaultPrepareLab)(io.err);
+  const certify = deps.certify ?? defaultCertify;
+  // Targets run side by side and share the concurrency, so the whole run waits in parallel.
+  const share = Math.max(1, Math.floor(concurrency / targets.length));
+  const progress = progressFor(io, scenarios.length * targets.length, targets.length > 1);
+  const started = performance.now();
+  try {
+    const settled = await Promise.allSettled(targets.map(async (target) => {
+      const results = await certify(target, scenarios, {
+        deadlineMs,
+        concurrency: share,
+        onProgress: progress.onEvent,
+      });
+      const written = await writeTargetFiles(out, results);
+      return { results, written };
+    }));
+    const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const index = done.length ? [await writeIndex(out)] : [];
+    progress.finish(done.map((d) => d.results), performance.now() - started);
+    const written = [...done.flatMap((d) => d.written), ...index].map(displayPath);
+    if (written.length) io.out(`Wrote ${written.join(", ")}\n`);
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    return exitCodeOf(done.map((d) => d.results));
+  } finally {
+    progress.stop();
+  }
+}
+
+function humanSummary(results: Results): string {
+  const lines = [
+    `${results.target.title ?? results.target.id} (${results.target.id} ${results.target.version})`,
+  ];
+  for (const s of results.scenarios) {
+    lines.push(resultLine(s, { color: false }), `    ${s.level}: ${s.requirement}`);
+    for (const e of s.expectations) {
+      const predicted = e.predicted ? " (predicted)" : "";
+      lines.push(`    ${e.verdict.padEnd(12)} ${e.expectation}: ${e.measured}${predicted}`);
+    }
+    if (s.notes) lines.push(`    ${s.notes}`);
+    if (s.recommendation) lines.push(`    Recommendation: ${s.recommendation}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("suite", args, {
+    ...RUN_FLAGS,
+    target: { type: "string" },
+    json: { type: "boolean", default: false },
+  });
+  if (values.help) return help(io, "suite");
+  const { deadlineMs, concurrency } = runOptions(values);
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected one suite or scenario id, got ${positionals.length} (see "clientdown suite --help")`,
+    );
+  }
+  const scenarios = selectScenarios(await loadSuites(deps.suitesDir), positionals[0] ?? "");
+  if (values.target === undefined) {
+    throw new UsageError(`Missing --target TARGET: a built-in target id or a target file`);
+  }
+  const target = await loadTarget(values.target, deps.targetsDir);
+
+  await (deps.prepareLab ?? defaultPrepareLab)(io.err);
+  const progress = progressFor(io, scenarios.length, false);
+  const started = performance.now();
+  try {
+    const results = await (deps.certify ?? defaultCertify)(target, scenarios, {
+      deadlineMs,
+      concurrency,
+      onProgress: progress.onEvent,
+    });
+    progress.finish([results], performance.now() - started);
+    io.out(values.json ? `${JSON.stringify(results, null, 2)}\n` : humanSummary(results));
+    return exitCodeOf([results]);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function listCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("list", args, {});
+  if (values.help) return help(io, "list");
+  if (positionals.length) throw new UsageError(`"list" takes no arguments`);
+  const suites = await loadSuites(deps.suitesDir);
+  const lines: string[] = [];
+  const width = Math.max(...suites.flatMap((s) => s.scenarios.map((x) => x.id.length)));
+  for (const suite of suites) {
+    lines.push(`${suite.id}: ${suite.title}`);
+    for (const s of suite.scenarios) {
+      lines.push(`  ${s.id.padEnd(width)}  ${s.level.padEnd(6)}  ${s.title}`);
+    }
+  }
+  const count = suites.reduce((n, s) => n + s.scenarios.length, 0);
+  lines.push(`${count} scenarios in ${suites.length} suites`, "", "Targets:");
+  for (const id of builtInTargetIds(deps.targetsDir)) {
+    const target = await loadTarget(id, deps.targetsDir);
+    const reference = REFERENCE_TARGETS.includes(id) ? " (reference, default of certify)" : "";
+    lines.push(`  ${id}  ${target.title}${reference}`);
+  }
+  io.out(`${lines.join("\n")}\n`);
+  return EXIT.ok;
+}
+
+async function reportCommand(args: string[], _deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("report", args, {
+    out: { type: "string", default: "reports" },
+  });
+  if (values.help) return help(io, "report");
+  if (positionals.length) throw new UsageError(`"report" takes no arguments but --out`);
+  const written = await rebuildReports(resolve(values.out));
+  io.out(`Wrote ${written.map(displayPath).join(", ")}\n`);
+  return EXIT.ok;
+}
+
+async function doctorCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("doctor", args, {});
+  if (values.help) return help(io, "doctor");
+  if (positionals.length) throw new UsageError(`"doctor" takes no arguments`);
+  return await (deps.doctor ?? defaultDoctor)();
+}
+
+function help(io: Io, command: string): number {
+  io.out(HELP[command] ?? USAGE);
+  return EXIT.ok;
+}
+
+const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promise<number>> = {
+  certify: certifyCommand,
+  suite: suiteCommand,
+  list: listCommand,
+  report: reportCommand,
+  doctor: doctorCommand,
+};
+
+/**
+ * Runs the command line and returns its exit code (see EXIT); never throws.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["suite", "vanish/idle", "--target", "ref-hardened"]));
+ * ```
+ */
+export async function main(args: string[], deps: MainDeps = {}): Promise<number> {
+  const io: Io = {
+    out: deps.stdout ?? writeAll(Deno.stdout),
+    err: deps.stderr ?? writeAll(Deno.stderr),
+    terminal: deps.terminal ?? Deno.stderr.isTerminal(),
+  };
+  const [command, ...rest] = args;
+  if (command === "--help" || command === "-h" || command === "help") {
+    return help(io, rest[0] ?? "");
+  }
+  const run = command === undefined ? undefined : COMMANDS[command];
+  try {
+    if (!run) {
+      const known = Object.keys(COMMANDS).join(", ");
+      throw new UsageError(
+        command === undefined
+          ? `Missing command: one of ${known}\n\n${USAGE}`
+          : `Unknown command "${command}": expected one of ${known} (see "clientdown --help")`,
+      );
+    }
+    return await run(rest, deps, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`clientdown: ${error.message}\n`);
+      return error.exitCode;
+    }
+    // Setup problems are expected on an unprepared machine: their message says what to do.
+    const text = error instanceof SetupError
+      ? error.message
+      : (error as Error)?.stack ?? briefly(error);
+    io.err(`clientdown: ${text}\n`);
+    return EXIT.harness;
+  }
+}

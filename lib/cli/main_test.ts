@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { run } from "../process/spawn.ts";
+import { parseNetnsName } from "../lab/names.ts";
+import { main, type MainDeps } from "./main.ts";
+import {
+  fakeCertify,
+  GOOD_SUITES,
+  scenarioSource,
+  suiteSource,
+  targetSource,
+  tempDirWith,
+} from "./testdata/temp_files.ts";
+
+/** main() with temp suites, a fake runner, captured output and a lab preparation that counts. */
+async function cli(args: string[], deps: MainDeps = {}) {
+  let stdout = "";
+  let stderr = "";
+  let prepared = 0;
+  const fake = fakeCertify();
+  const code = await main(args, {
+    certify: fake.certify,
+    prepareLab: () => {
+      prepared++;
+      return Promise.resolve();
+    },
+    stdout: (t) => stdout += t,
+    stderr: (t) => stderr += t,
+    terminal: false,
+    ...deps,
+  });
+  return { code, stdout, stderr, prepared, calls: fake.calls };
+}
+
+async function withDir<T>(
+  files: Record<string, string>,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await tempDirWith(files);
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Namespaces of labs this test process made (its lab run ids start with its pid in base 36). */
+async function ownNamespaces(): Promise<string[]> {
+  const listed = (await run(["ip", "netns", "list"])).stdout.split("\n").map((l) =>
+    l.split(" ")[0] ?? ""
+  );
+  return listed.filter((name) => parseNetnsName(name)?.run.slice(0, -2) === Deno.pid.toString(36));
+}
+
+Deno.test("certify: exit 0 when no MUST failed, 1 when one did, 3 on a harness error", async () => {
+  await withDir(GOOD_SUITES, async (suites) => {
+    const cases: [(id: string) => "pass" | "warn" | "fail" | "error", number][] = [
+      [(id) => id === "vanish/mid-request" ? "warn" : "pass", 0],
+      [(id) => id === "rst/idle" ? "fail" : "pass", 1],
+      [(id) => id === "rst/idle" ? "fail" : id === "vanish/idle" ? "error" : "pass", 3],
+    ];
+    for (const [verdictOf, expected] of cases) {
+      await withDir({}, async (out) => {
+        const result = await cli(["certify", "--out", out], {
+          suitesDir: suites,
+          certify: fakeCertify(verdictOf).certify,
+        });
+        assert.equal(result.code, expected, result.stderr);
+        assert.equal(result.prepared, 1);
+      });
+    }
+    const thrown = await cli(["certify", "--out", "/nonexistent/x"], {
+      suitesDir: suites,
+      certify: () => Promise.reject(new Error("The lab broke")),
+    });
+    assert.equal(thrown.code, 3);
+    assert.match(thrown.stderr, /clientdown: Error: The lab broke/);
+  });
+});
+
+Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Markdown byte for byte", async () => {
+  await withDir(GOOD_SUITES, (suites) =>
+    withDir({}, async (out) => {
+      const result = await cli([
+        "certify",
+        "--out",
+        out,
+        "--concurrency",
+        "10",
+        "--deadline",
+        "90s",
+      ], {
+        suitesDir: suites,
+      });
+      assert.equal(result.code, 0, result.stderr);
+      // Both reference targets by default, side by side, sharing the concurrency.
+      assert.deepEqual(result.calls.map((c) => [c.target, c.options]), [
+        ["ref-naive", { deadlineMs: 90_000, concurrency: 5 }],
+        ["ref-hardened", { deadlineMs: 90_000, concurrency: 5 }],
+      ]);
+      assert.deepEqual(result.calls[0]?.scenarios, [
+        "rst/idle",
+        "rst/mid-request",
+        "vanish/idle",
+        "vanish/mid-request",
+        "vanish/mid-response",
+      ]);
+      const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+      assert.deepEqual(files, [
+        "README.md",
+        "ref-hardened.json",
+        "ref-hardened.md",
+        "ref-naive.json",
+        "ref-naive.md",
+      ]);
+      const json = Deno.readTextFileSync(`${out}/ref-naive.json`);
+      assert.equal(json, `${JSON.stringify(JSON.parse(json), null, 2)}\n`);
+      assert.match(
+        Deno.readTextFileSync(`${out}/README.md`),
+        /\| rst\/idle \| MUST \| ✅ pass \| ✅ pass \|/,
+      );
+      assert.match(result.stdout, /^Wrote .*ref-naive\.json, .*README\.md\n$/);
+      // Progress (stderr): one line per scenario and target, then the summary.
+      assert.equal(result.stderr.split("\n").filter((l) => l.startsWith("pass ")).length, 10);
+      assert.match(result.stderr, /10 scenarios: 10 pass/);
+      assert.match(result.stderr, /Harness overhead per scenario, median of 10: 90 ms/);
+
+      const markdown = ["README.md", "ref-hardened.md", "ref-naive.md"].map((f) =>
+        Deno.readTextFileSync(`${out}/${f}`)
+      );
+      for (const f of ["README.md", "ref-hardened.md", "ref-naive.md"]) {
+        Deno.writeTextFileSync(`${out}/${f}`, "stale");
+      }
+      const report = await cli(["report", "--out", out], {
+        certify: () => Promise.reject(new Error("no lab")),
+      });
+      assert.equal(report.code, 0, report.stderr);
+      assert.equal(report.prepared, 0, "report makes no lab");
+      assert.deepEqual(
+        ["README.md", "ref-hardened.md", "ref-naive.md"].map((f) =>
+          Deno.readTextFileSync(`${out}/${f}`)
+        ),
+        markdown,
+      );
+    }));
+});
+
+Deno.test("a malformed suite or target file: exit 2, one screen naming file and field, no lab", async () => {
+  const before = await ownNamespaces();
+  const badSuites = {
+    ...GOOD_SUITES,
+    "vanish.ts": suiteSource("vanish", [scenarioSource("vanish/idle", { level: `"MAYBE"` })]),
+  };
+  await withDir(badSuites, async (suites) => {
+    const result = await cli(["certify"], { suitesDir: suites });
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^clientdown: Suite file ".+\/vanish\.ts": Invalid suite "vanish", scenario "vanish\/idle": field "level" must be one of MUST, SHOULD, MAY \(got "MAYBE"\)\n$/,
+    );
+    assert.equal(result.prepared, 0);
+    assert.equal(result.calls.length, 0);
+  });
+  const badTarget = { "my_echo.ts": targetSource({ port: `"80"` }) };
+  await withDir(GOOD_SUITES, (suites) =>
+    withDir(badTarget, async (targets) => {
+      const args = ["suite", "vanish/idle", "--target", `${targets}/my_echo.ts`];
+      const result = await cli(args, { suitesDir: suites });
+      assert.equal(result.code, 2);
+      assert.match(
+        result.stderr,
+        /^clientdown: Target file ".+\/my_echo\.ts": Invalid target "my-echo": field "port" must be an integer from 1 to 65535\n$/,
+      );
+      assert.equal(result.prepared, 0);
+      assert.equal(result.calls.length, 0);
+    }));
+  assert.deepEqual(await ownNamespaces(), before);
+});
+
+Deno.test("suite: one scenario or a whole suite; --json prints only the results; unknown ids exit 2", async () => {
+  await withDir(GOOD_SUITES, async (suites) => {
+    const json = await cli(["suite", "vanish/idle", "--target", "ref-hardened", "--json"], {
+      suitesDir: suites,
+    });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(json.calls.map((c) => [c.target, c.scenarios]), [["ref-hardened", [
+      "vanish/idle",
+    ]]]);
+    assert.equal(JSON.parse(json.stdout).scenarios[0].verdict, "pass");
+    assert.match(json.stderr, /^pass +vanish\/idle /);
+
+    const human = await cli(["suite", "rst", "--target", "ref-naive", "--concurrency", "3"], {
+      suitesDir: suites,
+      certify: fakeCertify((id) => id === "rst/idle" ? "fail" : "pass").certify,
+    });
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /^fail +rst\/idle +released after 5 s/m);
+    assert.match(human.stdout, /^ {4}MUST: A server does the right thing in rst\/idle$/m);
+
+    const nosuch = await cli(["suite", "nosuch"], { suitesDir: suites });
+    assert.equal(nosuch.code, 2);
+    assert.match(
+      nosuch.stderr,
+      /^clientdown: Unknown suite or scenario "nosuch": the nearest ids are "/,
+    );
+    const noTarget = await cli(["suite", "vanish"], { suitesDir: suites });
+    assert.equal(noTarget.code, 2);
+    assert.match(noTarget.stderr, /Missing --target TARGET/);
+    const badTarget = await cli(["suite", "vanish", "--target", "ref-hardend"], {
+      suitesDir: suites,
+    });
+    assert.equal(badTarget.code, 2);
+    assert.match(
+      badTarget.stderr,
+      /Unknown target "ref-hardend": the nearest built-in targets are "ref-hardened"/,
+    );
+    for (const r of [nosuch, noTarget, badTarget]) assert.equal(r.prepared + r.calls.length, 0);
+  });
+});
+
+Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async () => {
+  const mistakes: [string[], RegExp][] = [
+    [[], /Missing command: one of certify, suite, list, report, doctor/],
+    [["frobnicate"], /Unknown command "frobnicate"/],
+    [
+      ["certify", "--frobnicate"],
+      /Unknown option "--frobnicate" \(see "clientdown certify --help"\)/,
+    ],
+    [["certify", "--deadline", "soon"], /Invalid --deadline "soon"/],
+    [["certify", "--deadline", "0s"], /Invalid --deadline "0s"/],
+    [["certify", "--concurrency", "0"], /Invalid --concurrency "0"/],
+    [["certify", "ref-naive", "ref-naive"], /Target "ref-naive" is given twice/],
+    [["suite", "--json", "--target", "ref-naive"], /Expected one suite or scenario id, got 0/],
+    [["list", "extra"], /"list" takes no arguments/],
+  ];
+  await withDir(GOOD_SUITES, async (suites) => {
+    for (const [args, message] of mistakes) {
+      const result = await cli(args, { suitesDir: suites });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.match(result.stderr, message);
+      assert.equal(result.prepared, 0);
+    }
+  });
+  for (const args of [["--help"], ["certify", "--help"], ["suite", "-h"], ["help", "report"]]) {
+    const result = await cli(args);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^(clientdown|Usage: clientdown)/);
+  }
+});
+
+Deno.test("list shows suites, scenarios with level and title, and the built-in targets", async () => {
+  await withDir(GOOD_SUITES, async (suites) => {
+    const result = await cli(["list"], { suitesDir: suites });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^vanish: Suite vanish$/m);
+    assert.match(
+      result.stdout,
+      /^ {2}vanish\/mid-response {2}MAY {5}Title of vanish\/mid-response$/m,
+    );
+    assert.match(result.stdout, /^5 scenarios in 2 suites$/m);
+    assert.match(
+      result.stdout,
+      /^ {2}ref-naive {2}Reference server, naive .*\(reference, default of certify\)$/m,
+    );
+  });
+});
+
+Deno.test("report without results, or with a broken results file, exits 2; doctor is injectable", async () => {
+  await withDir({}, async (out) => {
+    const empty = await cli(["report", "--out", out]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /No results files \(\*\.json\) in "/);
+  });
+  await withDir({ "x.json": `{"schema": "other"}` }, async (out) => {
+    const broken = await cli(["report", "--out", out]);
+    assert.equal(broken.code, 2);
+    assert.match(
+      broken.stderr,
+      /Results file ".+\/x\.json": field "schema" must be "clientdown\/results@1" \(got "other"\)/,
+    );
+  });
+  assert.equal((await cli(["doctor"], { doctor: () => Promise.resolve(0) })).code, 0);
+});

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import type { Results } from "../results/schema.ts";
+import { Progress, summary } from "./progress.ts";
+import { fakeResult } from "./testdata/temp_files.ts";
+import type { Scenario } from "../suite/define_suite.ts";
+
+const scenario = (id: string): Scenario => ({
+  id,
+  title: `Title of ${id}`,
+  requirement: "A server does the right thing",
+  level: "MUST",
+  refs: ["RFC 9293"],
+  phase: "idle",
+  steps: [],
+  expect: [],
+});
+
+function results(id: string, verdicts: ["pass" | "fail" | "error" | "skip", number][]): Results {
+  return {
+    schema: "clientdown/results@1",
+    target: { id, version: "0.1.0" },
+    environment: {
+      kernel: "6.18.0",
+      startedAt: "2026-11-24T01:00:00.000Z",
+      durationMs: 1,
+      deadlineMs: 60_000,
+      concurrency: 4,
+      clientdown: "0.1.0",
+    },
+    scenarios: verdicts.map(([verdict, harnessMs], i) => {
+      const r = fakeResult(scenario(`x/case-${i}`), verdict);
+      r.measurements.harness = { labUpMs: harnessMs, targetReadyMs: 10, teardownMs: 10 };
+      return r;
+    }),
+  };
+}
+
+Deno.test("without a terminal: one plain line per finished scenario, nothing while running", () => {
+  let text = "";
+  const progress = new Progress({
+    write: (t) => text += t,
+    live: false,
+    color: false,
+    total: 2,
+    showTarget: false,
+  });
+  progress.onEvent({
+    kind: "start",
+    target: "t",
+    scenario: "vanish/idle",
+    deadlineMs: 60_000,
+    t: 0,
+  });
+  progress.onEvent({ kind: "waiting", target: "t", scenario: "vanish/idle", for: "release", t: 1 });
+  assert.equal(text, "");
+  progress.onEvent({
+    kind: "end",
+    target: "t",
+    result: fakeResult(scenario("vanish/idle"), "fail"),
+    t: 2,
+  });
+  progress.onEvent({
+    kind: "end",
+    target: "t",
+    result: fakeResult(scenario("rst/idle"), "inconclusive"),
+    t: 3,
+  });
+  assert.equal(
+    text,
+    "fail          vanish/idle                   released after 5 s (kernel keepalive timeout)  5.6 s\n" +
+      "inconclusive  rst/idle                      released after 5 s (kernel keepalive timeout)  5.6 s\n",
+  );
+  assert(!text.includes("\x1b"), "no escape sequences without a terminal");
+  progress.stop();
+});
+
+Deno.test("on a terminal: a live view of running scenarios, redrawn in place, colour when asked", () => {
+  let text = "";
+  let now = 1000;
+  const progress = new Progress({
+    write: (t) => text += t,
+    live: true,
+    color: true,
+    total: 3,
+    showTarget: true,
+    now: () => now,
+    redrawMs: 60_000, // the test redraws by sending events; the timer must not fire meanwhile
+  });
+  progress.onEvent({
+    kind: "start",
+    target: "ref-naive",
+    scenario: "vanish/idle",
+    deadlineMs: 60_000,
+    t: 0,
+  });
+  now = 13_300;
+  progress.onEvent({
+    kind: "waiting",
+    target: "ref-naive",
+    scenario: "vanish/idle",
+    for: "release",
+    t: 1,
+  });
+  const lastDraw = text.slice(text.lastIndexOf("\x1b[2A\x1b[J"));
+  assert.match(lastDraw, /1 running, 0 of 3 done/);
+  assert.match(lastDraw, /ref-naive {2}vanish\/idle +12\.3 s \/ 60 s {2}release\n$/);
+  text = "";
+  progress.onEvent({
+    kind: "end",
+    target: "ref-naive",
+    result: fakeResult(scenario("vanish/idle"), "pass"),
+    t: 2,
+  });
+  assert(text.startsWith("\x1b[2A\x1b[J\x1b[32mpass"), JSON.stringify(text));
+  assert.match(text, /ref-naive {2}vanish\/idle/);
+  progress.stop();
+});
+
+Deno.test("summary: counts per verdict and target, wall time, sum of times, median overhead", () => {
+  const text = summary([
+    results("ref-hardened", [["pass", 40], ["pass", 60], ["skip", 100]]),
+    results("ref-naive", [["fail", 50], ["error", 0]]),
+  ], 7000);
+  assert.equal(
+    text,
+    [
+      "ref-hardened: 2 pass, 0 info, 1 skip, 0 warn, 0 inconclusive, 0 fail, 0 error",
+      "ref-naive: 0 pass, 0 info, 0 skip, 0 warn, 0 inconclusive, 1 fail, 1 error",
+      "5 scenarios: 2 pass, 0 info, 1 skip, 0 warn, 0 inconclusive, 1 fail, 1 error",
+      "Wall time 7 s, sum of scenario times 28 s (4.0× in parallel)",
+      "Harness overhead per scenario, median of 5: 70 ms (lab up 50 ms, target ready 10 ms, teardown 10 ms)",
+    ].join("\n"),
+  );
+});

@@ -1,0 +1,64 @@
+/**
+ * ICMP unreachable: the router answers the server's packets to the client with an ICMP
+ * destination-unreachable error (host unreachable, or administratively prohibited) and
+ * drops the client's own packets. For an established connection this is a soft error:
+ * the server's kernel keeps retransmitting.
+ *
+ * @module
+ */
+
+import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
+import type { Lab } from "../lab/lab.ts";
+import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+/**
+ * Which error: `host-unreachable` (ICMP type 3 code 1; ICMPv6 address unreachable) or
+ * `admin-prohibited` (ICMP type 3 code 13; ICMPv6 administratively prohibited).
+ */
+export type UnreachableKind = "host-unreachable" | "admin-prohibited";
+
+/** An ICMP unreachable fault in place. */
+export interface IcmpUnreachable {
+  /** Monotonic ms at which the router started answering with ICMP. */
+  readonly t: number;
+  /** Removes the fault; resolves with the monotonic ms traffic flows again. Idempotent. */
+  remove(): Promise<number>;
+}
+
+/**
+ * Makes the router answer every packet for `client` (default CLIENT) with the ICMP error.
+ *
+ * @example
+ * ```ts
+ * import { icmpUnreachable } from "./icmp_unreachable.ts";
+ * import { FaultUnsupported } from "./unsupported.ts";
+ * import { createLab } from "../lab/lab.ts";
+ *
+ * const lab = await createLab();
+ * const icmp = await icmpUnreachable(lab, { kind: "host-unreachable" });
+ * if (!(icmp instanceof FaultUnsupported)) await icmp.remove();
+ * await lab.teardown();
+ * ```
+ */
+export async function icmpUnreachable(
+  lab: Lab,
+  options: { kind: UnreachableKind; client?: DualAddress },
+): Promise<IcmpUnreachable | FaultUnsupported> {
+  const unsupported = await unsupportedFault(`icmp-${options.kind}`, ["nft", "rejectIcmp"]);
+  if (unsupported) return unsupported;
+  const client = options.client ?? CLIENT;
+  const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_icmp" };
+  // icmpx picks the ICMP or ICMPv6 code of the same meaning for each family.
+  const t = await createTable(
+    table,
+    ` chain forward {
+  type filter hook forward priority filter - 10; policy accept;
+  ip daddr ${client.v4} counter reject with icmpx ${options.kind}
+  ip6 daddr ${client.v6} counter reject with icmpx ${options.kind}
+  ip saddr ${client.v4} counter drop
+  ip6 saddr ${client.v6} counter drop
+ }`,
+  );
+  return { t, remove: once(() => deleteTable(table)) };
+}

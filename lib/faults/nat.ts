@@ -1,0 +1,146 @@
+/**
+ * NAT at the router: the client's IPv4 traffic leaves from the public address (NAT_PUBLIC_V4)
+ * with a short established timeout in conntrack, as a carrier-grade or cloud NAT keeps it.
+ * Once the mapping is gone, a stray packet from the server to the public address is answered
+ * with an RST by the router ("rst") or dropped silently ("drop"), by an explicit rule: the
+ * router's own stack would otherwise answer it with an RST for a port it has no socket on.
+ *
+ * Install it before the client connects: a connection already open when conntrack starts is
+ * picked up mid-stream and would be translated from then on, which breaks it.
+ *
+ * @module
+ */
+
+import { CLIENT, type DualAddress, NAT_PUBLIC_V4 } from "../lab/address_plan.ts";
+import type { Lab } from "../lab/lab.ts";
+import { monotonicMs } from "../libc/libc.ts";
+import { run } from "../process/spawn.ts";
+import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+/** What the router does with a packet to the public address that has no mapping. */
+export type StrayPolicy = "rst" | "drop";
+
+/** A NAT in place. */
+export interface Nat {
+  /** Monotonic ms from which the client's new connections are translated. */
+  readonly t: number;
+  /** The address the server sees. */
+  readonly publicAddress: string;
+  /** Removes the NAT and restores the router's timeout; resolves with the monotonic ms. */
+  remove(): Promise<number>;
+}
+
+const TIMEOUT_KEY = "net.netfilter.nf_conntrack_tcp_timeout_established";
+
+async function sysctl(netns: string, ...args: string[]): Promise<string> {
+  return (await run(["sysctl", ...args], { netns })).stdout.trim();
+}
+
+/**
+ * Translates the client's IPv4 traffic to the server; mappings of established connections
+ * expire after `establishedTimeoutS` seconds of silence.
+ *
+ * A packet from the client after its mapping expired is picked up by conntrack mid-stream
+ * and gets a new mapping (usually with the same port), as a Linux NAT does; one conntrack
+ * cannot track (e.g. an RST with no mapping) is dropped rather than leak the private address.
+ *
+ * @example
+ * ```ts
+ * import { installNat } from "./nat.ts";
+ * import { FaultUnsupported } from "./unsupported.ts";
+ * import { createLab } from "../lab/lab.ts";
+ *
+ * const lab = await createLab();
+ * const nat = await installNat(lab, { establishedTimeoutS: 350, strays: "drop" });
+ * if (!(nat instanceof FaultUnsupported)) await nat.remove();
+ * await lab.teardown();
+ * ```
+ */
+export async function installNat(
+  lab: Lab,
+  options: { establishedTimeoutS: number; strays: StrayPolicy; client?: DualAddress },
+): Promise<Nat | FaultUnsupported> {
+  const needs: CapabilityName[] = ["nft", "nat", "conntrackTimeout"];
+  if (options.strays === "rst") needs.push("rejectTcpReset");
+  const unsupported = await unsupportedFault("nat", needs);
+  if (unsupported) return unsupported;
+  const { establishedTimeoutS, strays } = options;
+  if (!Number.isInteger(establishedTimeoutS) || establishedTimeoutS < 1) {
+    throw new RangeError(`Invalid establishedTimeoutS: "${establishedTimeoutS}"`);
+  }
+  const client = options.client ?? CLIENT;
+  const router = lab.hosts.router;
+  const table: FaultTable = { netns: router, family: "ip", name: "cd_nat" };
+  // input: a packet still addressed to the public address here matched no mapping (a mapped
+  // reply is translated back to the client in prerouting, before this hook), even when
+  // conntrack's loose pickup made a new entry for it; the verdict is explicit, so neither the
+  // router's own stack nor that entry decides it. Rejected or dropped, the entry is never
+  // confirmed: no mapping is left behind.
+  const stray = strays === "rst" ? "reject with tcp reset" : "drop";
+  await createTable(
+    table,
+    ` chain postrouting {
+  type nat hook postrouting priority srcnat; policy accept;
+  oifname "r1" ip saddr ${client.v4} snat to ${NAT_PUBLIC_V4}
+ }
+ chain forward {
+  type filter hook forward priority filter - 5; policy accept;
+  oifname "r1" ip saddr ${client.v4} ct state invalid counter drop
+ }
+ chain input {
+  type filter hook input priority filter - 5; policy accept;
+  ip daddr ${NAT_PUBLIC_V4} meta l4proto tcp counter ${stray}
+ }`,
+  );
+  // Conntrack's timeouts are the namespace's own: the host's are never touched.
+  const previous = await sysctl(router, "-n", TIMEOUT_KEY);
+  await sysctl(router, "-q", "-w", `${TIMEOUT_KEY}=${establishedTimeoutS}`);
+  const t = monotonicMs();
+  return {
+    t,
+    publicAddress: NAT_PUBLIC_V4,
+    remove: once(async () => {
+      await sysctl(router, "-q", "-w", `${TIMEOUT_KEY}=${previous}`);
+      return await deleteTable(table);
+    }),
+  };
+}
+
+/**
+ * Forgets the client's mappings now (`conntrack -D`), as if their timeout had passed.
+ *
+ * @example
+ * ```ts
+ * import { expireNatNow } from "./nat.ts";
+ * import { createLab } from "../lab/lab.ts";
+ *
+ * const lab = await createLab();
+ * console.log(await expireNatNow(lab));
+ * await lab.teardown();
+ * ```
+ */
+export async function expireNatNow(
+  lab: Lab,
+  options: { client?: DualAddress } = {},
+): Promise<{ t: number; deleted: number } | FaultUnsupported> {
+  const unsupported = await unsupportedFault("nat-expiry", ["conntrack"]);
+  if (unsupported) return unsupported;
+  const client = options.client ?? CLIENT;
+  // conntrack exits with 1 when nothing matched; the count it prints tells the rest.
+  const out = await run([
+    "conntrack",
+    "-D",
+    "-p",
+    "tcp",
+    "--orig-src",
+    client.v4,
+    "--reply-dst",
+    NAT_PUBLIC_V4,
+  ], { netns: lab.hosts.router, accept: [1] });
+  const t = monotonicMs();
+  const count = /(\d+) flow entries have been deleted/.exec(out.stderr);
+  if (!count) throw new Error(`Unexpected output of conntrack -D: "${out.stderr.trim()}"`);
+  return { t, deleted: Number(count[1]) };
+}

@@ -1,0 +1,66 @@
+/**
+ * Reboot: the client host goes away and comes back without any memory of its connections.
+ * The router drops the client's packets (vanish), the client's sockets to the server are
+ * destroyed (their RSTs die at the router), then the drop is removed. The server's next
+ * packet (retransmission, keepalive probe, data) reaches a host with no such connection,
+ * whose kernel answers with an RST.
+ *
+ * @module
+ */
+
+import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
+import type { Lab } from "../lab/lab.ts";
+import { monotonicMs } from "../libc/libc.ts";
+import { destroySockets } from "./_destroy_sockets.ts";
+import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { vanish } from "./vanish.ts";
+
+/** A client host that has rebooted. */
+export interface Rebooted {
+  /** Monotonic ms at which the host went down (the drop took effect). */
+  readonly t: number;
+  /** Monotonic ms at which its sockets were gone. */
+  readonly forgotAt: number;
+  /** Monotonic ms at which it was reachable again. */
+  readonly upAt: number;
+  /** How many of its connections to the server the kernel destroyed. */
+  readonly destroyed: number;
+}
+
+/**
+ * Reboots the client host as far as its connections to `serverPort` go; it stays
+ * unreachable for `downMs` (default 0) after forgetting them.
+ *
+ * @example
+ * ```ts
+ * import { reboot } from "./reboot.ts";
+ * import { createLab } from "../lab/lab.ts";
+ *
+ * const lab = await createLab();
+ * // ... a server on port 8080 with a connected client ...
+ * await reboot(lab, { serverPort: 8080 });
+ * await lab.teardown();
+ * ```
+ */
+export async function reboot(
+  lab: Lab,
+  options: { serverPort: number; downMs?: number; client?: DualAddress },
+): Promise<Rebooted | FaultUnsupported> {
+  const unsupported = await unsupportedFault("reboot", ["nft", "socketDestroy"]);
+  if (unsupported) return unsupported;
+  const client = options.client ?? CLIENT;
+  const down = await vanish(lab, { client });
+  if (down instanceof FaultUnsupported) return down;
+  try {
+    // The RSTs leave during ss's own system call, so they have met the drop when it returns.
+    const destroyed = await destroySockets(lab.hosts.client, {
+      client,
+      serverPort: options.serverPort,
+    });
+    const forgotAt = monotonicMs();
+    if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
+    return { t: down.t, forgotAt, upAt: await down.heal(), destroyed };
+  } finally {
+    await down.heal();
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Packet capture at the router with tcpdump: the evidence and the timeline of FINs, RSTs,
+ * keepalive probes, retransmissions and zero-window probes, each stamped on the monotonic
+ * clock every other event uses. When tcpdump is missing or cannot capture, the capture is
+ * reported unavailable: never an exception, since a run without evidence is still a run.
+ *
+ * @module
+ */
+
+import { SERVER } from "../lab/address_plan.ts";
+import type { LabHosts } from "../lab/lab.ts";
+import { monotonicMs, realtimeMs } from "../libc/libc.ts";
+import { type Child, onPath, spawn } from "../process/spawn.ts";
+import { PacketClassifier, type PacketKind } from "./packet_classifier.ts";
+import { sameAddress } from "./socket_watch.ts";
+import { parseTcpdumpLine, tcpdumpRecords, type TcpFlag } from "./tcpdump_line.ts";
+
+/** Where to capture. */
+export interface CaptureOptions {
+  /** The router's interface, e.g. "r1" (server side). */
+  iface: string;
+  /** The server's port: the capture keeps this port's TCP segments only. */
+  port: number;
+  /** The server's addresses, to tell the directions apart (default: the lab's server). */
+  serverAddresses?: readonly string[];
+}
+
+/** One captured segment. */
+export interface PacketEvent {
+  /** Capture time on the monotonic clock (monotonicMs). */
+  at: number;
+  direction: "server_to_client" | "client_to_server";
+  /** The client's end of the connection. */
+  client: { address: string; port: number };
+  flags: TcpFlag[];
+  seq: number | undefined;
+  ack: number | undefined;
+  window: number | undefined;
+  /** Payload bytes. */
+  length: number;
+  /** What the segment is beyond ordinary traffic (empty for most). */
+  kinds: PacketKind[];
+}
+
+/** A running capture. */
+export interface Capture {
+  available: true;
+  /** Ends tcpdump and returns every segment it printed, in capture order. */
+  stop(): Promise<PacketEvent[]>;
+}
+
+/** Why there is no capture. */
+export interface CaptureUnavailable {
+  available: false;
+  reason: string;
+}
+
+/** How long tcpdump may take to say it is listening. */
+const START_TIMEOUT_MS = 5000;
+
+/**
+ * Offset from CLOCK_MONOTONIC to CLOCK_REALTIME, in ms: tcpdump stamps packets with the
+ * wall clock, every other observation uses the monotonic one.
+ */
+function realtimeOffsetMs(): number {
+  const before = monotonicMs();
+  const real = realtimeMs();
+  const after = monotonicMs();
+  return real - (before + after) / 2;
+}
+
+/** Reads a byte stream to its end as text, calling `onText` as it grows. */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  onText: (all: string) => void = () => {},
+): Promise<string> {
+  let text = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    text += chunk;
+    onText(text);
+  }
+  return text;
+}
+
+/**
+ * Starts tcpdump in the lab's router and waits until it listens.
+ *
+ * @example
+ * ```ts ignore
+ * const capture = await startCapture(lab, { iface: "r1", port: 80 });
+ * // ... the scenario ...
+ * const packets = capture.available ? await capture.stop() : [];
+ * const probes = packets.filter((p) => p.kinds.includes("keepalive_probe"));
+ * ```
+ */
+export async function startCapture(
+  lab: { hosts: LabHosts },
+  options: CaptureOptions,
+): Promise<Capture | CaptureUnavailable> {
+  if (!onPath("tcpdump")) return { available: false, reason: "tcpdump is not installed" };
+  const argv = [
+    "tcpdump",
+    "-i",
+    options.iface,
+    "-n", // no name lookups
+    "-l",
+    "--immediate-mode", // each packet as it comes, none held back at stop
+    "-tt",
+    "--time-stamp-precision=micro",
+    "-S", // absolute sequence numbers
+    "-vv", // sequence numbers of segments without payload: probes are such segments
+    "-K", // no checksum checks: offloaded checksums are not filled in on veth
+    "tcp",
+    "port",
+    String(options.port),
+  ];
+  let child: Child;
+  try {
+    child = spawn(argv, { netns: lab.hosts.router, stdout: "piped", stderr: "piped" });
+  } catch (error) {
+    return { available: false, reason: `tcpdump did not start: ${String(error)}` };
+  }
+  const offsetMs = realtimeOffsetMs();
+  const stdout = collect(child.process.stdout);
+  let listening: () => void = () => {};
+  const heard = new Promise<void>((resolve) => listening = resolve);
+  const stderr = collect(child.process.stderr, (text) => {
+    if (text.includes("listening on")) listening();
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) =>
+    timer = setTimeout(() => resolve("late"), START_TIMEOUT_MS)
+  );
+  const started = await Promise.race([heard, child.status, late]);
+  clearTimeout(timer);
+  if (started !== undefined) {
+    await child.end();
+    await stdout;
+    const said = (await stderr).trim();
+    return {
+      available: false,
+      reason: `tcpdump did not start capturing on "${options.iface}"${said ? `: ${said}` : ""}`,
+    };
+  }
+  const servers = options.serverAddresses ?? [SERVER.v4, SERVER.v6];
+  return {
+    available: true,
+    async stop() {
+      await child.end();
+      const [text] = await Promise.all([stdout, stderr]);
+      const classifier = new PacketClassifier();
+      const events: PacketEvent[] = [];
+      for (const record of tcpdumpRecords(text)) {
+        const packet = parseTcpdumpLine(record);
+        if (!packet) continue;
+        const fromServer = packet.src.port === options.port &&
+          servers.some((s) => sameAddress(s, packet.src.address));
+        events.push({
+          at: packet.wallMs - offsetMs,
+          direction: fromServer ? "server_to_client" : "client_to_server",
+          client: fromServer ? packet.dst : packet.src,
+          flags: packet.flags,
+          seq: packet.seq,
+          ack: packet.ack,
+          window: packet.window,
+          length: packet.length,
+          kinds: classifier.classify(packet),
+        });
+      }
+      return events;
+    },
+  };
+}

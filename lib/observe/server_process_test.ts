@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { SERVER } from "../lab/address_plan.ts";
+import { createLab } from "../lab/lab.ts";
+import { spawn } from "../process/spawn.ts";
+import { recordExit, sampleProcess } from "./server_process.ts";
+import { connectIdleClient, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
+
+Deno.test("sampleProcess counts a server's fds as it accepts, and reads its RSS", async () => {
+  const lab = await createLab();
+  const children: { end(): Promise<unknown> }[] = [];
+  try {
+    const server = await startKeepaliveServer(lab.hosts, SERVER.v4, 8080);
+    children.push(server);
+    const before = sampleProcess(server.pid);
+    assert.equal(before.alive, true);
+    assert.ok(
+      before.rssKiB > 1000,
+      `RSS of a Deno process is megabytes, got "${before.rssKiB}" KiB`,
+    );
+    children.push(await connectIdleClient(lab.hosts, SERVER.v4, 8080));
+    let after = before;
+    for (let i = 0; i < 100 && after.fds === before.fds; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = sampleProcess(server.pid);
+    }
+    assert.equal(after.fds, before.fds + 1);
+    assert.ok(after.at > before.at);
+  } finally {
+    for (const child of children.reverse()) await child.end();
+    await lab.teardown();
+  }
+});
+
+Deno.test("recordExit reports the signal that killed the process; a dead process samples as gone", async () => {
+  const child = spawn(["sleep", "10"]);
+  const exit = recordExit(child);
+  assert.equal(sampleProcess(child.pid).alive, true);
+  child.signal("SIGPIPE");
+  const { signal, code } = await exit;
+  assert.equal(signal, "SIGPIPE");
+  assert.equal(code, 128 + 13);
+  assert.deepEqual({ ...sampleProcess(child.pid), at: 0 }, {
+    at: 0,
+    alive: false,
+    fds: 0,
+    rssKiB: 0,
+  });
+});

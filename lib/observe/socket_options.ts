@@ -1,0 +1,128 @@
+/**
+ * The server's own socket options, read exactly and without changing the server:
+ * `pidfd_getfd` duplicates the server's connected socket into this process, `getsockopt`
+ * reads it, the duplicate is closed. Plus the TCP sysctls of the server's namespace, which
+ * fill in what the socket does not set.
+ *
+ * @module
+ */
+
+import {
+  check,
+  getIntOption,
+  IPPROTO_TCP,
+  libc,
+  SO_KEEPALIVE,
+  SOL_SOCKET,
+  SyscallError,
+  TCP_KEEPCNT,
+  TCP_KEEPIDLE,
+  TCP_KEEPINTVL,
+  TCP_RTO_MAX_MS,
+  TCP_USER_TIMEOUT,
+} from "../libc/libc.ts";
+import { run } from "../process/spawn.ts";
+
+/** The timeout options of one socket, as the kernel applies them. */
+export interface SocketOptions {
+  /** SO_KEEPALIVE. */
+  keepalive: boolean;
+  /** TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set). */
+  keepIdleS: number;
+  /** TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set). */
+  keepIntvlS: number;
+  /** TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set). */
+  keepCnt: number;
+  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
+  userTimeoutMs: number;
+  /** The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS). */
+  rtoMaxMs: number;
+}
+
+/** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
+export interface TcpSysctls {
+  keepaliveTimeS: number;
+  keepaliveIntvlS: number;
+  keepaliveProbes: number;
+  retries2: number;
+  orphanRetries: number;
+}
+
+/**
+ * Reads the options of fd `fd` of process `pid` through a duplicate of the socket
+ * (needs ptrace access to the process: root, or the same user without Yama restrictions).
+ *
+ * @example
+ * ```ts ignore
+ * const found = findServerFd(server.pid, client);
+ * if (found) console.log(readSocketOptions(server.pid, found.fd).keepalive);
+ * ```
+ */
+export function readSocketOptions(pid: number, fd: number): SocketOptions {
+  const pidfd = check("pidfd_open", libc().pidfd_open(pid, 0));
+  try {
+    const dup = check("pidfd_getfd", libc().pidfd_getfd(pidfd, fd, 0));
+    try {
+      return {
+        keepalive: getIntOption(dup, SOL_SOCKET, SO_KEEPALIVE) !== 0,
+        keepIdleS: getIntOption(dup, IPPROTO_TCP, TCP_KEEPIDLE),
+        keepIntvlS: getIntOption(dup, IPPROTO_TCP, TCP_KEEPINTVL),
+        keepCnt: getIntOption(dup, IPPROTO_TCP, TCP_KEEPCNT),
+        userTimeoutMs: getIntOption(dup, IPPROTO_TCP, TCP_USER_TIMEOUT),
+        rtoMaxMs: rtoMax(dup),
+      };
+    } finally {
+      libc().close(dup);
+    }
+  } finally {
+    libc().close(pidfd);
+  }
+}
+
+/** TCP_RTO_MAX before Linux 6.15 made it a socket option and a sysctl. */
+const FIXED_RTO_MAX_MS = 120_000;
+const ENOPROTOOPT = 92;
+
+function rtoMax(fd: number): number {
+  try {
+    return getIntOption(fd, IPPROTO_TCP, TCP_RTO_MAX_MS);
+  } catch (error) {
+    if (error instanceof SyscallError && error.errno === ENOPROTOOPT) return FIXED_RTO_MAX_MS;
+    throw error;
+  }
+}
+
+const SYSCTLS = [
+  "tcp_keepalive_time",
+  "tcp_keepalive_intvl",
+  "tcp_keepalive_probes",
+  "tcp_retries2",
+  "tcp_orphan_retries",
+] as const;
+
+/**
+ * Reads the TCP sysctls of namespace `netns` from inside it: /proc/sys/net shows the
+ * namespace of the reader, so reading from here would give the root namespace's values.
+ *
+ * @example
+ * ```ts ignore
+ * const { retries2 } = await readTcpSysctls(lab.hosts.server); // 15 by default
+ * ```
+ */
+export async function readTcpSysctls(netns: string): Promise<TcpSysctls> {
+  const { stdout } = await run(["cat", ...SYSCTLS.map((s) => `/proc/sys/net/ipv4/${s}`)], {
+    netns,
+  });
+  const values = stdout.trim().split(/\s+/).map(Number);
+  if (values.length !== SYSCTLS.length || values.some((v) => !Number.isInteger(v))) {
+    throw new SyntaxError(`Unexpected TCP sysctls in "${netns}": "${stdout.trim()}"`);
+  }
+  const [keepaliveTimeS = 0, keepaliveIntvlS = 0, keepaliveProbes = 0, retries2 = 0] = values;
+  return {
+    keepaliveTimeS,
+    keepaliveIntvlS,
+    keepaliveProbes,
+    retries2,
+    orphanRetries: values[4] ?? 0,
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * Watches one server-side connection in the server's socket table, every 10–20 ms, and
+ * records a typed event whenever what the kernel shows about it changes: state, queues,
+ * timer, retransmissions, probes, and whether the server process still holds an fd for it.
+ *
+ * @module
+ */
+
+import { monotonicMs, sockaddr } from "../libc/libc.ts";
+import {
+  readSocketTable,
+  type SocketEntry,
+  socketFds,
+  type TcpState,
+  type TimerKind,
+} from "./proc_net_tcp.ts";
+
+/** A TCP endpoint. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/**
+ * Where the connection stands for the server:
+ * - `pending`: in the table, never held by the server yet (still in the accept queue);
+ * - `held`: in the table and held by the server (a socket inode, and its fd when found);
+ * - `orphaned`: still in the table but the server closed it (FIN_WAIT, LAST_ACK, TIME_WAIT...);
+ * - `closed_fd_held`: the kernel closed it (gone from the table) while the server still holds
+ *   its fd: a leak until the server notices;
+ * - `freed`: gone from the table and no fd held.
+ */
+export type Holding = "pending" | "held" | "orphaned" | "closed_fd_held" | "freed";
+
+/** The fields whose change makes an event. */
+export type WatchedField =
+  | "state"
+  | "txQueue"
+  | "rxQueue"
+  | "timer"
+  | "retransmits"
+  | "probes"
+  | "holding";
+
+/** What the kernel showed about the connection at one moment. */
+export interface SocketEvent {
+  /** monotonicMs() of the sample. */
+  at: number;
+  /**
+   * The TCP state. `CLOSE` when gone from the table but an fd is still held: the kernel
+   * unhashes a socket as it enters CLOSE. `GONE` once neither table nor fd has it.
+   */
+  state: TcpState | "GONE";
+  holding: Holding;
+  /** Bytes sent and not yet acknowledged. */
+  txQueue: number;
+  /** Bytes received and not yet read by the server. */
+  rxQueue: number;
+  timer: TimerKind;
+  /** Milliseconds until the timer fires. */
+  timerMs: number;
+  retransmits: number;
+  /** Unanswered keepalive or zero-window probes. */
+  probes: number;
+  /** The socket's inode; 0 while no process holds the socket. */
+  inode: number;
+  /** The server's fd for this connection, when one of the watched processes holds it. */
+  fd: number | undefined;
+  /** The fields that changed since the previous event (all of them on the first). */
+  changed: WatchedField[];
+}
+
+/** How to watch. */
+export interface SocketWatchOptions {
+  /** Milliseconds between samples (default 10). */
+  intervalMs?: number;
+  /** The server's listening port, to tell this connection from others of the same peer. */
+  localPort?: number;
+  /** Processes whose fds count as the server's (default: the watched pid only). */
+  holders?: readonly number[];
+  /** Sampling stops by itself after this many milliseconds (default and most: one hour). */
+  lifetimeMs?: number;
+}
+
+/** A running watch over one connection. */
+export interface SocketWatch {
+  /** Every event recorded so far, oldest first. */
+  readonly events: readonly SocketEvent[];
+  /**
+   * The first recorded event (past or future) that satisfies `predicate`, or undefined when
+   * none came within `timeoutMs` or the watch was stopped.
+   */
+  waitFor(
+    predicate: (event: SocketEvent) => boolean,
+    timeoutMs: number,
+  ): Promise<SocketEvent | undefined>;
+  /**
+   * When the server stopped holding the connection (monotonicMs): the first event after it
+   * was held whose holding is `orphaned`, `closed_fd_held` or `freed`. Undefined until then,
+   * and for a connection the server never accepted.
+   */
+  released(): number | undefined;
+  /** Stops sampling; pending waits resolve with undefined. */
+  stop(): void;
+}
+
+/** How long a full fd scan that did not find the socket stands before it is repeated. */
+const RESCAN_MS = 200;
+
+/** The longest a watch runs or a waitFor waits: no scenario needs more than an hour. */
+const MAX_WAIT_MS = 3_600_000;
+
+/** Whether two textual addresses are the same, an IPv4 one equal to its IPv4-mapped form. */
+export function sameAddress(a: string, b: string): boolean {
+  const ka = addressKey(a), kb = addressKey(b);
+  return ka.length === kb.length && ka.every((byte, i) => byte === kb[i]);
+}
+
+function addressKey(address: string): number[] {
+  const raw = sockaddr(address, 0);
+  if (raw.length === 16) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...raw.subarray(4, 8)];
+  return [...raw.subarray(8, 24)];
+}
+
+/** Whether a table row is the server side of the connection from `peer`. */
+export function isConnectionFrom(entry: SocketEntry, peer: Endpoint, localPort?: number): boolean {
+  return entry.state !== "LISTEN" && entry.remote.port === peer.port &&
+    (localPort === undefined || entry.local.port === localPort) &&
+    sameAddress(entry.remote.address, peer.address);
+}
+
+/** The server's socket for the connection from `peer`, and its fd (found by inode). */
+export function findServerFd(
+  pid: number,
+  peer: Endpoint,
+  localPort?: number,
+): { entry: SocketEntry; fd: number } | undefined {
+  const fds = socketFds(pid);
+  for (const entry of readSocketTable(pid)) {
+    if (entry.inode === 0 || !isConnectionFrom(entry, peer, localPort)) continue;
+    const fd = fds.get(entry.inode);
+    if (fd !== undefined) return { entry, fd };
+  }
+  return undefined;
+}
+
+const WATCHED: readonly Exclude<WatchedField, "holding">[] = [
+  "state",
+  "txQueue",
+  "rxQueue",
+  "timer",
+  "retransmits",
+  "probes",
+];
+
+/**
+ * Starts watching the connection from `peer` in the socket table of server process `pid`.
+ * Call `stop()` when done.
+ *
+ * @example
+ * ```ts ignore
+ * const watch = watchSocket(server.pid, { address: "192.0.2.2", port: 41000 }, { localPort: 80 });
+ * try {
+ *   await watch.waitFor((e) => e.holding !== "held" && e.holding !== "pending", 10_000);
+ *   console.log(watch.released(), watch.events);
+ * } finally {
+ *   watch.stop();
+ * }
+ * ```
+ */
+export function watchSocket(
+  pid: number,
+  peer: Endpoint,
+  options: SocketWatchOptions = {},
+): SocketWatch {
+  const intervalMs = options.intervalMs ?? 10;
+  if (!(intervalMs >= 1 && intervalMs <= 1000)) {
+    throw new RangeError(`Invalid watch interval: "${intervalMs}" ms (1 to 1000)`);
+  }
+  const lifetimeMs = options.lifetimeMs ?? MAX_WAIT_MS;
+  if (!(lifetimeMs >= 0 && lifetimeMs <= MAX_WAIT_MS)) {
+    throw new RangeError(`Invalid watch lifetime: "${lifetimeMs}" ms (0 to ${MAX_WAIT_MS})`);
+  }
+  const endAt = monotonicMs() + lifetimeMs;
+  const holders = options.holders ?? [pid];
+  const events: SocketEvent[] = [];
+  const waiters = new Set<(event: SocketEvent | undefined) => void>();
+  let inode = 0;
+  let owner: { pid: number; fd: number } | undefined;
+  let missed = { inode: 0, at: 0 };
+  let everHeld = false;
+  let releasedAt: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+
+  // The fd of `inode` among the holders. The last one found costs one readlink; a full scan
+  // (a readlink per fd of every holder) that found nothing is not repeated for a while.
+  const findFd = (now: number): { pid: number; fd: number } | undefined => {
+    if (inode === 0) return undefined;
+    if (owner && linksTo(owner.pid, owner.fd, inode)) return owner;
+    if (missed.inode === inode && now - missed.at < RESCAN_MS) return undefined;
+    for (const holder of holders) {
+      const fd = socketFds(holder).get(inode);
+      if (fd !== undefined) return { pid: holder, fd };
+    }
+    missed = { inode, at: now };
+    return undefined;
+  };
+
+  const sample = (): SocketEvent | undefined => {
+    const rows = readSocketTable(pid).filter((e) => isConnectionFrom(e, peer, options.localPort));
+    const row = rows.find((e) => inode !== 0 && e.inode === inode) ??
+      rows.find((e) => e.inode !== 0) ?? rows[0];
+    const at = monotonicMs();
+    if (row && row.inode !== 0) inode = row.inode;
+    owner = findFd(at);
+    if (row) {
+      const holding: Holding = row.inode !== 0 ? "held" : everHeld ? "orphaned" : "pending";
+      return { at, ...counters(row), holding, inode: row.inode, fd: owner?.fd, changed: [] };
+    }
+    const last = events.at(-1);
+    if (!last) return undefined; // not seen yet
+    const idle = { txQueue: 0, rxQueue: 0, timer: "none" as const, timerMs: 0 };
+    const base = { ...idle, retransmits: last.retransmits, probes: last.probes, changed: [] };
+    return owner
+      ? { at, ...base, state: "CLOSE", holding: "closed_fd_held", inode, fd: owner.fd }
+      : { at, ...base, state: "GONE", holding: "freed", inode, fd: undefined };
+  };
+
+  const record = (event: SocketEvent): void => {
+    const last = events.at(-1);
+    const changed: WatchedField[] = WATCHED.filter((f) => !last || last[f] !== event[f]);
+    if (!last || last.holding !== event.holding) changed.push("holding");
+    if (changed.length === 0) return;
+    event.changed = changed;
+    events.push(event);
+    if (event.holding === "held") everHeld = true;
+    else if (everHeld && releasedAt === undefined && event.holding !== "pending") {
+      releasedAt = event.at;
+    }
+    for (const waiter of waiters) waiter(event);
+  };
+
+  const tick = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    const event = sample();
+    if (event) record(event);
+    if (monotonicMs() < endAt) timer = setTimeout(tick, intervalMs);
+  };
+  tick();
+
+  return {
+    events,
+    waitFor(predicate, timeoutMs) {
+      if (!(timeoutMs >= 0 && timeoutMs <= MAX_WAIT_MS)) {
+        throw new RangeError(`Invalid wait: "${timeoutMs}" ms (0 to ${MAX_WAIT_MS})`);
+      }
+      const seen = events.find(predicate);
+      if (seen || stopped) return Promise.resolve(seen);
+      return new Promise((resolve) => {
+        const done = (event: SocketEvent | undefined): void => {
+          if (event !== undefined && !predicate(event)) return;
+          clearTimeout(deadline);
+          waiters.delete(done);
+          resolve(event);
+        };
+        const deadline = setTimeout(() => done(undefined), timeoutMs);
+        waiters.add(done);
+      });
+    },
+    released: () => releasedAt,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      for (const waiter of waiters) waiter(undefined);
+    },
+  };
+}
+
+function counters(row: SocketEntry) {
+  const { state, txQueue, rxQueue, timer, timerMs, retransmits, probes } = row;
+  return { state, txQueue, rxQueue, timer, timerMs, retransmits, probes };
+}
+
+function linksTo(pid: number, fd: number, inode: number): boolean {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
+  } catch {
+    return false;
+  }
+}

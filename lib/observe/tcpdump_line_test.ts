@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { parseTcpdumpLine, tcpdumpRecords } from "./tcpdump_line.ts";
+
+// Captured at a lab router on Linux 6.18 with tcpdump 4.99.3:
+// tcpdump -i r1 -n -l --immediate-mode -tt --time-stamp-precision=micro -S -vv -K tcp port ...
+const keepalive = Deno.readTextFileSync(
+  new URL("./testdata/tcpdump_keepalive.txt", import.meta.url),
+);
+const zeroWindow = Deno.readTextFileSync(
+  new URL("./testdata/tcpdump_zero_window.txt", import.meta.url),
+);
+
+Deno.test("tcpdumpRecords joins an IPv4 packet's two lines and keeps IPv6 ones whole", () => {
+  const records = tcpdumpRecords(keepalive);
+  assert.equal(records.length, 17);
+  assert.match(
+    records[0] ?? "",
+    /^1795482482\.727330 IP \(tos .* length 60\) 192\.0\.2\.2\.37178 > /,
+  );
+  assert.match(records[3] ?? "", /^1795482482\.761089 IP6 .* 2001:db8:c::2\.46450 > /);
+});
+
+Deno.test("parseTcpdumpLine reads an IPv4 SYN, its time to the microsecond", () => {
+  const [syn] = tcpdumpRecords(keepalive).map(parseTcpdumpLine);
+  assert.deepEqual(syn, {
+    wallMs: 1795482482727.33,
+    src: { address: "192.0.2.2", port: 37178 },
+    dst: { address: "198.51.100.2", port: 8080 },
+    flags: ["SYN"],
+    seq: 1093340212,
+    ack: undefined,
+    window: 64240,
+    length: 0,
+  });
+});
+
+Deno.test("parseTcpdumpLine reads IPv6 segments: SYN-ACK, keepalive probe, FIN", () => {
+  const packets = tcpdumpRecords(keepalive).map(parseTcpdumpLine);
+  assert.deepEqual(packets[4], {
+    wallMs: 1795482482761.142,
+    src: { address: "2001:db8:5::2", port: 8081 },
+    dst: { address: "2001:db8:c::2", port: 46450 },
+    flags: ["SYN", "ACK"],
+    seq: 2642641867,
+    ack: 1850556806,
+    window: 64260,
+    length: 0,
+  });
+  // Without payload, the sequence number shows only with -vv: a keepalive probe is such a segment.
+  assert.equal(packets[8]?.seq, 2642641867);
+  assert.deepEqual(packets[8]?.flags, ["ACK"]);
+  assert.deepEqual(packets[13]?.flags, ["FIN", "ACK"]);
+  assert.deepEqual(packets[12]?.flags, ["RST", "ACK"]);
+});
+
+Deno.test("parseTcpdumpLine reads payload ranges, GSO super-segments included, and zero windows", () => {
+  const packets = tcpdumpRecords(zeroWindow).map(parseTcpdumpLine);
+  const data = packets[3];
+  assert.deepEqual([data?.flags, data?.seq, data?.length], [["PSH", "ACK"], 3601704264, 7140]);
+  // 40544 bytes in one segment: veth passes GSO segments larger than the MTU.
+  assert.ok(packets.some((p) => p?.length === 40544));
+  const closed = packets.find((p) => p?.window === 0);
+  assert.deepEqual([closed?.src.address, closed?.window, closed?.ack], [
+    "192.0.2.2",
+    0,
+    3566232371,
+  ]);
+});
+
+Deno.test("parseTcpdumpLine ignores what is not a TCP segment", () => {
+  for (const line of ["50 packets captured", "tcpdump: listening on r1, link-type EN10MB", ""]) {
+    assert.equal(parseTcpdumpLine(line), undefined);
+  }
+});

@@ -1,0 +1,75 @@
+/**
+ * Certifies one target: every scenario in its own lab with its own server instance, many at
+ * once, then evaluation into the results contract.
+ *
+ * @module
+ */
+
+import denoJson from "../../deno.json" with { type: "json" };
+import { monotonicMs } from "../libc/libc.ts";
+import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
+import type { Scenario } from "../suite/define_suite.ts";
+import type { TargetDefinition } from "../target/define_target.ts";
+import { evaluate } from "./evaluate.ts";
+import { mapPool } from "./pool.ts";
+import { runScenario } from "./run_scenario.ts";
+import type { RunOptions } from "./run_options.ts";
+
+async function targetVersion(target: TargetDefinition): Promise<string> {
+  try {
+    return (await target.version?.())?.trim() || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Runs `scenarios` against `target` and returns the results. */
+export async function certifyTarget(
+  target: TargetDefinition,
+  scenarios: readonly Scenario[],
+  options: RunOptions,
+): Promise<Results> {
+  const startedAt = new Date().toISOString();
+  const t0 = monotonicMs();
+  const progress = options.onProgress ?? (() => {});
+  const version = await targetVersion(target);
+  const results = await mapPool(scenarios, options.concurrency, async (scenario) => {
+    const started = monotonicMs();
+    progress({
+      kind: "start",
+      target: target.id,
+      scenario: scenario.id,
+      deadlineMs: options.deadlineMs,
+      t: started,
+    });
+    const obs = await runScenario(
+      target,
+      scenario,
+      options.deadlineMs,
+      (what) =>
+        progress({
+          kind: "waiting",
+          target: target.id,
+          scenario: scenario.id,
+          for: what,
+          t: monotonicMs(),
+        }),
+    );
+    const result = evaluate(scenario, obs, monotonicMs() - started);
+    progress({ kind: "end", target: target.id, result, t: monotonicMs() });
+    return result;
+  });
+  return {
+    schema: RESULTS_SCHEMA,
+    target: { id: target.id, title: target.title, version },
+    environment: {
+      kernel: Deno.osRelease(),
+      startedAt,
+      durationMs: Math.round(monotonicMs() - t0),
+      deadlineMs: options.deadlineMs,
+      concurrency: options.concurrency,
+      clientdown: denoJson.version,
+    },
+    scenarios: results,
+  };
+}

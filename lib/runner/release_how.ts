@@ -1,0 +1,69 @@
+/**
+ * How the server let go of the connection, from the packets at the router and the socket
+ * table: its own FIN or RST, the peer's RST, a kernel timer (keepalive, retransmission,
+ * zero-window probing), or the socket simply freed.
+ *
+ * @module
+ */
+
+import type { PacketEvent } from "../observe/capture.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
+import type { ReleaseHow } from "../results/schema.ts";
+
+/** The packets of the connection under test: the client port the server saw. */
+export function packetsOf(
+  packets: readonly PacketEvent[],
+  clientPort: number | undefined,
+): PacketEvent[] {
+  return clientPort === undefined ? [] : packets.filter((p) => p.client.port === clientPort);
+}
+
+/** Packets from the server before (or at) `until`, with the given flag. */
+function serverSent(
+  packets: readonly PacketEvent[],
+  flag: "FIN" | "RST",
+  until: number,
+): PacketEvent | undefined {
+  return packets.find((p) =>
+    p.direction === "server_to_client" && p.flags.includes(flag) && p.at <= until + 50
+  );
+}
+
+const TIMER_OUT: Partial<Record<SocketEvent["timer"], ReleaseHow>> = {
+  keepalive: "keepalive-timeout",
+  retransmit: "retransmission-timeout",
+  zero_window_probe: "zero-window-timeout",
+};
+
+/** Classifies the release at `releasedAt` (monotonic ms). */
+export function releaseHow(
+  releasedAt: number,
+  faultAt: number,
+  socket: readonly SocketEvent[],
+  packets: readonly PacketEvent[],
+): ReleaseHow {
+  const before = socket.filter((e) => e.at <= releasedAt);
+  // The last timer the kernel ran while the server still held the socket says which clock ran out.
+  const lastHeld = before.filter((e) => e.holding === "held").at(-1);
+  const peerRst = packets.find((p) =>
+    p.direction === "client_to_server" && p.flags.includes("RST") && p.at >= faultAt - 50 &&
+    p.at <= releasedAt + 50
+  );
+  if (peerRst) return "reset-by-peer";
+  const closedByKernel = before.some((e) => e.holding === "closed_fd_held") ||
+    lastHeld?.state === "CLOSE";
+  const timerOut = TIMER_OUT[lastHeld?.timer ?? "none"];
+  if (closedByKernel) return timerOut ?? "freed-silently";
+  const rst = serverSent(packets, "RST", releasedAt);
+  // The kernel's keepalive abort is the one timeout that sends RST (tcp_keepalive_timer).
+  if (rst && timerOut === "keepalive-timeout" && (lastHeld?.probes ?? 0) > 0) return timerOut;
+  if (rst) return "server-rst";
+  if (serverSent(packets, "FIN", releasedAt) || before.some((e) => e.holding === "orphaned")) {
+    return "server-fin";
+  }
+  // Retransmission and zero-window timeouts end the socket without a packet.
+  if (timerOut && ((lastHeld?.retransmits ?? 0) > 0 || (lastHeld?.probes ?? 0) > 0)) {
+    return timerOut;
+  }
+  return "freed-silently";
+}

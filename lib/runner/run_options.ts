@@ -1,0 +1,23 @@
+/**
+ * How a certification runs, and what it tells the progress display while it runs.
+ *
+ * @module
+ */
+
+import type { ScenarioResult } from "../results/schema.ts";
+
+/** Settings of one run. */
+export interface RunOptions {
+  /** How long the runner waits for the server to act after the fault (not a requirement's budget). */
+  deadlineMs: number;
+  /** Scenarios running at once. */
+  concurrency: number;
+  /** Called as scenarios start, wait and end. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** What the runner reports while it works. */
+export type ProgressEvent =
+  | { kind: "start"; target: string; scenario: string; deadlineMs: number; t: number }
+  | { kind: "waiting"; target: string; scenario: string; for: string; t: number }
+  | { kind: "end"; target: string; result: ScenarioResult; t: number };

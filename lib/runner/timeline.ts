@@ -1,0 +1,86 @@
+/**
+ * The evidence timeline of a scenario: steps, packets of the connection under test, what the
+ * kernel showed of the server's socket, the bystander's failures and the server's exit, in
+ * time order relative to the fault.
+ *
+ * @module
+ */
+
+import type { PacketEvent } from "../observe/capture.ts";
+import type { TimelineEvent } from "../results/schema.ts";
+import type { Observations } from "./observations.ts";
+import { packetsOf } from "./release_how.ts";
+
+/** Events before the fault older than this are left out: the set-up is not the story. */
+const BEFORE_FAULT_MS = 1500;
+/** At most this many events; the Markdown renderer folds runs further. */
+const MAX_EVENTS = 400;
+
+function packetText(p: PacketEvent): string {
+  if (p.kinds.includes("keepalive_probe")) return "keepalive probe";
+  if (p.kinds.includes("zero_window_probe")) return "zero-window probe";
+  const flags = p.flags.filter((f) => f !== "ACK");
+  const base = flags.length ? flags.join("+") : p.length ? "data" : "ACK";
+  if (p.kinds.includes("retransmission")) return `${base} retransmission`;
+  if (p.kinds.includes("zero_window")) return `${base}, window 0`;
+  return base;
+}
+
+/** Builds the timeline; `clientPort` picks the connection under test out of the capture. */
+export function buildTimeline(obs: Observations, clientPort: number | undefined): TimelineEvent[] {
+  const zero = obs.faultAt ?? obs.steps[0]?.t ?? 0;
+  const events: (TimelineEvent & { at: number })[] = [];
+  for (const s of obs.steps) {
+    const fault = s.label.startsWith("fault") || s.label.startsWith("churn");
+    events.push({
+      at: s.t,
+      atMs: 0,
+      actor: fault ? "router" : "client",
+      what: s.ok ? s.label : `${s.label} failed: ${s.error ?? ""}`,
+    });
+  }
+  for (const p of packetsOf(obs.packets ?? [], clientPort)) {
+    const fromServer = p.direction === "server_to_client";
+    events.push({
+      at: p.at,
+      atMs: 0,
+      actor: fromServer ? "server" : "client",
+      to: fromServer ? "client" : "server",
+      what: packetText(p),
+    });
+  }
+  for (const e of obs.socket) {
+    const what = e.changed.includes("holding") && e.holding !== "held"
+      ? `socket ${e.holding.replace("_", " ")} (${e.state})`
+      : e.changed.includes("state")
+      ? `socket ${e.state}`
+      : e.changed.includes("timer") && e.timer !== "none"
+      ? `${e.timer.replaceAll("_", " ")} timer`
+      : undefined;
+    if (what) events.push({ at: e.at, atMs: 0, actor: "server", what });
+  }
+  for (const l of obs.liveness ?? []) {
+    if (!l.ok) {
+      events.push({
+        at: l.endedAt,
+        atMs: 0,
+        actor: "bystander",
+        what: `no answer: ${l.error ?? "timeout"}`,
+      });
+    }
+  }
+  if (obs.serverExit) {
+    const e = obs.serverExit;
+    events.push({
+      at: e.at,
+      atMs: 0,
+      actor: "server",
+      what: e.signal ? `server killed by ${e.signal}` : `server exited ${e.code}`,
+    });
+  }
+  return events
+    .filter((e) => e.at >= zero - BEFORE_FAULT_MS)
+    .sort((a, b) => a.at - b.at)
+    .slice(0, MAX_EVENTS)
+    .map(({ at, ...e }) => ({ ...e, atMs: Math.round(at - zero) }));
+}
