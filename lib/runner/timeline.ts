@@ -7,6 +7,7 @@
  */
 
 import type { PacketEvent } from "../observe/capture.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { TimelineEvent } from "../results/schema.ts";
 import type { Observations } from "./observations.ts";
 import { packetsOf } from "./release_how.ts";
@@ -24,6 +25,16 @@ function packetText(p: PacketEvent): string {
   if (p.kinds.includes("retransmission")) return `${base} retransmission`;
   if (p.kinds.includes("zero_window")) return `${base}, window 0`;
   return base;
+}
+
+/** What the kernel's timer on the socket shows, e.g. "retransmit timer, 2 retransmissions". */
+function socketTimer(e: SocketEvent): string {
+  const timer = `${e.timer.replaceAll("_", " ")} timer`;
+  if (e.timer === "retransmit" && e.retransmits) {
+    return `${timer}, ${e.retransmits} retransmission(s)`;
+  }
+  if (e.probes) return `${timer}, ${e.probes} probe(s) unanswered`;
+  return timer;
 }
 
 /** Builds the timeline; `clientPort` picks the connection under test out of the capture. */
@@ -54,8 +65,9 @@ export function buildTimeline(obs: Observations, clientPort: number | undefined)
       ? `socket ${e.holding.replace("_", " ")} (${e.state})`
       : e.changed.includes("state")
       ? `socket ${e.state}`
-      : e.changed.includes("timer") && e.timer !== "none"
-      ? `${e.timer.replaceAll("_", " ")} timer`
+      : e.changed.some((c) => c === "timer" || c === "retransmits" || c === "probes") &&
+          e.timer !== "none"
+      ? socketTimer(e)
       : undefined;
     if (what) events.push({ at: e.at, atMs: 0, actor: "server", what });
   }
