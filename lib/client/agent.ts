@@ -63,6 +63,7 @@ import {
   type Reply,
   type Request,
   type SendCommand,
+  type StopReadingCommand,
 } from "./protocol.ts";
 
 const EAGAIN = 11;
@@ -77,6 +78,8 @@ interface Connection {
   open: boolean;
   /** The reads or sends under way: one of each at a time, or their bytes would interleave. */
   busy: Set<"read" | "send">;
+  /** Set by stopReading: the read under way ends and leaves the rest unread. */
+  readStopped?: boolean;
 }
 
 /** A command that cannot be carried out at all (a harness bug), answered with `usage`. */
@@ -169,6 +172,8 @@ export class Agent {
         return this.#exclusive(command, () => this.#read(command));
       case "halfClose":
         return this.#halfClose(command);
+      case "stopReading":
+        return this.#stopReading(command);
       case "close":
         return this.#close(command);
       case "abort":
@@ -201,6 +206,9 @@ export class Agent {
   async #ready(connection: Connection, events: number, deadline: number, op: Op): Promise<void> {
     const result = await this.#poller.wait(connection.fd, events, deadline);
     if (result === "timeout") throw new SocketFailure("ETIMEDOUT", `"${op}" ran out of time`);
+    if (result === "released" && connection.readStopped && op === "read") {
+      throw new SocketFailure("ECANCELED", "The read was stopped");
+    }
     if (result === "released" || !connection.open) {
       throw new SocketFailure("EBADF", `Connection closed during "${op}"`);
     }
@@ -307,7 +315,9 @@ export class Agent {
     };
     try {
       const connection = this.#open(command);
+      connection.readStopped = false;
       while (command.bytes === undefined || result.bytes < command.bytes) {
+        if (connection.readStopped) throw new SocketFailure("ECANCELED", "The read was stopped");
         const want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
         // With a marker, peek first and consume only up to its end: what follows stays unread
         // in the kernel, where close() and the window still see it.
@@ -343,6 +353,17 @@ export class Agent {
     } catch (error) {
       result.head = new TextDecoder().decode(head.subarray(0, Math.min(result.bytes, HEAD_BYTES)));
       return failure<"read">(error, result);
+    }
+  }
+
+  async #stopReading(command: StopReadingCommand): Promise<Outcome<"stopReading">> {
+    try {
+      const connection = this.#open(command);
+      connection.readStopped = true;
+      if (connection.busy.has("read")) await this.#poller.release(connection.fd);
+      return success<"stopReading">({});
+    } catch (error) {
+      return failure<"stopReading">(error, {});
     }
   }
 

@@ -164,6 +164,11 @@ export class ClientAgent {
     return this.#call({ op: "read", conn, ...rest, timeoutMs });
   }
 
+  /** Ends the read under way on `conn` (if any), leaving the socket as it is. */
+  stopReading(conn: number): Promise<Outcome<"stopReading">> {
+    return this.#call({ op: "stopReading", conn });
+  }
+
   /** `shutdown(SHUT_WR)`: FIN; the connection can still read. */
   halfClose(conn: number): Promise<Outcome<"halfClose">> {
     return this.#call({ op: "halfClose", conn });

@@ -266,3 +266,24 @@ Deno.test("a small receive buffer never read makes the server meet a zero window
     assert(entry.txQueue > 0);
   });
 });
+
+Deno.test("stopReading ends a read under way and the window closes while the agent runs", async () => {
+  await withSetup("v4", async (setup) => {
+    const { agent, server } = setup;
+    const { conn, port } = await connected(setup, { rcvBuf: 4096 });
+    ok(await agent.send(conn, "BIG 20000000\n"), "send");
+    const reading = agent.read(conn, { bytes: 20_000_000, timeoutMs: 10_000 });
+    // Let some data through first, so the read is really under way.
+    await new Promise((r) => setTimeout(r, 100));
+    ok(await agent.stopReading(conn), "stopReading");
+    const read = await reading;
+    assert(!read.ok && read.error === "ECANCELED", JSON.stringify(read));
+    assert(read.bytes > 0 && read.bytes < 20_000_000, `read ${read.bytes} bytes before stopping`);
+    // Bounded: the window closes within a few RTTs once nobody reads; the probe timer follows.
+    await waitFor("a zero-window probe timer", 5000, () => {
+      const e = serverSocket(server, port);
+      return e?.timer === "zero_window_probe" ? e : undefined;
+    });
+    ok(await agent.info(conn), "the socket is still open");
+  });
+});

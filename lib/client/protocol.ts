@@ -63,6 +63,15 @@ export interface HalfCloseCommand {
   conn: number;
 }
 
+/**
+ * Ends a read under way on the connection without touching the socket: a stuck consumer.
+ * Unread data stays in the receive buffer, so the window closes.
+ */
+export interface StopReadingCommand {
+  op: "stopReading";
+  conn: number;
+}
+
 /** `close()`: FIN, or RST when unread data sits in the receive buffer (the kernel's rule). */
 export interface CloseCommand {
   op: "close";
@@ -88,6 +97,7 @@ export type Command =
   | SendCommand
   | ReadCommand
   | HalfCloseCommand
+  | StopReadingCommand
   | CloseCommand
   | AbortCommand
   | InfoCommand;
@@ -131,6 +141,7 @@ export interface Results {
   send: { bytes: number };
   read: ReadResult;
   halfClose: Record<never, never>;
+  stopReading: Record<never, never>;
   close: Record<never, never>;
   abort: Record<never, never>;
   info: ConnectionInfo;
@@ -143,6 +154,7 @@ export interface FailureDetails {
   send: { bytes: number };
   read: ReadResult;
   halfClose: Record<never, never>;
+  stopReading: Record<never, never>;
   close: Record<never, never>;
   abort: Record<never, never>;
   info: Record<never, never>;

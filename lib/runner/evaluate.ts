@@ -253,7 +253,7 @@ export function evaluate(
   }
   const expectations = scenario.expect.map((e) => ({
     expectation: describe(e),
-    ...judge(scenario.level, e, obs, measurements),
+    ...judge(e.level ?? scenario.level, e, obs, measurements),
   }));
   const verdict = worst(expectations.map((e) => e.verdict));
   const p = prediction(obs);

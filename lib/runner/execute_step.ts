@@ -261,6 +261,19 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<voi
         traffic: true,
       });
     }
+    case "stop-reading": {
+      const id = conn(ctx, step.kind);
+      if (!ctx.background) {
+        return record(ctx, { label: "client stops reading", t: monotonicMs(), ok: true });
+      }
+      const out = await ctx.agent.stopReading(id);
+      return record(ctx, {
+        label: "client stops reading",
+        t: out.t,
+        ok: out.ok,
+        ...(out.ok ? {} : { error: out.error }),
+      });
+    }
     case "half-close":
     case "close":
     case "abort": {
