@@ -5,7 +5,9 @@ Deno.test("doctor reports every program and probed feature, a missing one as 'no
   const checks = await doctorChecks();
   const by = (name: string) => checks.find((c) => c.check === name);
   assert.equal(by("root")?.ok, true);
-  for (const program of ["ip (iproute2)", "nft (nftables)", "tcpdump (tcpdump)"]) assert(by(program), program);
+  for (const program of ["ip (iproute2)", "nft (nftables)", "tcpdump (tcpdump)"]) {
+    assert(by(program), program);
+  }
   // This kernel has no sch_netem: doctor must say so, with the kernel's words, not fail.
   const netem = by("netem");
   assert(netem);

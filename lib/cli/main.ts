@@ -16,9 +16,8 @@ import { resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
 import { teardownOnSignal } from "../lab/teardown_on_signal.ts";
 import type { Results } from "../results/schema.ts";
-import type { RunOptions } from "../runner/run_options.ts";
+import { certifyTarget } from "../runner/certify_target.ts";
 import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
-import type { Scenario } from "../suite/define_suite.ts";
 import { parseDuration } from "../suite/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { briefly } from "./_user_modules.ts";
@@ -26,15 +25,11 @@ import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { Progress, resultLine } from "./progress.ts";
 import { displayPath } from "./repo_paths.ts";
-import { rebuildReports, writeIndex, writeTargetFiles } from "./report_files.ts";
+import { prepareReportsDir, rebuildReports, writeIndex, writeTargetFiles } from "./report_files.ts";
 import { EXIT, UsageError } from "./usage_error.ts";
 
-/** Runs every given scenario against one target: the runner's `certifyTarget`. */
-export type Certify = (
-  target: TargetDefinition,
-  scenarios: readonly Scenario[],
-  options: RunOptions,
-) => Promise<Results>;
+/** Runs scenarios against one target: the runner's `certifyTarget`, or a fake in tests. */
+export type Certify = typeof certifyTarget;
 
 /** What main() works with; every field has a default, tests replace some. */
 export interface MainDeps {
@@ -63,7 +58,7 @@ export interface MainDeps {
  */
 export const DEFAULT_CONCURRENCY: number = 32 * navigator.hardwareConcurrency;
 /** How long a scenario waits for the server to act, by default. */
-export const DEFAULT_DEADLINE = "60s";
+const DEFAULT_DEADLINE = "60s";
 
 const RUN_FLAGS = {
   deadline: { type: "string", default: DEFAULT_DEADLINE },
@@ -201,17 +196,10 @@ async function defaultPrepareLab(log: (line: string) => void): Promise<void> {
   teardownOnSignal();
 }
 
-// The runner is imported on first use, so main() loads in tests (with a fake runner) without
-// the runner's graph: libc over FFI, agents, observers.
-const defaultCertify: Certify = async (target, scenarios, options) => {
-  const { certifyTarget } = await import("../runner/certify_target.ts");
-  return await certifyTarget(target, scenarios, options);
-};
-
+// Loaded on use: no other command needs the doctor's probes.
 async function defaultDoctor(): Promise<number> {
   const { doctor } = await import("./doctor.ts");
-  const code: unknown = await doctor();
-  return typeof code === "number" ? code : EXIT.ok;
+  return await doctor();
 }
 
 function progressFor(io: Io, total: number, showTarget: boolean): Progress {
@@ -251,9 +239,10 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     targets.push(target);
   }
   const out = resolve(values.out);
+  await prepareReportsDir(out);
 
-  await (deps.prepareLab ?? defaultPrepareLab)(io.err);
-  const certify = deps.certify ?? defaultCertify;
+  await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`));
+  const certify = deps.certify ?? certifyTarget;
   // Targets run side by side and share the concurrency, so the whole run waits in parallel.
   const share = Math.max(1, Math.floor(concurrency / targets.length));
   const progress = progressFor(io, scenarios.length * targets.length, targets.length > 1);
@@ -316,11 +305,11 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
   }
   const target = await loadTarget(values.target, deps.targetsDir);
 
-  await (deps.prepareLab ?? defaultPrepareLab)(io.err);
+  await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`));
   const progress = progressFor(io, scenarios.length, false);
   const started = performance.now();
   try {
-    const results = await (deps.certify ?? defaultCertify)(target, scenarios, {
+    const results = await (deps.certify ?? certifyTarget)(target, scenarios, {
       deadlineMs,
       concurrency,
       onProgress: progress.onEvent,

@@ -68,7 +68,7 @@ Deno.test("certify: exit 0 when no MUST failed, 1 when one did, 3 on a harness e
         assert.equal(result.prepared, 1);
       });
     }
-    const thrown = await cli(["certify", "--out", "/nonexistent/x"], {
+    const thrown = await cli(["certify", "--out", `${suites}/out`], {
       suitesDir: suites,
       certify: () => Promise.reject(new Error("The lab broke")),
     });
@@ -176,7 +176,7 @@ Deno.test("a malformed suite or target file: exit 2, one screen naming file and 
   assert.deepEqual(await ownNamespaces(), before);
 });
 
-Deno.test("suite: one scenario or a whole suite; --json prints only the results; unknown ids exit 2", async () => {
+Deno.test("suite: one scenario or a whole suite, a built-in or own target; --json prints only the results; unknown ids exit 2", async () => {
   await withDir(GOOD_SUITES, async (suites) => {
     const json = await cli(["suite", "vanish/idle", "--target", "ref-hardened", "--json"], {
       suitesDir: suites,
@@ -195,6 +195,14 @@ Deno.test("suite: one scenario or a whole suite; --json prints only the results;
     assert.equal(human.code, 1);
     assert.match(human.stdout, /^fail +rst\/idle +released after 5 s/m);
     assert.match(human.stdout, /^ {4}MUST: A server does the right thing in rst\/idle$/m);
+
+    await withDir({ "my_echo.ts": targetSource() }, async (targets) => {
+      const own = await cli(["suite", "rst/idle", "--target", `${targets}/my_echo.ts`], {
+        suitesDir: suites,
+      });
+      assert.equal(own.code, 0, own.stderr);
+      assert.deepEqual(own.calls.map((c) => c.target), ["my-echo"]);
+    });
 
     const nosuch = await cli(["suite", "nosuch"], { suitesDir: suites });
     assert.equal(nosuch.code, 2);
@@ -231,6 +239,10 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
     [["certify", "ref-naive", "ref-naive"], /Target "ref-naive" is given twice/],
     [["suite", "--json", "--target", "ref-naive"], /Expected one suite or scenario id, got 0/],
     [["list", "extra"], /"list" takes no arguments/],
+    [
+      ["certify", "--out", "/proc/clientdown"],
+      /Reports directory "\/proc\/clientdown" cannot be made/,
+    ],
   ];
   await withDir(GOOD_SUITES, async (suites) => {
     for (const [args, message] of mistakes) {

@@ -156,8 +156,9 @@ export class Progress {
       this.#print(`${resultLine(event.result, { color: this.#options.color, ...target })}\n`);
       return;
     }
-    if (this.#options.live) {
-      this.#timer ??= setInterval(() => this.#print(""), this.#options.redrawMs ?? 250);
+    // Starts and waits only change state: the timer redraws, so a burst of events costs one redraw.
+    if (this.#options.live && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#print(""), this.#options.redrawMs ?? 250);
       this.#print("");
     }
   };

@@ -74,6 +74,9 @@ Deno.test("without a terminal: one plain line per finished scenario, nothing whi
   progress.stop();
 });
 
+/** Escape characters made visible, so expected output reads plainly in a pattern. */
+const visible = (text: string) => text.replaceAll("\x1b", "⎋");
+
 Deno.test("on a terminal: a live view of running scenarios, redrawn in place, colour when asked", () => {
   let text = "";
   let now = 1000;
@@ -84,15 +87,17 @@ Deno.test("on a terminal: a live view of running scenarios, redrawn in place, co
     total: 3,
     showTarget: true,
     now: () => now,
-    redrawMs: 60_000, // the test redraws by sending events; the timer must not fire meanwhile
+    redrawMs: 60_000, // the test redraws by ending scenarios; the timer must not fire meanwhile
   });
-  progress.onEvent({
-    kind: "start",
-    target: "ref-naive",
-    scenario: "vanish/idle",
-    deadlineMs: 60_000,
-    t: 0,
-  });
+  const start = (scenario: string) =>
+    progress.onEvent({ kind: "start", target: "ref-naive", scenario, deadlineMs: 60_000, t: 0 });
+  start("vanish/idle");
+  assert.match(
+    visible(text),
+    /^⎋\[1m1 running, 0 of 3 done⎋\[0m\n {2}ref-naive {2}vanish\/idle .* starting\n$/,
+  );
+  text = "";
+  start("rst/idle");
   now = 13_300;
   progress.onEvent({
     kind: "waiting",
@@ -101,19 +106,21 @@ Deno.test("on a terminal: a live view of running scenarios, redrawn in place, co
     for: "release",
     t: 1,
   });
-  const lastDraw = text.slice(text.lastIndexOf("\x1b[2A\x1b[J"));
-  assert.match(lastDraw, /1 running, 0 of 3 done/);
-  assert.match(lastDraw, /ref-naive {2}vanish\/idle +12\.3 s \/ 60 s {2}release\n$/);
-  text = "";
+  assert.equal(text, "", "starts and waits wait for the next redraw");
   progress.onEvent({
     kind: "end",
     target: "ref-naive",
-    result: fakeResult(scenario("vanish/idle"), "pass"),
+    result: fakeResult(scenario("rst/idle"), "pass"),
     t: 2,
   });
-  assert(text.startsWith("\x1b[2A\x1b[J\x1b[32mpass"), JSON.stringify(text));
-  assert.match(text, /ref-naive {2}vanish\/idle/);
+  assert(text.startsWith("\x1b[2A\x1b[J"), "the two lines drawn before are erased");
+  const [finished, head, running, ...rest] = text.slice("\x1b[2A\x1b[J".length).split("\n");
+  assert.match(visible(finished ?? ""), /^⎋\[32mpass {8}⎋\[0m {2}ref-naive {2}rst\/idle /);
+  assert.equal(head, "\x1b[1m1 running, 1 of 3 done\x1b[0m");
+  assert.match(running ?? "", /^ {2}ref-naive {2}vanish\/idle +12\.3 s \/ 60 s {2}release$/);
+  assert.deepEqual(rest, [""]);
   progress.stop();
+  assert(text.endsWith("\x1b[2A\x1b[J"), "stop() clears the live view");
 });
 
 Deno.test("summary: counts per verdict and target, wall time, sum of times, median overhead", () => {

@@ -60,9 +60,23 @@ export async function readResultsDir(dir: string): Promise<ResultsFile[]> {
   }));
 }
 
+/**
+ * Makes sure results can be written to the directory and the results already there can be
+ * read back (the index covers them), before a run spends its time.
+ */
+export async function prepareReportsDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(
+      `Reports directory "${displayPath(dir)}" cannot be made: ${(error as Error).message}`,
+    );
+  }
+  await readResultsDir(dir);
+}
+
 /** Writes `<id>.json` and `<id>.md` of one target's results; returns the paths written. */
 export async function writeTargetFiles(dir: string, results: Results): Promise<string[]> {
-  await Deno.mkdir(dir, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const jsonPath = join(dir, `${results.target.id}.json`);
   const mdPath = join(dir, `${results.target.id}.md`);

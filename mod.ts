@@ -1,0 +1,126 @@
+/**
+ * clientdown certifies how a TCP server behaves when its client goes down mid-connection
+ * (resets, closes, crashes, freezes, vanishes, reboots, NAT expiry), with real Linux sockets
+ * in real network namespaces, and publishes the results as a Markdown conformance report.
+ *
+ * This module is the stable library surface: the suite DSL (`defineSuite`, steps, `fault`,
+ * expectations), `defineTarget` for your own server, the results contract, the runner
+ * (`certifyTarget`, needs root) and the Markdown renderers. Run as a program, it is the CLI:
+ * `deno run --allow-all mod.ts certify|suite|list|report|doctor` (see `--help`).
+ *
+ * @example A suite file: one family, each scenario reads like the requirement it checks
+ * ```ts
+ * import { connect, defineSuite, exchange, fault, othersServed, released, serverAlive } from "./mod.ts";
+ *
+ * export default defineSuite({
+ *   id: "vanish",
+ *   title: "Client host vanishes without a trace",
+ *   scenarios: [{
+ *     id: "vanish/idle",
+ *     title: "Idle connection, client host vanishes",
+ *     requirement: "A server releases an idle connection whose client host has vanished",
+ *     level: "SHOULD",
+ *     refs: ["RFC 9293 §3.8.4", "RFC 1122 §4.2.3.6"],
+ *     phase: "idle",
+ *     steps: [connect(), exchange(), fault.vanish()],
+ *     expect: [released({ within: "10m" }), serverAlive(), othersServed()],
+ *   }],
+ * });
+ * ```
+ *
+ * @example Certify your own server (needs root: every scenario gets its own network namespaces)
+ * ```ts ignore
+ * import { certifyTarget, defineTarget, renderTargetReport } from "./mod.ts";
+ * import vanish from "./suites/vanish.ts";
+ *
+ * const echo = defineTarget({
+ *   id: "my-echo",
+ *   title: "my echo server",
+ *   port: 7000,
+ *   start: ({ address, port }) => ({ argv: ["my-echo", "--listen", `${address}:${port}`] }),
+ *   protocol: {
+ *     request: { send: "PING\n", until: "PONG\n" },
+ *     partialRequest: "PI",
+ *     largeRequest: { send: "BIG 67108864\n", responseBytes: 67108864 },
+ *   },
+ * });
+ * const results = await certifyTarget(echo, vanish.scenarios, { deadlineMs: 60_000, concurrency: 8 });
+ * await Deno.writeTextFile("my-echo.md", renderTargetReport(results));
+ * ```
+ *
+ * @module
+ */
+
+export {
+  defineSuite,
+  type Level,
+  LEVELS,
+  type Phase,
+  PHASES,
+  type Scenario,
+  type Suite,
+  SuiteDefinitionError,
+} from "./lib/suite/define_suite.ts";
+export {
+  abort,
+  churn,
+  close,
+  connect,
+  crash,
+  exchange,
+  fault,
+  type FaultStep,
+  freeze,
+  halfClose,
+  keepReading,
+  readResponse,
+  requestLarge,
+  sendPartial,
+  sendRequest,
+  type Step,
+  thaw,
+  wait,
+} from "./lib/suite/steps.ts";
+export {
+  type Expectation,
+  othersServed,
+  released,
+  resourcesRestored,
+  responseDelivered,
+  serverAlive,
+  survives,
+} from "./lib/suite/expectations.ts";
+export { type Duration, parseDuration } from "./lib/suite/duration.ts";
+export {
+  defineTarget,
+  type Exchange,
+  type StartContext,
+  type StartSpec,
+  type TargetDefinition,
+  TargetDefinitionError,
+  type TargetProtocol,
+} from "./lib/target/define_target.ts";
+export {
+  type ExpectationResult,
+  type Measurements,
+  type Prediction,
+  type ReleaseHow,
+  type Results,
+  RESULTS_SCHEMA,
+  type ScenarioResult,
+  type SocketOptionsRead,
+  type TcpSysctls,
+  type TimelineEvent,
+  type Verdict,
+  VERDICTS,
+} from "./lib/results/schema.ts";
+export { certifyTarget } from "./lib/runner/certify_target.ts";
+export type { ProgressEvent, RunOptions } from "./lib/runner/run_options.ts";
+export { renderTargetReport } from "./lib/report/target_report.ts";
+export { renderIndex } from "./lib/report/index_report.ts";
+
+// The CLI loads only when this module runs as a program, not for library users.
+if (import.meta.main) {
+  const { main } = await import("./lib/cli/main.ts");
+  Deno.exit(await main(Deno.args));
+}
