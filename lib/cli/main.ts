@@ -17,7 +17,8 @@ import { sweepStaleLabs } from "../lab/sweep.ts";
 import { teardownOnSignal } from "../lab/teardown_on_signal.ts";
 import type { Results } from "../results/schema.ts";
 import { certifyTarget } from "../runner/certify_target.ts";
-import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
+import { onPath } from "../process/spawn.ts";
+import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
 import { parseDuration } from "../suite/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { briefly } from "./_user_modules.ts";
@@ -187,13 +188,22 @@ export function exitCodeOf(all: readonly Results[]): number {
   return verdicts.has("fail") ? EXIT.mustFailed : EXIT.ok;
 }
 
-async function defaultPrepareLab(log: (line: string) => void): Promise<void> {
-  await ensureLabPackages(log);
+async function sweep(log: (line: string) => void): Promise<void> {
   const swept = await sweepStaleLabs();
   if (swept.runs.length) {
     log(`Removed stale labs of runs ${swept.runs.join(", ")} (their owner process is gone)`);
   }
+}
+
+async function defaultPrepareLab(log: (line: string) => void): Promise<void> {
+  await ensureLabPackages(log);
+  await sweep(log);
   teardownOnSignal();
+}
+
+/** Commands that make no lab still clear away labs a killed run left, where they can. */
+async function sweepIfAble(log: (line: string) => void): Promise<void> {
+  if (isRoot() && onPath("ip")) await sweep(log);
 }
 
 // Loaded on use: no other command needs the doctor's probes.
@@ -405,6 +415,9 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           ? `Missing command: one of ${known}\n\n${USAGE}`
           : `Unknown command "${command}": expected one of ${known} (see "clientdown --help")`,
       );
+    }
+    if (command !== "certify" && command !== "suite") {
+      await sweepIfAble((line) => io.err(`${line}\n`));
     }
     return await run(rest, deps, io);
   } catch (error) {

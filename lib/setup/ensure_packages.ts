@@ -5,7 +5,7 @@
  * @module
  */
 
-import { onPath, run } from "../process/spawn.ts";
+import { CommandError, onPath, run } from "../process/spawn.ts";
 import { LAB_PROGRAMS } from "./lab_packages.ts";
 
 /** Setup cannot proceed on this machine; the message says what is missing and how to fix it. */
@@ -52,8 +52,13 @@ export async function ensureLabPackages(
   }
   log(`Installing ${missing.join(" ")} with apt-get`);
   const env = { DEBIAN_FRONTEND: "noninteractive" };
-  await run(["apt-get", "update", "-qq"], { env });
-  await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+  try {
+    await run(["apt-get", "update", "-qq"], { env });
+    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    throw new SetupError(`Could not install ${missing.join(" ")} with apt-get: ${error.message}`);
+  }
   const still = missingPackages();
   if (still.length) {
     throw new SetupError(
