@@ -9,6 +9,7 @@
 import { basename, join, resolve } from "node:path";
 import {
   defineTarget,
+  selectVariant,
   type TargetDefinition,
   TargetDefinitionError,
 } from "../target/define_target.ts";
@@ -64,6 +65,16 @@ export async function loadTarget(
   spec: string,
   dir: string = TARGETS_DIR,
 ): Promise<TargetDefinition> {
+  const at = spec.lastIndexOf("@");
+  if (at > 0) {
+    const target = await loadTarget(spec.slice(0, at), dir);
+    try {
+      return selectVariant(target, spec.slice(at + 1));
+    } catch (error) {
+      if (error instanceof RangeError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
   if (PATH_LIKE.test(spec)) return await loadTargetFile(resolve(spec));
   const known = builtInTargetIds(dir);
   if (!known.includes(spec)) {

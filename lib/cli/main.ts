@@ -21,6 +21,7 @@ import { onPath } from "../process/spawn.ts";
 import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
 import { parseDuration } from "../suite/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
+import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
@@ -37,7 +38,7 @@ export interface MainDeps {
   /** The runner (default: certifyTarget of lib/runner/certify_target.ts). */
   certify?: Certify;
   /** Makes the machine ready for labs (default: packages, sweep of stale labs, signal teardown). */
-  prepareLab?: (log: (line: string) => void) => Promise<void>;
+  prepareLab?: (log: (line: string) => void, targets: readonly TargetDefinition[]) => Promise<void>;
   /** The `doctor` command; returns its exit code (default: lib/cli/doctor.ts). */
   doctor?: () => Promise<number>;
   /** Where the suite files are (default: `suites/`). */
@@ -195,8 +196,12 @@ async function sweep(log: (line: string) => void): Promise<void> {
   }
 }
 
-async function defaultPrepareLab(log: (line: string) => void): Promise<void> {
+async function defaultPrepareLab(
+  log: (line: string) => void,
+  targets: readonly TargetDefinition[],
+): Promise<void> {
   await ensureLabPackages(log);
+  for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
   teardownOnSignal();
 }
@@ -251,7 +256,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
   const out = resolve(values.out);
   await prepareReportsDir(out);
 
-  await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`));
+  await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), targets);
   const certify = deps.certify ?? certifyTarget;
   // Targets run side by side and share the concurrency, so the whole run waits in parallel.
   const share = Math.max(1, Math.floor(concurrency / targets.length));
@@ -315,7 +320,7 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
   }
   const target = await loadTarget(values.target, deps.targetsDir);
 
-  await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`));
+  await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), [target]);
   const progress = progressFor(io, scenarios.length, false);
   const started = performance.now();
   try {

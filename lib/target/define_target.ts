@@ -41,6 +41,19 @@ export interface StartSpec {
   files?: Record<string, string>;
 }
 
+/**
+ * A named configuration of the same server that changes how it treats dead clients
+ * (e.g. redis `tcp-keepalive 60`). Selected as `<target>@<variant>` on the command line.
+ */
+export interface TargetVariant {
+  /** What the variant is, e.g. "tcp-keepalive 60". */
+  title: string;
+  /** The knobs it sets, in words, for the report. */
+  knobs?: Record<string, string>;
+  /** How to start the server in this configuration. */
+  start(context: StartContext): StartSpec;
+}
+
 /** A server under test. */
 export interface TargetDefinition {
   /** Stable id, e.g. `nginx` or `ref-hardened`. */
@@ -56,9 +69,12 @@ export interface TargetDefinition {
   protocol: TargetProtocol;
   /** The knobs that decide how it treats dead clients, in words, for the report. */
   knobs?: Record<string, string>;
+  /** Named configurations of the same server (`<id>@<name>`). */
+  variants?: Record<string, TargetVariant>;
 }
 
 const ID = /^[a-z0-9][a-z0-9.-]*$/;
+const VARIANT = /^[a-z0-9][a-z0-9-]*$/;
 
 /** An invalid target definition: names the field and what was expected. */
 export class TargetDefinitionError extends TypeError {
@@ -110,5 +126,38 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (typeof p.largeRequest?.send !== "string" || !(p.largeRequest.responseBytes > 0)) {
     fail("protocol.largeRequest", "{ send: string, responseBytes: number > 0 }");
   }
+  for (const [name, variant] of Object.entries(definition.variants ?? {})) {
+    if (!VARIANT.test(name)) {
+      fail(`variants.${name}`, "named with lowercase letters, digits and dashes");
+    }
+    if (typeof variant?.title !== "string" || typeof variant.start !== "function") {
+      fail(`variants.${name}`, "{ title: string, start: function }");
+    }
+  }
   return definition;
+}
+
+/**
+ * The target in one of its variants: id `<id>@<name>`, the variant's start and knobs.
+ * A RangeError names the variants there are when `name` is not one of them.
+ */
+export function selectVariant(target: TargetDefinition, name: string): TargetDefinition {
+  const variant = target.variants?.[name];
+  if (!variant) {
+    const known = Object.keys(target.variants ?? {});
+    throw new RangeError(
+      `Target "${target.id}" has no variant "${name}": ` +
+        (known.length
+          ? `its variants are ${known.map((k) => `"${k}"`).join(", ")}`
+          : "it has none"),
+    );
+  }
+  const { variants: _, ...rest } = target;
+  return {
+    ...rest,
+    id: `${target.id}@${name}`,
+    title: `${target.title} (${variant.title})`,
+    knobs: { ...target.knobs, ...variant.knobs },
+    start: variant.start,
+  };
 }
