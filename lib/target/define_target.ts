@@ -39,6 +39,11 @@ export interface StartSpec {
   env?: Record<string, string>;
   /** Files to write (path relative to the lab directory → content) before starting. */
   files?: Record<string, string>;
+  /**
+   * Commands run in the server host once it listens, in order, each to exit 0: loading the
+   * data the exchanges need (e.g. a large value for the large request).
+   */
+  prepare?: string[][];
 }
 
 /**

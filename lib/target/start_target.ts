@@ -10,7 +10,7 @@ import { type Family, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
-import { type Child, spawn } from "../process/spawn.ts";
+import { type Child, run, spawn } from "../process/spawn.ts";
 import type { TargetDefinition } from "./define_target.ts";
 
 /** A target running in a lab. */
@@ -95,6 +95,17 @@ export async function startTarget(
   if (problem !== undefined) {
     await child.end();
     throw new TargetStartError(target.id, problem, await logTail(logPath));
+  }
+  for (const argv of spec.prepare ?? []) {
+    try {
+      await run(argv, { netns: lab.hosts.server, cwd: lab.dir });
+    } catch (error) {
+      await child.end();
+      const problem = `could not be prepared: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+      throw new TargetStartError(target.id, problem, await logTail(logPath));
+    }
   }
   return {
     pid: child.pid,
