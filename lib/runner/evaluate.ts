@@ -232,10 +232,12 @@ export function evaluate(
     ...(obs.socketOptions ? { socketOptions: obs.socketOptions } : {}),
     ...(obs.sysctls ? { sysctls: obs.sysctls } : {}),
   };
-  if (obs.unsupported || obs.harnessError) {
+  if (obs.unsupported || obs.notApplicable || obs.harnessError) {
     const verdict: Verdict = obs.harnessError ? "error" : "skip";
     const notes = obs.harnessError
       ? `Harness error: ${obs.harnessError}`
+      : obs.notApplicable
+      ? `Not applicable: ${obs.notApplicable}`
       : `Skipped: unsupported on this machine: ${obs.unsupported}`;
     return {
       ...base,

@@ -22,7 +22,7 @@ import { watchSocket } from "../observe/socket_watch.ts";
 import { parseDuration } from "../suite/duration.ts";
 import type { FaultStep, Step } from "../suite/steps.ts";
 import type { StepRecord } from "./observations.ts";
-import { HarnessError, type ScenarioContext } from "./scenario_context.ts";
+import { HarnessError, NotApplicable, type ScenarioContext } from "./scenario_context.ts";
 
 /** How long one ordinary exchange may take before the target counts as broken. */
 const EXCHANGE_TIMEOUT_MS = 5000;
@@ -45,6 +45,14 @@ function conn(ctx: ScenarioContext, step: string): number {
     throw new HarnessError(`Step "${step}" needs a connection: put connect() before it`);
   }
   return ctx.conn;
+}
+
+function largeRequest(ctx: ScenarioContext): { send: string; responseBytes: number } {
+  const large = ctx.target.protocol.largeRequest;
+  if (!large) {
+    throw new NotApplicable(`Target "${ctx.target.id}" has no request with a large response`);
+  }
+  return large;
 }
 
 function unwrap<T>(result: T | FaultUnsupported): T {
@@ -226,7 +234,7 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<voi
         ? protocol.request.send
         : step.kind === "send-partial"
         ? protocol.partialRequest
-        : protocol.largeRequest.send;
+        : largeRequest(ctx).send;
       const out = await ctx.agent.send(conn(ctx, step.kind), data, {
         timeoutMs: EXCHANGE_TIMEOUT_MS,
       });
@@ -249,7 +257,7 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<voi
       const id = conn(ctx, step.kind);
       const link = unwrap(await slowLink(ctx.lab, { rateKbit: READING_LINK_KBIT }));
       ctx.background = ctx.agent.read(id, {
-        bytes: protocol.largeRequest.responseBytes,
+        bytes: largeRequest(ctx).responseBytes,
         timeoutMs: ctx.deadlineMs + 10_000,
       }).catch(() => undefined); // the agent may be crashed meanwhile: that is the point
       // Let data flow before the next step takes the client down.

@@ -37,6 +37,8 @@ export interface Observations {
   waitedMs: number;
   /** A fault this machine cannot build: the scenario is skipped with this reason. */
   unsupported?: string;
+  /** The scenario does not apply to this target: skipped with this reason. */
+  notApplicable?: string;
   /** The harness itself failed. */
   harnessError?: string;
   /** The client's port of the connection under test, as the server sees it. */

@@ -22,7 +22,7 @@ import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";
 import { exchangeOn, executeStep } from "./execute_step.ts";
 import type { Observations } from "./observations.ts";
-import type { ScenarioContext } from "./scenario_context.ts";
+import { NotApplicable, type ScenarioContext } from "./scenario_context.ts";
 
 /** The least time the runner watches after the fault, so a late death or stall is seen. */
 const OBSERVE_MS = 2000;
@@ -160,6 +160,7 @@ export async function runScenario(
     await waitForServer(ctx, scenario, report);
   } catch (error) {
     if (error instanceof FaultUnsupported) obs.unsupported = error.reason;
+    else if (error instanceof NotApplicable) obs.notApplicable = error.message;
     else obs.harnessError = error instanceof Error ? error.message : String(error);
   } finally {
     obs.endAt = monotonicMs();

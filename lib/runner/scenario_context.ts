@@ -21,6 +21,14 @@ export class HarnessError extends Error {
   }
 }
 
+/** The scenario cannot apply to this target (e.g. its protocol has no large response): skip. */
+export class NotApplicable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotApplicable";
+  }
+}
+
 /** What steps share while a scenario runs. */
 export interface ScenarioContext {
   lab: Lab;

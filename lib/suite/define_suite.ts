@@ -33,6 +33,7 @@ export interface Scenario {
   title: string;
   /** The requirement, in one sentence. */
   requirement: string;
+  /** The requirement's level; also the level of each expectation that sets none. */
   level: Level;
   /** RFC sections and man pages the requirement rests on. */
   refs: string[];
@@ -135,6 +136,9 @@ function checkExpectation(
   if (expectation.kind === "survives" && expectation.for !== undefined) {
     checkDuration(expectation.for, (e) => fail(`${field}.for`, e));
   }
+  if (expectation.level !== undefined && !LEVELS.includes(expectation.level)) {
+    fail(`${field}.level`, `one of ${LEVELS.join(", ")} (got ${shown(expectation.level)})`);
+  }
 }
 
 function checkScenario(suite: Suite, scenario: Scenario, index: number): void {
@@ -169,14 +173,19 @@ function checkScenario(suite: Suite, scenario: Scenario, index: number): void {
     fail("steps", "a non-empty list of steps");
   }
   scenario.steps.forEach((step, i) => checkStep(step, fail, i));
-  if (!scenario.steps.some(isDownStep)) {
-    fail(
-      "steps",
-      "a list with at least one step that takes the client down (a fault, close, abort, crash, ...)",
-    );
-  }
   if (!Array.isArray(scenario.expect) || !scenario.expect.length) {
     fail("expect", "a non-empty list of expectations");
+  }
+  // A threat that must not end the connection (a NAT's timeout) takes nothing down; with
+  // nothing down there is no fault moment, so nothing can be released in time.
+  const survivalOnly = scenario.expect.some((e) => e?.kind === "survives") &&
+    !scenario.expect.some((e) => e?.kind === "released");
+  if (!scenario.steps.some(isDownStep) && !survivalOnly) {
+    fail(
+      "steps",
+      "a list with at least one step that takes the client down (a fault, close, abort, crash, ...), " +
+        "unless it expects the connection to survive and nothing to be released",
+    );
   }
   scenario.expect.forEach((expectation, i) => checkExpectation(expectation, fail, i));
 }

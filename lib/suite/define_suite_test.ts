@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defineSuite, type Scenario, SuiteDefinitionError } from "./define_suite.ts";
-import { released, serverAlive } from "./expectations.ts";
-import { connect, exchange, fault, type Step } from "./steps.ts";
+import { othersServed, released, serverAlive, survives } from "./expectations.ts";
+import { connect, exchange, fault, requestLarge, type Step, stopReading } from "./steps.ts";
 
 const good: Scenario = {
   id: "vanish/idle",
@@ -47,6 +47,17 @@ Deno.test("defineSuite names the scenario and field of each mistake", () => {
     ],
     [{ expect: [released({ within: "ten minutes" })] }, /field "expect\[0\]\.within"/],
     [{ expect: [{ kind: "happy" }] }, /field "expect\[0\]" must be an expectation/],
+    [
+      { expect: [{ kind: "server-alive", level: "OFTEN" }] },
+      /field "expect\[0\]\.level" must be one of MUST, SHOULD, MAY \(got "OFTEN"\)/,
+    ],
+    [
+      {
+        steps: [fault.nat("4m", "drop"), connect(), exchange()],
+        expect: [survives({ for: "15m" }), released({ within: "10m" })],
+      },
+      /field "steps" must be a list with at least one step that takes the client down/,
+    ],
   ];
   for (const [patch, message] of cases) {
     assert.throws(() => defineSuite(suiteWith(patch)), (error: unknown) => {
@@ -62,4 +73,29 @@ Deno.test("defineSuite rejects duplicate scenario ids", () => {
     () => defineSuite({ id: "vanish", title: "Vanish", scenarios: [good, good] }),
     /scenario "vanish\/idle": field "id" must be unique within the suite/,
   );
+});
+
+Deno.test("defineSuite accepts a scenario that takes nothing down when it only checks survival", () => {
+  const suite = suiteWith({
+    steps: [fault.nat("4m", "drop"), connect(), exchange()],
+    expect: [survives({ for: "15m" }), serverAlive(), othersServed()],
+  });
+  assert.equal(defineSuite(suite), suite);
+});
+
+Deno.test("stopReading takes the client down", () => {
+  const suite = suiteWith({ steps: [connect({ rcvBuf: 4096 }), requestLarge(), stopReading()] });
+  assert.equal(defineSuite(suite), suite);
+});
+
+Deno.test("serverAlive and othersServed are MUSTs unless told otherwise; others take the scenario's", () => {
+  assert.deepEqual(serverAlive(), { kind: "server-alive", level: "MUST" });
+  assert.deepEqual(othersServed(), { kind: "others-served", within: "1s", level: "MUST" });
+  assert.deepEqual(othersServed({ within: "2s", level: "SHOULD" }), {
+    kind: "others-served",
+    within: "2s",
+    level: "SHOULD",
+  });
+  assert.deepEqual(released({ within: "1s" }), { kind: "released", within: "1s" });
+  assert.deepEqual(survives(), { kind: "survives" });
 });

@@ -17,6 +17,7 @@ export type Step =
   | { kind: "request-large" }
   | { kind: "read-response" }
   | { kind: "keep-reading" }
+  | { kind: "stop-reading" }
   | { kind: "half-close" }
   | { kind: "close" }
   | { kind: "abort" }
@@ -49,6 +50,7 @@ export const STEP_KINDS: readonly Step["kind"][] = [
   "request-large",
   "read-response",
   "keep-reading",
+  "stop-reading",
   "half-close",
   "close",
   "abort",
@@ -80,6 +82,7 @@ export const FAULT_NAMES: readonly FaultStep["name"][] = [
  */
 export function isDownStep(step: Step): boolean {
   switch (step.kind) {
+    case "stop-reading":
     case "half-close":
     case "close":
     case "abort":
@@ -114,6 +117,12 @@ export const readResponse = (): Step => ({ kind: "read-response" });
  * server is still sending, with data in flight, when the client goes down.
  */
 export const keepReading = (): Step => ({ kind: "keep-reading" });
+/**
+ * The client stops reading for good while its process runs on (a stuck consumer): the
+ * server's data fills its receive buffer, then its kernel answers with a zero window. Ends a
+ * `keepReading()` if one runs. Takes the client down: the fault moment is when it stops.
+ */
+export const stopReading = (): Step => ({ kind: "stop-reading" });
 /** `shutdown(SHUT_WR)`: FIN, the client can still read. */
 export const halfClose = (): Step => ({ kind: "half-close" });
 /** `close()`: FIN, or RST when unread data is in the receive buffer. */

@@ -19,8 +19,11 @@ export interface TargetProtocol {
   request: Exchange;
   /** The first bytes of a request that the server must wait for the rest of. */
   partialRequest: string;
-  /** A request whose response is far larger than any socket buffer. */
-  largeRequest: { send: string; responseBytes: number };
+  /**
+   * A request whose response is far larger than any socket buffer. A protocol without one
+   * leaves it out: the scenarios that need it are skipped as not applicable.
+   */
+  largeRequest?: { send: string; responseBytes: number };
 }
 
 /** What a target's `start` gets to build its command line. */
@@ -128,7 +131,10 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
     fail("protocol.request", "{ send: string, until: string }");
   }
   if (typeof p.partialRequest !== "string") fail("protocol.partialRequest", "a string");
-  if (typeof p.largeRequest?.send !== "string" || !(p.largeRequest.responseBytes > 0)) {
+  if (
+    p.largeRequest !== undefined &&
+    (typeof p.largeRequest?.send !== "string" || !(p.largeRequest.responseBytes > 0))
+  ) {
     fail("protocol.largeRequest", "{ send: string, responseBytes: number > 0 }");
   }
   for (const [name, variant] of Object.entries(definition.variants ?? {})) {

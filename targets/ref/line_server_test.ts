@@ -110,7 +110,7 @@ async function requestBigAndStopReading(
   client: LineClient,
   target: TargetDefinition,
 ): Promise<void> {
-  await client.send(target.protocol.largeRequest.send);
+  await client.send(target.protocol.largeRequest!.send);
   await waitFor(
     "the server's send queue to fill",
     2000,
