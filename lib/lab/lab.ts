@@ -82,7 +82,9 @@ export async function createLab(): Promise<Lab> {
 async function build(lab: Lab): Promise<void> {
   const { client, router, server } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
-  for (const ns of [client, router, server]) await run(["ip", "netns", "add", ns]);
+  await run(["ip", "-batch", "-"], {
+    input: [client, router, server].map((ns) => `netns add ${ns}\n`).join(""),
+  });
   // Before any link exists: no duplicate address detection (addresses usable at once, the
   // first SYN is not lost), and forwarding in the router. These sysctls are the namespace's own.
   await Promise.all(
@@ -110,12 +112,14 @@ async function build(lab: Lab): Promise<void> {
       "link set r1 up",
     ].join("\n") + "\n",
   });
-  await run(["ip", "-n", client, "-batch", "-"], {
-    input: hostBatch("c0", [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE),
-  });
-  await run(["ip", "-n", server, "-batch", "-"], {
-    input: hostBatch("s0", [SERVER], ROUTER_SERVER_SIDE),
-  });
+  await Promise.all([
+    run(["ip", "-n", client, "-batch", "-"], {
+      input: hostBatch("c0", [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE),
+    }),
+    run(["ip", "-n", server, "-batch", "-"], {
+      input: hostBatch("s0", [SERVER], ROUTER_SERVER_SIDE),
+    }),
+  ]);
 }
 
 const NO_DAD = "for c in all default; do echo 0 > /proc/sys/net/ipv6/conf/$c/accept_dad; done";
@@ -142,15 +146,20 @@ function hostBatch(
 
 /** Ends every process inside the namespaces (all of them the lab's own), then deletes them. */
 export async function removeNamespaces(names: readonly string[]): Promise<void> {
-  for (const ns of names) {
-    const pids = await run(["ip", "netns", "pids", ns], { accept: [1, 255] });
-    for (const pid of pids.stdout.split("\n").filter(Boolean).map(Number)) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
+  if (names.length === 0) return;
+  const listed = await Promise.all(
+    names.map((ns) => run(["ip", "netns", "pids", ns], { accept: [1, 255] })),
+  );
+  for (const pid of listed.flatMap((l) => l.stdout.split("\n")).filter(Boolean).map(Number)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
     }
   }
-  for (const ns of names) await run(["ip", "netns", "del", ns], { accept: [1, 255] });
+  // -force: one name already gone must not keep the others.
+  await run(["ip", "-force", "-batch", "-"], {
+    input: names.map((ns) => `netns del ${ns}\n`).join(""),
+    accept: [1, 255],
+  });
 }
