@@ -20,6 +20,8 @@ export interface LivenessProbeOptions {
   port: number;
   /** The request/response to repeat. */
   exchange: Exchange;
+  /** Sent once on each new connection before the first exchange (a protocol's session start). */
+  greeting?: Exchange;
   /** Time between the starts of two exchanges (longer when an exchange takes longer). */
   intervalMs: number;
   /** How long one exchange (connecting when needed, sending, reading) may take. */
@@ -92,6 +94,15 @@ export class LivenessProbe {
     return new LivenessProbe(await ClientAgent.start(lab, options.agent ?? {}), options);
   }
 
+  /** Resolves once the first exchange has ended (or after `timeoutMs`), whatever its outcome. */
+  async firstSample(timeoutMs: number): Promise<LivenessSample | undefined> {
+    const until = monotonicMs() + timeoutMs;
+    while (this.#samples.length === 0 && this.#failure === undefined && monotonicMs() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.#samples[0];
+  }
+
   /** The samples so far. */
   get samples(): readonly LivenessSample[] {
     return [...this.#samples];
@@ -148,6 +159,23 @@ export class LivenessProbe {
       const c = await agent.connect({ address, port, bind: this.#bind, timeoutMs: left() });
       if (!c.ok) return { startedAt, endedAt: c.t, ok: false, reconnected, error: c.error };
       this.#conn = c.conn;
+      const greeting = this.#options.greeting;
+      if (greeting) {
+        const hello = await agent.send(c.conn, greeting.send, { timeoutMs: left() });
+        const answer = hello.ok
+          ? await agent.read(c.conn, { until: greeting.until, timeoutMs: left() })
+          : hello;
+        if (!answer.ok || !("found" in answer) || !answer.found) {
+          await this.#drop();
+          return {
+            startedAt,
+            endedAt: answer.t,
+            ok: false,
+            reconnected,
+            error: answer.ok ? "EOF" : answer.error,
+          };
+        }
+      }
     }
     const conn = this.#conn;
     const sent = await agent.send(conn, exchange.send, { timeoutMs: left() });

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { BYSTANDER } from "../lab/address_plan.ts";
 import { SERVER } from "../lab/address_plan.ts";
 import type { LabHosts } from "../lab/lab.ts";
 import { monotonicMs, realtimeMs } from "../libc/libc.ts";
@@ -113,6 +114,16 @@ export async function startCapture(
     "tcp",
     "port",
     String(options.port),
+    // The bystander's exchanges are its own evidence (the liveness probe): leaving them out
+    // spares parsing a steady stream of lines.
+    "and",
+    "not",
+    "host",
+    BYSTANDER.v4,
+    "and",
+    "not",
+    "host",
+    BYSTANDER.v6,
   ];
   let child: Child;
   try {

@@ -137,9 +137,12 @@ export function parseProcNetTcp(text: string): SocketEntry[] {
   return entries;
 }
 
-/** The TCP sockets (IPv4 and IPv6) of the network namespace `pid` lives in. */
-export function readSocketTable(pid: number): SocketEntry[] {
-  return ["tcp", "tcp6"].flatMap((file) => {
+/** The TCP sockets (IPv4 and IPv6, or the tables named) of the network namespace `pid` lives in. */
+export function readSocketTable(
+  pid: number,
+  files: readonly ("tcp" | "tcp6")[] = ["tcp", "tcp6"],
+): SocketEntry[] {
+  return files.flatMap((file) => {
     try {
       return parseProcNetTcp(Deno.readTextFileSync(`/proc/${pid}/net/${file}`));
     } catch (error) {

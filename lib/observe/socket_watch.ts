@@ -108,6 +108,10 @@ export interface SocketWatch {
 const RESCAN_MS = 200;
 
 /** The longest a watch runs or a waitFor waits: no scenario needs more than an hour. */
+/** After this long without a change, a watch samples every QUIET_INTERVAL_MS instead. */
+const QUIET_AFTER_MS = 1000;
+/** The quiet sampling interval: the granularity of a release that follows a long silence. */
+const QUIET_INTERVAL_MS = 50;
 const MAX_WAIT_MS = 3_600_000;
 
 /** Whether two textual addresses are the same, an IPv4 one equal to its IPv4-mapped form. */
@@ -207,8 +211,23 @@ export function watchSocket(
     return undefined;
   };
 
+  // Once the connection is found, only its own table is read (half the work per sample).
+  let table: "tcp" | "tcp6" | undefined;
+  const rowsNow = (): SocketEntry[] => {
+    for (const file of table ? [table] : ["tcp", "tcp6"] as const) {
+      const rows = readSocketTable(pid, [file]).filter((e) =>
+        isConnectionFrom(e, peer, options.localPort)
+      );
+      if (rows.length) {
+        table = file;
+        return rows;
+      }
+    }
+    return [];
+  };
+
   const sample = (): SocketEvent | undefined => {
-    const rows = readSocketTable(pid).filter((e) => isConnectionFrom(e, peer, options.localPort));
+    const rows = rowsNow();
     const row = rows.find((e) => inode !== 0 && e.inode === inode) ??
       rows.find((e) => e.inode !== 0) ?? rows[0];
     const at = monotonicMs();
@@ -246,7 +265,12 @@ export function watchSocket(
     if (stopped) return;
     const event = sample();
     if (event) record(event);
-    if (monotonicMs() < endAt) timer = setTimeout(tick, intervalMs);
+    // While nothing changes, sample less often: many watches run at once.
+    const now = monotonicMs();
+    const quiet = now - (events.at(-1)?.at ?? now) > QUIET_AFTER_MS;
+    if (now < endAt) {
+      timer = setTimeout(tick, quiet ? Math.max(intervalMs, QUIET_INTERVAL_MS) : intervalMs);
+    }
   };
   tick();
 

@@ -93,11 +93,11 @@ export class Child {
     }
   }
 
-  /** Ends the process: SIGTERM, then SIGKILL after `graceMs`; resolves with its status. */
-  async end(graceMs = 1000): Promise<Deno.CommandStatus> {
+  /** Ends the process: `signal` (SIGTERM), then SIGKILL after `graceMs`; resolves with its status. */
+  async end(graceMs = 1000, signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
     if (this.#exited) return this.#exited;
     this.signal("SIGCONT"); // a stopped process cannot act on SIGTERM
-    this.signal("SIGTERM");
+    this.signal(signal);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((resolve) =>
       timer = setTimeout(() => resolve("late"), graceMs)

@@ -11,7 +11,10 @@ import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
-import { mapPool } from "./pool.ts";
+import { Gate, mapPool } from "./pool.ts";
+
+/** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */
+export const START_SLOTS: number = 2 * navigator.hardwareConcurrency;
 import { runScenario } from "./run_scenario.ts";
 import type { RunOptions } from "./run_options.ts";
 
@@ -33,6 +36,7 @@ export async function certifyTarget(
   const t0 = monotonicMs();
   const progress = options.onProgress ?? (() => {});
   const version = await targetVersion(target);
+  const startGate = new Gate(options.startSlots ?? START_SLOTS);
   const results = await mapPool(scenarios, options.concurrency, async (scenario) => {
     const started = monotonicMs();
     progress({

@@ -25,8 +25,11 @@ import { recommend } from "./recommend.ts";
 import { packetsOf, releaseHow } from "./release_how.ts";
 import { buildTimeline } from "./timeline.ts";
 
-/** RSS may grow this much and still count as back to baseline: allocators keep freed pages. */
-const RSS_TOLERANCE = { factor: 1.25, kib: 8192 };
+/**
+ * RSS may grow this much and still count as back to baseline: allocators and JIT heaps keep
+ * freed pages. fds are exact; RSS only catches leaks far beyond what a runtime keeps.
+ */
+const RSS_TOLERANCE = { factor: 1.5, kib: 16_384 };
 
 const BROKEN: Record<Level, Verdict> = { MUST: "fail", SHOULD: "warn", MAY: "info" };
 const SEVERITY: readonly Verdict[] = [
@@ -91,6 +94,34 @@ function toSchema(p: ReleasePrediction): Prediction {
   };
 }
 
+/**
+ * Whether an idle connection outlives a NAT's timeout, when the deadline is shorter than the
+ * wait: a keepalive probe more often than the timeout refreshes the mapping (a prediction).
+ */
+function survivalPredicted(
+  obs: Observations,
+  spanMs: number,
+  ok: (m: string) => Omit<ExpectationResult, "expectation">,
+  broken: (m: string) => Omit<ExpectationResult, "expectation">,
+): Omit<ExpectationResult, "expectation"> {
+  const o = obs.socketOptions;
+  if (obs.natTimeoutMs === undefined || !o) {
+    return {
+      verdict: "inconclusive",
+      measured: `the deadline ended before the ${formatMs(spanMs)} to wait`,
+    };
+  }
+  const nat = formatMs(obs.natTimeoutMs);
+  if (o.keepalive && o.keepIdleS * 1000 < obs.natTimeoutMs) {
+    return {
+      ...ok(`keepalive after ${o.keepIdleS} s idle refreshes the ${nat} mapping`),
+      predicted: true,
+    };
+  }
+  const why = o.keepalive ? `keepalive starts after ${o.keepIdleS} s idle` : "keepalive is off";
+  return { ...broken(`the ${nat} mapping expires: ${why}`), predicted: true };
+}
+
 function judge(
   level: Level,
   e: Expectation,
@@ -127,10 +158,13 @@ function judge(
         }`,
       };
     }
-    case "survives":
+    case "survives": {
+      const span = e.for === undefined ? 0 : parseDuration(e.for);
+      if (span > obs.waitedMs + 1000) return survivalPredicted(obs, span, ok, broken);
       return obs.survived?.ok
         ? ok("an exchange after the outage succeeded")
         : broken(`connection lost: ${obs.survived?.error ?? "not checked"}`);
+    }
     case "server-alive":
       return obs.serverExit
         ? broken(
@@ -184,7 +218,9 @@ function measure(obs: Observations, clientPort: number | undefined): Measurement
   } else if (obs.socket.length && fault !== undefined && !obs.serverExit) {
     m.releasedHow = "never";
   }
-  const during = (obs.liveness ?? []).filter((l) => fault === undefined || l.endedAt >= fault);
+  const during = (obs.liveness ?? []).filter((l) =>
+    (fault === undefined || l.endedAt >= fault) && l.endedAt <= obs.endAt
+  );
   if (during.length) {
     m.othersMaxLatencyMs = Math.round(
       Math.max(...during.map((l) => l.latencyMs ?? l.endedAt - l.startedAt)),
@@ -261,6 +297,7 @@ export function evaluate(
   const p = prediction(obs);
   const notes = [
     obs.captureNote,
+    obs.teardownNote,
     measurements.fdsAfter !== undefined && obs.socket.at(-1)?.holding === "closed_fd_held"
       ? "The kernel closed the socket but the server still holds its fd."
       : undefined,

@@ -21,6 +21,7 @@ import { readSocketOptions } from "../observe/socket_options.ts";
 import { watchSocket } from "../observe/socket_watch.ts";
 import { parseDuration } from "../suite/duration.ts";
 import type { FaultStep, Step } from "../suite/steps.ts";
+import type { Exchange } from "../target/define_target.ts";
 import type { StepRecord } from "./observations.ts";
 import { HarnessError, NotApplicable, type ScenarioContext } from "./scenario_context.ts";
 
@@ -30,7 +31,7 @@ const EXCHANGE_TIMEOUT_MS = 5000;
  * The client's link while it keeps reading: a WAN-like rate far below the lab's own, so the
  * server is still sending, with data in flight and its window open, when the client goes down.
  */
-const READING_LINK_KBIT = 8000;
+const READING_LINK_KBIT = 2000;
 /** Connections the churn step opens at a time. */
 const CHURN_BATCH = 50;
 
@@ -60,13 +61,13 @@ function unwrap<T>(result: T | FaultUnsupported): T {
   return result;
 }
 
-/** Sends the small request and reads its response on `id`; the outcome as a record. */
+/** Sends a request (default: the target's small one) on `id` and reads its response. */
 export async function exchangeOn(
   ctx: ScenarioContext,
   id: number,
   label: string,
+  request: Exchange = ctx.target.protocol.request,
 ): Promise<StepRecord> {
-  const { request } = ctx.target.protocol;
   const sent = await ctx.agent.send(id, request.send, { timeoutMs: EXCHANGE_TIMEOUT_MS });
   if (!sent.ok) return { label, t: sent.t, ok: false, error: sent.error, traffic: true };
   const read = await ctx.agent.read(id, { until: request.until, timeoutMs: EXCHANGE_TIMEOUT_MS });
@@ -107,29 +108,59 @@ async function connectUnderTest(ctx: ScenarioContext, rcvBuf: number | undefined
   }
 }
 
-async function churn(ctx: ScenarioContext, clients: number, then: "abort" | "vanish" | "crash") {
+/** The target's greeting on a new connection, when it has one and the step wants it. */
+async function greetOn(
+  ctx: ScenarioContext,
+  id: number | undefined,
+  wanted: boolean,
+): Promise<void> {
+  const greeting = ctx.target.protocol.greeting;
+  if (!greeting || !wanted || id === undefined) return;
+  const done = await exchangeOn(ctx, id, "greeting", greeting);
+  if (!done.ok) throw new HarnessError(`The target did not answer its greeting: ${done.error}`);
+  record(ctx, done);
+}
+
+/**
+ * Opens `clients` connections, each with one exchange. A connection the server refuses or
+ * drops (its own connection limit) is a finding, counted, not a harness failure.
+ */
+async function churn(ctx: ScenarioContext, wanted: number, then: "abort" | "vanish" | "crash") {
   const ids: number[] = [];
-  for (let start = 0; start < clients; start += CHURN_BATCH) {
-    const batch = Array.from({ length: Math.min(CHURN_BATCH, clients - start) }, async () => {
+  let refused = 0;
+  for (let start = 0; start < wanted; start += CHURN_BATCH) {
+    const batch = Array.from({ length: Math.min(CHURN_BATCH, wanted - start) }, async () => {
       const out = await ctx.agent.connect({
         address: ctx.server.address,
         port: ctx.server.port,
         timeoutMs: EXCHANGE_TIMEOUT_MS,
       });
-      if (!out.ok) throw new HarnessError(`Churn: could not open a connection: ${out.error}`);
-      const done = await exchangeOn(ctx, out.conn, "churn exchange");
-      if (!done.ok) throw new HarnessError(`Churn: exchange failed: ${done.error}`);
+      if (!out.ok) return refused++;
+      const greeting = ctx.target.protocol.greeting;
+      const greeted = greeting
+        ? await exchangeOn(ctx, out.conn, "churn greeting", greeting)
+        : undefined;
+      const done = greeted && !greeted.ok
+        ? greeted
+        : await exchangeOn(ctx, out.conn, "churn exchange");
+      if (!done.ok) return refused++;
       ids.push(out.conn);
     });
     await Promise.all(batch);
   }
+  if (ids.length === 0) {
+    throw new HarnessError(`Churn: the server accepted none of ${wanted} connections`);
+  }
+  const clients = ids.length;
   record(ctx, {
-    label: `churn: ${clients} clients connected`,
+    label: `churn: ${clients} clients connected${
+      refused ? `, ${refused} refused or dropped by the server` : ""
+    }`,
     t: monotonicMs(),
     ok: true,
     traffic: true,
   });
-  ctx.obs.churn = { opened: clients, stillHeld: 0 };
+  ctx.obs.churn = { opened: clients, refused };
   if (then === "abort") {
     await Promise.all(ids.map((id) => ctx.agent.abort(id)));
     record(ctx, { label: `churn: ${clients} clients reset`, t: monotonicMs(), ok: true });
@@ -177,6 +208,7 @@ async function applyFault(ctx: ScenarioContext, fault: FaultStep): Promise<StepR
         await installNat(ctx.lab, { establishedTimeoutS: timeoutS, strays: fault.strays }),
       );
       ctx.clientAddressSeen = nat.publicAddress;
+      ctx.obs.natTimeoutMs = timeoutS * 1000;
       return {
         label: `${label} (timeout ${timeoutS} s, strays ${fault.strays})`,
         t: nat.t,
@@ -217,7 +249,8 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<voi
   const { protocol } = ctx.target;
   switch (step.kind) {
     case "connect":
-      return await connectUnderTest(ctx, step.rcvBuf);
+      await connectUnderTest(ctx, step.rcvBuf);
+      return await greetOn(ctx, ctx.conn, step.greet !== false);
     case "exchange": {
       const done = await exchangeOn(ctx, conn(ctx, step.kind), "exchange");
       if (!done.ok) {

@@ -39,6 +39,10 @@ export interface Observations {
   unsupported?: string;
   /** The scenario does not apply to this target: skipped with this reason. */
   notApplicable?: string;
+  /** Something went wrong while ending the helpers, after everything was observed. */
+  teardownNote?: string;
+  /** The NAT's established-connection timeout, when a NAT fault is in place. */
+  natTimeoutMs?: number;
   /** The harness itself failed. */
   harnessError?: string;
   /** The client's port of the connection under test, as the server sees it. */
@@ -59,8 +63,8 @@ export interface Observations {
   survived?: { ok: boolean; error?: string };
   /** The response read by a `read-response` step. */
   response?: { found: boolean; bytes: number; error?: string };
-  /** Connections the churn step opened and how many of them the server still held at the end. */
-  churn?: { opened: number; stillHeld: number };
+  /** Connections the churn step opened, and those the server refused or dropped at once. */
+  churn?: { opened: number; refused: number };
   /** Harness overhead. */
   harness: { labUpMs: number; targetReadyMs: number; teardownMs: number };
 }

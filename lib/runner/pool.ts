@@ -1,5 +1,6 @@
 /**
- * Runs async jobs with at most `limit` at once, keeping results in input order.
+ * Bounded concurrency: a pool that maps jobs `limit` at a time, and a gate that lets only
+ * so many callers through a section at once.
  *
  * @module
  */
@@ -20,4 +21,27 @@ export async function mapPool<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** Lets at most `slots` callers run `section` at once; the others queue in order. */
+export class Gate {
+  #free: number;
+  readonly #queue: (() => void)[] = [];
+
+  constructor(slots: number) {
+    this.#free = Math.max(1, slots);
+  }
+
+  /** Runs `section` once a slot is free. */
+  async through<T>(section: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#queue.push(resolve));
+    try {
+      return await section();
+    } finally {
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
 }

@@ -10,8 +10,10 @@ import type { ScenarioResult } from "../results/schema.ts";
 export interface RunOptions {
   /** How long the runner waits for the server to act after the fault (not a requirement's budget). */
   deadlineMs: number;
-  /** Scenarios running at once. */
+  /** Scenarios running at once (most of them waiting). */
   concurrency: number;
+  /** Scenarios setting up at once (default: two per core). Several runs may share one gate. */
+  startSlots?: number;
   /** Called as scenarios start, wait and end. */
   onProgress?: (event: ProgressEvent) => void;
 }

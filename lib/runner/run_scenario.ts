@@ -16,6 +16,7 @@ import { type Capture, startCapture } from "../observe/capture.ts";
 import { recordExit, sampleProcess } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import type { Scenario } from "../suite/define_suite.ts";
+import { Gate } from "./pool.ts";
 import { parseDuration } from "../suite/duration.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -92,12 +93,91 @@ async function waitForServer(
   }
 }
 
-/** Runs one scenario against a fresh instance of `target` and returns what was observed. */
+/** The parts of a running scenario, each there once it has started. */
+interface Parts {
+  lab?: Lab;
+  server?: RunningTarget;
+  agent?: ClientAgent;
+  capture?: Capture;
+  liveness?: LivenessProbe;
+  ctx?: ScenarioContext;
+}
+
+async function setUp(
+  target: TargetDefinition,
+  scenario: Scenario,
+  obs: Observations,
+  parts: Parts,
+  report: WaitReporter,
+  isStopping: () => boolean,
+): Promise<{ lab: Lab; server: RunningTarget; agent: ClientAgent }> {
+  const family = scenario.family ?? "v4";
+  let t = monotonicMs();
+  report("the lab");
+  const lab = parts.lab = await createLab();
+  obs.harness.labUpMs = monotonicMs() - t;
+  t = monotonicMs();
+  report("the target to listen");
+  const sysctls = readTcpSysctls(lab.hosts.server);
+  const [server, agent] = await Promise.all([
+    startTarget(target, lab, family).then((s) => parts.server = s),
+    ClientAgent.start(lab).then((a) => parts.agent = a),
+  ]);
+  obs.harness.targetReadyMs = monotonicMs() - t;
+  obs.sysctls = await sysctls;
+  recordExit(server.child).then((exit) => {
+    if (!isStopping()) obs.serverExit = exit;
+  });
+  const captured = await startCapture(lab, { iface: "r1", port: server.port });
+  if (captured.available) parts.capture = captured;
+  else obs.captureNote = `No packet capture: ${captured.reason}`;
+  if (scenario.expect.some((e) => e.kind === "others-served")) {
+    parts.liveness = await LivenessProbe.start(lab, {
+      address: server.address,
+      port: server.port,
+      exchange: target.protocol.request,
+      ...(target.protocol.greeting ? { greeting: target.protocol.greeting } : {}),
+      ...LIVENESS,
+    });
+    // The bystander's connection belongs in the baseline the server is measured against.
+    await parts.liveness.firstSample(LIVENESS.timeoutMs * 2);
+  }
+  return { lab, server, agent };
+}
+
+async function tearDown(obs: Observations, parts: Parts): Promise<void> {
+  const t = monotonicMs();
+  // The bystander first: stopping the server under it would count as a stall.
+  const probed = await Promise.allSettled([
+    parts.liveness?.stop().then((samples) => obs.liveness = samples),
+  ]);
+  const ended = await Promise.allSettled([
+    parts.capture?.stop().then((packets) => obs.packets = packets),
+    parts.agent?.stop(),
+    parts.server?.stop(),
+  ]);
+  await parts.lab?.teardown();
+  obs.harness.teardownMs = monotonicMs() - t;
+  // What was observed stands; a hiccup while ending the helpers is worth a note only.
+  const failed = [...probed, ...ended].filter((r): r is PromiseRejectedResult =>
+    r.status === "rejected"
+  );
+  if (failed.length) {
+    obs.teardownNote = `Teardown: ${failed.map((f) => String(f.reason)).join("; ")}`;
+  }
+}
+
+/**
+ * Runs one scenario against a fresh instance of `target` and returns what was observed.
+ * Setting up (processes start, namespaces are made) is CPU-bound: `startGate` lets only a few
+ * scenarios do it at once, so many can wait at once without starving each other's start.
+ */
 export async function runScenario(
   target: TargetDefinition,
   scenario: Scenario,
   deadlineMs: number,
   report: WaitReporter = () => {},
+  startGate: Gate = new Gate(1),
 ): Promise<Observations> {
   const obs: Observations = {
     steps: [],
@@ -107,38 +187,13 @@ export async function runScenario(
     harness: { labUpMs: 0, targetReadyMs: 0, teardownMs: 0 },
   };
   const family = scenario.family ?? "v4";
-  let lab: Lab | undefined, server: RunningTarget | undefined, agent: ClientAgent | undefined;
-  let capture: Capture | undefined,
-    liveness: LivenessProbe | undefined,
-    ctx: ScenarioContext | undefined;
+  const parts: Parts = {};
   let stopping = false; // the server's exit at teardown is ours, not the scenario's
   try {
-    let t = monotonicMs();
-    report("the lab");
-    lab = await createLab();
-    obs.harness.labUpMs = monotonicMs() - t;
-    t = monotonicMs();
-    report("the target to listen");
-    const sysctls = readTcpSysctls(lab.hosts.server);
-    [server, agent] = await Promise.all([startTarget(target, lab, family), ClientAgent.start(lab)]);
-    obs.harness.targetReadyMs = monotonicMs() - t;
-    obs.sysctls = await sysctls;
-    const exited = recordExit(server.child);
-    exited.then((exit) => {
-      if (!stopping) obs.serverExit = exit;
-    });
-    const captured = await startCapture(lab, { iface: "r1", port: server.port });
-    if (captured.available) capture = captured;
-    else obs.captureNote = `No packet capture: ${captured.reason}`;
-    if (scenario.expect.some((e) => e.kind === "others-served")) {
-      liveness = await LivenessProbe.start(lab, {
-        address: server.address,
-        port: server.port,
-        exchange: target.protocol.request,
-        ...LIVENESS,
-      });
-    }
-    ctx = {
+    const { lab, server, agent } = await startGate.through(() =>
+      setUp(target, scenario, obs, parts, report, () => stopping)
+    );
+    const ctx: ScenarioContext = parts.ctx = {
       lab,
       target,
       server,
@@ -153,9 +208,11 @@ export async function runScenario(
         obs.processBefore = sampleProcess(server.pid);
         obs.lastTrafficAt = obs.steps.filter((s) => s.traffic).at(-1)?.t;
         report(step.kind === "fault" ? `fault ${step.fault.name}` : step.kind);
+        // The moment the runner starts taking the client down: some faults act during their
+        // own call (ss -K sends its RST before it returns).
+        obs.faultAt = monotonicMs();
       }
       await executeStep(ctx, step);
-      if (isDownStep(step) && obs.faultAt === undefined) obs.faultAt = obs.steps.at(-1)?.t;
     }
     await waitForServer(ctx, scenario, report);
   } catch (error) {
@@ -165,21 +222,13 @@ export async function runScenario(
   } finally {
     obs.endAt = monotonicMs();
     stopping = true;
-    if (server && !server.child.exited) obs.processAfter = sampleProcess(server.pid);
-    ctx?.watch?.stop();
-    obs.socket = [...(ctx?.watch?.events ?? [])];
-    obs.releasedAt = ctx?.watch?.released() ?? obs.socket.find((e) => e.state === "GONE")?.at;
-    const t = monotonicMs();
-    const ended = await Promise.allSettled([
-      liveness?.stop().then((samples) => obs.liveness = samples),
-      capture?.stop().then((packets) => obs.packets = packets),
-      agent?.stop(),
-      server?.stop(),
-    ]);
-    await lab?.teardown();
-    obs.harness.teardownMs = monotonicMs() - t;
-    const failed = ended.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed && !obs.harnessError) obs.harnessError = `Teardown: ${String(failed.reason)}`;
+    if (parts.server && !parts.server.child.exited) {
+      obs.processAfter = sampleProcess(parts.server.pid);
+    }
+    parts.ctx?.watch?.stop();
+    obs.socket = [...(parts.ctx?.watch?.events ?? [])];
+    obs.releasedAt = parts.ctx?.watch?.released() ?? obs.socket.find((e) => e.state === "GONE")?.at;
+    await tearDown(obs, parts);
   }
   return obs;
 }

@@ -10,7 +10,7 @@ import type { Duration } from "./duration.ts";
 
 /** A client primitive or a fault, done in order by the runner. */
 export type Step =
-  | { kind: "connect"; rcvBuf?: number }
+  | { kind: "connect"; rcvBuf?: number; greet?: boolean }
   | { kind: "exchange" }
   | { kind: "send-request" }
   | { kind: "send-partial" }
@@ -97,8 +97,12 @@ export function isDownStep(step: Step): boolean {
   }
 }
 
-/** Opens the connection under test; a small `rcvBuf` makes its window fill fast. */
-export const connect = (options: { rcvBuf?: number } = {}): Step => ({
+/**
+ * Opens the connection under test; a small `rcvBuf` makes its window fill fast. The target's
+ * greeting (its protocol's session start, if it has one) follows unless `greet` is false: a
+ * client that goes down before its first byte.
+ */
+export const connect = (options: { rcvBuf?: number; greet?: boolean } = {}): Step => ({
   kind: "connect",
   ...options,
 });
@@ -113,7 +117,7 @@ export const requestLarge = (): Step => ({ kind: "request-large" });
 /** Reads the response of the request sent before. */
 export const readResponse = (): Step => ({ kind: "read-response" });
 /**
- * Starts reading in the background over a WAN-speed link (8 Mbit/s, the client's only), so the
+ * Starts reading in the background over a slow link (2 Mbit/s, the client's only), so the
  * server is still sending, with data in flight, when the client goes down.
  */
 export const keepReading = (): Step => ({ kind: "keep-reading" });

@@ -15,6 +15,12 @@ export interface Exchange {
 
 /** The protocol exchanges the scenarios need. */
 export interface TargetProtocol {
+  /**
+   * Sent once on every new connection before anything else, for protocols whose request
+   * cannot be repeated on one connection without a session start (PostgreSQL's startup
+   * message, MQTT's CONNECT). `connect({ greet: false })` leaves it out.
+   */
+  greeting?: Exchange;
   /** A small request with a small response. */
   request: Exchange;
   /** The first bytes of a request that the server must wait for the rest of. */
@@ -47,6 +53,8 @@ export interface StartSpec {
    * data the exchanges need (e.g. a large value for the large request).
    */
   prepare?: string[][];
+  /** The signal that ends the server quickly (default SIGTERM), e.g. SIGINT for PostgreSQL. */
+  stopSignal?: Deno.Signal;
 }
 
 /**
@@ -127,6 +135,12 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   }
   if (typeof definition.start !== "function") fail("start", "a function returning { argv }");
   const p = definition.protocol;
+  if (
+    p?.greeting !== undefined &&
+    (typeof p.greeting?.send !== "string" || typeof p.greeting.until !== "string")
+  ) {
+    fail("protocol.greeting", "{ send: string, until: string }");
+  }
   if (typeof p?.request?.send !== "string" || typeof p.request.until !== "string") {
     fail("protocol.request", "{ send: string, until: string }");
   }

@@ -114,7 +114,7 @@ export async function startTarget(
     port,
     logPath,
     readyMs: monotonicMs() - started,
-    stop: () => child.end(),
+    stop: () => child.end(1000, spec.stopSignal ?? "SIGTERM"),
   };
 }
 
