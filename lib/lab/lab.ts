@@ -7,6 +7,7 @@
  */
 
 import { run } from "../process/spawn.ts";
+import { acquireBase, releaseBase } from "./base_namespace.ts";
 import {
   BYSTANDER,
   CLIENT,
@@ -37,6 +38,8 @@ export class Lab {
   readonly hosts: LabHosts;
   /** The lab's own directory (configs, logs, captures). */
   readonly dir: string;
+  /** Whether its namespaces were made from the run's base namespace (to release it). */
+  usesBase = false;
   #down: Promise<void> | undefined;
 
   constructor(run: string, index: number) {
@@ -52,6 +55,7 @@ export class Lab {
     this.#down ??= (async () => {
       active.delete(this);
       await removeNamespaces(Object.values(this.hosts));
+      if (this.usesBase) await releaseBase();
       await Deno.remove(this.dir, { recursive: true }).catch(() => {});
       if (active.size === 0) forgetOwner(this.run);
     })();
@@ -82,7 +86,9 @@ export async function createLab(): Promise<Lab> {
 async function build(lab: Lab): Promise<void> {
   const { client, router, server } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
-  await run(["ip", "-batch", "-"], {
+  const from = await acquireBase();
+  lab.usesBase = true;
+  await run([...from, "ip", "-batch", "-"], {
     input: [client, router, server].map((ns) => `netns add ${ns}\n`).join(""),
   });
   // Before any link exists: no duplicate address detection (addresses usable at once, the

@@ -5,10 +5,13 @@
  * @module
  */
 
-/** The three hosts of a lab, and the scratch namespace of the capability probe. */
-export type HostRole = "cli" | "rtr" | "srv" | "prb";
+/**
+ * The three hosts of a lab; the scratch namespace of the capability probe; and a run's base
+ * namespace, from which lab namespaces are created (see base_namespace.ts).
+ */
+export type HostRole = "cli" | "rtr" | "srv" | "prb" | "bas";
 
-const NAME = /^cd-([0-9a-z]+)-(\d+)-(cli|rtr|srv|prb)$/;
+const NAME = /^cd-([0-9a-z]+)-(\d+)-(cli|rtr|srv|prb|bas)$/;
 
 let currentRun: string | undefined;
 
