@@ -24,7 +24,7 @@
 
 import { defineTarget } from "../lib/target/define_target.ts";
 import { HARDENED_SETTINGS } from "./ref/hardened_settings.ts";
-import { LINE_PROTOCOL, lineServerStart } from "./ref/line_target.ts";
+import { LINE_PROTOCOL, lineServerStart, lineServerVersion } from "./ref/line_target.ts";
 
 export { HARDENED_SETTINGS, type HardenedSettings } from "./ref/hardened_settings.ts";
 
@@ -36,6 +36,7 @@ export default defineTarget({
   title: "Reference server, hardened (non-blocking, keepalive, user timeout, app timeouts)",
   port: 7070,
   start: lineServerStart("hardened"),
+  version: lineServerVersion,
   protocol: LINE_PROTOCOL,
   knobs: {
     "SO_KEEPALIVE": "on",

@@ -16,7 +16,7 @@
  */
 
 import { defineTarget } from "../lib/target/define_target.ts";
-import { LINE_PROTOCOL, lineServerStart } from "./ref/line_target.ts";
+import { LINE_PROTOCOL, lineServerStart, lineServerVersion } from "./ref/line_target.ts";
 
 /** The naive reference server. */
 export default defineTarget({
@@ -24,6 +24,7 @@ export default defineTarget({
   title: "Reference server, naive (blocking writes, no keepalive, no timeouts, dies on SIGPIPE)",
   port: 7070,
   start: lineServerStart("naive"),
+  version: lineServerVersion,
   protocol: LINE_PROTOCOL,
   knobs: {
     "SO_KEEPALIVE": "off",

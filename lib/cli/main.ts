@@ -16,7 +16,8 @@ import { resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
 import { teardownOnSignal } from "../lab/teardown_on_signal.ts";
 import type { Results } from "../results/schema.ts";
-import { certifyTarget } from "../runner/certify_target.ts";
+import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
+import { Gate } from "../runner/pool.ts";
 import { onPath } from "../process/spawn.ts";
 import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
 import { parseDuration } from "../suite/duration.ts";
@@ -263,11 +264,13 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
   const progress = progressFor(io, scenarios.length * targets.length, targets.length > 1);
   const started = performance.now();
   try {
+    const startGate = new Gate(START_SLOTS);
     const settled = await Promise.allSettled(targets.map(async (target) => {
       const results = await certify(target, scenarios, {
         deadlineMs,
         concurrency: share,
         onProgress: progress.onEvent,
+        startGate,
       });
       const written = await writeTargetFiles(out, results);
       return { results, written };

@@ -22,6 +22,8 @@ export interface LivenessProbeOptions {
   exchange: Exchange;
   /** Sent once on each new connection before the first exchange (a protocol's session start). */
   greeting?: Exchange;
+  /** A new connection for every exchange (a request that cannot be repeated on one). */
+  fresh?: boolean;
   /** Time between the starts of two exchanges (longer when an exchange takes longer). */
   intervalMs: number;
   /** How long one exchange (connecting when needed, sending, reading) may take. */
@@ -185,7 +187,10 @@ export class LivenessProbe {
     }
     const read = await agent.read(conn, { until: exchange.until, timeoutMs: left() });
     const sample = { startedAt, sentAt: sent.t, endedAt: read.t, reconnected };
-    if (read.ok && read.found) return { ...sample, ok: true, latencyMs: read.t - sent.t };
+    if (read.ok && read.found) {
+      if (this.#options.fresh) await this.#drop();
+      return { ...sample, ok: true, latencyMs: read.t - sent.t };
+    }
     // A late response would answer the next request: start over on a new connection.
     await this.#drop();
     return { ...sample, ok: false, error: read.ok ? "EOF" : read.error };

@@ -49,22 +49,24 @@ export function releasedHow(how: string | undefined): string {
   return how ? HOW[how] ?? how : "";
 }
 
-/** The one figure that sums a scenario up in the overview table. */
+/**
+ * The one figure that sums a scenario up in the overview table: what broke, when something
+ * did; else how the server released; else what was measured.
+ */
 export function keyFigure(result: ScenarioResult): string {
+  if (result.verdict === "skip" || result.verdict === "error") {
+    return result.notes.split(/(?<=\.)\s/)[0] ?? "";
+  }
+  const broken = result.expectations.find((e) =>
+    e.verdict === result.verdict && e.verdict !== "pass"
+  );
+  const shown = (e: { expectation: string; measured: string; predicted?: boolean }) =>
+    `${e.expectation}: ${e.measured}${e.predicted ? " (predicted)" : ""}`;
+  if (broken) return shown(broken);
   const m = result.measurements;
   if (m.releaseMs !== undefined) {
     return `released after ${formatMs(m.releaseMs)} (${releasedHow(m.releasedHow)})`;
   }
-  if (m.serverExit) return `server died (${m.serverExit.signal ?? `exit ${m.serverExit.code}`})`;
-  if (result.prediction) {
-    const p = result.prediction;
-    return p.releaseMs === null
-      ? "never released (predicted)"
-      : `release predicted at ${formatMs(p.releaseMs)}`;
-  }
-  if (m.releasedHow === "never") return "not released within the deadline";
-  if (m.othersMaxLatencyMs !== undefined) {
-    return `others served, max ${formatMs(m.othersMaxLatencyMs)}`;
-  }
-  return result.notes ? result.notes.split(/(?<=\.)\s/)[0] ?? "" : "—";
+  const first = result.expectations[0];
+  return first ? shown(first) : "—";
 }

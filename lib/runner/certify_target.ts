@@ -36,7 +36,7 @@ export async function certifyTarget(
   const t0 = monotonicMs();
   const progress = options.onProgress ?? (() => {});
   const version = await targetVersion(target);
-  const startGate = new Gate(options.startSlots ?? START_SLOTS);
+  const startGate = options.startGate ?? new Gate(START_SLOTS);
   const results = await mapPool(scenarios, options.concurrency, async (scenario) => {
     const started = monotonicMs();
     progress({
@@ -58,6 +58,7 @@ export async function certifyTarget(
           for: what,
           t: monotonicMs(),
         }),
+      startGate,
     );
     const result = evaluate(scenario, obs, monotonicMs() - started);
     progress({ kind: "end", target: target.id, result, t: monotonicMs() });

@@ -5,6 +5,7 @@
  */
 
 import type { ScenarioResult } from "../results/schema.ts";
+import type { Gate } from "./pool.ts";
 
 /** Settings of one run. */
 export interface RunOptions {
@@ -12,8 +13,11 @@ export interface RunOptions {
   deadlineMs: number;
   /** Scenarios running at once (most of them waiting). */
   concurrency: number;
-  /** Scenarios setting up at once (default: two per core). Several runs may share one gate. */
-  startSlots?: number;
+  /**
+   * Lets only a few scenarios set up at once (default: two per core); runs of several targets
+   * side by side share one.
+   */
+  startGate?: Gate;
   /** Called as scenarios start, wait and end. */
   onProgress?: (event: ProgressEvent) => void;
 }

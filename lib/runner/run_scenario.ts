@@ -85,6 +85,18 @@ async function waitForServer(
         ok: false,
         error: ctx.server.child.exited ? "server exited" : "no connection",
       };
+    } else if (ctx.target.protocol.oneRequestPerConnection) {
+      // Nothing can be asked again on this connection: its state is the evidence.
+      const info = await ctx.agent.info(ctx.conn);
+      const server = ctx.watch?.events.at(-1);
+      const up = info.ok && info.state === "ESTABLISHED" && server?.holding === "held" &&
+        server.state === "ESTABLISHED";
+      obs.survived = up ? { ok: true } : {
+        ok: false,
+        error: `connection state ${info.ok ? info.state : info.error} / ${
+          server?.state ?? "unknown"
+        }`,
+      };
     } else {
       const done = await exchangeOn(ctx, ctx.conn, "exchange after the outage");
       obs.steps.push(done);
@@ -137,6 +149,7 @@ async function setUp(
       port: server.port,
       exchange: target.protocol.request,
       ...(target.protocol.greeting ? { greeting: target.protocol.greeting } : {}),
+      fresh: target.protocol.oneRequestPerConnection === true,
       ...LIVENESS,
     });
     // The bystander's connection belongs in the baseline the server is measured against.

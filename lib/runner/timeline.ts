@@ -13,19 +13,31 @@ import type { Observations } from "./observations.ts";
 import { packetsOf } from "./release_how.ts";
 
 /** Events before the fault older than this are left out: the set-up is not the story. */
-const BEFORE_FAULT_MS = 1500;
+const BEFORE_FAULT_MS = 500;
 /** At most this many events; the Markdown renderer folds runs further. */
 const MAX_EVENTS = 400;
 
-function packetText(p: PacketEvent): string {
+/** A packet in words, or undefined for a plain ACK (the timeline's noise). */
+function packetText(p: PacketEvent): string | undefined {
   if (p.kinds.includes("keepalive_probe")) return "keepalive probe";
   if (p.kinds.includes("zero_window_probe")) return "zero-window probe";
-  const flags = p.flags.filter((f) => f !== "ACK");
-  const base = flags.length ? flags.join("+") : p.length ? "data" : "ACK";
-  if (p.kinds.includes("retransmission")) return `${base} retransmission`;
-  if (p.kinds.includes("zero_window")) return `${base}, window 0`;
+  const control = (["SYN", "FIN", "RST"] as const).filter((f) => p.flags.includes(f));
+  const ack = p.flags.includes("ACK") && control.length > 0 && !control.includes("RST")
+    ? "-ACK"
+    : "";
+  const base = control.length ? control.join("+") + ack : p.length ? "data" : undefined;
+  if (p.kinds.includes("retransmission")) return `${base ?? "ACK"} retransmission`;
+  if (p.kinds.includes("zero_window")) return `${base ?? "ACK"}, window 0`;
   return base;
 }
+
+const HOLDING: Record<SocketEvent["holding"], string> = {
+  pending: "socket in the accept queue",
+  held: "socket held by the server",
+  orphaned: "socket closed by the server, the kernel finishing it",
+  closed_fd_held: "socket closed by the kernel, its fd still held",
+  freed: "socket freed",
+};
 
 /** What the kernel's timer on the socket shows, e.g. "retransmit timer, 2 retransmissions". */
 function socketTimer(e: SocketEvent): string {
@@ -52,17 +64,19 @@ export function buildTimeline(obs: Observations, clientPort: number | undefined)
   }
   for (const p of packetsOf(obs.packets ?? [], clientPort)) {
     const fromServer = p.direction === "server_to_client";
+    const what = packetText(p);
+    if (!what) continue;
     events.push({
       at: p.at,
       atMs: 0,
       actor: fromServer ? "server" : "client",
       to: fromServer ? "client" : "server",
-      what: packetText(p),
+      what,
     });
   }
   for (const e of obs.socket) {
     const what = e.changed.includes("holding") && e.holding !== "held"
-      ? `socket ${e.holding.replace("_", " ")} (${e.state})`
+      ? `${HOLDING[e.holding]} (${e.state})`
       : e.changed.includes("state")
       ? `socket ${e.state}`
       : e.changed.some((c) => c === "timer" || c === "retransmits" || c === "probes") &&

@@ -21,6 +21,12 @@ export interface TargetProtocol {
    * message, MQTT's CONNECT). `connect({ greet: false })` leaves it out.
    */
   greeting?: Exchange;
+  /**
+   * The request can be made only once per connection and nothing repeatable follows (an SSH
+   * banner): other clients use a new connection per probe, and a connection's survival is
+   * judged by its state, not by another exchange.
+   */
+  oneRequestPerConnection?: boolean;
   /** A small request with a small response. */
   request: Exchange;
   /** The first bytes of a request that the server must wait for the rest of. */
@@ -68,6 +74,8 @@ export interface TargetVariant {
   knobs?: Record<string, string>;
   /** How to start the server in this configuration. */
   start(context: StartContext): StartSpec;
+  /** The protocol, where the configuration changes it (e.g. a client keepalive). */
+  protocol?: TargetProtocol;
 }
 
 /** A server under test. */
@@ -184,5 +192,6 @@ export function selectVariant(target: TargetDefinition, name: string): TargetDef
     title: `${target.title} (${variant.title})`,
     knobs: { ...target.knobs, ...variant.knobs },
     start: variant.start,
+    protocol: variant.protocol ?? target.protocol,
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import type { StartContext, StartSpec, TargetProtocol } from "../../lib/target/define_target.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 import { BIG_TRAILER } from "./line_protocol.ts";
 import type { LineServerMode } from "./line_server.ts";
 
@@ -20,6 +21,11 @@ export const LINE_PROTOCOL: TargetProtocol = {
     responseBytes: BIG_PAYLOAD_BYTES + BIG_TRAILER.length,
   },
 };
+
+/** The reference servers are versioned with clientdown itself. */
+export function lineServerVersion(): string {
+  return `clientdown ${denoJson.version}`;
+}
 
 /** A target's `start`: runs line_server.ts with the current Deno in the given mode. */
 export function lineServerStart(mode: LineServerMode): (context: StartContext) => StartSpec {
