@@ -193,7 +193,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
       certify: fakeCertify((id) => id === "rst/idle" ? "fail" : "pass").certify,
     });
     assert.equal(human.code, 1);
-    assert.match(human.stdout, /^fail +rst\/idle +released after 5 s/m);
+    assert.match(human.stdout, /^fail +rst\/idle +released within 10 min: 5 s/m);
     assert.match(human.stdout, /^ {4}MUST: A server does the right thing in rst\/idle$/m);
 
     await withDir({ "my_echo.ts": targetSource() }, async (targets) => {

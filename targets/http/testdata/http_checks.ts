@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ensureInstalled } from "../../../lib/target/ensure_installed.ts";
 import assert from "node:assert/strict";
 import { ClientAgent } from "../../../lib/client/client_agent.ts";
 import { CLIENT, type Family } from "../../../lib/lab/address_plan.ts";
@@ -48,6 +49,8 @@ export async function withHttpTarget(
   family: Family,
   body: (rig: HttpRig) => Promise<void>,
 ): Promise<void> {
+  // A fresh machine has no server yet: installed on first use, as certify does.
+  await ensureInstalled(target, (line) => console.error(line));
   const lab = await createLab();
   try {
     const [server, agent] = await Promise.allSettled([
