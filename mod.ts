@@ -120,7 +120,8 @@ export { renderTargetReport } from "./lib/report/target_report.ts";
 export { renderIndex } from "./lib/report/index_report.ts";
 
 // The CLI loads only when this module runs as a program, not for library users.
+// No top-level await: a user's target file imports this module while the CLI is loading it,
+// and must not wait for the CLI to finish.
 if (import.meta.main) {
-  const { main } = await import("./lib/cli/main.ts");
-  Deno.exit(await main(Deno.args));
+  import("./lib/cli/main.ts").then(({ main }) => main(Deno.args)).then((code) => Deno.exit(code));
 }
