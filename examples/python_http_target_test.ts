@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { main } from "../lib/cli/main.ts";
+import type { Results } from "../lib/results/schema.ts";
+
+Deno.test("a user's own target file, passed by path, certifies like a built-in one", async () => {
+  let out = "";
+  const code = await main(
+    [
+      "suite",
+      "rst/idle",
+      "--target",
+      new URL("./python_http_target.ts", import.meta.url).pathname,
+      "--json",
+      "--deadline",
+      "10s",
+    ],
+    { stdout: (text) => out += text, stderr: () => {}, terminal: false },
+  );
+  const results: Results = JSON.parse(out);
+  assert.equal(results.target.id, "python-http");
+  const [scenario] = results.scenarios;
+  assert.equal(scenario?.verdict, "pass", JSON.stringify(scenario?.expectations));
+  assert.equal(scenario?.measurements.releasedHow, "reset-by-peer");
+  assert.equal(code, 0);
+});
