@@ -61,7 +61,9 @@ export function releaseHow(
   if (serverSent(packets, "FIN", releasedAt) || before.some((e) => e.holding === "orphaned")) {
     return "server-fin";
   }
-  // Retransmission and zero-window timeouts end the socket without a packet.
+  // Retransmission and zero-window timeouts end the socket without a packet. A peer that
+  // answers zero-window probes keeps the probe count at 0: TCP_USER_TIMEOUT ends it by time.
+  if (timerOut === "zero-window-timeout") return timerOut;
   if (timerOut && ((lastHeld?.retransmits ?? 0) > 0 || (lastHeld?.probes ?? 0) > 0)) {
     return timerOut;
   }

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import type { PacketEvent } from "../observe/capture.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
+import { releaseHow } from "./release_how.ts";
+
+const held = (
+  at: number,
+  timer: SocketEvent["timer"],
+  extra: Partial<SocketEvent> = {},
+): SocketEvent => ({
+  at,
+  state: "ESTABLISHED",
+  holding: "held",
+  txQueue: 0,
+  rxQueue: 0,
+  timer,
+  timerMs: 0,
+  retransmits: 0,
+  probes: 0,
+  inode: 7,
+  fd: 5,
+  changed: ["timer"],
+  ...extra,
+});
+const freed = (at: number): SocketEvent => ({
+  ...held(at, "none"),
+  state: "GONE",
+  holding: "freed",
+  fd: undefined,
+});
+const packet = (
+  at: number,
+  direction: PacketEvent["direction"],
+  flags: PacketEvent["flags"],
+): PacketEvent => ({
+  at,
+  direction,
+  client: { address: "192.0.2.2", port: 40000 },
+  flags,
+  seq: 1,
+  ack: 1,
+  window: 100,
+  length: 0,
+  kinds: [],
+});
+
+Deno.test("releaseHow tells the kernel's timers from the server's own close and the peer's RST", () => {
+  // Keepalive gives up: probes unanswered, the kernel's RST.
+  assert.equal(
+    releaseHow(5000, 0, [held(10, "keepalive", { probes: 3 }), freed(5000)], [
+      packet(5000, "server_to_client", ["RST"]),
+    ]),
+    "keepalive-timeout",
+  );
+  // The client's RST arrived first.
+  assert.equal(
+    releaseHow(20, 0, [held(10, "none"), freed(20)], [packet(15, "client_to_server", ["RST"])]),
+    "reset-by-peer",
+  );
+  // The server closed on its own (its FIN).
+  assert.equal(
+    releaseHow(30, 0, [held(10, "none"), freed(30)], [
+      packet(30, "server_to_client", ["FIN", "ACK"]),
+    ]),
+    "server-fin",
+  );
+  // Retransmissions unanswered, no packet at the end.
+  assert.equal(
+    releaseHow(6000, 0, [held(10, "retransmit", { retransmits: 4 }), freed(6000)], []),
+    "retransmission-timeout",
+  );
+  // A frozen peer answers every zero-window probe; TCP_USER_TIMEOUT ends it by time.
+  assert.equal(
+    releaseHow(5300, 0, [held(10, "zero_window_probe"), freed(5300)], []),
+    "zero-window-timeout",
+  );
+  // The application aborted (its RST) while no kernel timer had given up.
+  assert.equal(
+    releaseHow(900, 0, [held(10, "none"), freed(900)], [packet(900, "server_to_client", ["RST"])]),
+    "server-rst",
+  );
+});
