@@ -36,7 +36,9 @@
  * padding length follows from the packet's length, which depends on sshd's algorithm lists:
  * 9 bytes for OpenSSH 9.2p1 Debian-2+deb12u10 with one ed25519 host key (the target's test
  * checks it). One identification string per connection: a second one is read as a binary
- * packet of absurd length, and sshd closes the connection.
+ * packet of absurd length, and sshd closes the connection. Hence `oneRequestPerConnection`:
+ * the other clients open a new connection per probe, and whether a connection survived an
+ * outage is judged by its state on both ends, not by another exchange.
  *
  * @module
  */
@@ -118,6 +120,7 @@ export default defineTarget({
   },
   protocol: {
     request: { send: CLIENT_IDENTIFICATION, until: KEXINIT_END },
+    oneRequestPerConnection: true,
     partialRequest: CLIENT_IDENTIFICATION.slice(0, 10),
   },
   knobs: {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LivenessProbe, type LivenessSample } from "../lib/client/liveness_probe.ts";
 import { defineTarget, selectVariant } from "../lib/target/define_target.ts";
 import { isInstalled } from "../lib/target/ensure_installed.ts";
 import openssh from "./openssh.ts";
@@ -61,6 +62,48 @@ Deno.test({
     }
     assert.match(await openssh.version!(), /^\d+\.\d+/);
     assert.equal(openssh.protocol.largeRequest, undefined);
+  },
+});
+
+/**
+ * The liveness probe as the runner starts it for this target (a new connection per exchange,
+ * `oneRequestPerConnection`), for `exchanges` exchanges 50 ms apart.
+ */
+async function probe(rig: TargetRig, exchanges: number): Promise<LivenessSample[]> {
+  const started = await LivenessProbe.start(rig.lab, {
+    address: rig.server.address,
+    port: rig.server.port,
+    exchange: openssh.protocol.request,
+    fresh: openssh.protocol.oneRequestPerConnection === true,
+    intervalMs: 50,
+    timeoutMs: 1000,
+  });
+  // Each exchange ends well within its 1000 ms: the loop ends on the count.
+  for (let i = 0; i < exchanges * 20 && started.samples.length < exchanges; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return await started.stop();
+}
+
+Deno.test({
+  name: "sshd ends a connection on a second identification; a new connection each is served",
+  ignore,
+  async fn() {
+    assert.equal(openssh.protocol.oneRequestPerConnection, true);
+    await withTarget(openssh, "v4", async (rig) => {
+      const connection = await open(rig);
+      await assertExchange(rig, connection, BANNER);
+      assert.ok((await rig.agent.send(connection.conn, openssh.protocol.request.send)).ok);
+      const closed = await rig.agent.read(connection.conn, { timeoutMs: 2000 });
+      assert.ok(closed.ok && closed.eof, `second identification: ${JSON.stringify(closed)}`);
+
+      const samples = await probe(rig, 12);
+      const failed = samples.filter((s) => !s.ok).map((s) => s.error);
+      console.log(`bystander: ${samples.length} exchanges, failed: [${failed.join(", ")}]`);
+      assert.ok(samples.length >= 12, `${samples.length} exchanges`);
+      assert.deepEqual(failed, []);
+      assert.ok(samples.every((s) => s.reconnected));
+    });
   },
 });
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { LivenessProbe, type LivenessSample } from "../lib/client/liveness_probe.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
 import { isInstalled } from "../lib/target/ensure_installed.ts";
 import postgresql from "./postgresql.ts";
-import { READY_FOR_QUERY_IDLE } from "./postgresql/frontend_message.ts";
 import {
   assertExchange,
   assertLargeResponse,
+  assertLargeResponseSize,
   assertPartialWaits,
   assertRunsAs,
   open,
@@ -19,49 +20,113 @@ import {
 const ignore = !isInstalled(postgresql);
 /** AuthenticationOk, the first message of a trusted session's start. */
 const AUTH_OK = "R\0\0\0\x08\0\0\0\0S";
+/** RowDescription of `SELECT 1`: one column named "?column?". */
+const ONE_COLUMN = "T\0\0\0\x21\0\x01?column?\0";
+/** RowDescription of the large query: one column named "repeat". */
+const REPEAT_COLUMN = "T\0\0\0\x1f\0\x01repeat\0";
 
-/**
- * The whole large reply arrives: the startup's reply, then exactly `responseBytes` bytes of
- * the query's reply, the last of them its ReadyForQuery, then nothing.
- */
-async function assertWholeLargeReply(rig: TargetRig, connection: OpenConnection): Promise<void> {
-  const large = postgresql.protocol.largeRequest!;
-  const sent = await rig.agent.send(connection.conn, large.send);
-  assert.ok(sent.ok);
-  const startup = await rig.agent.read(connection.conn, { until: READY_FOR_QUERY_IDLE });
-  assert.ok(startup.ok && startup.found, JSON.stringify(startup));
-  const reply = await rig.agent.read(connection.conn, {
-    bytes: large.responseBytes,
-    timeoutMs: 10_000,
+/** Starts the session on `connection` with the target's greeting, as the runner does. */
+async function greet(rig: TargetRig, connection: OpenConnection): Promise<OpenConnection> {
+  const greeting = rig.target.protocol.greeting!;
+  assert.ok((await rig.agent.send(connection.conn, greeting.send)).ok);
+  const read = await rig.agent.read(connection.conn, { until: greeting.until, timeoutMs: 2000 });
+  assert.ok(read.ok && read.found, `greeting: ${JSON.stringify(read)}`);
+  assert.ok(read.head.startsWith(AUTH_OK), JSON.stringify(read.head));
+  return connection;
+}
+
+/** The liveness probe as the runner starts it for this target, for `exchanges` exchanges. */
+async function probe(rig: TargetRig, exchanges: number): Promise<LivenessSample[]> {
+  const { protocol } = rig.target;
+  const started = await LivenessProbe.start(rig.lab, {
+    address: rig.server.address,
+    port: rig.server.port,
+    exchange: protocol.request,
+    ...(protocol.greeting ? { greeting: protocol.greeting } : {}),
+    fresh: protocol.oneRequestPerConnection === true,
+    intervalMs: 50,
+    timeoutMs: 1000,
   });
-  assert.ok(reply.ok && reply.bytes === large.responseBytes, JSON.stringify(reply.bytes));
-  assert.ok(reply.head.startsWith("T\0\0\0\x1f\0\x01repeat\0"), JSON.stringify(reply.head));
-  const more = await rig.agent.read(connection.conn, { bytes: 1, timeoutMs: 300 });
-  assert.deepEqual([more.ok, more.bytes], [false, 0], "Bytes past the ReadyForQuery");
+  // Each exchange ends well within its 1000 ms: the loop ends on the count.
+  for (let i = 0; i < exchanges * 20 && started.samples.length < exchanges; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return await started.stop();
 }
 
 Deno.test({
-  name: "postgresql starts sessions, waits for a partial startup, sends 100 MB, OS keepalive",
+  name: "postgresql repeats a query in one session, waits for a partial one, sends 100 MB",
   ignore,
   async fn() {
     for (const family of ["v4", "v6"] as const) {
       await withTarget(postgresql, family, async (rig) => {
         console.log(`postgresql ${family}: ready after ${rig.server.readyMs.toFixed(0)} ms`);
         await assertRunsAs(rig, "postgres");
-        const idle = await open(rig);
-        await assertExchange(rig, idle, AUTH_OK);
+        const idle = await greet(rig, await open(rig));
+        await assertExchange(rig, idle, ONE_COLUMN);
+        await assertExchange(rig, idle, ONE_COLUMN);
         const options = await serverSocketOptions(rig, idle);
         assert.deepEqual(
           { ...options, rtoMaxMs: 0 },
           { keepalive: true, ...OS_KEEPALIVE, userTimeoutMs: 0, rtoMaxMs: 0 },
         );
-        await assertPartialWaits(rig, await open(rig));
-        const txQueue = await assertLargeResponse(rig, await open(rig), AUTH_OK);
-        await assertWholeLargeReply(rig, await open(rig));
-        console.log(`postgresql ${family}: send queue ${txQueue} bytes behind a stalled reader`);
+        await assertPartialWaits(rig, await greet(rig, await open(rig)));
+        const txQueue = await assertLargeResponse(
+          rig,
+          await greet(rig, await open(rig)),
+          REPEAT_COLUMN,
+        );
+        // Exactly responseBytes, then nothing: the count ends with the ReadyForQuery.
+        const readMs = await assertLargeResponseSize(rig, await greet(rig, await open(rig)));
+        console.log(
+          `postgresql ${family}: send queue ${txQueue} bytes behind a stalled reader; ` +
+            `whole response read in ${readMs.toFixed(0)} ms`,
+        );
       });
     }
     assert.match(await postgresql.version!(), /^15\.\d+$/);
+  },
+});
+
+Deno.test({
+  name: "postgresql: a failed query does not pass for the request's answer",
+  ignore,
+  async fn() {
+    await withTarget(postgresql, "v4", async (rig) => {
+      const session = await greet(rig, await open(rig));
+      // The same message with a typo: ErrorResponse, then ReadyForQuery, and no CommandComplete.
+      const typo = postgresql.protocol.request.send.replace("SELECT", "SELEKT");
+      assert.ok((await rig.agent.send(session.conn, typo)).ok);
+      const read = await rig.agent.read(session.conn, {
+        until: postgresql.protocol.request.until,
+        timeoutMs: 1000,
+      });
+      assert.ok(!read.ok && read.error === "ETIMEDOUT" && read.head.startsWith("E"), read.head);
+    });
+  },
+});
+
+Deno.test({
+  name: "postgresql serves the bystander's repeated queries, and stops at once with a session open",
+  ignore,
+  async fn() {
+    await withTarget(postgresql, "v4", async (rig) => {
+      const session = await greet(rig, await open(rig));
+      const samples = await probe(rig, 10);
+      const failed = samples.filter((s) => !s.ok).map((s) => s.error);
+      console.log(`bystander: ${samples.length} exchanges, failed: [${failed.join(", ")}]`);
+      assert.ok(samples.length >= 10, `${samples.length} exchanges`);
+      assert.deepEqual(failed, []);
+      // One session for all of them: the request is repeatable.
+      assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i === 0));
+
+      // The stop signal is SIGINT, a fast shutdown: the open session does not hold it up until
+      // the SIGKILL stop() sends after 1 s (SIGTERM's smart shutdown would wait for it).
+      const status = await rig.server.stop();
+      assert.deepEqual([status.code, status.signal], [0, null]);
+      const closed = await rig.agent.read(session.conn, { timeoutMs: 2000 });
+      assert.ok(closed.ok && closed.eof, JSON.stringify(closed));
+    });
   },
 });
 
@@ -70,14 +135,14 @@ Deno.test({
   ignore,
   async fn() {
     await withTarget(selectVariant(postgresql, "tcp-user-timeout-10s"), "v4", async (rig) => {
-      const connection = await open(rig);
-      await assertExchange(rig, connection, AUTH_OK);
+      const connection = await greet(rig, await open(rig));
+      await assertExchange(rig, connection, ONE_COLUMN);
       const options = await serverSocketOptions(rig, connection);
       assert.deepEqual([options.keepalive, options.userTimeoutMs], [true, 10_000]);
     });
     await withTarget(selectVariant(postgresql, "tcp-keepalives-60s"), "v4", async (rig) => {
-      const connection = await open(rig);
-      await assertExchange(rig, connection, AUTH_OK);
+      const connection = await greet(rig, await open(rig));
+      await assertExchange(rig, connection, ONE_COLUMN);
       const options = await serverSocketOptions(rig, connection);
       assert.deepEqual(
         [options.keepalive, options.keepIdleS, options.keepIntvlS, options.keepCnt],

@@ -1,7 +1,7 @@
 /**
  * The few MQTT 3.1.1 control packets the mosquitto target needs (OASIS MQTT 3.1.1 §3),
- * encoded as bytes, and `asciiOnly` to pass one to the client agent, which sends UTF-8
- * strings: a packet whose bytes are all below 0x80 is the same bytes in UTF-8.
+ * encoded as bytes, and `agentString` to pass them to the client agent, which sends UTF-8
+ * strings: bytes that form valid UTF-8 are the UTF-8 encoding of exactly one string.
  *
  * @module
  */
@@ -105,23 +105,55 @@ export function subackPacket(packetId: number, qos: 0 | 1 | 2): Uint8Array {
   return Uint8Array.of(0x90, 0x03, ...packetIdBytes(packetId), qos);
 }
 
+/** How a PUBLISH is delivered (§3.3.1). */
+export type PublishOptions =
+  /** At most once: no packet identifier. */
+  | { qos: 0; retain?: boolean }
+  /** At least once: acknowledged by a PUBACK carrying `packetId`. */
+  | { qos: 1; packetId: number; retain?: boolean };
+
 /**
- * The fixed and variable header of a QoS 1 PUBLISH (§3.3) whose payload of `payloadBytes`
- * follows separately: a large payload need not be copied behind its header.
+ * The fixed and variable header of a PUBLISH (§3.3) whose payload of `payloadBytes` follows
+ * separately: a large payload need not be copied behind its header.
  *
  * @example
  * ```ts
  * import { publishHeader } from "./mqtt_packets.ts";
- * const header = publishHeader("clientdown/large", 1, 64 * 1024 * 1024); // 25 bytes
+ * const header = publishHeader("clientdown/large", 64 * 1024 * 1024, { qos: 1, packetId: 1 });
+ * header.length; // 25
  * ```
  */
-export function publishHeader(topic: string, packetId: number, payloadBytes: number): Uint8Array {
-  const variable = [...mqttString(topic), ...packetIdBytes(packetId)];
+export function publishHeader(
+  topic: string,
+  payloadBytes: number,
+  options: PublishOptions,
+): Uint8Array {
+  const variable = [
+    ...mqttString(topic),
+    ...(options.qos === 1 ? packetIdBytes(options.packetId) : []),
+  ];
   return Uint8Array.from([
-    0x32,
+    0x30 | (options.qos << 1) | (options.retain ? 0x01 : 0x00),
     ...remainingLength(variable.length + payloadBytes),
     ...variable,
   ]);
+}
+
+/**
+ * A whole PUBLISH (§3.3) with a small payload.
+ *
+ * @example
+ * ```ts
+ * import { publishPacket } from "./mqtt_packets.ts";
+ * const ping = publishPacket("t", new Uint8Array(), { qos: 1, packetId: 1 }); // 32 05 00 01 74 00 01
+ * ```
+ */
+export function publishPacket(
+  topic: string,
+  payload: Uint8Array,
+  options: PublishOptions,
+): Uint8Array {
+  return Uint8Array.from([...publishHeader(topic, payload.length, options), ...payload]);
 }
 
 /** The PUBACK (§3.4) of the QoS 1 PUBLISH with `packetId`. */
@@ -137,23 +169,29 @@ function packetIdBytes(packetId: number): number[] {
 }
 
 /**
- * The packet as a string of the same bytes, for the client agent (it sends and matches
- * UTF-8): only bytes below 0x80 survive that unchanged, so any other byte is a RangeError.
+ * The string whose UTF-8 encoding is exactly `packets`, for the client agent (it sends and
+ * matches UTF-8). Bytes below 0x80 stand for themselves; a byte from 0x80 counts only inside a
+ * valid UTF-8 sequence (e.g. 0xC2 then 0x82: U+0082), so any other is a RangeError.
  *
  * @example
  * ```ts
- * import { asciiOnly, CONNACK_ACCEPTED } from "./mqtt_packets.ts";
- * asciiOnly(CONNACK_ACCEPTED); // "\x20\x02\x00\x00"
+ * import { agentString, CONNACK_ACCEPTED } from "./mqtt_packets.ts";
+ * agentString(CONNACK_ACCEPTED); // "\x20\x02\x00\x00"
  * ```
  */
-export function asciiOnly(packet: Uint8Array): string {
-  const high = packet.findIndex((byte) => byte >= 0x80);
-  if (high >= 0) {
+export function agentString(packets: Uint8Array): string {
+  // Decoding replaces an invalid byte with U+FFFD, so encoding back differs from it on.
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(packets);
+  const back = new TextEncoder().encode(text);
+  const differs = packets.findIndex((byte, i) => back[i] !== byte);
+  if (differs >= 0 || back.length !== packets.length) {
+    // Equal as far as it goes: a sequence cut short at the end, from its lead byte on.
+    const i = differs >= 0 ? differs : packets.findLastIndex((byte) => byte >= 0xc0);
     throw new RangeError(
-      `MQTT packet byte ${high} is "0x${
-        packet[high]?.toString(16)
-      }": the client agent sends UTF-8, where only bytes below 0x80 stay as they are`,
+      `MQTT packet byte ${i} is "0x${
+        packets[i]?.toString(16)
+      }": the client agent sends UTF-8, and it is not part of a valid UTF-8 sequence`,
     );
   }
-  return String.fromCharCode(...packet);
+  return text;
 }

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  asciiOnly,
+  agentString,
   CONNACK_ACCEPTED,
   connectPacket,
   pubackPacket,
   publishHeader,
+  publishPacket,
   remainingLength,
   subackPacket,
   subscribePacket,
@@ -43,17 +44,65 @@ Deno.test("subscribe, suback, publish and puback carry the packet identifier", (
   assert.deepEqual([...subackPacket(258, 1)], [0x90, 3, 1, 2, 1]);
   assert.deepEqual([...pubackPacket(1)], [0x40, 2, 0, 1]);
   // 2 + 16 (topic) + 2 (packet id) + 64 MiB of payload: four length bytes.
-  const header = publishHeader("clientdown/large", 1, 64 * 1024 * 1024);
+  const header = publishHeader("clientdown/large", 64 * 1024 * 1024, { qos: 1, packetId: 1 });
   assert.deepEqual([...header.subarray(0, 5)], [0x32, 0x94, 0x80, 0x80, 0x20]);
   assert.equal(header.length, 25);
   assert.throws(() => pubackPacket(0), RangeError);
 });
 
-Deno.test("asciiOnly passes bytes below 0x80 and names the first one that is not", () => {
-  assert.equal(asciiOnly(CONNACK_ACCEPTED), "\x20\x02\x00\x00");
-  assert.throws(() => asciiOnly(Uint8Array.of(0x10, 0xc0, 0x00)), {
+Deno.test("publish headers carry QoS and retain in the first byte, a packet id only at QoS 1", () => {
+  const none = new Uint8Array();
+  assert.deepEqual([...publishPacket("t", none, { qos: 1, packetId: 1 })], [
+    0x32,
+    5,
+    0,
+    1,
+    0x74,
+    0,
+    1,
+  ]);
+  assert.deepEqual([...publishPacket("t", Uint8Array.of(0xc2), { qos: 0 })], [
+    0x30,
+    4,
+    0,
+    1,
+    0x74,
+    0xc2,
+  ]);
+  assert.deepEqual([...publishHeader("t", 9, { qos: 0, retain: true })], [0x31, 12, 0, 1, 0x74]);
+  assert.deepEqual([...publishHeader("t", 0, { qos: 1, packetId: 2, retain: true })], [
+    0x33,
+    5,
+    0,
+    1,
+    0x74,
+    0,
+    2,
+  ]);
+});
+
+Deno.test("agentString gives the string the agent sends as exactly the packet's bytes", () => {
+  assert.equal(agentString(CONNACK_ACCEPTED), "\x20\x02\x00\x00");
+  // A lead byte 0xC2 at the end of one packet makes 0x82 (SUBSCRIBE) a valid sequence.
+  const packets = Uint8Array.of(0x30, 4, 0, 1, 0x74, 0xc2, ...subscribePacket(1, "t", 0));
+  const text = agentString(packets);
+  assert.equal(text, "\x30\x04\x00\x01t\u0082\x06\x00\x01\x00\x01t\x00");
+  assert.deepEqual(new TextEncoder().encode(text), packets);
+  // A leading EF BB BF would be a byte-order mark to a default TextDecoder: kept here.
+  assert.deepEqual([...new TextEncoder().encode(agentString(Uint8Array.of(0xef, 0xbb, 0xbf)))], [
+    0xef,
+    0xbb,
+    0xbf,
+  ]);
+});
+
+Deno.test("agentString names the first byte that is not part of valid UTF-8", () => {
+  assert.throws(() => agentString(Uint8Array.of(0x10, 0xc0, 0x00)), {
     name: "RangeError",
     message:
-      'MQTT packet byte 1 is "0xc0": the client agent sends UTF-8, where only bytes below 0x80 stay as they are',
+      'MQTT packet byte 1 is "0xc0": the client agent sends UTF-8, and it is not part of a valid UTF-8 sequence',
   });
+  assert.throws(() => agentString(subscribePacket(1, "t", 0)), /byte 0 is "0x82"/);
+  // Cut short at the end: named from its lead byte.
+  assert.throws(() => agentString(Uint8Array.of(0x41, 0xef, 0xbf)), /byte 1 is "0xef"/);
 });

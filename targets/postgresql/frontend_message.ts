@@ -1,7 +1,8 @@
 /**
  * PostgreSQL frontend messages (protocol 3.0, "Message Formats" in the PostgreSQL docs) as
- * strings the client agent can send. The agent sends UTF-8, which is the bytes themselves only
- * below 0x80: every message is checked to stay there (lengths under 128 bytes, ASCII text).
+ * strings the client agent can send, and the backend messages that end a reply, as strings it
+ * can wait for. The agent sends and matches UTF-8, which is the bytes themselves only below
+ * 0x80: every message is checked to stay there (lengths under 128 bytes, ASCII text).
  *
  * @module
  */
@@ -56,4 +57,19 @@ export function startupMessage(parameters: Record<string, string>): string {
 export function queryMessage(sql: string): string {
   const body = `${sql}\0`;
   return sevenBit(`Q${int32(body.length + 4)}${body}`, "Query message");
+}
+
+/**
+ * The CommandComplete a successful command's reply carries, e.g. tag `SELECT 1` after a query
+ * returning one row.
+ *
+ * @example
+ * ```ts
+ * import { commandComplete, READY_FOR_QUERY_IDLE } from "./frontend_message.ts";
+ * const succeeded = commandComplete("SELECT 1") + READY_FOR_QUERY_IDLE;
+ * ```
+ */
+export function commandComplete(tag: string): string {
+  const body = `${tag}\0`;
+  return sevenBit(`C${int32(body.length + 4)}${body}`, "CommandComplete message");
 }

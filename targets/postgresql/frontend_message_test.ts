@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { queryMessage, READY_FOR_QUERY_IDLE, startupMessage } from "./frontend_message.ts";
+import {
+  commandComplete,
+  queryMessage,
+  READY_FOR_QUERY_IDLE,
+  startupMessage,
+} from "./frontend_message.ts";
 
 const bytes = (s: string) => [...new TextEncoder().encode(s)];
 
@@ -23,6 +28,11 @@ Deno.test("startupMessage encodes length, protocol 3.0 and the parameters, byte 
 Deno.test("queryMessage encodes type, length and the NUL-terminated text", () => {
   assert.deepEqual(bytes(queryMessage("SELECT 1")), [0x51, 0, 0, 0, 13, ...bytes("SELECT 1\0")]);
   assert.deepEqual(bytes(READY_FOR_QUERY_IDLE), [0x5a, 0, 0, 0, 5, 0x49]);
+});
+
+Deno.test("commandComplete encodes type, length and the NUL-terminated tag", () => {
+  assert.deepEqual(bytes(commandComplete("SELECT 1")), [0x43, 0, 0, 0, 13, ...bytes("SELECT 1\0")]);
+  assert.equal(commandComplete("SELECT 100").length, 16);
 });
 
 Deno.test("messages whose bytes UTF-8 would change are refused", () => {
