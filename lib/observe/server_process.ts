@@ -5,6 +5,7 @@
  * @module
  */
 
+import { processTree } from "./process_tree.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import type { Child } from "../process/spawn.ts";
 
@@ -61,4 +62,20 @@ export function sampleProcess(pid: number): ProcessSample {
 export async function recordExit(child: Child): Promise<ProcessExit> {
   const status = await child.status;
   return { at: monotonicMs(), code: status.code, signal: status.signal };
+}
+
+/**
+ * The server as a whole: fds and RSS summed over its process tree (servers with a process per
+ * connection hold client sockets in their children); alive when its first process is.
+ */
+export function sampleServer(pid: number): ProcessSample {
+  const samples = processTree(pid).map(sampleProcess);
+  const first = samples[0] ?? sampleProcess(pid);
+  const live = samples.filter((s) => s.alive);
+  return {
+    at: first.at,
+    alive: first.alive,
+    fds: live.reduce((sum, s) => sum + s.fds, 0),
+    rssKiB: live.reduce((sum, s) => sum + s.rssKiB, 0),
+  };
 }

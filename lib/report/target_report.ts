@@ -66,6 +66,12 @@ function measuredLines(s: ScenarioResult): string[] {
       }`,
     );
   }
+  if (m.churnOpened !== undefined) {
+    const refused = m.churnRefused
+      ? `, ${m.churnRefused} refused or dropped at once by the server`
+      : "";
+    lines.push(`Churn: ${m.churnOpened} clients connected${refused}`);
+  }
   if (m.fdsBefore !== undefined && m.fdsAfter !== undefined) {
     lines.push(`Server fds: ${m.fdsBefore} before, ${m.fdsAfter} after`);
   }

@@ -98,6 +98,9 @@ export interface Measurements {
   zeroWindowProbes?: number;
   /** Exit of the server process, when it ended during the scenario. */
   serverExit?: { code: number; signal: string | null };
+  /** Connections a churn step opened, and those the server refused or dropped at once. */
+  churnOpened?: number;
+  churnRefused?: number;
   /** Harness overhead: lab up, target ready, teardown. */
   harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
 }

@@ -162,7 +162,11 @@ function judge(
       const span = e.for === undefined ? 0 : parseDuration(e.for);
       if (span > obs.waitedMs + 1000) return survivalPredicted(obs, span, ok, broken);
       return obs.survived?.ok
-        ? ok("an exchange after the outage succeeded")
+        ? ok(
+          obs.survived.byState
+            ? "both ends still hold it ESTABLISHED"
+            : "an exchange after the outage succeeded",
+        )
         : broken(`connection lost: ${obs.survived?.error ?? "not checked"}`);
     }
     case "server-alive":
@@ -243,6 +247,7 @@ function measure(obs: Observations, clientPort: number | undefined): Measurement
     [m.fdsAfter, m.rssKbAfter] = [obs.processAfter.fds, obs.processAfter.rssKiB];
   }
   if (obs.serverExit) m.serverExit = { code: obs.serverExit.code, signal: obs.serverExit.signal };
+  if (obs.churn) [m.churnOpened, m.churnRefused] = [obs.churn.opened, obs.churn.refused];
   return m;
 }
 

@@ -96,16 +96,28 @@ async function connectUnderTest(ctx: ScenarioContext, rcvBuf: number | undefined
   });
   // The server accepts in its own time; its options can be read once it holds the socket.
   const until = monotonicMs() + 2000;
-  while (monotonicMs() < until && ctx.obs.socketOptions === undefined) {
-    for (const pid of processTree(ctx.server.pid)) {
-      const found = findServerFd(pid, peer, ctx.server.port);
-      if (found) {
-        ctx.obs.socketOptions = readSocketOptions(pid, found.fd);
-        break;
-      }
+  while (monotonicMs() < until && !readServerOptions(ctx)) await sleep(10);
+}
+
+/**
+ * Reads the server socket's options through pidfd_getfd, from whichever process of the server
+ * holds it; false when none does yet. Read again just before the fault, as a server may set
+ * them only after accepting (sshd's child) or hand the socket on (a listener's worker).
+ */
+export function readServerOptions(ctx: ScenarioContext): boolean {
+  if (ctx.localPort === undefined) return false;
+  const peer = { address: ctx.clientAddressSeen, port: ctx.localPort };
+  for (const pid of processTree(ctx.server.pid)) {
+    const found = findServerFd(pid, peer, ctx.server.port);
+    if (!found) continue;
+    try {
+      ctx.obs.socketOptions = readSocketOptions(pid, found.fd);
+      return true;
+    } catch {
+      // The fd was closed or reused between the lookup and the read: look again.
     }
-    if (ctx.obs.socketOptions === undefined) await sleep(10);
   }
+  return false;
 }
 
 /** The target's greeting on a new connection, when it has one and the step wants it. */

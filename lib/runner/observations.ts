@@ -60,7 +60,7 @@ export interface Observations {
   processAfter?: ProcessSample;
   serverExit?: ProcessExit;
   /** An exchange on the connection under test after the steps (for `survives`). */
-  survived?: { ok: boolean; error?: string };
+  survived?: { ok: boolean; error?: string; byState?: boolean };
   /** The response read by a `read-response` step. */
   response?: { found: boolean; bytes: number; error?: string };
   /** Connections the churn step opened, and those the server refused or dropped at once. */

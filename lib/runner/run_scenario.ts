@@ -13,7 +13,7 @@ import { CLIENT } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
-import { recordExit, sampleProcess } from "../observe/server_process.ts";
+import { recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { Gate } from "./pool.ts";
@@ -21,7 +21,7 @@ import { parseDuration } from "../suite/duration.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";
-import { exchangeOn, executeStep } from "./execute_step.ts";
+import { exchangeOn, executeStep, readServerOptions } from "./execute_step.ts";
 import type { Observations } from "./observations.ts";
 import { NotApplicable, type ScenarioContext } from "./scenario_context.ts";
 
@@ -72,7 +72,7 @@ async function waitForServer(
     const pending = [
       plan.releaseMs > elapsed && !released,
       plan.surviveMs > elapsed,
-      plan.restoreMs > elapsed && sampleProcess(ctx.server.pid).fds > baselineFds,
+      plan.restoreMs > elapsed && sampleServer(ctx.server.pid).fds > baselineFds,
       plan.observeMs > elapsed,
     ];
     if (!pending.some(Boolean)) break;
@@ -91,7 +91,7 @@ async function waitForServer(
       const server = ctx.watch?.events.at(-1);
       const up = info.ok && info.state === "ESTABLISHED" && server?.holding === "held" &&
         server.state === "ESTABLISHED";
-      obs.survived = up ? { ok: true } : {
+      obs.survived = up ? { ok: true, byState: true } : {
         ok: false,
         error: `connection state ${info.ok ? info.state : info.error} / ${
           server?.state ?? "unknown"
@@ -218,7 +218,8 @@ export async function runScenario(
     };
     for (const step of scenario.steps) {
       if (isDownStep(step) && obs.faultAt === undefined) {
-        obs.processBefore = sampleProcess(server.pid);
+        readServerOptions(ctx);
+        obs.processBefore = sampleServer(server.pid);
         obs.lastTrafficAt = obs.steps.filter((s) => s.traffic).at(-1)?.t;
         report(step.kind === "fault" ? `fault ${step.fault.name}` : step.kind);
         // The moment the runner starts taking the client down: some faults act during their
@@ -236,7 +237,7 @@ export async function runScenario(
     obs.endAt = monotonicMs();
     stopping = true;
     if (parts.server && !parts.server.child.exited) {
-      obs.processAfter = sampleProcess(parts.server.pid);
+      obs.processAfter = sampleServer(parts.server.pid);
     }
     parts.ctx?.watch?.stop();
     obs.socket = [...(parts.ctx?.watch?.events ?? [])];
