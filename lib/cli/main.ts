@@ -259,8 +259,9 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
 
   await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), targets);
   const certify = deps.certify ?? certifyTarget;
-  // Targets run side by side and share the concurrency, so the whole run waits in parallel.
-  const share = Math.max(1, Math.floor(concurrency / targets.length));
+  // Targets run side by side and draw from one pool of running scenarios, so the whole run
+  // waits in parallel however its scenarios are spread over targets.
+  const runGate = new Gate(concurrency);
   const progress = progressFor(io, scenarios.length * targets.length, targets.length > 1);
   const started = performance.now();
   try {
@@ -268,9 +269,10 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     const settled = await Promise.allSettled(targets.map(async (target) => {
       const results = await certify(target, scenarios, {
         deadlineMs,
-        concurrency: share,
+        concurrency,
         onProgress: progress.onEvent,
         startGate,
+        runGate,
       });
       const written = await writeTargetFiles(out, results);
       return { results, written };

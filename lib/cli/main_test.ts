@@ -92,10 +92,10 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
         suitesDir: suites,
       });
       assert.equal(result.code, 0, result.stderr);
-      // Both reference targets by default, side by side, sharing the concurrency.
+      // Both reference targets by default, side by side, drawing from one pool.
       assert.deepEqual(result.calls.map((c) => [c.target, c.options]), [
-        ["ref-naive", { deadlineMs: 90_000, concurrency: 5 }],
-        ["ref-hardened", { deadlineMs: 90_000, concurrency: 5 }],
+        ["ref-naive", { deadlineMs: 90_000, concurrency: 10, sharedPool: true }],
+        ["ref-hardened", { deadlineMs: 90_000, concurrency: 10, sharedPool: true }],
       ]);
       assert.deepEqual(result.calls[0]?.scenarios, [
         "rst/idle",

@@ -37,33 +37,39 @@ export async function certifyTarget(
   const progress = options.onProgress ?? (() => {});
   const version = await targetVersion(target);
   const startGate = options.startGate ?? new Gate(START_SLOTS);
-  const results = await mapPool(scenarios, options.concurrency, async (scenario) => {
-    const started = monotonicMs();
-    progress({
-      kind: "start",
-      target: target.id,
-      scenario: scenario.id,
-      deadlineMs: options.deadlineMs,
-      t: started,
-    });
-    const obs = await runScenario(
-      target,
-      scenario,
-      options.deadlineMs,
-      (what) =>
+  const runGate = options.runGate ?? new Gate(options.concurrency);
+  const results = await mapPool(
+    scenarios,
+    scenarios.length,
+    (scenario) =>
+      runGate.through(async () => {
+        const started = monotonicMs();
         progress({
-          kind: "waiting",
+          kind: "start",
           target: target.id,
           scenario: scenario.id,
-          for: what,
-          t: monotonicMs(),
-        }),
-      startGate,
-    );
-    const result = evaluate(scenario, obs, monotonicMs() - started);
-    progress({ kind: "end", target: target.id, result, t: monotonicMs() });
-    return result;
-  });
+          deadlineMs: options.deadlineMs,
+          t: started,
+        });
+        const obs = await runScenario(
+          target,
+          scenario,
+          options.deadlineMs,
+          (what) =>
+            progress({
+              kind: "waiting",
+              target: target.id,
+              scenario: scenario.id,
+              for: what,
+              t: monotonicMs(),
+            }),
+          startGate,
+        );
+        const result = evaluate(scenario, obs, monotonicMs() - started);
+        progress({ kind: "end", target: target.id, result, t: monotonicMs() });
+        return result;
+      }),
+  );
   return {
     schema: RESULTS_SCHEMA,
     target: { id: target.id, title: target.title, version },

@@ -14,6 +14,11 @@ export interface RunOptions {
   /** Scenarios running at once (most of them waiting). */
   concurrency: number;
   /**
+   * A limit on running scenarios shared with other runs (several targets side by side draw
+   * from one pool); without it, this run makes its own of `concurrency` slots.
+   */
+  runGate?: Gate;
+  /**
    * Lets only a few scenarios set up at once (default: two per core); runs of several targets
    * side by side share one.
    */

@@ -30,7 +30,7 @@ const OBSERVE_MS = 2000;
 /** How often the wait loop looks at what it waits for. */
 const POLL_MS = 25;
 /** Bystander probing: one exchange this often, each given this long. */
-const LIVENESS = { intervalMs: 200, timeoutMs: 1000 };
+const LIVENESS = { intervalMs: 500, timeoutMs: 1000 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -114,7 +114,7 @@ export function fakeResult(scenario: Scenario, verdict: Verdict): ScenarioResult
 export interface FakeCall {
   target: string;
   scenarios: string[];
-  options: Omit<RunOptions, "onProgress">;
+  options: Pick<RunOptions, "deadlineMs" | "concurrency"> & { sharedPool: boolean };
 }
 
 /** A fake runner: each scenario gets `verdictOf(id)`; progress events are sent as a runner would. */
@@ -128,7 +128,11 @@ export function fakeCertify(verdictOf: (id: string) => Verdict = () => "pass") {
     calls.push({
       target: target.id,
       scenarios: scenarios.map((s) => s.id),
-      options: { deadlineMs: options.deadlineMs, concurrency: options.concurrency },
+      options: {
+        deadlineMs: options.deadlineMs,
+        concurrency: options.concurrency,
+        sharedPool: options.runGate !== undefined,
+      },
     });
     const results = scenarios.map((s) => {
       options.onProgress?.({
