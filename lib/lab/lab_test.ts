@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { run, spawn } from "../process/spawn.ts";
-import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
 import { CLIENT, SERVER } from "./address_plan.ts";
 import { createLab } from "./lab.ts";
 import { parseNetnsName } from "./names.ts";
@@ -19,14 +19,13 @@ for (const family of ["v4", "v6"] as const) {
       const server = spawn([Deno.execPath(), "run", "-A", pair, "listen", SERVER[family], "7000"], {
         netns: lab.hosts.server,
       });
-      // The listener needs a moment to start; poll its socket table (bounded: 10 s).
-      for (
-        let i = 0;
-        i < 1000 && !readSocketTable(server.pid).some((s) => s.state === "LISTEN");
-        i++
-      ) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      // The listener needs a moment to start; poll its socket table (bounded: 10 s). Its own
+      // fd must hold the socket: until `ip netns exec` has switched, /proc/<pid>/net is the host's.
+      const listening = () =>
+        readSocketTable(server.pid).some((s) =>
+          s.state === "LISTEN" && s.local.port === 7000 && socketFds(server.pid).has(s.inode)
+        );
+      for (let i = 0; i < 1000 && !listening(); i++) await new Promise((r) => setTimeout(r, 10));
       const out = await run(
         [Deno.execPath(), "run", "-A", pair, "connect", SERVER[family], "7000"],
         {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { monotonicMs } from "../libc/libc.ts";
 import { CLIENT, SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
-import { parseProcNetTcp, readSocketTable } from "./proc_net_tcp.ts";
+import { parseProcNetTcp, readSocketTable, socketFds } from "./proc_net_tcp.ts";
 import { spawn } from "../process/spawn.ts";
 import { findServerFd, isConnectionFrom, sameAddress, watchSocket } from "./socket_watch.ts";
 import { FIXTURE_OPTIONS } from "./testdata/keepalive_server.ts";
@@ -105,7 +105,11 @@ Deno.test("watchSocket sees a connection the server closed as orphaned: released
     children.push(server);
     for (
       let i = 0;
-      i < 250 && !readSocketTable(server.pid).some((s) => s.state === "LISTEN");
+      // Its own fd must hold the socket: before `ip netns exec` switches, /proc/<pid>/net is the host's.
+      i < 250 &&
+      !readSocketTable(server.pid).some((s) =>
+        s.state === "LISTEN" && socketFds(server.pid).has(s.inode)
+      );
       i++
     ) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -8,7 +8,7 @@
 import { SERVER } from "../../lab/address_plan.ts";
 import type { Family } from "../../lab/address_plan.ts";
 import type { Lab } from "../../lab/lab.ts";
-import { readSocketTable } from "../../observe/proc_net_tcp.ts";
+import { readSocketTable, socketFds } from "../../observe/proc_net_tcp.ts";
 import { type Child, spawn } from "../../process/spawn.ts";
 import { readLines } from "../protocol.ts";
 
@@ -63,7 +63,10 @@ export async function startEchoServer(
     await waitFor(
       `the echo server to listen on "${port}"`,
       10_000,
-      () => readSocketTable(child.pid).some((s) => s.state === "LISTEN" && s.local.port === port),
+      () =>
+        readSocketTable(child.pid).some((s) =>
+          s.state === "LISTEN" && s.local.port === port && socketFds(child.pid).has(s.inode)
+        ),
     );
   } catch (error) {
     await stop();

@@ -7,7 +7,7 @@
  */
 
 import type { LabHosts } from "../../lab/lab.ts";
-import { readSocketTable } from "../proc_net_tcp.ts";
+import { readSocketTable, socketFds } from "../proc_net_tcp.ts";
 import { type Child, run, spawn } from "../../process/spawn.ts";
 
 const FIXTURE = new URL("./keepalive_server.ts", import.meta.url).pathname;
@@ -36,7 +36,7 @@ export async function startKeepaliveServer(
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && !child.exited) {
     const listening = readSocketTable(child.pid).some((s) =>
-      s.state === "LISTEN" && s.local.port === port
+      s.state === "LISTEN" && s.local.port === port && socketFds(child.pid).has(s.inode)
     );
     if (listening) return child;
     await new Promise((resolve) => setTimeout(resolve, 20));
