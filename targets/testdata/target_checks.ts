@@ -187,14 +187,18 @@ function assertHead(actual: string, expected: RegExp | string): void {
 }
 
 /** The server side of the connection in the server host's socket table. */
-function serverRow(rig: TargetRig, peer: Endpoint): SocketEntry | undefined {
+export function serverRow(rig: TargetRig, peer: Endpoint): SocketEntry | undefined {
   return readSocketTable(rig.server.pid).find((entry) =>
     isConnectionFrom(entry, peer, rig.server.port)
   );
 }
 
 /** Polls `probe` every 10 ms until it returns a value, for at most `timeoutMs`. */
-async function poll<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
+export async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => T | undefined,
+): Promise<T> {
   const deadline = monotonicMs() + timeoutMs;
   for (let round = 0; round <= timeoutMs / POLL_MS; round++) {
     const value = probe();
