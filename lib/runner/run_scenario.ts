@@ -161,8 +161,16 @@ async function setUp(
 async function tearDown(obs: Observations, parts: Parts): Promise<void> {
   const t = monotonicMs();
   // The bystander first: stopping the server under it would count as a stall.
+  const liveness = parts.liveness;
   const probed = await Promise.allSettled([
-    parts.liveness?.stop().then((samples) => obs.liveness = samples),
+    liveness?.stop().then(
+      (samples) => obs.liveness = samples,
+      (error) => {
+        // Its agent failed to end cleanly: the exchanges it recorded still stand.
+        obs.liveness = [...liveness.samples];
+        throw error;
+      },
+    ),
   ]);
   const ended = await Promise.allSettled([
     parts.capture?.stop().then((packets) => obs.packets = packets),
