@@ -7,13 +7,7 @@
  */
 
 import { monotonicMs, sockaddr } from "../libc/libc.ts";
-import {
-  readSocketTable,
-  type SocketEntry,
-  socketFds,
-  type TcpState,
-  type TimerKind,
-} from "./proc_net_tcp.ts";
+import { readSocketTable, type SocketEntry, socketFds, type TcpState } from "./proc_net_tcp.ts";
 
 /** A TCP endpoint. */
 export interface Endpoint {
@@ -42,8 +36,13 @@ export type WatchedField =
   | "probes"
   | "holding";
 
-/** What the kernel showed about the connection at one moment. */
-export interface SocketEvent {
+/**
+ * What the kernel showed about the connection at one moment: the socket table's own
+ * counters (see SocketEntry), and what they mean for the server's hold on it.
+ */
+export interface SocketEvent
+  extends
+    Pick<SocketEntry, "txQueue" | "rxQueue" | "timer" | "timerMs" | "retransmits" | "probes"> {
   /** monotonicMs() of the sample. */
   at: number;
   /**
@@ -52,16 +51,6 @@ export interface SocketEvent {
    */
   state: TcpState | "GONE";
   holding: Holding;
-  /** Bytes sent and not yet acknowledged. */
-  txQueue: number;
-  /** Bytes received and not yet read by the server. */
-  rxQueue: number;
-  timer: TimerKind;
-  /** Milliseconds until the timer fires. */
-  timerMs: number;
-  retransmits: number;
-  /** Unanswered keepalive or zero-window probes. */
-  probes: number;
   /** The socket's inode; 0 while no process holds the socket. */
   inode: number;
   /** The server's fd for this connection, when one of the watched processes holds it. */

@@ -39,14 +39,9 @@ export interface SocketOptionsRead {
   rtoMaxMs?: number;
 }
 
-/** The server namespace's TCP sysctls that decide kernel timeouts. */
-export interface TcpSysctls {
-  keepaliveTimeS: number;
-  keepaliveIntvlS: number;
-  keepaliveProbes: number;
-  retries2: number;
-  orphanRetries: number;
-}
+/** The server namespace's TCP sysctls that decide kernel timeouts, as the observer reads them. */
+import type { TcpSysctls } from "../observe/socket_options.ts";
+export type { TcpSysctls };
 
 /** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
 export interface Prediction {

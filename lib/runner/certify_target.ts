@@ -11,7 +11,7 @@ import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
-import { Gate, mapPool } from "./pool.ts";
+import { Gate } from "./pool.ts";
 
 /** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */
 export const START_SLOTS: number = 2 * navigator.hardwareConcurrency;
@@ -38,10 +38,9 @@ export async function certifyTarget(
   const version = await targetVersion(target);
   const startGate = options.startGate ?? new Gate(START_SLOTS);
   const runGate = options.runGate ?? new Gate(options.concurrency);
-  const results = await mapPool(
-    scenarios,
-    scenarios.length,
-    (scenario) =>
+  // The gate bounds how many run at once; Promise.all keeps the results in suite order.
+  const results = await Promise.all(
+    scenarios.map((scenario) =>
       runGate.through(async () => {
         const started = monotonicMs();
         progress({
@@ -68,7 +67,8 @@ export async function certifyTarget(
         const result = evaluate(scenario, obs, monotonicMs() - started);
         progress({ kind: "end", target: target.id, result, t: monotonicMs() });
         return result;
-      }),
+      })
+    ),
   );
   return {
     schema: RESULTS_SCHEMA,
