@@ -11,12 +11,13 @@ import type { ProgressEvent } from "../runner/run_options.ts";
 import type { Results, ScenarioResult, Verdict } from "../results/schema.ts";
 import { VERDICTS } from "../results/schema.ts";
 import { keyFigure } from "../report/markdown_parts.ts";
-import { formatMs } from "../suite/duration.ts";
+import { formatMs } from "../time/duration.ts";
 
 const COLOUR: Record<Verdict, number> = {
   pass: 32,
   info: 36,
   skip: 2,
+  interrupted: 2,
   warn: 33,
   inconclusive: 35,
   fail: 31,

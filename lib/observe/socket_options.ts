@@ -22,31 +22,10 @@ import {
   TCP_USER_TIMEOUT,
 } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
+import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
 
-/** The timeout options of one socket, as the kernel applies them. */
-export interface SocketOptions {
-  /** SO_KEEPALIVE. */
-  keepalive: boolean;
-  /** TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set). */
-  keepIdleS: number;
-  /** TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set). */
-  keepIntvlS: number;
-  /** TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set). */
-  keepCnt: number;
-  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
-  userTimeoutMs: number;
-  /** The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS). */
-  rtoMaxMs: number;
-}
-
-/** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
-export interface TcpSysctls {
-  keepaliveTimeS: number;
-  keepaliveIntvlS: number;
-  keepaliveProbes: number;
-  retries2: number;
-  orphanRetries: number;
-}
+/** Declared in the results schema (the leaf of the import graph); re-exported here. */
+export type { SocketOptions, TcpSysctls };
 
 /**
  * Reads the options of fd `fd` of process `pid` through a duplicate of the socket

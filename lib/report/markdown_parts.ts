@@ -5,7 +5,7 @@
  */
 
 import type { ScenarioResult, Verdict } from "../results/schema.ts";
-import { formatMs } from "../suite/duration.ts";
+import { formatMs } from "../time/duration.ts";
 
 const BADGE: Record<Verdict, string> = {
   pass: "✅ pass",
@@ -13,6 +13,7 @@ const BADGE: Record<Verdict, string> = {
   warn: "⚠️ warn",
   info: "ℹ️ info",
   skip: "⏭️ skip",
+  interrupted: "⏹️ interrupted",
   inconclusive: "❔ inconclusive",
   error: "💥 error",
 };

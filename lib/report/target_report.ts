@@ -7,7 +7,7 @@
 
 import type { Results, ScenarioResult, Verdict } from "../results/schema.ts";
 import { VERDICTS } from "../results/schema.ts";
-import { formatMs } from "../suite/duration.ts";
+import { formatMs } from "../time/duration.ts";
 import { badge, keyFigure, releasedHow, table } from "./markdown_parts.ts";
 import { mermaidTimeline } from "./mermaid_timeline.ts";
 
@@ -16,6 +16,11 @@ export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verd
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const s of scenarios) counts[s.verdict]++;
   return counts;
+}
+
+/** The verdicts the summary shows: all but `interrupted`, which shows only when it occurred. */
+function summaryVerdicts(counts: Record<Verdict, number>): Verdict[] {
+  return VERDICTS.filter((v) => v !== "interrupted" || counts[v] > 0);
 }
 
 /** "passed / checked" for one level; skipped and errored scenarios are not counted as checked. */
@@ -167,9 +172,9 @@ export function renderTargetReport(results: Results): string {
     "## Summary",
     "",
     table(
-      [...VERDICTS.map(badge), "MUST passed", "SHOULD passed"],
+      [...summaryVerdicts(counts).map(badge), "MUST passed", "SHOULD passed"],
       [[
-        ...VERDICTS.map((v) => String(counts[v])),
+        ...summaryVerdicts(counts).map((v) => String(counts[v])),
         score(scenarios, "MUST"),
         score(scenarios, "SHOULD"),
       ]],

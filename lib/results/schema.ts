@@ -8,12 +8,27 @@
 /** The schema id written in every results file. */
 export const RESULTS_SCHEMA = "clientdown/results@1";
 
+/** Requirement levels, as in RFC 2119. */
+export const LEVELS = ["MUST", "SHOULD", "MAY"] as const;
+/** A requirement level. */
+export type Level = typeof LEVELS[number];
+
 /** Verdicts, from best to worst for sorting and colouring. */
-export const VERDICTS = ["pass", "info", "skip", "warn", "inconclusive", "fail", "error"] as const;
+export const VERDICTS = [
+  "pass",
+  "info",
+  "skip",
+  "interrupted",
+  "warn",
+  "inconclusive",
+  "fail",
+  "error",
+] as const;
 /**
  * `pass`; `fail` a MUST broken; `warn` a SHOULD broken; `info` a MAY (measured only);
- * `skip` not applicable or unsupported; `inconclusive` the deadline ended before the server
- * acted and nothing predicts the outcome; `error` the harness itself failed.
+ * `skip` not applicable or unsupported; `interrupted` the run was stopped (never a server
+ * failure); `inconclusive` the deadline ended before the server acted and nothing predicts
+ * the outcome; `error` the harness itself failed.
  */
 export type Verdict = typeof VERDICTS[number];
 
@@ -28,6 +43,18 @@ export type ReleaseHow =
   | "freed-silently"
   | "never";
 
+/** Every way of release, as the schema lists them. */
+export const RELEASE_HOWS: readonly ReleaseHow[] = [
+  "server-fin",
+  "server-rst",
+  "keepalive-timeout",
+  "retransmission-timeout",
+  "zero-window-timeout",
+  "reset-by-peer",
+  "freed-silently",
+  "never",
+];
+
 /** The server socket's own options, read through pidfd_getfd + getsockopt. */
 export interface SocketOptionsRead {
   keepalive: boolean;
@@ -39,18 +66,50 @@ export interface SocketOptionsRead {
   rtoMaxMs?: number;
 }
 
-/** The server namespace's TCP sysctls that decide kernel timeouts, as the observer reads them. */
-import type { TcpSysctls } from "../observe/socket_options.ts";
-export type { TcpSysctls };
+/** The timeout options of one socket, as the kernel applies them (what the observer reads). */
+export interface SocketOptions {
+  /** SO_KEEPALIVE. */
+  keepalive: boolean;
+  /** TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set). */
+  keepIdleS: number;
+  /** TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set). */
+  keepIntvlS: number;
+  /** TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set). */
+  keepCnt: number;
+  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
+  userTimeoutMs: number;
+  /** The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS). */
+  rtoMaxMs: number;
+}
+
+/** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
+export interface TcpSysctls {
+  keepaliveTimeS: number;
+  keepaliveIntvlS: number;
+  keepaliveProbes: number;
+  retries2: number;
+  orphanRetries: number;
+}
 
 /** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
 export interface Prediction {
   predicted: true;
-  /** Milliseconds after the reference moment, or null for "never". */
+  /** Milliseconds after the reference moment (`from`), or null for "never". */
   releaseMs: number | null;
-  /** What the time counts from: the last traffic, or the oldest unacknowledged segment. */
-  from: "last-traffic" | "oldest-unacked" | "first-zero-window-probe";
+  /**
+   * What the time counts from, e.g. "last-traffic", "oldest-unacked",
+   * "first-retransmission", "first-zero-window-probe", "first-keepalive-probe".
+   */
+  from: string;
   mechanism: string;
+  /** How much earlier or later than predicted the kernel may act (timer-wheel lateness), ms. */
+  toleranceMs?: { early: number; late: number };
+  /** The predicted release, in milliseconds after the fault. */
+  atMs?: number;
+  /** How long was watched without a release, ms after the fault. */
+  watchedMs?: number;
+  /** The situation the kernel model was applied to, e.g. "peer silent". */
+  situation?: string;
 }
 
 /** One moment of a scenario, for the timeline. */
@@ -96,6 +155,11 @@ export interface Measurements {
   /** Connections a churn step opened, and those the server refused or dropped at once. */
   churnOpened?: number;
   churnRefused?: number;
+  /**
+   * The kernel ended the socket (RST, timeout) `kernelEndedMs` after the fault while the
+   * server still holds its fd `fd`: a leak, not a release.
+   */
+  leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
   /** Harness overhead: lab up, target ready, teardown. */
   harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
 }
@@ -105,7 +169,7 @@ export interface ScenarioResult {
   id: string;
   title: string;
   requirement: string;
-  level: "MUST" | "SHOULD" | "MAY";
+  level: Level;
   refs: string[];
   phase: string;
   verdict: Verdict;
@@ -121,12 +185,20 @@ export interface ScenarioResult {
   recommendation?: string;
   /** Wall time of the scenario. */
   durationMs: number;
+  /** The server's own words, as evidence (untrusted text): its stderr tail and log tail. */
+  server?: { stderrTail?: string; log?: string };
 }
 
 /** A results file. */
 export interface Results {
   schema: typeof RESULTS_SCHEMA;
-  target: { id: string; title?: string; version: string };
+  target: {
+    id: string;
+    title?: string;
+    version: string;
+    /** The knobs that decide how it treats dead clients, in words (knob → setting). */
+    knobs?: Record<string, string>;
+  };
   environment: {
     kernel: string;
     startedAt: string;
@@ -134,6 +206,8 @@ export interface Results {
     deadlineMs: number;
     concurrency: number;
     clientdown: string;
+    /** Set when the run was interrupted: the signal, scenarios finished and planned. */
+    interrupted?: { signal: string; finished: number; planned: number };
   };
   scenarios: ScenarioResult[];
 }

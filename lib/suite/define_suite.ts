@@ -6,14 +6,13 @@
  * @module
  */
 
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../time/duration.ts";
 import { type Expectation, EXPECTATION_KINDS } from "./expectations.ts";
 import { FAULT_NAMES, isDownStep, type Step, STEP_KINDS } from "./steps.ts";
+import { type Level, LEVELS } from "../results/schema.ts";
 
-/** Requirement levels, as in RFC 2119. */
-export const LEVELS = ["MUST", "SHOULD", "MAY"] as const;
-/** A requirement level. */
-export type Level = typeof LEVELS[number];
+/** Requirement levels (RFC 2119), declared in the results schema; re-exported here. */
+export { type Level, LEVELS };
 
 /** Where in the connection's life the client goes down. */
 export const PHASES = [
