@@ -90,7 +90,7 @@ export {
   serverAlive,
   survives,
 } from "./lib/suite/expectations.ts";
-export { type Duration, parseDuration } from "./lib/suite/duration.ts";
+export { type Duration, parseDuration } from "./lib/time/duration.ts";
 export {
   defineTarget,
   type Exchange,

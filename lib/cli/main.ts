@@ -20,7 +20,7 @@ import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
 import { Gate } from "../runner/pool.ts";
 import { onPath } from "../process/spawn.ts";
 import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
-import { parseDuration } from "../suite/duration.ts";
+import { parseDuration } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";

@@ -121,12 +121,37 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion; throws CommandError unless its code is 0 or in `accept`. */
+/**
+ * How long a command may run unless its caller says otherwise: every external command is
+ * bounded, so a hung `nft` or `ip` cannot hold a scenario forever. The lab's commands take
+ * milliseconds; a minute leaves room for a machine under load.
+ */
+export const COMMAND_TIMEOUT_MS = 60_000;
+
+/** How long a package installation may take (apt-get update and install on a slow mirror). */
+export const INSTALL_TIMEOUT_MS = 30 * 60_000;
+
+/** A command that did not finish in time; it was killed (SIGKILL). */
+export class CommandTimeout extends Error {
+  readonly timeoutMs: number;
+  constructor(argv: readonly string[], timeoutMs: number) {
+    super(`Command did not finish within ${timeoutMs} ms and was killed: ${argv.join(" ")}`);
+    this.name = "CommandTimeout";
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Runs a command to completion; throws CommandError unless its code is 0 or in `accept`, and
+ * CommandTimeout (after killing it) when it runs longer than `timeoutMs`.
+ */
 export async function run(
   argv: readonly string[],
   options: Omit<SpawnOptions, "stdin" | "stdout" | "stderr"> & {
     input?: string;
     accept?: readonly number[];
+    /** Milliseconds the command may take (default COMMAND_TIMEOUT_MS). */
+    timeoutMs?: number;
   } = {},
 ): Promise<RunResult> {
   const full = argvFor(argv, options.netns);
@@ -143,7 +168,18 @@ export async function run(
     await writer.write(new TextEncoder().encode(options.input));
     await writer.close();
   }
-  const out = await child.output();
+  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }, timeoutMs);
+  const out = await child.output().finally(() => clearTimeout(timer));
+  if (timedOut) throw new CommandTimeout(full, timeoutMs);
   const decoder = new TextDecoder();
   const result = {
     code: out.code,

@@ -7,7 +7,7 @@
  */
 
 import type { TimelineEvent } from "../results/schema.ts";
-import { formatMs } from "../suite/duration.ts";
+import { formatMs } from "../time/duration.ts";
 
 const PARTICIPANT: Record<TimelineEvent["actor"], string> = {
   client: "C",

@@ -18,7 +18,7 @@ import type {
   Verdict,
 } from "../results/schema.ts";
 import type { Level, Scenario } from "../suite/define_suite.ts";
-import { formatMs, parseDuration } from "../suite/duration.ts";
+import { formatMs, parseDuration } from "../time/duration.ts";
 import type { Expectation } from "../suite/expectations.ts";
 import type { Observations } from "./observations.ts";
 import { recommend } from "./recommend.ts";

@@ -19,7 +19,7 @@ import { findServerFd } from "../observe/socket_watch.ts";
 import { processTree } from "../observe/process_tree.ts";
 import { readSocketOptions } from "../observe/socket_options.ts";
 import { watchSocket } from "../observe/socket_watch.ts";
-import { parseDuration } from "../suite/duration.ts";
+import { parseDuration } from "../time/duration.ts";
 import type { FaultStep, Step } from "../suite/steps.ts";
 import type { Exchange } from "../target/define_target.ts";
 import type { StepRecord } from "./observations.ts";

@@ -17,7 +17,7 @@ import { recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { Gate } from "./pool.ts";
-import { parseDuration } from "../suite/duration.ts";
+import { parseDuration } from "../time/duration.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CommandError, onPath, run } from "../process/spawn.ts";
+import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
 import { LAB_PROGRAMS } from "./lab_packages.ts";
 
 /** Setup cannot proceed on this machine; the message says what is missing and how to fix it. */
@@ -53,8 +53,11 @@ export async function ensureLabPackages(
   log(`Installing ${missing.join(" ")} with apt-get`);
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
-    await run(["apt-get", "update", "-qq"], { env });
-    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+    await run(["apt-get", "update", "-qq"], { env, timeoutMs: INSTALL_TIMEOUT_MS });
+    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], {
+      env,
+      timeoutMs: INSTALL_TIMEOUT_MS,
+    });
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     throw new SetupError(`Could not install ${missing.join(" ")} with apt-get: ${error.message}`);

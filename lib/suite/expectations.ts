@@ -8,7 +8,7 @@
  */
 
 import type { Level } from "./define_suite.ts";
-import type { Duration } from "./duration.ts";
+import type { Duration } from "../time/duration.ts";
 
 /** An expectation checked after the steps; `level`, when set, replaces the scenario's. */
 export type Expectation =

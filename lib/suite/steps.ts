@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Duration } from "./duration.ts";
+import type { Duration } from "../time/duration.ts";
 
 /** A client primitive or a fault, done in order by the runner. */
 export type Step =

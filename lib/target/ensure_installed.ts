@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CommandError, onPath, run } from "../process/spawn.ts";
+import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
 import { SetupError } from "../setup/ensure_packages.ts";
 import type { TargetDefinition } from "./define_target.ts";
 
@@ -41,12 +41,14 @@ export async function ensureInstalled(
   try {
     await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", debianPackage], {
       env,
+      timeoutMs: INSTALL_TIMEOUT_MS,
     }).catch(
       async () => {
         // The package lists may be missing or stale on a fresh machine.
-        await run(["apt-get", "update", "-qq"], { env });
+        await run(["apt-get", "update", "-qq"], { env, timeoutMs: INSTALL_TIMEOUT_MS });
         await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", debianPackage], {
           env,
+          timeoutMs: INSTALL_TIMEOUT_MS,
         });
       },
     );
