@@ -2,11 +2,28 @@
  * The results contract (`clientdown/results@1`): what a run writes to `reports/<target>.json`
  * and the only thing renderers read. Fields may be added; none is ever renamed.
  *
+ * This file is the one source of the contract: the zod schemas below validate every results
+ * file, the TypeScript types are inferred from them, and `results.schema.json` (the JSON Schema
+ * other tools read) is generated from them (`deno task schema`; a test checks it is current).
+ * To add a field, add it here (with `.exactOptional()` unless every file ever written has it)
+ * and regenerate the JSON Schema.
+ *
+ * This module is the leaf of the import graph: it imports nothing from the rest of clientdown.
+ *
  * @module
  */
 
+import { z } from "zod";
+
 /** The schema id written in every results file. */
 export const RESULTS_SCHEMA = "clientdown/results@1";
+
+/** The longest time a results file may state: 30 days, in milliseconds. */
+export const MAX_MS = 30 * 24 * 3600 * 1000;
+/** The largest count a results file may state (fds, probes, KiB, clients...). */
+const MAX_COUNT = 2 ** 31 - 1;
+/** The longest text a results file may hold in one string (notes, tails of server output). */
+const MAX_TEXT = 1 << 20;
 
 /** Requirement levels, as in RFC 2119. */
 export const LEVELS = ["MUST", "SHOULD", "MAY"] as const;
@@ -32,19 +49,8 @@ export const VERDICTS = [
  */
 export type Verdict = typeof VERDICTS[number];
 
-/** How the server let go of the connection. */
-export type ReleaseHow =
-  | "server-fin"
-  | "server-rst"
-  | "keepalive-timeout"
-  | "retransmission-timeout"
-  | "zero-window-timeout"
-  | "reset-by-peer"
-  | "freed-silently"
-  | "never";
-
-/** Every way of release, as the schema lists them. */
-export const RELEASE_HOWS: readonly ReleaseHow[] = [
+/** Every way a server can let go of a connection (closed: the lead may add values). */
+export const RELEASE_HOWS = [
   "server-fin",
   "server-rst",
   "keepalive-timeout",
@@ -53,161 +59,236 @@ export const RELEASE_HOWS: readonly ReleaseHow[] = [
   "reset-by-peer",
   "freed-silently",
   "never",
-];
+] as const;
+/** How the server let go of the connection. */
+export type ReleaseHow = typeof RELEASE_HOWS[number];
 
-/** The server socket's own options, read through pidfd_getfd + getsockopt. */
-export interface SocketOptionsRead {
-  keepalive: boolean;
-  keepIdleS: number;
-  keepIntvlS: number;
-  keepCnt: number;
-  userTimeoutMs: number;
-  /** The ceiling of the retransmission timeout (TCP_RTO_MAX_MS where the kernel has it). */
-  rtoMaxMs?: number;
-}
+/** Who did something on a timeline. */
+export const ACTORS = ["client", "server", "router", "bystander", "harness"] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** A duration in milliseconds: 0 ≤ ms ≤ 30 days. */
+const ms = () => z.number().min(0).max(MAX_MS);
+/** A moment relative to the fault, in milliseconds (negative: before it). */
+const relMs = () => z.number().min(-MAX_MS).max(MAX_MS);
+/** A count: an integer 0 ≤ n < 2³¹. */
+const count = () => z.int().min(0).max(MAX_COUNT);
+/** A text (may be empty). */
+const text = () => z.string().max(MAX_TEXT);
+/** A short label, never empty. */
+const label = () => z.string().min(1).max(1000);
+
+const targetIdPattern = /^[a-z0-9][a-z0-9.-]*(@[a-z0-9][a-z0-9-]*)?$/;
+const scenarioIdPattern = /^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
+
+// ---------------------------------------------------------------------------------------------
+// The schemas (each exported type below is inferred from one of them)
+
+/** Schema of {@linkcode SocketOptions}. */
+export const socketOptionsSchema = z.strictObject({
+  keepalive: z.boolean().describe("SO_KEEPALIVE"),
+  keepIdleS: count().describe(
+    "TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set)",
+  ),
+  keepIntvlS: count().describe(
+    "TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set)",
+  ),
+  keepCnt: count().describe("TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set)"),
+  userTimeoutMs: count().describe("TCP_USER_TIMEOUT, milliseconds; 0 when unset"),
+  rtoMaxMs: count().describe(
+    "The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS where the kernel has it)",
+  ),
+}).describe("The timeout options of one socket, as the kernel applies them");
+
+/** Schema of {@linkcode SocketOptionsRead}. */
+export const socketOptionsReadSchema = socketOptionsSchema.extend({
+  rtoMaxMs: socketOptionsSchema.shape.rtoMaxMs.exactOptional(),
+}).describe("The server socket's own options, read through pidfd_getfd + getsockopt");
+
+/** Schema of {@linkcode TcpSysctls}. */
+export const tcpSysctlsSchema = z.strictObject({
+  keepaliveTimeS: count().describe("net.ipv4.tcp_keepalive_time, seconds"),
+  keepaliveIntvlS: count().describe("net.ipv4.tcp_keepalive_intvl, seconds"),
+  keepaliveProbes: count().describe("net.ipv4.tcp_keepalive_probes"),
+  retries2: count().describe("net.ipv4.tcp_retries2"),
+  orphanRetries: count().describe("net.ipv4.tcp_orphan_retries"),
+}).describe("The TCP sysctls of a network namespace that decide when a silent peer is given up on");
+
+/** Schema of {@linkcode Prediction}. */
+export const predictionSchema = z.strictObject({
+  predicted: z.literal(true),
+  releaseMs: ms().nullable().describe(
+    'Milliseconds after the reference moment ("from"), or null for "never"',
+  ),
+  from: label().describe(
+    'What the time counts from, e.g. "last-traffic", "oldest-unacked", "first-retransmission", ' +
+      '"first-zero-window-probe", "first-keepalive-probe"',
+  ),
+  mechanism: label(),
+  toleranceMs: z.strictObject({ early: ms(), late: ms() }).exactOptional().describe(
+    "How much earlier or later than predicted the kernel may act (timer-wheel lateness)",
+  ),
+  atMs: relMs().exactOptional().describe("The predicted release, in milliseconds after the fault"),
+  watchedMs: ms().exactOptional().describe(
+    "How long was watched without a release, milliseconds after the fault",
+  ),
+  situation: label().exactOptional().describe(
+    'The situation the kernel model was applied to, e.g. "peer silent"',
+  ),
+}).describe("What the kernel alone will do, computed from socket options and sysctls");
+
+/** Schema of {@linkcode TimelineEvent}. */
+export const timelineEventSchema = z.strictObject({
+  atMs: relMs().describe("Milliseconds since the fault (negative: before it)"),
+  actor: z.enum(ACTORS),
+  what: label().describe('What happened, e.g. "RST", "keepalive probe", "abort", "socket freed"'),
+  to: z.enum(["client", "server"]).exactOptional().describe(
+    "Packet-level events show as arrows between actors",
+  ),
+}).describe("One moment of a scenario, for the timeline");
+
+/** Schema of {@linkcode ExpectationResult}. */
+export const expectationResultSchema = z.strictObject({
+  expectation: label().describe('e.g. "released within 10 min"'),
+  verdict: z.enum(VERDICTS),
+  measured: text().describe("What was measured (or predicted, and then it says so)"),
+  predicted: z.boolean().exactOptional(),
+}).describe("The outcome of one expectation");
+
+/** Schema of {@linkcode Measurements}. */
+export const measurementsSchema = z.strictObject({
+  releaseMs: ms().exactOptional().describe("From the fault to the server releasing the connection"),
+  releaseSinceLastTrafficMs: ms().exactOptional().describe(
+    "From the last traffic on the connection to the release",
+  ),
+  releasedHow: z.enum(RELEASE_HOWS).exactOptional(),
+  othersMaxLatencyMs: ms().exactOptional().describe(
+    "Largest latency seen by the healthy bystander client during the fault",
+  ),
+  othersTimeouts: count().exactOptional(),
+  fdsBefore: count().exactOptional(),
+  fdsAfter: count().exactOptional(),
+  rssKbBefore: count().exactOptional(),
+  rssKbAfter: count().exactOptional(),
+  keepaliveProbes: count().exactOptional(),
+  retransmissions: count().exactOptional(),
+  zeroWindowProbes: count().exactOptional(),
+  serverExit: z.strictObject({
+    code: z.int().min(0).max(255),
+    signal: z.string().regex(/^SIG[A-Z0-9+-]+$/).nullable(),
+  }).exactOptional().describe("Exit of the server process, when it ended during the scenario"),
+  churnOpened: count().exactOptional().describe("Connections a churn step opened"),
+  churnRefused: count().exactOptional().describe(
+    "Connections of a churn step the server refused or dropped at once",
+  ),
+  leak: z.strictObject({
+    kernelEndedMs: ms(),
+    how: z.enum(RELEASE_HOWS),
+    fd: count().nullable(),
+  }).exactOptional().describe(
+    "The kernel ended the socket (RST, timeout) kernelEndedMs after the fault while the server " +
+      "still holds its fd: a leak, not a release",
+  ),
+  harness: z.strictObject({ labUpMs: ms(), targetReadyMs: ms(), teardownMs: ms() })
+    .exactOptional().describe("Harness overhead: lab up, target ready, teardown"),
+}).describe("Figures measured for a scenario; all times in milliseconds");
+
+/** Schema of {@linkcode ScenarioResult}. */
+export const scenarioResultSchema = z.strictObject({
+  id: z.string().regex(scenarioIdPattern).describe("Stable id <family>/<case>"),
+  title: label(),
+  requirement: label(),
+  level: z.enum(LEVELS),
+  refs: z.array(label()),
+  phase: label(),
+  verdict: z.enum(VERDICTS),
+  measurements: measurementsSchema,
+  expectations: z.array(expectationResultSchema),
+  socketOptions: socketOptionsReadSchema.exactOptional(),
+  sysctls: tcpSysctlsSchema.exactOptional(),
+  prediction: predictionSchema.exactOptional(),
+  evidence: z.array(timelineEventSchema),
+  notes: text().describe("Why skipped / inconclusive / error, and anything a reader should know"),
+  recommendation: text().exactOptional().describe(
+    "What to change in the server, where it failed",
+  ),
+  durationMs: ms().describe("Wall time of the scenario"),
+  server: z.strictObject({
+    stderrTail: text().exactOptional(),
+    log: text().exactOptional(),
+  }).exactOptional().describe(
+    "The server's own words, as evidence (untrusted text): its stderr tail and its log tail",
+  ),
+}).describe("The result of one scenario");
+
+/** Schema of {@linkcode Results}. */
+export const resultsSchema = z.strictObject({
+  schema: z.literal(RESULTS_SCHEMA),
+  target: z.strictObject({
+    id: z.string().regex(targetIdPattern).describe("<id> or <id>@<variant>"),
+    title: label().exactOptional(),
+    version: z.string().max(1000),
+    knobs: z.record(label(), text()).exactOptional().describe(
+      "The knobs that decide how it treats dead clients, in words (knob → setting)",
+    ),
+  }),
+  environment: z.strictObject({
+    kernel: label(),
+    startedAt: z.iso.datetime({ offset: true }),
+    durationMs: ms(),
+    deadlineMs: ms(),
+    concurrency: z.int().min(1).max(MAX_COUNT),
+    clientdown: label(),
+    interrupted: z.strictObject({
+      signal: label(),
+      finished: count(),
+      planned: count(),
+    }).exactOptional().describe(
+      "Set when the run was interrupted: the signal, scenarios finished and planned",
+    ),
+    suite: z.string().regex(/^sha256:[0-9a-f]{64}$/).exactOptional().describe(
+      "Fingerprint of the scenarios run (sha256 of their canonical JSON): results of different suites never merge",
+    ),
+    shard: z.strictObject({
+      index: z.int().min(1).max(MAX_COUNT),
+      count: z.int().min(1).max(MAX_COUNT),
+      targets: z.array(z.string().regex(targetIdPattern)),
+      scenarios: z.array(z.string().regex(scenarioIdPattern)),
+    }).exactOptional().describe(
+      "Set by certify --shard K/N: this shard (index K of count N) and the whole run it is part of (every target and scenario id), so merge can tell a missing or duplicate pair",
+    ),
+  }),
+  scenarios: z.array(scenarioResultSchema),
+}).describe("A clientdown results file");
+
+// ---------------------------------------------------------------------------------------------
+// The types, inferred from the schemas
 
 /** The timeout options of one socket, as the kernel applies them (what the observer reads). */
-export interface SocketOptions {
-  /** SO_KEEPALIVE. */
-  keepalive: boolean;
-  /** TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set). */
-  keepIdleS: number;
-  /** TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set). */
-  keepIntvlS: number;
-  /** TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set). */
-  keepCnt: number;
-  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
-  userTimeoutMs: number;
-  /** The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS). */
-  rtoMaxMs: number;
-}
-
+export type SocketOptions = z.infer<typeof socketOptionsSchema>;
+/** The server socket's own options as a results file holds them (`rtoMaxMs` may be absent). */
+export type SocketOptionsRead = z.infer<typeof socketOptionsReadSchema>;
 /** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
-export interface TcpSysctls {
-  keepaliveTimeS: number;
-  keepaliveIntvlS: number;
-  keepaliveProbes: number;
-  retries2: number;
-  orphanRetries: number;
-}
-
+export type TcpSysctls = z.infer<typeof tcpSysctlsSchema>;
 /** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
-export interface Prediction {
-  predicted: true;
-  /** Milliseconds after the reference moment (`from`), or null for "never". */
-  releaseMs: number | null;
-  /**
-   * What the time counts from, e.g. "last-traffic", "oldest-unacked",
-   * "first-retransmission", "first-zero-window-probe", "first-keepalive-probe".
-   */
-  from: string;
-  mechanism: string;
-  /** How much earlier or later than predicted the kernel may act (timer-wheel lateness), ms. */
-  toleranceMs?: { early: number; late: number };
-  /** The predicted release, in milliseconds after the fault. */
-  atMs?: number;
-  /** How long was watched without a release, ms after the fault. */
-  watchedMs?: number;
-  /** The situation the kernel model was applied to, e.g. "peer silent". */
-  situation?: string;
-}
-
+export type Prediction = z.infer<typeof predictionSchema>;
 /** One moment of a scenario, for the timeline. */
-export interface TimelineEvent {
-  /** Milliseconds since the fault (negative: before it). */
-  atMs: number;
-  actor: "client" | "server" | "router" | "bystander" | "harness";
-  /** What happened, e.g. "RST", "keepalive probe", "abort", "socket freed". */
-  what: string;
-  /** Packet-level events show as arrows between actors. */
-  to?: "client" | "server";
-}
-
+export type TimelineEvent = z.infer<typeof timelineEventSchema>;
 /** The outcome of one expectation. */
-export interface ExpectationResult {
-  /** e.g. "released within 10 min". */
-  expectation: string;
-  verdict: Verdict;
-  /** What was measured (or predicted, and then it says so). */
-  measured: string;
-  predicted?: boolean;
-}
-
+export type ExpectationResult = z.infer<typeof expectationResultSchema>;
 /** Figures measured for a scenario. All times in milliseconds. */
-export interface Measurements {
-  /** From the fault to the server releasing the connection. */
-  releaseMs?: number;
-  /** From the last traffic on the connection to the release. */
-  releaseSinceLastTrafficMs?: number;
-  releasedHow?: ReleaseHow;
-  /** Largest latency seen by the healthy bystander client during the fault. */
-  othersMaxLatencyMs?: number;
-  othersTimeouts?: number;
-  fdsBefore?: number;
-  fdsAfter?: number;
-  rssKbBefore?: number;
-  rssKbAfter?: number;
-  keepaliveProbes?: number;
-  retransmissions?: number;
-  zeroWindowProbes?: number;
-  /** Exit of the server process, when it ended during the scenario. */
-  serverExit?: { code: number; signal: string | null };
-  /** Connections a churn step opened, and those the server refused or dropped at once. */
-  churnOpened?: number;
-  churnRefused?: number;
-  /**
-   * The kernel ended the socket (RST, timeout) `kernelEndedMs` after the fault while the
-   * server still holds its fd `fd`: a leak, not a release.
-   */
-  leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
-  /** Harness overhead: lab up, target ready, teardown. */
-  harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
-}
-
+export type Measurements = z.infer<typeof measurementsSchema>;
 /** The result of one scenario. */
-export interface ScenarioResult {
-  id: string;
-  title: string;
-  requirement: string;
-  level: Level;
-  refs: string[];
-  phase: string;
-  verdict: Verdict;
-  measurements: Measurements;
-  expectations: ExpectationResult[];
-  socketOptions?: SocketOptionsRead;
-  sysctls?: TcpSysctls;
-  prediction?: Prediction;
-  evidence: TimelineEvent[];
-  /** Why skipped / inconclusive / error, and anything a reader should know. */
-  notes: string;
-  /** What to change in the server, where it failed. */
-  recommendation?: string;
-  /** Wall time of the scenario. */
-  durationMs: number;
-  /** The server's own words, as evidence (untrusted text): its stderr tail and log tail. */
-  server?: { stderrTail?: string; log?: string };
-}
-
+export type ScenarioResult = z.infer<typeof scenarioResultSchema>;
 /** A results file. */
-export interface Results {
-  schema: typeof RESULTS_SCHEMA;
-  target: {
-    id: string;
-    title?: string;
-    version: string;
-    /** The knobs that decide how it treats dead clients, in words (knob → setting). */
-    knobs?: Record<string, string>;
+export type Results = z.infer<typeof resultsSchema>;
+
+/** The JSON Schema of a results file, generated from {@linkcode resultsSchema}. */
+export function resultsJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(resultsSchema, { target: "draft-2020-12" }),
+    title: "clientdown results (clientdown/results@1)",
   };
-  environment: {
-    kernel: string;
-    startedAt: string;
-    durationMs: number;
-    deadlineMs: number;
-    concurrency: number;
-    clientdown: string;
-    /** Set when the run was interrupted: the signal, scenarios finished and planned. */
-    interrupted?: { signal: string; finished: number; planned: number };
-  };
-  scenarios: ScenarioResult[];
 }
