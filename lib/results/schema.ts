@@ -3,10 +3,11 @@
  * and the only thing renderers read. Fields may be added; none is ever renamed.
  *
  * This file is the one source of the contract: the zod schemas below validate every results
- * file, the TypeScript types are inferred from them, and `results.schema.json` (the JSON Schema
- * other tools read) is generated from them (`deno task schema`; a test checks it is current).
- * To add a field, add it here (with `.exactOptional()` unless every file ever written has it)
- * and regenerate the JSON Schema.
+ * file, and `results.schema.json` (the JSON Schema other tools read) is generated from them
+ * (`deno task schema`; a test checks it is current). The TypeScript types are written out
+ * beside them for readers and docs, and checked against them: `deno check` fails when a type
+ * and its schema disagree. To add a field: add it to the schema (with `.exactOptional()` unless
+ * every file ever written has it) and to its type, then run `deno task schema`.
  *
  * This module is the leaf of the import graph: it imports nothing from the rest of clientdown.
  *
@@ -264,26 +265,223 @@ export const resultsSchema = z.strictObject({
 }).describe("A clientdown results file");
 
 // ---------------------------------------------------------------------------------------------
-// The types, inferred from the schemas
+// The types, written out for readers and documentation, and checked against the schemas above:
+// `deno check` fails when a type and its schema disagree (see the end of this file)
 
 /** The timeout options of one socket, as the kernel applies them (what the observer reads). */
-export type SocketOptions = z.infer<typeof socketOptionsSchema>;
+export interface SocketOptions {
+  /** SO_KEEPALIVE. */
+  keepalive: boolean;
+  /** TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set). */
+  keepIdleS: number;
+  /** TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set). */
+  keepIntvlS: number;
+  /** TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set). */
+  keepCnt: number;
+  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
+  userTimeoutMs: number;
+  /** The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS). */
+  rtoMaxMs: number;
+}
+
 /** The server socket's own options as a results file holds them (`rtoMaxMs` may be absent). */
-export type SocketOptionsRead = z.infer<typeof socketOptionsReadSchema>;
+export interface SocketOptionsRead {
+  /** SO_KEEPALIVE. */
+  keepalive: boolean;
+  /** TCP_KEEPIDLE, seconds. */
+  keepIdleS: number;
+  /** TCP_KEEPINTVL, seconds. */
+  keepIntvlS: number;
+  /** TCP_KEEPCNT. */
+  keepCnt: number;
+  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
+  userTimeoutMs: number;
+  /** The ceiling of the retransmission timeout (TCP_RTO_MAX_MS where the kernel has it). */
+  rtoMaxMs?: number;
+}
+
 /** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
-export type TcpSysctls = z.infer<typeof tcpSysctlsSchema>;
+export interface TcpSysctls {
+  /** net.ipv4.tcp_keepalive_time, seconds. */
+  keepaliveTimeS: number;
+  /** net.ipv4.tcp_keepalive_intvl, seconds. */
+  keepaliveIntvlS: number;
+  /** net.ipv4.tcp_keepalive_probes. */
+  keepaliveProbes: number;
+  /** net.ipv4.tcp_retries2. */
+  retries2: number;
+  /** net.ipv4.tcp_orphan_retries. */
+  orphanRetries: number;
+}
+
 /** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
-export type Prediction = z.infer<typeof predictionSchema>;
+export interface Prediction {
+  /** Always true: a prediction is labelled as one. */
+  predicted: true;
+  /** Milliseconds after the reference moment (`from`), or null for "never". */
+  releaseMs: number | null;
+  /**
+   * What the time counts from, e.g. "last-traffic", "oldest-unacked",
+   * "first-retransmission", "first-zero-window-probe", "first-keepalive-probe".
+   */
+  from: string;
+  /** The kernel mechanism, e.g. "keepalive", "retransmission timeout". */
+  mechanism: string;
+  /** How much earlier or later than predicted the kernel may act (timer-wheel lateness), ms. */
+  toleranceMs?: { early: number; late: number };
+  /** The predicted release, in milliseconds after the fault. */
+  atMs?: number;
+  /** How long was watched without a release, ms after the fault. */
+  watchedMs?: number;
+  /** The situation the kernel model was applied to, e.g. "peer silent". */
+  situation?: string;
+}
+
 /** One moment of a scenario, for the timeline. */
-export type TimelineEvent = z.infer<typeof timelineEventSchema>;
+export interface TimelineEvent {
+  /** Milliseconds since the fault (negative: before it). */
+  atMs: number;
+  /** Who did it. */
+  actor: typeof ACTORS[number];
+  /** What happened, e.g. "RST", "keepalive probe", "abort", "socket freed". */
+  what: string;
+  /** Packet-level events show as arrows between actors. */
+  to?: "client" | "server";
+}
+
 /** The outcome of one expectation. */
-export type ExpectationResult = z.infer<typeof expectationResultSchema>;
+export interface ExpectationResult {
+  /** e.g. "released within 10 min". */
+  expectation: string;
+  /** Its verdict. */
+  verdict: Verdict;
+  /** What was measured (or predicted, and then it says so). */
+  measured: string;
+  /** True when `measured` is a prediction. */
+  predicted?: boolean;
+}
+
 /** Figures measured for a scenario. All times in milliseconds. */
-export type Measurements = z.infer<typeof measurementsSchema>;
+export interface Measurements {
+  /** From the fault to the server releasing the connection. */
+  releaseMs?: number;
+  /** From the last traffic on the connection to the release. */
+  releaseSinceLastTrafficMs?: number;
+  /** How the server released. */
+  releasedHow?: ReleaseHow;
+  /** Largest latency seen by the healthy bystander client during the fault. */
+  othersMaxLatencyMs?: number;
+  /** Requests of the bystander client left unanswered during the fault. */
+  othersTimeouts?: number;
+  /** fds of the server's process tree before the scenario. */
+  fdsBefore?: number;
+  /** fds of the server's process tree after it. */
+  fdsAfter?: number;
+  /** RSS of the server's process tree before the scenario, KiB. */
+  rssKbBefore?: number;
+  /** RSS of the server's process tree after it, KiB. */
+  rssKbAfter?: number;
+  /** Keepalive probes the server sent. */
+  keepaliveProbes?: number;
+  /** Retransmissions the server sent. */
+  retransmissions?: number;
+  /** Zero-window probes the server sent. */
+  zeroWindowProbes?: number;
+  /** Exit of the server process, when it ended during the scenario. */
+  serverExit?: { code: number; signal: string | null };
+  /** Connections a churn step opened. */
+  churnOpened?: number;
+  /** Connections of a churn step the server refused or dropped at once. */
+  churnRefused?: number;
+  /**
+   * The kernel ended the socket (RST, timeout) `kernelEndedMs` after the fault while the
+   * server still holds its fd `fd`: a leak, not a release.
+   */
+  leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
+  /** Harness overhead: lab up, target ready, teardown. */
+  harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
+}
+
 /** The result of one scenario. */
-export type ScenarioResult = z.infer<typeof scenarioResultSchema>;
+export interface ScenarioResult {
+  /** Stable id `<family>/<case>`. */
+  id: string;
+  /** The scenario's title. */
+  title: string;
+  /** The requirement, in one sentence. */
+  requirement: string;
+  /** The requirement's level. */
+  level: Level;
+  /** RFC sections and man pages the requirement rests on. */
+  refs: string[];
+  /** Where in the connection's life the client went down. */
+  phase: string;
+  /** The scenario's verdict: the worst of its expectations'. */
+  verdict: Verdict;
+  /** What was measured. */
+  measurements: Measurements;
+  /** The outcome of each expectation. */
+  expectations: ExpectationResult[];
+  /** The server socket's own options. */
+  socketOptions?: SocketOptionsRead;
+  /** The server namespace's TCP sysctls. */
+  sysctls?: TcpSysctls;
+  /** What the kernel alone would do. */
+  prediction?: Prediction;
+  /** The timeline. */
+  evidence: TimelineEvent[];
+  /** Why skipped / inconclusive / error, and anything a reader should know. */
+  notes: string;
+  /** What to change in the server, where it failed. */
+  recommendation?: string;
+  /** Wall time of the scenario. */
+  durationMs: number;
+  /** The server's own words, as evidence (untrusted text): its stderr tail and log tail. */
+  server?: { stderrTail?: string; log?: string };
+}
+
 /** A results file. */
-export type Results = z.infer<typeof resultsSchema>;
+export interface Results {
+  /** Always {@linkcode RESULTS_SCHEMA}. */
+  schema: typeof RESULTS_SCHEMA;
+  /** The server certified. */
+  target: {
+    /** `<id>` or `<id>@<variant>`. */
+    id: string;
+    /** Its title, in words. */
+    title?: string;
+    /** Its version, as the target reports it. */
+    version: string;
+    /** The knobs that decide how it treats dead clients, in words (knob → setting). */
+    knobs?: Record<string, string>;
+  };
+  /** Where and how the run went. */
+  environment: {
+    /** The kernel's release. */
+    kernel: string;
+    /** When the run started, ISO-8601. */
+    startedAt: string;
+    /** Wall time of the run. */
+    durationMs: number;
+    /** The runner's deadline per scenario. */
+    deadlineMs: number;
+    /** Scenarios run at once. */
+    concurrency: number;
+    /** clientdown's version. */
+    clientdown: string;
+    /** Set when the run was interrupted: the signal, scenarios finished and planned. */
+    interrupted?: { signal: string; finished: number; planned: number };
+    /** Fingerprint of the scenarios run ("sha256:<hex>"): results of different suites never merge. */
+    suite?: string;
+    /**
+     * Set by `certify --shard K/N`: this shard (index K of count N) and the whole run it is
+     * part of (every target and scenario id), so `merge` can tell a missing or duplicate pair.
+     */
+    shard?: { index: number; count: number; targets: string[]; scenarios: string[] };
+  };
+  /** One result per scenario run. */
+  scenarios: ScenarioResult[];
+}
 
 /** The JSON Schema of a results file, generated from {@linkcode resultsSchema}. */
 export function resultsJsonSchema(): Record<string, unknown> {
@@ -292,3 +490,36 @@ export function resultsJsonSchema(): Record<string, unknown> {
     title: "clientdown results (clientdown/results@1)",
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Each type above and its schema accept exactly the same values, or this does not compile
+
+/** Deep equality of two types: same fields, same optionality, same value types. */
+type Agree<A, B> = [A] extends [B] ? [B] extends [A] ? SameKeys<NonNullable<A>, NonNullable<B>>
+  : false
+  : false;
+type SameKeys<A, B> = [A] extends [readonly (infer X)[]]
+  ? [B] extends [readonly (infer Y)[]] ? Agree<X, Y> : false
+  : [A] extends [object]
+    ? [B] extends [object]
+      ? [keyof A] extends [keyof B]
+        ? [keyof B] extends [keyof A]
+          ? [{ [K in keyof A & keyof B]-?: Agree<A[K], B[K]> }[keyof A & keyof B]] extends [true]
+            ? true
+          : false
+        : false
+      : false
+    : false
+  : true;
+type Assert<T extends true> = T;
+type _TypesAgreeWithSchemas = [
+  Assert<Agree<SocketOptions, z.infer<typeof socketOptionsSchema>>>,
+  Assert<Agree<SocketOptionsRead, z.infer<typeof socketOptionsReadSchema>>>,
+  Assert<Agree<TcpSysctls, z.infer<typeof tcpSysctlsSchema>>>,
+  Assert<Agree<Prediction, z.infer<typeof predictionSchema>>>,
+  Assert<Agree<TimelineEvent, z.infer<typeof timelineEventSchema>>>,
+  Assert<Agree<ExpectationResult, z.infer<typeof expectationResultSchema>>>,
+  Assert<Agree<Measurements, z.infer<typeof measurementsSchema>>>,
+  Assert<Agree<ScenarioResult, z.infer<typeof scenarioResultSchema>>>,
+  Assert<Agree<Results, z.infer<typeof resultsSchema>>>,
+];
