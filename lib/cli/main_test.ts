@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { run } from "../process/spawn.ts";
-import { parseNetnsName } from "../lab/names.ts";
+import { parseNetnsName, runOwner } from "../lab/names.ts";
 import { main, type MainDeps } from "./main.ts";
 import {
   fakeCertify,
@@ -43,12 +43,12 @@ async function withDir<T>(
   }
 }
 
-/** Namespaces of labs this test process made (its lab run ids start with its pid in base 36). */
+/** Namespaces of labs this test process made (its run id names its pid). */
 async function ownNamespaces(): Promise<string[]> {
   const listed = (await run(["ip", "netns", "list"])).stdout.split("\n").map((l) =>
     l.split(" ")[0] ?? ""
   );
-  return listed.filter((name) => parseNetnsName(name)?.run.slice(0, -2) === Deno.pid.toString(36));
+  return listed.filter((name) => runOwner(parseNetnsName(name)?.run ?? "")?.pid === Deno.pid);
 }
 
 Deno.test("certify: exit 0 when no MUST failed, 1 when one did, 3 on a harness error", async () => {

@@ -8,7 +8,6 @@
  */
 
 import { netnsName, runId } from "../lab/names.ts";
-import { recordOwner } from "../lab/owner.ts";
 import { check, libc } from "../libc/libc.ts";
 import { readSocketTable } from "../observe/proc_net_tcp.ts";
 import { CommandError, onPath, run, spawn } from "../process/spawn.ts";
@@ -133,7 +132,6 @@ async function qdisc(ns: string, spec: string, extra: readonly string[] = []): P
 }
 
 async function probeAll(): Promise<Capabilities> {
-  recordOwner(runId());
   const ns = netnsName(runId(), 0, "prb");
   const pidfdGetfd = probePidfdGetfd();
   try {

@@ -60,3 +60,16 @@ export function releaseBase(): Promise<void> {
     base = undefined;
   });
 }
+
+/**
+ * Removes the base whatever its count of users: for the end of a run, once every lab is
+ * gone. Waits for a creation or removal under way.
+ */
+export function dropBase(): Promise<void> {
+  return serial(async () => {
+    if (base === undefined) return;
+    await run(["ip", "netns", "del", base], { accept: [1, 255] });
+    base = undefined;
+    users = 0;
+  });
+}

@@ -7,7 +7,7 @@
  */
 
 import { run } from "../process/spawn.ts";
-import { acquireBase, releaseBase } from "./base_namespace.ts";
+import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
 import {
   BYSTANDER,
   CLIENT,
@@ -17,9 +17,8 @@ import {
   ROUTER_SERVER_SIDE,
   SERVER,
 } from "./address_plan.ts";
-import { type HostRole, netnsName, runId } from "./names.ts";
-import { forgetOwner, recordOwner } from "./owner.ts";
-import { labDir } from "./state_dir.ts";
+import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
+import { labDir, removeLabDirs } from "./state_dir.ts";
 
 /** Namespace names of a lab's three hosts. */
 export interface LabHosts {
@@ -28,7 +27,9 @@ export interface LabHosts {
   server: string;
 }
 
-const active = new Set<Lab>();
+// Every lab of this process from the moment it is named until its teardown has finished:
+// one still being built is in here too, so nothing can slip past a final teardown.
+const present = new Set<Lab>();
 let nextIndex = 1;
 
 /** A running lab. Call `teardown()` in `finally`. */
@@ -40,6 +41,7 @@ export class Lab {
   readonly dir: string;
   /** Whether its namespaces were made from the run's base namespace (to release it). */
   usesBase = false;
+  #built: Promise<void> = Promise.resolve();
   #down: Promise<void> | undefined;
 
   constructor(run: string, index: number) {
@@ -50,32 +52,64 @@ export class Lab {
     this.dir = labDir(run, index);
   }
 
-  /** Removes the lab: ends what still runs inside it, deletes its namespaces and files. */
+  /** Builds the lab; teardown() waits for it, so a build under way is never left half made. */
+  build(): Promise<void> {
+    this.#built = build(this);
+    return this.#built;
+  }
+
+  /**
+   * Removes the lab: waits for a build still under way, ends what still runs inside it,
+   * deletes its namespaces and files. Idempotent; safe to call at any time.
+   */
   teardown(): Promise<void> {
     this.#down ??= (async () => {
-      active.delete(this);
-      await removeNamespaces(Object.values(this.hosts));
-      if (this.usesBase) await releaseBase();
-      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-      if (active.size === 0) forgetOwner(this.run);
+      try {
+        await this.#built.catch(() => {});
+        await removeNamespaces(Object.values(this.hosts));
+        if (this.usesBase) await releaseBase();
+        await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      } finally {
+        present.delete(this);
+      }
     })();
     return this.#down;
   }
 }
 
-/** Labs created by this process and not yet torn down. */
+/** Labs of this process not yet torn down, including those still being built. */
 export function activeLabs(): Lab[] {
-  return [...active];
+  return [...present];
+}
+
+/**
+ * Tears down every lab of this process, those still being built included, and waits until
+ * nothing of the run is left: no lab namespace, no base namespace, no lab directory.
+ * For the end of a run that was interrupted; each lab's own `teardown()` is still the rule.
+ */
+export async function tearDownAll(): Promise<void> {
+  while (present.size) {
+    await Promise.allSettled([...present].map((lab) => lab.teardown()));
+  }
+  await dropBase();
+  // Whatever else carries this run's name (a probe's scratch namespace, a directory a failed
+  // removal kept) goes too.
+  const own = runId();
+  const listed = await run(["ip", "netns", "list"], { accept: [1, 255] });
+  await removeNamespaces(
+    listed.stdout.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) =>
+      parseNetnsName(n)?.run === own
+    ),
+  );
+  removeLabDirs(own);
 }
 
 /** Creates a lab and waits until it is ready to carry traffic. */
 export async function createLab(): Promise<Lab> {
-  const run = runId();
-  recordOwner(run);
-  const lab = new Lab(run, nextIndex++);
-  active.add(lab);
+  const lab = new Lab(runId(), nextIndex++);
+  present.add(lab);
   try {
-    await build(lab);
+    await lab.build();
   } catch (error) {
     await lab.teardown();
     throw error;
@@ -86,8 +120,8 @@ export async function createLab(): Promise<Lab> {
 async function build(lab: Lab): Promise<void> {
   const { client, router, server } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
+  lab.usesBase = true; // set first: acquireBase counts the user even when it fails
   const from = await acquireBase();
-  lab.usesBase = true;
   await run([...from, "ip", "-batch", "-"], {
     input: [client, router, server].map((ns) => `netns add ${ns}\n`).join(""),
   });

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { run, spawn } from "../process/spawn.ts";
 import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
 import { CLIENT, SERVER } from "./address_plan.ts";
-import { createLab } from "./lab.ts";
-import { parseNetnsName } from "./names.ts";
-import { ownerAlive } from "./owner.ts";
+import { activeLabs, createLab, tearDownAll } from "./lab.ts";
+import { parseNetnsName, runId } from "./names.ts";
+import { runAlive } from "./owner.ts";
 
 const pair = new URL("./testdata/tcp_pair.ts", import.meta.url).pathname;
 
@@ -54,10 +54,10 @@ Deno.test("lab names are unique, owned by this process, and gone after teardown"
       assert(parseNetnsName(name), `"${name}" follows the naming scheme`);
       assert((await namespaces()).includes(name));
     }
-    assert(ownerAlive(a.run));
+    assert(runAlive(a.run));
     // The root namespace gets no interface of the lab.
     const links = (await run(["ip", "-o", "link"])).stdout;
-    assert.doesNotMatch(links, /\b(c0|r0|r1|s0)\b/);
+    assert.doesNotMatch(links, /^\d+: (c0|r0|r1|s0)[@:]/m);
   } finally {
     await Promise.all([a.teardown(), b.teardown()]);
   }
@@ -65,4 +65,29 @@ Deno.test("lab names are unique, owned by this process, and gone after teardown"
   for (const name of [...Object.values(a.hosts), ...Object.values(b.hosts)]) {
     assert(!left.includes(name), `"${name}" removed`);
   }
+});
+
+Deno.test("teardown during a build waits for it, then leaves nothing of the lab", async () => {
+  const creating = createLab();
+  // The lab is known from the moment it is named, before its namespaces exist.
+  const lab = activeLabs().at(-1);
+  assert(lab);
+  await lab.teardown();
+  const made = await creating; // the build finished before the teardown removed it
+  assert.equal(made, lab);
+  const left = await namespaces();
+  for (const name of Object.values(lab.hosts)) assert(!left.includes(name), `"${name}" removed`);
+  assert.throws(() => Deno.statSync(lab.dir), Deno.errors.NotFound);
+  assert(!activeLabs().includes(lab));
+});
+
+Deno.test("tearDownAll removes every lab of the run, those being built too, and its base", async () => {
+  const creating = [createLab(), createLab()];
+  const labs = activeLabs();
+  await tearDownAll();
+  await Promise.allSettled(creating);
+  assert.equal(activeLabs().length, 0);
+  const own = (await namespaces()).filter((n) => parseNetnsName(n)?.run === runId());
+  assert.deepEqual(own, [], "no namespace of this run, base included");
+  for (const lab of labs) assert.throws(() => Deno.statSync(lab.dir), Deno.errors.NotFound);
 });

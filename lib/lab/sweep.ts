@@ -1,15 +1,23 @@
 /**
- * The sweep at start: removes labs whose owner process no longer exists (a runner killed
- * with SIGKILL cannot tear down its own labs), along with their files and owner records.
+ * The sweep at start: removes every trace of runs whose owner process is gone (a runner
+ * killed with SIGKILL cannot tear down its own labs): their namespaces with the processes
+ * inside, their lab directories (even with no namespace left), and owner records of older
+ * versions.
+ *
+ * The rule: a namespace or lab directory belongs to the run its name names, and a run is live
+ * while its owner process (pid and start time, both in the run id) runs; see names.ts and
+ * owner.ts. No record is consulted, so a sweep with any `CLIENTDOWN_STATE` never touches a
+ * live run. Lab directories are swept in this command's state directory only: another state
+ * directory's are swept by the next command that uses it.
  *
  * @module
  */
 
 import { run } from "../process/spawn.ts";
 import { removeNamespaces } from "./lab.ts";
-import { parseNetnsName } from "./names.ts";
-import { forgetOwner, ownerAlive } from "./owner.ts";
-import { ownersDir, stateDir } from "./state_dir.ts";
+import { parseNetnsName, processStartTicks } from "./names.ts";
+import { runAlive } from "./owner.ts";
+import { ownersDir, removeLabDirs, runsWithLabDirs } from "./state_dir.ts";
 
 /** What a sweep removed. */
 export interface SweepResult {
@@ -17,46 +25,47 @@ export interface SweepResult {
   runs: string[];
 }
 
-/** Removes every lab of a run whose owner is gone; leaves live runs alone. */
+/** Removes every trace of a run whose owner is gone; leaves live runs alone. */
 export async function sweepStaleLabs(): Promise<SweepResult> {
   const listed = await run(["ip", "netns", "list"]);
   const stale = new Map<string, string[]>();
   for (const line of listed.stdout.split("\n")) {
     const name = line.split(" ")[0] ?? "";
     const parsed = parseNetnsName(name);
-    if (!parsed || ownerAlive(parsed.run)) continue;
+    if (!parsed || runAlive(parsed.run)) continue;
     stale.set(parsed.run, [...(stale.get(parsed.run) ?? []), name]);
   }
-  for (const run of recordedRuns()) {
-    if (!ownerAlive(run) && !stale.has(run)) stale.set(run, []);
+  for (const run of runsWithLabDirs()) {
+    if (!runAlive(run) && !stale.has(run)) stale.set(run, []);
   }
   const namespaces = [...stale.values()].flat();
   await removeNamespaces(namespaces);
-  for (const run of stale.keys()) {
-    forgetOwner(run);
-    removeLabDirs(run);
-  }
+  for (const run of stale.keys()) removeLabDirs(run);
+  removeDeadOwnerRecords();
   return { namespaces, runs: [...stale.keys()] };
 }
 
-function recordedRuns(): string[] {
+// Records of older versions, `owners/<run>.json` holding { pid, startTicks }.
+function removeDeadOwnerRecords(): void {
+  let entries: Deno.DirEntry[];
   try {
-    return [...Deno.readDirSync(ownersDir())]
-      .filter((e) => e.name.endsWith(".json"))
-      .map((e) => e.name.slice(0, -".json".length));
+    entries = [...Deno.readDirSync(ownersDir())];
   } catch {
-    return [];
+    return;
   }
-}
-
-function removeLabDirs(run: string): void {
-  try {
-    for (const entry of Deno.readDirSync(`${stateDir()}/labs`)) {
-      if (entry.name.startsWith(`${run}-`)) {
-        Deno.removeSync(`${stateDir()}/labs/${entry.name}`, { recursive: true });
-      }
+  for (const entry of entries) {
+    const path = `${ownersDir()}/${entry.name}`;
+    try {
+      const record = JSON.parse(Deno.readTextFileSync(path));
+      if (processStartTicks(record.pid) === record.startTicks) continue;
+    } catch {
+      // unreadable: not a live owner's
     }
+    Deno.removeSync(path, { recursive: true });
+  }
+  try {
+    Deno.removeSync(ownersDir()); // only when empty
   } catch {
-    // no labs directory yet
+    // not empty, or gone
   }
 }

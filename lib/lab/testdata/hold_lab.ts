@@ -4,5 +4,5 @@ import { spawn } from "../../process/spawn.ts";
 
 const lab = await createLab();
 const sleeper = spawn(["sleep", "300"], { netns: lab.hosts.server });
-console.log(JSON.stringify({ hosts: lab.hosts, sleeper: sleeper.pid, dir: lab.dir }));
+console.log(JSON.stringify({ run: lab.run, hosts: lab.hosts, sleeper: sleeper.pid, dir: lab.dir }));
 await sleeper.status;
