@@ -127,7 +127,12 @@ export function diffResults(old: readonly Results[], now: readonly Results[]): R
     const a = before.get(target);
     const b = after.get(target);
     if (!a || !b) {
-      lines.push({ target, scenario: null, worse: false, changes: [a ? "only in OLD" : "only in NEW"] });
+      lines.push({
+        target,
+        scenario: null,
+        worse: false,
+        changes: [a ? "only in OLD" : "only in NEW"],
+      });
       continue;
     }
     if (a.target.version !== b.target.version) {
@@ -180,7 +185,12 @@ export function formatDiff(diff: ResultsDiff): string {
     }`
   );
   const summary = diff.lines.length
-    ? `${diff.verdictsChanged} verdict${diff.verdictsChanged === 1 ? "" : "s"} changed, ${diff.worse} worse, over ${diff.compared} scenarios compared`
+    ? `${diff.verdictsChanged} verdict${
+      diff.verdictsChanged === 1 ? "" : "s"
+    } changed, ${diff.worse} worse, over ${diff.compared} scenarios compared`
     : `No changes over ${diff.compared} scenarios compared`;
-  return `${[...lines, summary].join("\n")}\n`;
+  // Text from results files reaches a terminal: no control characters.
+  // deno-lint-ignore no-control-regex
+  const safe = (line: string) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  return `${[...lines.map(safe), summary].join("\n")}\n`;
 }

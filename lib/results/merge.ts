@@ -19,6 +19,7 @@ export interface MergeInput {
 
 /** Why shards cannot be merged; the message names the files and what differs. */
 export class MergeError extends Error {
+  /** A merge error with its message. */
   constructor(message: string) {
     super(message);
     this.name = "MergeError";
@@ -155,7 +156,7 @@ export function mergeResults(inputs: readonly MergeInput[]): Results[] {
     });
   }
   if (duplicates.length) {
-    throw new MergeError(`Pairs given twice: ${listed(duplicates)}`);
+    throw new MergeError(`Pairs given twice: ${listed(duplicates.sort())}`);
   }
   if (plan) {
     const shardOf = shardOfPairs(plan);

@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { makeResults } from "../results/testdata/make_results.ts";
+import { buildIndex, INDEX_SCHEMA, renderIndexJson } from "./index_json.ts";
+
+Deno.test("index JSON: targets with versions and counts per verdict, scenario × target matrix, sorted", () => {
+  const naive = makeResults("ref-naive", { "vanish/idle": "fail", "rst/idle": "pass" });
+  const nginx = makeResults("nginx", { "vanish/idle": "pass", "fin/idle": "warn" });
+  nginx.target.version = "1.22.1";
+  const index = buildIndex([naive, nginx]);
+  assert.equal(index.schema, INDEX_SCHEMA);
+  assert.deepEqual(index.targets.map((t) => [t.id, t.version, t.report, t.results]), [
+    ["nginx", "1.22.1", "nginx.md", "nginx.json"],
+    ["ref-naive", "1.0.0", "ref-naive.md", "ref-naive.json"],
+  ]);
+  assert.deepEqual(index.targets[1]!.counts, {
+    pass: 1,
+    info: 0,
+    skip: 0,
+    interrupted: 0,
+    warn: 0,
+    inconclusive: 0,
+    fail: 1,
+    error: 0,
+  });
+  assert.deepEqual(index.scenarios.map((s) => s.id), ["fin/idle", "rst/idle", "vanish/idle"]);
+  assert.deepEqual(JSON.parse(JSON.stringify(index.matrix)), {
+    "fin/idle": { nginx: "warn" },
+    "rst/idle": { "ref-naive": "pass" },
+    "vanish/idle": { nginx: "pass", "ref-naive": "fail" },
+  });
+  // The same results in any order give the same text.
+  assert.equal(renderIndexJson([naive, nginx]), renderIndexJson([nginx, naive]));
+});
