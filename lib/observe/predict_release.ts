@@ -1,42 +1,119 @@
 /**
- * When the kernel alone gives up on a silent peer, from a socket's options and its
- * namespace's sysctls: the rules of net/ipv4/tcp_timer.c (tcp_keepalive_timer,
- * tcp_write_timeout, tcp_probe_timer). Always a prediction, labelled as one.
+ * When the kernel alone ends a connection whose server still holds it, from the situation
+ * observed during the wait (the socket table's events and the packets at the router), the
+ * socket's options and its namespace's sysctls: the rules of net/ipv4/tcp_timer.c
+ * (tcp_keepalive_timer, tcp_write_timeout / retransmits_timed_out, tcp_probe_timer) and the
+ * lateness of the timer wheel (timer_wheel.ts). Always a prediction, labelled as one; where the
+ * observed situation has no exact model, none at all. The rules are written down in
+ * suites/INTERPRETING.md ("Predictions").
  *
  * @module
  */
 
-import type { SocketOptions, TcpSysctls } from "./socket_options.ts";
+import type { ReleaseHow, SocketOptions, TcpSysctls } from "../results/schema.ts";
+import { formatMs } from "../time/duration.ts";
+import type { PacketEvent } from "./capture.ts";
+import type { SocketEvent } from "./socket_watch.ts";
+import { maxLatenessMs, tickMs } from "./timer_wheel.ts";
 
-/** What the connection is doing when its peer goes silent. */
+export type { ReleaseHow, SocketOptions, TcpSysctls };
+
+/** What the connection is doing when its peer goes down. */
 export type Situation = "idle" | "unacked-data" | "zero-window";
 
-/** The kernel mechanism that ends the connection. */
-export type ReleaseMechanism = "keepalive" | "user_timeout" | "retransmission_timeout" | "none";
+/**
+ * The kernel mechanism that ends the connection: the keepalive timer (its TCP_KEEPCNT or, when
+ * set, TCP_USER_TIMEOUT rule), TCP_USER_TIMEOUT on unacknowledged data or a closed window, the
+ * tcp_retries2 model, the peer's RST (to a keepalive probe or a retransmission), or none.
+ */
+export type ReleaseMechanism =
+  | "keepalive"
+  | "user_timeout"
+  | "retransmission_timeout"
+  | "reset_by_peer"
+  | "none";
 
-/** The kernel's own deadline for a connection whose peer went silent. */
-export interface ReleasePrediction {
-  predicted: true;
-  situation: Situation;
+/** What the peer does when the server sends to it. */
+export type PeerBehaviour = "silent" | "answers" | "resets";
+
+/** What predictFromObservations reads. Times are monotonic milliseconds (monotonicMs). */
+export interface PredictionInput {
+  /** The server socket's options, read just before the fault. */
+  options: SocketOptions;
+  /** The server namespace's TCP sysctls. */
+  sysctls: TcpSysctls;
+  /** Socket watch events of the connection under test, oldest first. */
+  socket: readonly SocketEvent[];
+  /** Captured segments of this connection only, in capture order; undefined: no capture. */
+  packets: readonly PacketEvent[] | undefined;
+  /** The fault moment. */
+  faultAt: number;
+  /** The last moment data moved on the connection before the fault, as the steps recorded it. */
+  lastTrafficAt: number | undefined;
+  /** Until when the connection was watched without a release. */
+  watchedUntil: number;
   /**
-   * Milliseconds from the reference point of the situation to the abort, or "never": for
-   * `idle` the last segment received, for `unacked-data` the first transmission of the oldest
-   * unacknowledged segment, for `zero-window` the first zero-window probe.
+   * What the fault makes the peer do when the server next sends to it (a vanished host or a
+   * NAT that drops strays: silent; a frozen process's kernel: answers; a rebooted host or a NAT
+   * that resets strays: resets). Used only while nothing observed says it: what was observed
+   * always wins.
    */
-  afterMs: number | "never";
-  mechanism: ReleaseMechanism;
-  /** Whether the kernel sends RST as it gives up (only the keepalive path does). */
-  sendsRst: boolean;
-  /** How the figure follows from the options, in one sentence. */
-  reason: string;
+  peerExpected?: PeerBehaviour;
 }
+
+/** Tolerance of a predicted moment, milliseconds. */
+export interface Tolerance {
+  /** How much earlier, ms. */
+  early: number;
+  /** How much later, ms. */
+  late: number;
+}
+
+/** What the kernel alone will do with the connection. */
+export type PredictionOutcome =
+  | {
+    kind: "release";
+    /** The predicted release (monotonic ms): the earliest moment the kernel's rule allows. */
+    at: number;
+    /** What the kernel counts from, e.g. "last-traffic", "first-retransmission". */
+    from: string;
+    /** That moment (monotonic ms). */
+    fromAt: number;
+    /** How much earlier or later than `at` the release may be observed. */
+    toleranceMs: Tolerance;
+    mechanism: ReleaseMechanism;
+    /** The label the release will carry when it happens as predicted. */
+    how: ReleaseHow;
+    /** Whether the server's kernel sends RST as it gives up (only the keepalive abort does). */
+    sendsRst: boolean;
+    /** The observed situation the model was applied to, in words. */
+    situation: string;
+    /** How the figure follows, in one sentence. */
+    reason: string;
+  }
+  | { kind: "never"; situation: string; reason: string }
+  | { kind: "unknown"; reason: string };
 
 /** TCP_RTO_MIN (HZ / 5): the base of the kernel's retransmission model, not tunable. */
 const RTO_MIN_MS = 200;
 
 /**
+ * Slack for observing the release: the socket table is polled every 15 ms (50 ms once quiet),
+ * the server needs a moment to close the fd after the error, the runner to be scheduled.
+ */
+export const OBSERVATION_LATE_MS = 100;
+/** The capture's clock conversion and the kernel's one-jiffy slack in retransmits_timed_out(). */
+export const OBSERVATION_EARLY_MS = 10;
+
+/**
  * The retransmission model of tcp_model_timeout(): the time `retries2` retransmissions take
  * when the RTO starts at TCP_RTO_MIN and doubles up to `rtoMaxMs`.
+ *
+ * @example
+ * ```ts
+ * import { retransmissionModelMs } from "./predict_release.ts";
+ * retransmissionModelMs(15, 120_000); // 924_600
+ * ```
  */
 export function retransmissionModelMs(retries2: number, rtoMaxMs: number): number {
   let total = 0;
@@ -44,13 +121,177 @@ export function retransmissionModelMs(retries2: number, rtoMaxMs: number): numbe
   return total;
 }
 
+/** The earliest and latest moment a kernel rule ends the connection, ms after a reference. */
+export interface AbortWindow {
+  /** The earliest moment the rule allows. */
+  earliestMs: number;
+  /** The latest moment the timers' lateness allows. */
+  latestMs: number;
+}
+
+/** How a chain of timers ends the connection. */
+export type AbortRule =
+  /** At firing `firing` (counting the anchor as 0), whatever the time. */
+  | { firing: number }
+  /** At the first firing from `minFiring` on whose time since the reference reaches `thresholdMs`. */
+  | { thresholdMs: number; minFiring: number };
+
+/** Firings searched at most: every rule of the kernel ends far sooner. */
+const MAX_FIRINGS = 10_000;
+
 /**
- * Predicts when the kernel alone declares the peer dead in `situation`.
+ * When a chain of kernel timers ends the connection: firing 0 at `anchorMs` after the reference
+ * (up to `anchorLateMs` late), each further firing armed `delay(k)` ms after firing k - 1 fired
+ * and so up to maxLatenessMs(delay(k)) late, lateness adding up along the chain. Under a time
+ * rule the kernel checks the real elapsed time at each firing, so a late firing may already
+ * qualify: the window runs from the first firing that may qualify to the first that must.
+ *
+ * @example
+ * ```ts
+ * import { abortWindow } from "./predict_release.ts";
+ * // Keepalive: first probe 2 s after the last segment, then every 1 s, abort at the 3rd firing.
+ * abortWindow(2000, 36, () => 1000, { firing: 3 }); // { earliestMs: 5000, latestMs: 5144 }
+ * ```
+ */
+export function abortWindow(
+  anchorMs: number,
+  anchorLateMs: number,
+  delay: (firing: number) => number,
+  rule: AbortRule,
+): AbortWindow {
+  let nominal = anchorMs, late = anchorLateMs;
+  if ("firing" in rule) {
+    for (let k = 1; k <= rule.firing; k++) {
+      const d = delay(k);
+      nominal += d;
+      late += maxLatenessMs(d);
+    }
+    return { earliestMs: nominal, latestMs: nominal + late };
+  }
+  let earliest: number | undefined;
+  for (let k = 0; k <= MAX_FIRINGS; k++) {
+    if (k > 0) {
+      const d = delay(k);
+      if (!(d > 0)) break;
+      nominal += d;
+      late += maxLatenessMs(d);
+    }
+    if (k < rule.minFiring) continue;
+    if (earliest === undefined && nominal + late >= rule.thresholdMs) {
+      earliest = Math.max(nominal, rule.thresholdMs);
+    }
+    if (nominal >= rule.thresholdMs) {
+      return { earliestMs: earliest ?? nominal, latestMs: nominal + late };
+    }
+  }
+  throw new RangeError(`No timer firing reaches "${rule.thresholdMs}" ms`);
+}
+
+/**
+ * When the keepalive timer aborts a silent peer, in ms after the last segment received from
+ * it: the first probe KEEPIDLE after it, then one every KEEPINTVL; without TCP_USER_TIMEOUT the
+ * abort (RST, then ETIMEDOUT) comes at the firing after TCP_KEEPCNT unanswered probes; with
+ * it, at the first firing after a probe where the silence has lasted the user timeout
+ * (TCP_KEEPCNT ignored). `probesSeen` are the probes already observed (ms after the last
+ * segment): the chain then starts from the last of them, exactly.
+ *
+ * @example
+ * ```ts
+ * import { keepaliveAbortWindow } from "./predict_release.ts";
+ * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
+ * keepaliveAbortWindow(options); // { earliestMs: 5000, latestMs: 5144 }
+ * ```
+ */
+export function keepaliveAbortWindow(
+  options: SocketOptions,
+  probesSeen: readonly number[] = [],
+): AbortWindow {
+  const idleMs = options.keepIdleS * 1000, intvlMs = options.keepIntvlS * 1000;
+  const last = probesSeen.length - 1;
+  const anchor = probesSeen[last] ?? idleMs;
+  const anchorLate = last >= 0 ? 0 : maxLatenessMs(idleMs);
+  const seen = Math.max(0, last);
+  if (options.userTimeoutMs === 0) {
+    return abortWindow(anchor, anchorLate, () => intvlMs, {
+      firing: Math.max(1, options.keepCnt - seen),
+    });
+  }
+  return abortWindow(anchor, anchorLate, () => intvlMs, {
+    thresholdMs: options.userTimeoutMs,
+    minFiring: 1,
+  });
+}
+
+/**
+ * When TCP_USER_TIMEOUT ends unacknowledged data or a closed window, in ms after the kernel's
+ * start (the first retransmission of the oldest unacknowledged segment, or the first
+ * zero-window probe): the kernel clamps its timer to fire at the start plus the user timeout
+ * (tcp_clamp_rto_to_user_timeout, tcp_clamp_probe0_to_user_timeout), one timer late at most.
+ *
+ * @example
+ * ```ts
+ * import { userTimeoutAbortWindow } from "./predict_release.ts";
+ * userTimeoutAbortWindow(5000, 120_000); // { earliestMs: 5000, latestMs: 5260 }
+ * ```
+ */
+export function userTimeoutAbortWindow(userTimeoutMs: number, rtoMaxMs: number): AbortWindow {
+  return {
+    earliestMs: userTimeoutMs,
+    latestMs: userTimeoutMs + maxLatenessMs(Math.min(userTimeoutMs, rtoMaxMs)),
+  };
+}
+
+/**
+ * When the tcp_retries2 model ends unacknowledged data, in ms after the first retransmission:
+ * retransmits_timed_out() aborts at the first retransmission timer firing at or after the
+ * model (retransmissionModelMs), the RTO doubling from `rtoMs` (the timeout that fired the
+ * first retransmission) up to `rtoMaxMs`. `seen` are the retransmissions of that segment
+ * already observed (ms after the first, the first being 0): the chain continues from the last.
+ *
+ * @example
+ * ```ts
+ * import { retries2AbortWindow } from "./predict_release.ts";
+ * retries2AbortWindow(15, 204, 120_000); // earliest 924_600, latest one RTO later
+ * ```
+ */
+export function retries2AbortWindow(
+  retries2: number,
+  rtoMs: number,
+  rtoMaxMs: number,
+  seen: readonly number[] = [0],
+): AbortWindow {
+  const model = retransmissionModelMs(retries2, rtoMaxMs);
+  const last = Math.max(0, seen.length - 1);
+  const delay = (k: number) => Math.min(rtoMs * 2 ** (last + k), rtoMaxMs);
+  return abortWindow(seen[last] ?? 0, 0, delay, { thresholdMs: model, minFiring: 1 });
+}
+
+/** The kernel's own deadline for a connection whose peer went silent (the model alone). */
+export interface ReleasePrediction {
+  /** Always a prediction. */
+  predicted: true;
+  /** The situation the model was applied to. */
+  situation: Situation;
+  /**
+   * Milliseconds from the reference point of the situation to the abort, or "never": for
+   * `idle` the last segment received, for `unacked-data` the first retransmission of the
+   * oldest unacknowledged segment, for `zero-window` the first zero-window probe.
+   */
+  afterMs: number | "never";
+  /** The kernel mechanism that ends it. */
+  mechanism: ReleaseMechanism;
+  /** Whether the kernel sends RST as it gives up (only the keepalive path does). */
+  sendsRst: boolean;
+  /** How the figure follows from the options, in one sentence. */
+  reason: string;
+}
+
+/**
+ * The model alone: when the kernel declares a silent peer dead in `situation` (nominal
+ * timers, no lateness). predictFromObservations applies it to what was observed.
  *
  * @example
  * ```ts ignore
- * const options = readSocketOptions(server.pid, fd);
- * const sysctls = await readTcpSysctls(lab.hosts.server);
  * predictRelease(options, sysctls, "idle"); // e.g. { afterMs: 7_875_000, mechanism: "keepalive", ... }
  * ```
  */
@@ -123,4 +364,354 @@ export function predictRelease(
     reason: `tcp_retries2 ${sysctls.retries2}: RTO from ${RTO_MIN_MS} ms doubling up to ` +
       `${options.rtoMaxMs} ms; the abort comes at the first retransmission timer at or after it`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the observations
+
+const fromServer = (p: PacketEvent) => p.direction === "server_to_client";
+const fromClient = (p: PacketEvent) => p.direction === "client_to_server";
+const isRst = (p: PacketEvent) => p.flags.includes("RST");
+
+/** What was observed of the peer after the fault, or undefined when nothing tells. */
+function observedPeer(
+  input: PredictionInput,
+  after: readonly PacketEvent[],
+  heldAfter: readonly SocketEvent[],
+  lastHeard: number | undefined,
+): { peer: PeerBehaviour; evidence: string } | undefined {
+  if (input.packets) {
+    const rst = after.find((p) => fromClient(p) && isRst(p));
+    if (rst) return { peer: "resets", evidence: `the peer's RST ${at(rst.at, input)}` };
+    // What the server sent that the peer must answer: probes and retransmissions. Plain data
+    // right after the fault may still meet the peer's ACKs sent before the fault took hold.
+    const asked = after.find((p) =>
+      fromServer(p) &&
+      p.kinds.some((k) =>
+        k === "keepalive_probe" || k === "zero_window_probe" || k === "retransmission"
+      )
+    );
+    if (asked) {
+      const answer = after.find((p) => fromClient(p) && p.at > asked.at);
+      return answer
+        ? { peer: "answers", evidence: `the peer answered ${at(answer.at, input)}` }
+        : { peer: "silent", evidence: `nothing from the peer since ${at(asked.at, input)}` };
+    }
+    return undefined;
+  }
+  // No capture: the socket table's counters. Unanswered probes and retransmissions count up;
+  // an answer resets them, so a keepalive timer that has run past a probe with none
+  // unanswered, or a window probed with none unanswered, was answered.
+  const counted = heldAfter.find((e) => e.probes > 0 || e.retransmits > 0);
+  if (counted) {
+    return {
+      peer: "silent",
+      evidence: `unanswered probes or retransmissions ${at(counted.at, input)}`,
+    };
+  }
+  const o = input.options;
+  const keepaliveDue = lastHeard === undefined
+    ? undefined
+    : lastHeard + (o.keepIdleS + o.keepIntvlS) * 1000 + 2 * maxLatenessMs(o.keepIdleS * 1000);
+  const last = heldAfter.at(-1);
+  if (
+    o.keepalive && keepaliveDue !== undefined && input.watchedUntil > keepaliveDue &&
+    last?.timer === "keepalive" && last.txQueue === 0
+  ) {
+    return { peer: "answers", evidence: "no keepalive probe left unanswered" };
+  }
+  const zw = heldAfter.find((e) => e.timer === "zero_window_probe");
+  if (zw && last?.timer === "zero_window_probe" && input.watchedUntil - zw.at > 2000) {
+    return { peer: "answers", evidence: "no zero-window probe left unanswered" };
+  }
+  return undefined;
+}
+
+function peerWords(peer: PeerBehaviour | undefined): string {
+  return peer === undefined ? "" : peer === "answers" ? ", peer answers probes" : `, peer ${peer}`;
+}
+
+function at(t: number, input: PredictionInput): string {
+  const d = t - input.faultAt;
+  return d >= 0 ? `${formatMs(d)} after the fault` : `${formatMs(-d)} before the fault`;
+}
+
+/** The situation of the connection as last seen held. */
+function situationOf(last: SocketEvent): Situation {
+  if (last.timer === "zero_window_probe") return "zero-window";
+  if (last.timer === "retransmit" || last.txQueue > 0) return "unacked-data";
+  return "idle";
+}
+
+type Release = Extract<PredictionOutcome, { kind: "release" }>;
+type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindow };
+
+/**
+ * Predicts what the kernel alone will do with a connection the server still holds, from what
+ * was observed until `watchedUntil`. Never earlier than what was watched: a model that puts
+ * the release before it does not apply, and there is no prediction.
+ *
+ * @example
+ * ```ts ignore
+ * const outcome = predictFromObservations({
+ *   options, sysctls, socket: watch.events, packets, faultAt, lastTrafficAt, watchedUntil,
+ *   peerExpected: "silent",
+ * });
+ * if (outcome.kind === "release") console.log(outcome.at - faultAt, outcome.toleranceMs);
+ * ```
+ */
+export function predictFromObservations(input: PredictionInput): PredictionOutcome {
+  const draft = draftPrediction(input);
+  if (draft.kind !== undefined) return draft;
+  const { window, kind: _, ...rest } = draft;
+  const from = input.faultAt;
+  if (window.latestMs + rest.fromAt < input.watchedUntil) {
+    return {
+      kind: "unknown",
+      reason: `The model (${rest.situation}: ${rest.reason}) puts the release between ` +
+        `${formatMs(rest.fromAt + window.earliestMs - from)} and ` +
+        `${formatMs(rest.fromAt + window.latestMs - from)} after the fault, yet it was watched ` +
+        `${formatMs(input.watchedUntil - from)} without a release: the model does not apply`,
+    };
+  }
+  const predicted = Math.max(rest.fromAt + window.earliestMs, input.watchedUntil);
+  return {
+    ...rest,
+    kind: "release",
+    at: predicted,
+    toleranceMs: {
+      early: OBSERVATION_EARLY_MS,
+      late: Math.round(rest.fromAt + window.latestMs - predicted + OBSERVATION_LATE_MS),
+    },
+  };
+}
+
+function unknown(reason: string): { kind: "unknown"; reason: string } {
+  return { kind: "unknown", reason };
+}
+
+function draftPrediction(
+  input: PredictionInput,
+): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+  const { options: o, faultAt } = input;
+  const socket = input.socket.filter((e) => e.at <= input.watchedUntil);
+  const last = socket.at(-1);
+  if (!last) return unknown("The connection was never seen in the server's socket table");
+  if (last.holding === "closed_fd_held") {
+    return {
+      kind: "never",
+      situation: "ended by the kernel, fd still held",
+      reason: "The kernel already ended the connection and the server still holds its fd: " +
+        "only the server can close it",
+    };
+  }
+  if (last.holding !== "held") {
+    return unknown(`No kernel model for a connection the server holds as "${last.holding}"`);
+  }
+  if (last.state !== "ESTABLISHED") {
+    return unknown(`No kernel model for a held connection in state "${last.state}"`);
+  }
+  const packets = (input.packets ?? []).filter((p) => p.at <= input.watchedUntil);
+  const after = packets.filter((p) => p.at >= faultAt);
+  const heldAfter = socket.filter((e) => e.at >= faultAt && e.holding === "held");
+  const lastClient = packets.filter((p) => fromClient(p) && !isRst(p)).at(-1);
+  const situation = situationOf(last);
+
+  if (situation === "idle") {
+    if (!o.keepalive) {
+      return {
+        kind: "never",
+        situation: "idle, keepalive off",
+        reason: "SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone " +
+          "never ends it",
+      };
+    }
+    // The keepalive clock counts from the last segment received from the peer.
+    const probes = after.filter((p) => fromServer(p) && p.kinds.includes("keepalive_probe"));
+    const heard = lastClient?.at ?? input.lastTrafficAt;
+    if (heard === undefined) return unknown("No last traffic known to count keepalive from");
+    const seen = observedPeer(input, after, heldAfter, heard);
+    const peer = seen?.peer ?? input.peerExpected;
+    const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+    if (peer === undefined) {
+      return unknown(
+        "Idle, and nothing was sent to the peer since the fault: whether it answers a " +
+          "keepalive probe is not known",
+      );
+    }
+    if (peer === "answers") {
+      return {
+        kind: "never",
+        situation: `idle, peer answers keepalive probes${because}`,
+        reason: "A live peer's kernel (a frozen process, a silent but connected client) " +
+          "answers every keepalive probe: the kernel never gives up",
+      };
+    }
+    const idleMs = o.keepIdleS * 1000;
+    if (peer === "resets") {
+      return {
+        from: "last-traffic",
+        fromAt: heard,
+        window: { earliestMs: idleMs, latestMs: idleMs + maxLatenessMs(idleMs) },
+        mechanism: "reset_by_peer",
+        how: "reset-by-peer",
+        sendsRst: false,
+        situation: `idle, peer resets${because}`,
+        reason: `The first keepalive probe, ${o.keepIdleS} s after the last segment from the ` +
+          "peer, draws its RST",
+      };
+    }
+    const probesSeen = probes.filter((p) => p.at > heard).map((p) => p.at - heard);
+    if (o.userTimeoutMs === 0 && probesSeen.length > o.keepCnt) {
+      return unknown(
+        `${probesSeen.length} keepalive probes went unanswered, more than TCP_KEEPCNT ` +
+          `${o.keepCnt}: the keepalive model does not apply`,
+      );
+    }
+    return {
+      from: "last-traffic",
+      fromAt: heard,
+      window: keepaliveAbortWindow(o, probesSeen),
+      mechanism: "keepalive",
+      how: "keepalive-timeout",
+      sendsRst: true,
+      situation: `idle, peer silent${because}`,
+      reason: o.userTimeoutMs === 0
+        ? `Keepalive: idle ${o.keepIdleS} s + ${o.keepCnt} probes × ${o.keepIntvlS} s after ` +
+          "the last segment from the peer, then RST"
+        : `Keepalive with TCP_USER_TIMEOUT ${o.userTimeoutMs} ms: the first keepalive timer ` +
+          `firing (idle ${o.keepIdleS} s, every ${o.keepIntvlS} s) after a probe with the ` +
+          "peer silent that long, then RST; TCP_KEEPCNT ignored",
+    };
+  }
+
+  if (situation === "zero-window") {
+    // The kernel's clock (icsk_probes_tstamp) starts at the first probe of a closed window and
+    // restarts only when the window opens.
+    const opened = packets.filter((p) => fromClient(p) && (p.window ?? 0) > 0).at(-1)?.at ??
+      -Infinity;
+    const probe = packets.find((p) =>
+      fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
+    );
+    const timerSet = socket.find((e) =>
+      e.holding === "held" && e.timer === "zero_window_probe" && e.at >= faultAt
+    );
+    const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
+    const seen = observedPeer(input, after, heldAfter, undefined);
+    const peer = seen?.peer ?? input.peerExpected;
+    const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+    if (o.userTimeoutMs > 0) {
+      if (first === undefined) return unknown("Zero window, but no window probe seen yet");
+      return {
+        from: "first-zero-window-probe",
+        fromAt: first,
+        window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs),
+        mechanism: "user_timeout",
+        how: "zero-window-timeout",
+        sendsRst: false,
+        situation: `zero window${peerWords(peer)}${because}`,
+        reason: `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms after the first window probe ` +
+          "(tcp_probe_timer), answered or not",
+      };
+    }
+    if (peer === "answers") {
+      return {
+        kind: "never",
+        situation: `zero window, peer answers probes${because}`,
+        reason: "No TCP_USER_TIMEOUT: the kernel keeps probing a closed window as long as the " +
+          "peer answers (RFC 1122 §4.2.2.17)",
+      };
+    }
+    return unknown(
+      "Zero window without TCP_USER_TIMEOUT and the peer not seen answering: no exact model " +
+        "(unanswered window probes are counted against tcp_retries2 with backoff)",
+    );
+  }
+
+  // Unacknowledged data: the clock starts at the first retransmission by the retransmission
+  // timer, which counts in icsk_retransmits (the table's retransmits); a tail loss probe does not.
+  const counted = heldAfter.find((e) => e.retransmits > 0);
+  const retransmissions = after.filter((p) => fromServer(p) && p.kinds.includes("retransmission"));
+  let first: PacketEvent | undefined;
+  if (counted) {
+    first = retransmissions.filter((p) => p.at <= counted.at + 5).at(-1);
+  } else if (!input.packets) first = undefined;
+  else first = retransmissions[0];
+  const chain = first
+    ? retransmissions.filter((p) => p.seq === first!.seq && p.at >= first!.at)
+    : [];
+  const expected = !counted && !first && last.timer === "retransmit"
+    ? last.at + last.timerMs
+    : undefined;
+  const start = first?.at ?? counted?.at ?? expected;
+  const seen = observedPeer(input, after, heldAfter, undefined);
+  const peer = seen?.peer ?? input.peerExpected;
+  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  if (start === undefined) return unknown("Data unacknowledged, but no retransmission seen or due");
+  if (peer === "answers") {
+    return unknown("Data unacknowledged while the peer still answers: no kernel timer runs out");
+  }
+  if (peer === "resets") {
+    return {
+      from: "first-retransmission",
+      fromAt: start,
+      window: { earliestMs: 0, latestMs: maxLatenessMs(RTO_MIN_MS) },
+      mechanism: "reset_by_peer",
+      how: "reset-by-peer",
+      sendsRst: false,
+      situation: `data unacknowledged, peer resets${because}`,
+      reason: "The next retransmission draws the peer's RST",
+    };
+  }
+  if (peer === undefined) {
+    return unknown("Data unacknowledged and the peer not seen since the fault");
+  }
+  if (o.userTimeoutMs > 0) {
+    return {
+      from: "first-retransmission",
+      fromAt: start,
+      window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs),
+      mechanism: "user_timeout",
+      how: "retransmission-timeout",
+      sendsRst: false,
+      situation: `data unacknowledged, peer silent${because}`,
+      reason: `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms after the first retransmission of the ` +
+        "oldest unacknowledged segment (it replaces tcp_retries2)",
+    };
+  }
+  const times = chain.length ? chain.map((p) => p.at - start) : [0];
+  const rto = rtoOf(chain, counted, start, packets);
+  return {
+    from: "first-retransmission",
+    fromAt: start,
+    window: retries2AbortWindow(input.sysctls.retries2, rto, o.rtoMaxMs, times),
+    mechanism: "retransmission_timeout",
+    how: "retransmission-timeout",
+    sendsRst: false,
+    situation: `data unacknowledged, peer silent${because}`,
+    reason: `tcp_retries2 ${input.sysctls.retries2}: the first retransmission timer at or ` +
+      `after ${formatMs(retransmissionModelMs(input.sysctls.retries2, o.rtoMaxMs))} ` +
+      `(tcp_model_timeout) from the first retransmission; RTO ${Math.round(rto)} ms doubling ` +
+      `up to ${formatMs(o.rtoMaxMs)}`,
+  };
+}
+
+/**
+ * The RTO that fired the first retransmission: half the gap to the second, or the socket
+ * table's next expiry after the first, or the gap from the segment's first transmission.
+ */
+function rtoOf(
+  chain: readonly PacketEvent[],
+  counted: SocketEvent | undefined,
+  start: number,
+  packets: readonly PacketEvent[],
+): number {
+  const [one, two] = chain;
+  if (one && two) return Math.max(RTO_MIN_MS, (two.at - one.at) / 2);
+  if (counted && counted.timer === "retransmit" && counted.timerMs > 0) {
+    return Math.max(RTO_MIN_MS, (counted.at + counted.timerMs - start) / 2);
+  }
+  const original = one && packets.find((p) => fromServer(p) && p.seq === one.seq && p.at < one.at);
+  if (original && one) return Math.max(RTO_MIN_MS, one.at - original.at - tickMs());
+  return RTO_MIN_MS;
 }

@@ -109,3 +109,206 @@ Deno.test("predictRelease: a zero-window stall ends only with TCP_USER_TIMEOUT",
   assert.equal(user.mechanism, "user_timeout");
   assert.equal(user.sendsRst, false);
 });
+
+// ---------------------------------------------------------------------------------------------
+// predictFromObservations on event sequences
+
+import {
+  abortWindow,
+  keepaliveAbortWindow,
+  predictFromObservations,
+  type PredictionInput,
+  retries2AbortWindow,
+} from "./predict_release.ts";
+import type { PacketEvent } from "./capture.ts";
+import type { SocketEvent } from "./socket_watch.ts";
+
+const ev = (at: number, extra: Partial<SocketEvent> = {}): SocketEvent => ({
+  at,
+  state: "ESTABLISHED",
+  holding: "held",
+  txQueue: 0,
+  rxQueue: 0,
+  timer: "keepalive",
+  timerMs: 0,
+  retransmits: 0,
+  probes: 0,
+  inode: 7,
+  fd: 5,
+  changed: ["timer"],
+  ...extra,
+});
+const pkt = (
+  at: number,
+  direction: PacketEvent["direction"],
+  extra: Partial<PacketEvent> = {},
+): PacketEvent => ({
+  at,
+  direction,
+  client: { address: "192.0.2.2", port: 40000 },
+  flags: ["ACK"],
+  seq: 100,
+  ack: 200,
+  window: 500,
+  length: 0,
+  kinds: [],
+  ...extra,
+});
+const HARDENED = {
+  keepalive: true,
+  keepIdleS: 2,
+  keepIntvlS: 1,
+  keepCnt: 3,
+  userTimeoutMs: 0,
+  rtoMaxMs: 120_000,
+};
+const input = (extra: Partial<PredictionInput>): PredictionInput => ({
+  options: HARDENED,
+  sysctls: LINUX_DEFAULTS,
+  socket: [ev(0)],
+  packets: [pkt(0, "server_to_client", { length: 5 }), pkt(1, "client_to_server")],
+  faultAt: 10,
+  lastTrafficAt: 1,
+  watchedUntil: 1000,
+  ...extra,
+});
+
+Deno.test("abortWindow: count rule adds each timer's lateness; time rule spans the firings that may and must qualify", () => {
+  assert.deepEqual(abortWindow(2000, 36, () => 1000, { firing: 3 }), {
+    earliestMs: 5000,
+    latestMs: 5144,
+  });
+  // Nominal firings at 2, 3, 4, 5 s; threshold 4.5 s: the 4 s firing may qualify if it is
+  // 0.5 s late (it cannot: at most 108 ms), so only the 5 s firing.
+  assert.deepEqual(abortWindow(2000, 36, () => 1000, { thresholdMs: 4500, minFiring: 1 }), {
+    earliestMs: 5000,
+    latestMs: 5144,
+  });
+  // Threshold 4.05 s: the 4 s firing qualifies when 50 ms late or more.
+  assert.deepEqual(abortWindow(2000, 36, () => 1000, { thresholdMs: 4050, minFiring: 1 }), {
+    earliestMs: 4050,
+    latestMs: 5144,
+  });
+});
+
+Deno.test("keepaliveAbortWindow continues from the probes already seen", () => {
+  assert.deepEqual(keepaliveAbortWindow(HARDENED), { earliestMs: 5000, latestMs: 5144 });
+  assert.deepEqual(keepaliveAbortWindow(HARDENED, [2020, 3030]), {
+    // Probes at firings 0 and 1, exactly; the abort at firing 3, two timers later.
+    earliestMs: 5030,
+    latestMs: 5030 + 2 * 36,
+  });
+  assert.deepEqual(keepaliveAbortWindow({ ...HARDENED, userTimeoutMs: 5000 }), {
+    earliestMs: 5000,
+    latestMs: 5144,
+  });
+});
+
+Deno.test("retries2AbortWindow: the first firing at or after 924.6 s from the first retransmission", () => {
+  // RTO 200 ms: nominal firings at 0.4, 1.2, ... 924.4 s (short of the model by 0.2 s, but
+  // any lateness over 0.2 s makes it qualify), then 1044.4 s.
+  const w = retries2AbortWindow(15, 200, 120_000);
+  assert.equal(w.earliestMs, 924_600);
+  assert.equal(w.latestMs > 1_044_400 && w.latestMs < 1_044_400 + 40_000, true);
+  // 944.6 s after the fault was measured on this kernel: inside the window.
+  assert.ok(944_400 >= w.earliestMs && 944_400 <= w.latestMs);
+});
+
+Deno.test("predictFromObservations: idle, keepalive off: never", () => {
+  const o = predictFromObservations(input({ options: { ...HARDENED, keepalive: false } }));
+  assert.equal(o.kind, "never");
+});
+
+Deno.test("predictFromObservations: idle, nothing sent since the fault and no hint: unknown", () => {
+  const o = predictFromObservations(input({}));
+  assert.equal(o.kind, "unknown");
+});
+
+Deno.test("predictFromObservations: idle, silent peer: keepalive counted from the last segment heard", () => {
+  const o = predictFromObservations(input({ peerExpected: "silent" }));
+  assert.equal(o.kind, "release");
+  if (o.kind !== "release") return;
+  assert.equal(o.fromAt, 1);
+  assert.equal(o.at, 5001);
+  assert.equal(o.how, "keepalive-timeout");
+  assert.equal(o.sendsRst, true);
+  assert.deepEqual(o.toleranceMs, { early: 10, late: 244 });
+});
+
+Deno.test("predictFromObservations: probes answered: never; observed beats the fault's hint", () => {
+  const packets = [
+    pkt(1, "client_to_server"),
+    pkt(2001, "server_to_client", { seq: 99, kinds: ["keepalive_probe"] }),
+    pkt(2002, "client_to_server"),
+  ];
+  const o = predictFromObservations(
+    input({ packets, peerExpected: "silent", watchedUntil: 2500 }),
+  );
+  assert.equal(o.kind, "never");
+});
+
+Deno.test("predictFromObservations: a peer that resets: release at the first probe, KEEPIDLE after the last traffic", () => {
+  const o = predictFromObservations(input({ peerExpected: "resets" }));
+  assert.equal(o.kind, "release");
+  if (o.kind !== "release") return;
+  assert.equal(o.at, 2001);
+  assert.equal(o.how, "reset-by-peer");
+});
+
+Deno.test("predictFromObservations: never earlier than watched; a model already overdue does not apply", () => {
+  const late = predictFromObservations(input({ peerExpected: "silent", watchedUntil: 5100 }));
+  assert.equal(late.kind, "release");
+  if (late.kind === "release") assert.equal(late.at, 5100);
+  const overdue = predictFromObservations(input({ peerExpected: "silent", watchedUntil: 9000 }));
+  assert.equal(overdue.kind, "unknown");
+});
+
+Deno.test("predictFromObservations: unacknowledged data counts from the first retransmission (TCP_USER_TIMEOUT)", () => {
+  // The server writes 3 s after the fault; the peer is gone.
+  const packets = [
+    pkt(1, "client_to_server"),
+    pkt(3000, "server_to_client", { seq: 100, length: 10 }),
+    pkt(3205, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
+    pkt(3615, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
+  ];
+  const socket = [
+    ev(0),
+    ev(3001, { timer: "retransmit", txQueue: 10, timerMs: 204 }),
+    ev(3210, { timer: "retransmit", txQueue: 10, retransmits: 1, timerMs: 400 }),
+    ev(3620, { timer: "retransmit", txQueue: 10, retransmits: 2, timerMs: 800 }),
+  ];
+  const o = predictFromObservations(
+    input({ packets, socket, options: { ...HARDENED, userTimeoutMs: 5000 }, watchedUntil: 4000 }),
+  );
+  assert.equal(o.kind, "release");
+  if (o.kind !== "release") return;
+  assert.equal(o.from, "first-retransmission");
+  assert.equal(o.fromAt, 3205);
+  assert.equal(o.at, 8205);
+  assert.equal(o.how, "retransmission-timeout");
+  assert.equal(o.sendsRst, false);
+});
+
+Deno.test("predictFromObservations: zero window with TCP_USER_TIMEOUT counts from the first window probe", () => {
+  const packets = [
+    pkt(1, "client_to_server", { window: 0 }),
+    pkt(300, "server_to_client", { seq: 99, kinds: ["zero_window_probe"] }),
+    pkt(301, "client_to_server", { window: 0 }),
+  ];
+  const socket = [ev(0, { timer: "zero_window_probe", txQueue: 4000, timerMs: 290 })];
+  const o = predictFromObservations(
+    input({ packets, socket, options: { ...HARDENED, userTimeoutMs: 5000 } }),
+  );
+  assert.equal(o.kind, "release");
+  if (o.kind !== "release") return;
+  assert.equal(o.fromAt, 300);
+  assert.equal(o.at, 5300);
+  assert.equal(o.how, "zero-window-timeout");
+  // Without it, a peer answering probes is kept forever.
+  assert.equal(predictFromObservations(input({ packets, socket })).kind, "never");
+});
+
+Deno.test("predictFromObservations: a socket the kernel ended while its fd is held is never released by the kernel", () => {
+  const socket = [ev(0), ev(50, { state: "CLOSE", holding: "closed_fd_held", timer: "none" })];
+  assert.equal(predictFromObservations(input({ socket })).kind, "never");
+});
