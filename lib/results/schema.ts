@@ -229,7 +229,7 @@ export const resultsSchema = z.strictObject({
   schema: z.literal(RESULTS_SCHEMA),
   target: z.strictObject({
     id: z.string().regex(targetIdPattern).describe("<id> or <id>@<variant>"),
-    title: label().exactOptional(),
+    title: z.string().max(1000).exactOptional(),
     version: z.string().max(1000),
     knobs: z.record(label(), text()).exactOptional().describe(
       "The knobs that decide how it treats dead clients, in words (knob → setting)",

@@ -72,7 +72,12 @@ export async function certifyTarget(
   );
   return {
     schema: RESULTS_SCHEMA,
-    target: { id: target.id, title: target.title, version },
+    target: {
+      id: target.id,
+      title: target.title,
+      version,
+      ...(target.knobs && Object.keys(target.knobs).length ? { knobs: { ...target.knobs } } : {}),
+    },
     environment: {
       kernel: Deno.osRelease(),
       startedAt,
