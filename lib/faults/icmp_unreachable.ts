@@ -10,7 +10,11 @@
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["nft", "rejectIcmp"];
 
 /**
  * Which error: `host-unreachable` (ICMP type 3 code 1; ICMPv6 address unreachable) or
@@ -45,7 +49,7 @@ export async function icmpUnreachable(
   lab: Lab,
   options: { kind: UnreachableKind; client?: DualAddress },
 ): Promise<IcmpUnreachable | FaultUnsupported> {
-  const unsupported = await unsupportedFault(`icmp-${options.kind}`, ["nft", "rejectIcmp"]);
+  const unsupported = await unsupportedFault(`icmp-${options.kind}`, NEEDS);
   if (unsupported) return unsupported;
   const client = options.client ?? CLIENT;
   const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_icmp" };
@@ -62,3 +66,20 @@ export async function icmpUnreachable(
   );
   return { t, remove: once(() => deleteTable(table)) };
 }
+
+const KINDS: readonly UnreachableKind[] = ["host-unreachable", "admin-prohibited"];
+
+/** The fault `icmp-unreachable`: the router answers the server's packets with an ICMP error. */
+export const icmpUnreachableFault = defineFault({
+  name: "icmp-unreachable",
+  summary: "the router answers the server's packets to the client with an ICMP error",
+  takesClientDown: true,
+  needs: NEEDS,
+  params: (kind: UnreachableKind = "host-unreachable") => ({ kind }),
+  check: ({ kind }) =>
+    KINDS.includes(kind) ? undefined : { field: "kind", expected: `one of ${KINDS.join(", ")}` },
+  apply: async ({ lab }, { kind }) => {
+    const icmp = await icmpUnreachable(lab, { kind });
+    return icmp instanceof FaultUnsupported ? icmp : { t: icmp.t, detail: kind, undo: icmp.remove };
+  },
+});

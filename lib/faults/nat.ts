@@ -17,7 +17,9 @@ import { monotonicMs } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { type Duration, parseDuration } from "../time/duration.ts";
 
 /** What the router does with a packet to the public address that has no mapping. */
 export type StrayPolicy = "rst" | "drop";
@@ -31,6 +33,18 @@ export interface Nat {
   /** Removes the NAT and restores the router's timeout; resolves with the monotonic ms. */
   remove(): Promise<number>;
 }
+
+/** What a NAT needs: RSTs for strays need the router to send them. */
+function natNeeds(strays: StrayPolicy): CapabilityName[] {
+  return [
+    "nft",
+    "nat",
+    "conntrackTimeout",
+    ...(strays === "rst" ? ["rejectTcpReset" as const] : []),
+  ];
+}
+
+const EXPIRE_NEEDS: readonly CapabilityName[] = ["conntrack"];
 
 const TIMEOUT_KEY = "net.netfilter.nf_conntrack_tcp_timeout_established";
 
@@ -62,9 +76,7 @@ export async function installNat(
   lab: Lab,
   options: { establishedTimeoutS: number; strays: StrayPolicy; client?: DualAddress },
 ): Promise<Nat | FaultUnsupported> {
-  const needs: CapabilityName[] = ["nft", "nat", "conntrackTimeout"];
-  if (options.strays === "rst") needs.push("rejectTcpReset");
-  const unsupported = await unsupportedFault("nat", needs);
+  const unsupported = await unsupportedFault("nat", natNeeds(options.strays));
   if (unsupported) return unsupported;
   const { establishedTimeoutS, strays } = options;
   if (!Number.isInteger(establishedTimeoutS) || establishedTimeoutS < 1) {
@@ -125,7 +137,7 @@ export async function expireNatNow(
   lab: Lab,
   options: { client?: DualAddress } = {},
 ): Promise<{ t: number; deleted: number } | FaultUnsupported> {
-  const unsupported = await unsupportedFault("nat-expiry", ["conntrack"]);
+  const unsupported = await unsupportedFault("nat-expiry", EXPIRE_NEEDS);
   if (unsupported) return unsupported;
   const client = options.client ?? CLIENT;
   // conntrack exits with 1 when nothing matched; the count it prints tells the rest.
@@ -144,3 +156,48 @@ export async function expireNatNow(
   if (!count) throw new Error(`Unexpected output of conntrack -D: "${out.stderr.trim()}"`);
   return { t, deleted: Number(count[1]) };
 }
+
+const STRAYS: readonly StrayPolicy[] = ["rst", "drop"];
+
+/** The fault `nat`: a NAT at the router with a short established-connection timeout. */
+export const natFault = defineFault({
+  name: "nat",
+  summary: "a NAT at the router whose mappings expire after the given idle time",
+  takesClientDown: false,
+  needs: ({ strays }: { strays: StrayPolicy }) => natNeeds(strays),
+  params: (timeout: Duration, strays: StrayPolicy) => ({ timeout, strays }),
+  check: ({ timeout, strays }) => {
+    let ms = 0;
+    try {
+      ms = parseDuration(timeout);
+    } catch {
+      return { field: "timeout", expected: 'a duration like "30s"' };
+    }
+    if (ms < 1000) return { field: "timeout", expected: "at least 1s (conntrack counts seconds)" };
+    return STRAYS.includes(strays) ? undefined : { field: "strays", expected: '"rst" or "drop"' };
+  },
+  apply: async ({ lab }, { timeout, strays }) => {
+    const timeoutS = Math.round(parseDuration(timeout) / 1000);
+    const nat = await installNat(lab, { establishedTimeoutS: timeoutS, strays });
+    return nat instanceof FaultUnsupported ? nat : {
+      t: nat.t,
+      detail: `timeout ${timeoutS} s, strays ${strays}`,
+      clientAddressSeen: nat.publicAddress,
+      natTimeoutMs: timeoutS * 1000,
+    };
+  },
+});
+
+/** The fault `nat-expire`: the NAT forgets the client's mappings now. */
+export const natExpireFault = defineFault({
+  name: "nat-expire",
+  summary: "the NAT forgets the client's mappings now, as if their timeout had passed",
+  takesClientDown: true,
+  needs: EXPIRE_NEEDS,
+  apply: async ({ lab }) => {
+    const done = await expireNatNow(lab);
+    return done instanceof FaultUnsupported
+      ? done
+      : { t: done.t, detail: `${done.deleted} mapping(s) forgotten` };
+  },
+});

@@ -7,10 +7,15 @@
  */
 
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
+import { type Duration, parseDuration } from "../time/duration.ts";
 import type { Lab } from "../lab/lab.ts";
 import { shapeClient } from "./_client_shaping.ts";
 import type { ShapedLink } from "./slow_link.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["nft", "htb", "netem"];
 
 async function netemLink(
   lab: Lab,
@@ -18,7 +23,7 @@ async function netemLink(
   netem: string,
   client: DualAddress | undefined,
 ): Promise<ShapedLink | FaultUnsupported> {
-  const unsupported = await unsupportedFault(fault, ["nft", "htb", "netem"]);
+  const unsupported = await unsupportedFault(fault, NEEDS);
   if (unsupported) return unsupported;
   return await shapeClient(lab, client ?? CLIENT, `netem ${netem}`);
 }
@@ -69,3 +74,24 @@ export function lossyLink(
 ): Promise<ShapedLink | FaultUnsupported> {
   return netemLink(lab, "lossy-link", `loss ${options.lossPercent}%`, options.client);
 }
+
+/** The fault `latency`: added delay on the client's link (needs sch_netem). */
+export const latencyFault = defineFault({
+  name: "latency",
+  summary: "added delay on the client's link, each way (sch_netem)",
+  takesClientDown: false,
+  needs: NEEDS,
+  params: (delay: Duration) => ({ delay }),
+  check: ({ delay }) => {
+    try {
+      parseDuration(delay);
+      return undefined;
+    } catch {
+      return { field: "delay", expected: 'a duration like "100ms"' };
+    }
+  },
+  apply: async ({ lab }, { delay }) => {
+    const shaped = await delayLink(lab, { delayMs: parseDuration(delay) });
+    return shaped instanceof FaultUnsupported ? shaped : { t: shaped.t };
+  },
+});

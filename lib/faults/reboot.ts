@@ -12,7 +12,11 @@ import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { destroySockets } from "./_destroy_sockets.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["nft", "socketDestroy"];
 import { vanish } from "./vanish.ts";
 
 /** A client host that has rebooted. */
@@ -46,7 +50,7 @@ export async function reboot(
   lab: Lab,
   options: { serverPort: number; downMs?: number; client?: DualAddress },
 ): Promise<Rebooted | FaultUnsupported> {
-  const unsupported = await unsupportedFault("reboot", ["nft", "socketDestroy"]);
+  const unsupported = await unsupportedFault("reboot", NEEDS);
   if (unsupported) return unsupported;
   const client = options.client ?? CLIENT;
   const down = await vanish(lab, { client });
@@ -64,3 +68,18 @@ export async function reboot(
     await down.heal();
   }
 }
+
+/** The fault `reboot`: gone and back without state; its kernel answers with RST. */
+export const rebootFault = defineFault({
+  name: "reboot",
+  summary:
+    "gone and back without state: the client's kernel answers the server's next packet with RST",
+  takesClientDown: true,
+  needs: NEEDS,
+  apply: async ({ lab, serverPort }) => {
+    const done = await reboot(lab, { serverPort });
+    return done instanceof FaultUnsupported
+      ? done
+      : { t: done.t, detail: `${done.destroyed} socket(s) forgotten` };
+  },
+});

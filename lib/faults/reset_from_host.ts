@@ -10,7 +10,11 @@ import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { connectionFilter, destroySockets } from "./_destroy_sockets.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["socketDestroy"];
 
 /** Connections reset from the client host. */
 export interface ResetFromHost {
@@ -39,7 +43,7 @@ export async function resetFromHost(
   lab: Lab,
   options: { localPort?: number; serverPort?: number; client?: DualAddress } = {},
 ): Promise<ResetFromHost | FaultUnsupported> {
-  const unsupported = await unsupportedFault("reset-from-host", ["socketDestroy"]);
+  const unsupported = await unsupportedFault("reset-from-host", NEEDS);
   if (unsupported) return unsupported;
   const selector = { ...options, client: options.client ?? CLIENT };
   const destroyed = await destroySockets(lab.hosts.client, selector);
@@ -49,3 +53,18 @@ export async function resetFromHost(
   }
   return { t, destroyed };
 }
+
+/** The fault `reset-from-host`: the client's kernel destroys the connection (`ss -K`): RST. */
+export const resetFromHostFault = defineFault({
+  name: "reset-from-host",
+  summary: "the client's kernel destroys the connection (ss -K) and sends RST",
+  takesClientDown: true,
+  needs: NEEDS,
+  apply: async ({ lab, serverPort, clientPort }) => {
+    const done = await resetFromHost(lab, {
+      serverPort,
+      ...(clientPort === undefined ? {} : { localPort: clientPort }),
+    });
+    return done instanceof FaultUnsupported ? done : { t: done.t };
+  },
+});

@@ -8,7 +8,11 @@
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { shapeClient } from "./_client_shaping.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["nft", "htb", "tbf"];
 
 const FRAME_BYTES = 1514;
 
@@ -40,7 +44,7 @@ export async function slowLink(
   lab: Lab,
   options: { rateKbit: number; client?: DualAddress },
 ): Promise<ShapedLink | FaultUnsupported> {
-  const unsupported = await unsupportedFault("slow-link", ["nft", "htb", "tbf"]);
+  const unsupported = await unsupportedFault("slow-link", NEEDS);
   if (unsupported) return unsupported;
   if (!Number.isInteger(options.rateKbit) || options.rateKbit < 8) {
     throw new RangeError(`Invalid rateKbit (an integer of at least 8): "${options.rateKbit}"`);
@@ -51,3 +55,22 @@ export async function slowLink(
   const tbf = `tbf rate ${options.rateKbit}kbit burst ${2 * FRAME_BYTES} latency 1s`;
   return await shapeClient(lab, options.client ?? CLIENT, tbf);
 }
+
+/** The fault `slow-link`: the client's link shaped to a very low rate at the router. */
+export const slowLinkFault = defineFault({
+  name: "slow-link",
+  summary: "the client's link shaped to a very low rate (tc tbf at the router)",
+  takesClientDown: false,
+  needs: NEEDS,
+  params: (rateKbit: number) => ({ rateKbit }),
+  check: ({ rateKbit }) =>
+    Number.isInteger(rateKbit) && rateKbit >= 8
+      ? undefined
+      : { field: "rateKbit", expected: "an integer rate of at least 8 kbit/s" },
+  apply: async ({ lab }, { rateKbit }) => {
+    const shaped = await slowLink(lab, { rateKbit });
+    return shaped instanceof FaultUnsupported
+      ? shaped
+      : { t: shaped.t, detail: `${rateKbit} kbit/s` };
+  },
+});

@@ -9,7 +9,11 @@
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["nft"];
 
 /** A vanished client host. */
 export interface Vanished {
@@ -38,7 +42,7 @@ export async function vanish(
   lab: Lab,
   options: { client?: DualAddress } = {},
 ): Promise<Vanished | FaultUnsupported> {
-  const unsupported = await unsupportedFault("vanish", ["nft"]);
+  const unsupported = await unsupportedFault("vanish", NEEDS);
   if (unsupported) return unsupported;
   const client = options.client ?? CLIENT;
   const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_vanish" };
@@ -56,3 +60,15 @@ export async function vanish(
   );
   return { t, heal: once(() => deleteTable(table)) };
 }
+
+/** The fault `vanish`: every packet of the client dropped at the router, both ways. */
+export const vanishFault = defineFault({
+  name: "vanish",
+  summary: "cable pulled, power lost: every packet of the client dropped at the router",
+  takesClientDown: true,
+  needs: NEEDS,
+  apply: async ({ lab }) => {
+    const gone = await vanish(lab);
+    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal };
+  },
+});

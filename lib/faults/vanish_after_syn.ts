@@ -9,7 +9,11 @@
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import type { CapabilityName } from "./capabilities.ts";
+import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+
+const NEEDS: readonly CapabilityName[] = ["nft"];
 import type { Vanished } from "./vanish.ts";
 
 /** Installs the drop before the client connects; `heal()` removes it. */
@@ -17,7 +21,7 @@ export async function vanishAfterSyn(
   lab: Lab,
   options: { client?: DualAddress } = {},
 ): Promise<Vanished | FaultUnsupported> {
-  const unsupported = await unsupportedFault("vanish-after-syn", ["nft"]);
+  const unsupported = await unsupportedFault("vanish-after-syn", NEEDS);
   if (unsupported) return unsupported;
   const client = options.client ?? CLIENT;
   const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_after_syn" };
@@ -31,3 +35,15 @@ export async function vanishAfterSyn(
   );
   return { t, heal: once(() => deleteTable(table)) };
 }
+
+/** The fault `vanish-after-syn`: everything of the client but its SYN dropped. */
+export const vanishAfterSynFault = defineFault({
+  name: "vanish-after-syn",
+  summary: "everything of the client but its SYN dropped: the server is left in SYN_RECV",
+  takesClientDown: true,
+  needs: NEEDS,
+  apply: async ({ lab }) => {
+    const gone = await vanishAfterSyn(lab);
+    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal };
+  },
+});

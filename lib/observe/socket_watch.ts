@@ -67,7 +67,8 @@ export interface SocketWatchOptions {
   localPort?: number;
   /** Processes whose fds count as the server's (default: the watched pid only). */
   holders?: readonly number[];
-  /** Sampling stops by itself after this many milliseconds (default and most: one hour). */
+  /** Sampling stops by itself after this many milliseconds (default one hour; the
+   * runner passes the bound of its scenario). */
   lifetimeMs?: number;
 }
 
@@ -83,12 +84,6 @@ export interface SocketWatch {
     predicate: (event: SocketEvent) => boolean,
     timeoutMs: number,
   ): Promise<SocketEvent | undefined>;
-  /**
-   * When the server stopped holding the connection (monotonicMs): the first event after it
-   * was held whose holding is `orphaned`, `closed_fd_held` or `freed`. Undefined until then,
-   * and for a connection the server never accepted.
-   */
-  released(): number | undefined;
   /** Stops sampling; pending waits resolve with undefined. */
   stop(): void;
 }
@@ -96,12 +91,14 @@ export interface SocketWatch {
 /** How long a full fd scan that did not find the socket stands before it is repeated. */
 const RESCAN_MS = 200;
 
-/** The longest a watch runs or a waitFor waits: no scenario needs more than an hour. */
 /** After this long without a change, a watch samples every QUIET_INTERVAL_MS instead. */
 const QUIET_AFTER_MS = 1000;
 /** The quiet sampling interval: the granularity of a release that follows a long silence. */
 const QUIET_INTERVAL_MS = 50;
-const MAX_WAIT_MS = 3_600_000;
+/** The longest a watch runs or a waitFor waits: the longest timer the runtime can set. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+/** A watch's lifetime unless told: the runner passes its scenario's own bound. */
+const DEFAULT_LIFETIME_MS = 3_600_000;
 
 /** Whether two textual addresses are the same, an IPv4 one equal to its IPv4-mapped form. */
 export function sameAddress(a: string, b: string): boolean {
@@ -155,7 +152,7 @@ const WATCHED: readonly Exclude<WatchedField, "holding">[] = [
  * const watch = watchSocket(server.pid, { address: "192.0.2.2", port: 41000 }, { localPort: 80 });
  * try {
  *   await watch.waitFor((e) => e.holding !== "held" && e.holding !== "pending", 10_000);
- *   console.log(watch.released(), watch.events);
+ *   console.log(connectionRelease(watch.events));
  * } finally {
  *   watch.stop();
  * }
@@ -170,7 +167,7 @@ export function watchSocket(
   if (!(intervalMs >= 1 && intervalMs <= 1000)) {
     throw new RangeError(`Invalid watch interval: "${intervalMs}" ms (1 to 1000)`);
   }
-  const lifetimeMs = options.lifetimeMs ?? MAX_WAIT_MS;
+  const lifetimeMs = options.lifetimeMs ?? DEFAULT_LIFETIME_MS;
   if (!(lifetimeMs >= 0 && lifetimeMs <= MAX_WAIT_MS)) {
     throw new RangeError(`Invalid watch lifetime: "${lifetimeMs}" ms (0 to ${MAX_WAIT_MS})`);
   }
@@ -182,7 +179,6 @@ export function watchSocket(
   let owner: { pid: number; fd: number } | undefined;
   let missed = { inode: 0, at: 0 };
   let everHeld = false;
-  let releasedAt: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
@@ -243,9 +239,6 @@ export function watchSocket(
     event.changed = changed;
     events.push(event);
     if (event.holding === "held") everHeld = true;
-    else if (everHeld && releasedAt === undefined && event.holding !== "pending") {
-      releasedAt = event.at;
-    }
     for (const waiter of waiters) waiter(event);
   };
 
@@ -282,7 +275,6 @@ export function watchSocket(
         waiters.add(done);
       });
     },
-    released: () => releasedAt,
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { connectionRelease } from "./connection_release.ts";
 import assert from "node:assert/strict";
 import { monotonicMs } from "../libc/libc.ts";
 import { CLIENT, SERVER } from "../lab/address_plan.ts";
@@ -71,11 +72,13 @@ Deno.test("watchSocket sees keepalive probes go unanswered after a vanish, then 
     // (keepalive firings at +2 s, +3 s, +4 s). Tolerance: -50 ms because the byte's arrival is
     // seen up to one 10 ms poll late; +400 ms for three keepalive timers, each rounded up by
     // the timer wheel (32 ms at HZ=250), plus the poll interval.
-    const releasedAt = watch.released();
-    assert.ok(releasedAt !== undefined);
-    assert.equal(releasedAt, closed.at);
-    const afterMs = releasedAt - received.at;
-    console.log(`released ${afterMs.toFixed(0)} ms after the last segment received`);
+    // The fixture holds its fd: the kernel ended the socket, the server did not release it.
+    const release = connectionRelease(watch.events);
+    assert.equal(release.releasedAt, undefined);
+    assert.equal(release.kernelEndedAt, closed.at);
+    assert.equal(release.heldFd, established.fd);
+    const afterMs = closed.at - received.at;
+    console.log(`kernel ended it ${afterMs.toFixed(0)} ms after the last segment received`);
     assert.ok(
       afterMs >= FIXTURE_OPTIONS.userTimeoutMs - 50 &&
         afterMs <= FIXTURE_OPTIONS.userTimeoutMs + 400,
@@ -126,7 +129,7 @@ Deno.test("watchSocket sees a connection the server closed as orphaned: released
     console.log(watch.events.map((e) => `${e.state}/${e.holding}`).join(" → "));
     const released = watch.events.find((e) => e.holding === "orphaned");
     assert.ok(released);
-    assert.equal(watch.released(), released.at);
+    assert.equal(connectionRelease(watch.events).releasedAt, released.at);
     assert.deepEqual([released.inode, released.fd], [0, undefined]);
     assert.ok(["FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"].includes(released.state), released.state);
     assert.equal(timeWait.holding, "orphaned");
@@ -147,7 +150,7 @@ Deno.test("waitFor resolves undefined on timeout, and at once after stop", async
     watch.stop();
   }
   assert.equal(await watch.waitFor(() => true, 1000), undefined);
-  assert.equal(watch.released(), undefined);
+  assert.deepEqual(connectionRelease(watch.events), { everHeld: false });
   // Past its lifetime a watch stops by itself: no timer left behind for the sanitizer to find.
   watchSocket(Deno.pid, { address: "192.0.2.99", port: 9 }, { lifetimeMs: 0 });
 });

@@ -7,7 +7,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { monotonicMs } from "../libc/libc.ts";
-import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
+import { type Results, RESULTS_SCHEMA, type ScenarioResult } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
@@ -38,10 +38,13 @@ export async function certifyTarget(
   const version = await targetVersion(target);
   const startGate = options.startGate ?? new Gate(START_SLOTS);
   const runGate = options.runGate ?? new Gate(options.concurrency);
+  const signal = options.signal ?? new AbortController().signal;
   // The gate bounds how many run at once; Promise.all keeps the results in suite order.
   const results = await Promise.all(
     scenarios.map((scenario) =>
-      runGate.through(async () => {
+      runGate.through(async (): Promise<ScenarioResult | undefined> => {
+        // Interrupted before its turn: it never started, so it is left out.
+        if (signal.aborted) return undefined;
         const started = monotonicMs();
         progress({
           kind: "start",
@@ -63,6 +66,7 @@ export async function certifyTarget(
               t: monotonicMs(),
             }),
           startGate,
+          signal,
         );
         const result = evaluate(scenario, obs, monotonicMs() - started);
         progress({ kind: "end", target: target.id, result, t: monotonicMs() });
@@ -70,6 +74,16 @@ export async function certifyTarget(
       })
     ),
   );
+  const ran = results.filter((r): r is ScenarioResult => r !== undefined);
+  const interrupted = signal.aborted
+    ? {
+      interrupted: {
+        signal: String(signal.reason ?? "interrupted"),
+        finished: ran.filter((r) => r.verdict !== "interrupted").length,
+        planned: scenarios.length,
+      },
+    }
+    : {};
   return {
     schema: RESULTS_SCHEMA,
     target: {
@@ -85,7 +99,8 @@ export async function certifyTarget(
       deadlineMs: options.deadlineMs,
       concurrency: options.concurrency,
       clientdown: denoJson.version,
+      ...interrupted,
     },
-    scenarios: results,
+    scenarios: ran,
   };
 }

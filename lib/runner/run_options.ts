@@ -9,7 +9,10 @@ import type { Gate } from "./pool.ts";
 
 /** Settings of one run. */
 export interface RunOptions {
-  /** How long the runner waits for the server to act after the fault (not a requirement's budget). */
+  /**
+   * How long the runner waits for the server to act after the steps (not a requirement's
+   * budget, and never shortening a step).
+   */
   deadlineMs: number;
   /** Scenarios running at once (most of them waiting). */
   concurrency: number;
@@ -25,6 +28,11 @@ export interface RunOptions {
   startGate?: Gate;
   /** Called as scenarios start, wait and end. */
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Interrupts the run when aborted (its reason, e.g. "SIGINT", is reported): no new scenario
+   * starts, running ones stop waiting, tear down and come back as `interrupted`.
+   */
+  signal?: AbortSignal;
 }
 
 /** What the runner reports while it works. */

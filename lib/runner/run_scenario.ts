@@ -1,108 +1,106 @@
 /**
- * One scenario, start to end: its own lab and server, the observers, the steps, the wait
- * for the server to act (bounded by the deadline), and teardown in `finally`. Produces
- * observations only; evaluation happens elsewhere.
+ * One scenario, start to end: its own lab and server, the observers, the steps (each run in
+ * full), the wait for the server's reaction (bounded by the deadline), and teardown in
+ * `finally`. Produces observations only; evaluation happens elsewhere.
  *
  * @module
  */
 
 import { ClientAgent } from "../client/client_agent.ts";
 import { LivenessProbe } from "../client/liveness_probe.ts";
-import { FaultUnsupported } from "../faults/unsupported.ts";
+import { faultNamed } from "../faults/registry.ts";
+import { FaultUnsupported, unsupportedFault } from "../faults/unsupported.ts";
 import { CLIENT } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
+import { emptyObservations, type Observations } from "../observe/observations.ts";
 import { recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import type { Scenario } from "../suite/define_suite.ts";
-import { Gate } from "./pool.ts";
-import { parseDuration } from "../time/duration.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";
-import { exchangeOn, executeStep, readServerOptions } from "./execute_step.ts";
-import type { Observations } from "./observations.ts";
+import { verifierOf } from "../verifiers/registry.ts";
+import { exchangeOn, executeStep, readServerOptions, sleepUnless } from "./execute_step.ts";
+import { Gate } from "./pool.ts";
 import { NotApplicable, type ScenarioContext } from "./scenario_context.ts";
+import { OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan.ts";
 
-/** The least time the runner watches after the fault, so a late death or stall is seen. */
-const OBSERVE_MS = 2000;
 /** How often the wait loop looks at what it waits for. */
 const POLL_MS = 25;
 /** Bystander probing: one exchange this often, each given this long. */
 const LIVENESS = { intervalMs: 500, timeoutMs: 1000 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The server's own words kept as evidence: the last lines of its output, at most this long. */
+const LOG_TAIL = { lines: 20, chars: 4000 };
 
 /** What the runner is waiting for, for the progress display. */
 export type WaitReporter = (what: string) => void;
 
-function waitPlan(scenario: Scenario, deadlineMs: number) {
-  let releaseMs = 0, surviveMs = 0, restoreMs = 0;
-  for (const e of scenario.expect) {
-    if (e.kind === "released") releaseMs = Math.min(parseDuration(e.within), deadlineMs);
-    if (e.kind === "survives") surviveMs = Math.min(parseDuration(e.for ?? 0), deadlineMs);
-    if (e.kind === "resources-restored") restoreMs = deadlineMs;
-  }
-  return { releaseMs, surviveMs, restoreMs, observeMs: Math.min(OBSERVE_MS, deadlineMs) };
-}
-
+/** Waits after the steps until every expectation has what it needs, the deadline, or a death. */
 async function waitForServer(
   ctx: ScenarioContext,
+  obs: Observations,
   scenario: Scenario,
   report: WaitReporter,
 ): Promise<void> {
-  const { obs } = ctx;
-  const start = obs.faultAt ?? monotonicMs();
-  const plan = waitPlan(scenario, ctx.deadlineMs);
-  const limit = Math.max(plan.releaseMs, plan.surviveMs, plan.restoreMs, plan.observeMs);
+  const start = monotonicMs();
+  obs.run.stepsEndedAt = start;
+  const waitMs = waitAfterSteps(ctx.plan, obs.run.faultAt, start);
+  obs.run.waitPlannedMs = waitMs;
+  const kinds = new Set(scenario.expect.map((e) => e.kind));
   report(
-    plan.releaseMs
+    kinds.has("released")
       ? "the server to release the connection"
-      : plan.surviveMs
+      : kinds.has("survives")
       ? "the outage to pass"
       : "the server",
   );
-  const baselineFds = obs.processBefore?.fds ?? Infinity;
-  for (;;) {
-    const elapsed = monotonicMs() - start;
-    if (elapsed >= limit || ctx.server.child.exited) break;
-    const released = ctx.watch?.released() !== undefined ||
-      ctx.watch?.events.at(-1)?.state === "GONE";
-    const pending = [
-      plan.releaseMs > elapsed && !released,
-      plan.surviveMs > elapsed,
-      plan.restoreMs > elapsed && sampleServer(ctx.server.pid).fds > baselineFds,
-      plan.observeMs > elapsed,
-    ];
-    if (!pending.some(Boolean)) break;
-    await sleep(POLL_MS);
+  const atFault = obs.server.before?.fds;
+  while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {
+    const live = {
+      faultAt: obs.run.faultAt,
+      socket: ctx.watch?.events ?? [],
+      fds: { now: sampleServer(ctx.server.pid).fds, atFault },
+    };
+    const sinceFault = monotonicMs() - (obs.run.faultAt ?? start);
+    const pending = scenario.expect.some((e) => {
+      const v = verifierOf(e.kind);
+      return v !== undefined && sinceFault < v.watchMs(e as never) &&
+        !v.settled(e as never, live);
+    });
+    if (!pending && sinceFault >= OBSERVE_MS) break;
+    await sleepUnless(POLL_MS, ctx.signal);
   }
-  obs.waitedMs = monotonicMs() - start;
-  if (plan.surviveMs || scenario.expect.some((e) => e.kind === "survives")) {
-    if (ctx.conn === undefined || ctx.server.child.exited) {
-      obs.survived = {
-        ok: false,
-        error: ctx.server.child.exited ? "server exited" : "no connection",
-      };
-    } else if (ctx.target.protocol.oneRequestPerConnection) {
-      // Nothing can be asked again on this connection: its state is the evidence.
-      const info = await ctx.agent.info(ctx.conn);
-      const server = ctx.watch?.events.at(-1);
-      const up = info.ok && info.state === "ESTABLISHED" && server?.holding === "held" &&
-        server.state === "ESTABLISHED";
-      obs.survived = up ? { ok: true, byState: true } : {
-        ok: false,
-        error: `connection state ${info.ok ? info.state : info.error} / ${
-          server?.state ?? "unknown"
-        }`,
-      };
-    } else {
-      const done = await exchangeOn(ctx, ctx.conn, "exchange after the outage");
-      obs.steps.push(done);
-      obs.survived = { ok: done.ok, ...(done.error ? { error: done.error } : {}) };
-    }
+  if (!kinds.has("survives") || ctx.signal.aborted) return;
+  obs.exchanges.survived = await survivalCheck(ctx, obs);
+}
+
+/** Whether the connection under test is still usable: an exchange, or both ends' state. */
+async function survivalCheck(
+  ctx: ScenarioContext,
+  obs: Observations,
+): Promise<NonNullable<Observations["exchanges"]["survived"]>> {
+  const at = monotonicMs();
+  if (ctx.conn === undefined) return { ok: false, error: "no connection", at };
+  if (ctx.server.child.exited) return { ok: false, error: "server exited", at };
+  if (ctx.target.protocol.oneRequestPerConnection) {
+    // Nothing can be asked again on this connection: its state is the evidence.
+    const info = await ctx.agent.info(ctx.conn);
+    const server = ctx.watch?.events.at(-1);
+    const up = info.ok && info.state === "ESTABLISHED" && server?.holding === "held" &&
+      server.state === "ESTABLISHED";
+    return up ? { ok: true, byState: true, at } : {
+      ok: false,
+      error: `connection state ${info.ok ? info.state : info.error} / ${
+        server?.state ?? "unknown"
+      }`,
+      at,
+    };
   }
+  const done = await exchangeOn(ctx, ctx.conn, "exchange");
+  obs.steps.push(done);
+  return { ok: done.ok, ...(done.error ? { error: done.error } : {}), at: done.t };
 }
 
 /** The parts of a running scenario, each there once it has started. */
@@ -127,7 +125,7 @@ async function setUp(
   let t = monotonicMs();
   report("the lab");
   const lab = parts.lab = await createLab();
-  obs.harness.labUpMs = monotonicMs() - t;
+  obs.run.harness.labUpMs = monotonicMs() - t;
   t = monotonicMs();
   report("the target to listen");
   const sysctls = readTcpSysctls(lab.hosts.server);
@@ -135,15 +133,15 @@ async function setUp(
     startTarget(target, lab, family).then((s) => parts.server = s),
     ClientAgent.start(lab).then((a) => parts.agent = a),
   ]);
-  obs.harness.targetReadyMs = monotonicMs() - t;
-  obs.sysctls = await sysctls;
+  obs.run.harness.targetReadyMs = monotonicMs() - t;
+  obs.connection.sysctls = await sysctls;
   recordExit(server.child).then((exit) => {
-    if (!isStopping()) obs.serverExit = exit;
+    if (!isStopping()) obs.server.exit = exit;
   });
   const captured = await startCapture(lab, { iface: "r1", port: server.port });
   if (captured.available) parts.capture = captured;
-  else obs.captureNote = `No packet capture: ${captured.reason}`;
-  if (scenario.expect.some((e) => e.kind === "others-served")) {
+  else obs.capture.note = `No packet capture: ${captured.reason}`;
+  if (scenario.expect.some((e) => verifierOf(e.kind)?.needsBystander)) {
     parts.liveness = await LivenessProbe.start(lab, {
       address: server.address,
       port: server.port,
@@ -158,40 +156,70 @@ async function setUp(
   return { lab, server, agent };
 }
 
+async function logTail(path: string): Promise<string | undefined> {
+  try {
+    const text = (await Deno.readTextFile(path)).trimEnd();
+    const tail = text.split("\n").slice(-LOG_TAIL.lines).join("\n");
+    return tail.length > LOG_TAIL.chars ? tail.slice(-LOG_TAIL.chars) : tail || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function tearDown(obs: Observations, parts: Parts): Promise<void> {
   const t = monotonicMs();
   // The bystander first: stopping the server under it would count as a stall.
   const liveness = parts.liveness;
   const probed = await Promise.allSettled([
     liveness?.stop().then(
-      (samples) => obs.liveness = samples,
+      (samples) => obs.bystander = samples,
       (error) => {
         // Its agent failed to end cleanly: the exchanges it recorded still stand.
-        obs.liveness = [...liveness.samples];
+        obs.bystander = [...liveness.samples];
         throw error;
       },
     ),
   ]);
   const ended = await Promise.allSettled([
-    parts.capture?.stop().then((packets) => obs.packets = packets),
+    parts.capture?.stop().then((packets) => obs.capture.packets = packets),
     parts.agent?.stop(),
     parts.server?.stop(),
   ]);
+  // The server's own words, read before its lab directory goes.
+  const log = parts.server ? await logTail(parts.server.logPath) : undefined;
+  if (log) obs.server.log = log;
   await parts.lab?.teardown();
-  obs.harness.teardownMs = monotonicMs() - t;
+  obs.run.harness.teardownMs = monotonicMs() - t;
   // What was observed stands; a hiccup while ending the helpers is worth a note only.
   const failed = [...probed, ...ended].filter((r): r is PromiseRejectedResult =>
     r.status === "rejected"
   );
   if (failed.length) {
-    obs.teardownNote = `Teardown: ${failed.map((f) => String(f.reason)).join("; ")}`;
+    obs.run.teardownNote = `Teardown: ${failed.map((f) => String(f.reason)).join("; ")}`;
   }
+}
+
+/** The first capability the scenario's faults need that this machine lacks, if any. */
+async function missingCapability(scenario: Scenario): Promise<FaultUnsupported | undefined> {
+  for (const step of scenario.steps) {
+    if (step.kind !== "fault") continue;
+    const fault = faultNamed(step.fault.name);
+    if (!fault) continue;
+    const unsupported = await unsupportedFault(fault.name, fault.needs(step.fault));
+    if (unsupported) return unsupported;
+  }
+  return undefined;
+}
+
+function interruptReason(signal: AbortSignal): string {
+  return String(signal.reason ?? "interrupted");
 }
 
 /**
  * Runs one scenario against a fresh instance of `target` and returns what was observed.
  * Setting up (processes start, namespaces are made) is CPU-bound: `startGate` lets only a few
  * scenarios do it at once, so many can wait at once without starving each other's start.
+ * When `signal` aborts, the scenario stops where it is, tears down, and is `interrupted`.
  */
 export async function runScenario(
   target: TargetDefinition,
@@ -199,18 +227,17 @@ export async function runScenario(
   deadlineMs: number,
   report: WaitReporter = () => {},
   startGate: Gate = new Gate(1),
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<Observations> {
-  const obs: Observations = {
-    steps: [],
-    socket: [],
-    endAt: 0,
-    waitedMs: 0,
-    harness: { labUpMs: 0, targetReadyMs: 0, teardownMs: 0 },
-  };
+  const plan: TimePlan = timePlan(scenario, deadlineMs);
+  const obs = emptyObservations(deadlineMs);
   const family = scenario.family ?? "v4";
   const parts: Parts = {};
-  let stopping = false; // the server's exit at teardown is ours, not the scenario's
+  let stopping = false; // the server's exit at teardown or interrupt is ours, not the scenario's
+  signal.addEventListener("abort", () => stopping = true, { once: true });
   try {
+    const unsupported = await missingCapability(scenario);
+    if (unsupported) throw unsupported;
     const { lab, server, agent } = await startGate.through(() =>
       setUp(target, scenario, obs, parts, report, () => stopping)
     );
@@ -220,36 +247,51 @@ export async function runScenario(
       server,
       family,
       agent,
-      deadlineMs,
-      obs,
+      plan,
+      signal,
+      connection: obs.connection,
+      exchanges: obs.exchanges,
       clientAddressSeen: CLIENT[family],
+      undoable: [],
     };
     for (const step of scenario.steps) {
-      if (isDownStep(step) && obs.faultAt === undefined) {
+      if (signal.aborted) break;
+      if (isDownStep(step) && obs.run.faultAt === undefined) {
         readServerOptions(ctx);
-        obs.processBefore = sampleServer(server.pid);
-        obs.lastTrafficAt = obs.steps.filter((s) => s.traffic).at(-1)?.t;
+        obs.server.before = sampleServer(server.pid);
+        const traffic = obs.steps.filter((s) => s.traffic).at(-1)?.t;
+        if (traffic !== undefined) obs.run.lastTrafficAt = traffic;
         report(step.kind === "fault" ? `fault ${step.fault.name}` : step.kind);
         // The moment the runner starts taking the client down: some faults act during their
         // own call (ss -K sends its RST before it returns).
-        obs.faultAt = monotonicMs();
+        obs.run.faultAt = monotonicMs();
       }
-      await executeStep(ctx, step);
+      obs.steps.push(...await executeStep(ctx, step));
+      if (ctx.natTimeoutMs !== undefined) obs.run.natTimeoutMs = ctx.natTimeoutMs;
     }
-    await waitForServer(ctx, scenario, report);
+    if (!signal.aborted) await waitForServer(ctx, obs, scenario, report);
   } catch (error) {
-    if (error instanceof FaultUnsupported) obs.unsupported = error.reason;
-    else if (error instanceof NotApplicable) obs.notApplicable = error.message;
-    else obs.harnessError = error instanceof Error ? error.message : String(error);
+    if (signal.aborted) {
+      // What failed was cut short by the interrupt: not the server's doing, nor a harness error.
+    } else if (error instanceof FaultUnsupported) {
+      obs.run.outcome = { kind: "unsupported", reason: error.reason };
+    } else if (error instanceof NotApplicable) {
+      obs.run.outcome = { kind: "not-applicable", reason: error.message };
+    } else {
+      obs.run.outcome = {
+        kind: "harness-error",
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
   } finally {
-    obs.endAt = monotonicMs();
+    obs.run.endAt = monotonicMs();
     stopping = true;
+    if (signal.aborted) obs.run.outcome = { kind: "interrupted", reason: interruptReason(signal) };
     if (parts.server && !parts.server.child.exited) {
-      obs.processAfter = sampleServer(parts.server.pid);
+      obs.server.after = sampleServer(parts.server.pid);
     }
     parts.ctx?.watch?.stop();
-    obs.socket = [...(parts.ctx?.watch?.events ?? [])];
-    obs.releasedAt = parts.ctx?.watch?.released() ?? obs.socket.find((e) => e.state === "GONE")?.at;
+    obs.connection.socket = [...(parts.ctx?.watch?.events ?? [])];
     await tearDown(obs, parts);
   }
   return obs;

@@ -9,7 +9,8 @@
 import type { PacketEvent } from "../observe/capture.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { TimelineEvent } from "../results/schema.ts";
-import type { Observations } from "./observations.ts";
+import { faultNamed } from "../faults/registry.ts";
+import type { Observations, StepRecord } from "../observe/observations.ts";
 import { packetsOf } from "./release_how.ts";
 
 /** Events before the fault older than this are left out: the set-up is not the story. */
@@ -49,20 +50,37 @@ function socketTimer(e: SocketEvent): string {
   return timer;
 }
 
-/** Builds the timeline; `clientPort` picks the connection under test out of the capture. */
-export function buildTimeline(obs: Observations, clientPort: number | undefined): TimelineEvent[] {
-  const zero = obs.faultAt ?? obs.steps[0]?.t ?? 0;
+/** A step in words, as the timeline shows it: "fault: reboot (1 socket(s) forgotten)". */
+export function stepText(s: StepRecord): string {
+  const detail = s.detail ? ` (${s.detail})` : "";
+  const text = s.action === "churn"
+    ? `churn: ${s.detail ?? ""}`
+    : s.action === "keep-reading"
+    ? `client reading at ${s.detail ?? ""}`
+    : s.action === "stop-reading"
+    ? "client stops reading"
+    : s.action === "wait"
+    ? `waited ${s.detail ?? ""}`
+    : faultNamed(s.action)
+    ? `fault: ${s.action}${detail}`
+    : `${s.action}${detail}`;
+  return s.ok ? text : `${text} failed: ${s.error ?? ""}`;
+}
+
+/** Builds the timeline of the connection under test. */
+export function buildTimeline(obs: Observations): TimelineEvent[] {
+  const zero = obs.run.faultAt ?? obs.steps[0]?.t ?? 0;
+  const clientPort = obs.connection.clientPort;
   const events: (TimelineEvent & { at: number })[] = [];
   for (const s of obs.steps) {
-    const fault = s.label.startsWith("fault") || s.label.startsWith("churn");
     events.push({
       at: s.t,
       atMs: 0,
-      actor: fault ? "router" : "client",
-      what: s.ok ? s.label : `${s.label} failed: ${s.error ?? ""}`,
+      actor: s.actor === "router" ? "router" : s.actor === "harness" ? "harness" : "client",
+      what: stepText(s),
     });
   }
-  for (const p of packetsOf(obs.packets ?? [], clientPort)) {
+  for (const p of packetsOf(obs.capture.packets ?? [], clientPort)) {
     const fromServer = p.direction === "server_to_client";
     const what = packetText(p);
     if (!what) continue;
@@ -74,7 +92,7 @@ export function buildTimeline(obs: Observations, clientPort: number | undefined)
       what,
     });
   }
-  for (const e of obs.socket) {
+  for (const e of obs.connection.socket) {
     const what = e.changed.includes("holding") && e.holding !== "held"
       ? `${HOLDING[e.holding]} (${e.state})`
       : e.changed.includes("state")
@@ -85,7 +103,7 @@ export function buildTimeline(obs: Observations, clientPort: number | undefined)
       : undefined;
     if (what) events.push({ at: e.at, atMs: 0, actor: "server", what });
   }
-  for (const l of obs.liveness ?? []) {
+  for (const l of obs.bystander ?? []) {
     if (!l.ok) {
       events.push({
         at: l.endedAt,
@@ -95,8 +113,8 @@ export function buildTimeline(obs: Observations, clientPort: number | undefined)
       });
     }
   }
-  if (obs.serverExit) {
-    const e = obs.serverExit;
+  if (obs.server.exit) {
+    const e = obs.server.exit;
     events.push({
       at: e.at,
       atMs: 0,

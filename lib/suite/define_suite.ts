@@ -7,8 +7,9 @@
  */
 
 import { parseDuration } from "../time/duration.ts";
-import { type Expectation, EXPECTATION_KINDS } from "./expectations.ts";
-import { FAULT_NAMES, isDownStep, type Step, STEP_KINDS } from "./steps.ts";
+import { type Expectation, EXPECTATION_KINDS, verifierOf } from "../verifiers/registry.ts";
+import { FAULT_NAMES, faultNamed } from "../faults/registry.ts";
+import { isDownStep, type Step, STEP_KINDS } from "./steps.ts";
 import { type Level, LEVELS } from "../results/schema.ts";
 
 /** Requirement levels (RFC 2119), declared in the results schema; re-exported here. */
@@ -99,20 +100,15 @@ function checkStep(step: Step, fail: (field: string, expected: string) => never,
   }
   if (step.kind !== "fault") return;
   const f = step.fault;
-  if (!FAULT_NAMES.includes(f?.name)) {
+  const known = faultNamed(f?.name);
+  if (!known) {
     fail(
       `${field}.fault`,
       `a known fault (${FAULT_NAMES.join(", ")}) (got ${shown(f?.name ?? f)})`,
     );
   }
-  if (f.name === "nat") {
-    checkDuration(f.timeout, (e) => fail(`${field}.fault.timeout`, e));
-    if (!["rst", "drop"].includes(f.strays)) fail(`${field}.fault.strays`, `"rst" or "drop"`);
-  }
-  if (f.name === "latency") checkDuration(f.delay, (e) => fail(`${field}.fault.delay`, e));
-  if (f.name === "slow-link" && !(f.rateKbit > 0)) {
-    fail(`${field}.fault.rateKbit`, "a positive rate in kbit/s");
-  }
+  const problem = known.check(f);
+  if (problem) fail(`${field}.fault.${problem.field}`, problem.expected);
 }
 
 function checkExpectation(
@@ -121,7 +117,8 @@ function checkExpectation(
   i: number,
 ): void {
   const field = `expect[${i}]`;
-  if (!EXPECTATION_KINDS.includes(expectation?.kind)) {
+  const verifier = verifierOf(expectation?.kind);
+  if (!verifier) {
     fail(
       field,
       `an expectation (${EXPECTATION_KINDS.join(", ")}) (got ${
@@ -129,12 +126,8 @@ function checkExpectation(
       })`,
     );
   }
-  if (expectation.kind === "released" || expectation.kind === "others-served") {
-    checkDuration(expectation.within, (e) => fail(`${field}.within`, e));
-  }
-  if (expectation.kind === "survives" && expectation.for !== undefined) {
-    checkDuration(expectation.for, (e) => fail(`${field}.for`, e));
-  }
+  const problem = verifier.check(expectation);
+  if (problem) fail(`${field}.${problem.field}`, problem.expected);
   if (expectation.level !== undefined && !LEVELS.includes(expectation.level)) {
     fail(`${field}.level`, `one of ${LEVELS.join(", ")} (got ${shown(expectation.level)})`);
   }

@@ -6,7 +6,10 @@
  * @module
  */
 
+import { faultNamed, type FaultStep, faultSteps } from "../faults/registry.ts";
 import type { Duration } from "../time/duration.ts";
+
+export type { FaultStep };
 
 /** A client primitive or a fault, done in order by the runner. */
 export type Step =
@@ -27,19 +30,6 @@ export type Step =
   | { kind: "wait"; duration: Duration }
   | { kind: "churn"; clients: number; then: "abort" | "vanish" | "crash" }
   | { kind: "fault"; fault: FaultStep };
-
-/** A fault applied in the router or the client host. */
-export type FaultStep =
-  | { name: "vanish" }
-  | { name: "heal" }
-  | { name: "reboot" }
-  | { name: "vanish-after-syn" }
-  | { name: "nat"; timeout: Duration; strays: "rst" | "drop" }
-  | { name: "nat-expire" }
-  | { name: "icmp-unreachable"; kind: "host-unreachable" | "admin-prohibited" }
-  | { name: "reset-from-host" }
-  | { name: "slow-link"; rateKbit: number }
-  | { name: "latency"; delay: Duration };
 
 /** Every step kind, for validation. */
 export const STEP_KINDS: readonly Step["kind"][] = [
@@ -62,20 +52,6 @@ export const STEP_KINDS: readonly Step["kind"][] = [
   "fault",
 ];
 
-/** Every fault name, for validation. */
-export const FAULT_NAMES: readonly FaultStep["name"][] = [
-  "vanish",
-  "heal",
-  "reboot",
-  "vanish-after-syn",
-  "nat",
-  "nat-expire",
-  "icmp-unreachable",
-  "reset-from-host",
-  "slow-link",
-  "latency",
-];
-
 /**
  * Steps that take the client down: the first one in a scenario is "the fault", the moment
  * release times are measured from.
@@ -91,7 +67,7 @@ export function isDownStep(step: Step): boolean {
     case "churn":
       return true;
     case "fault":
-      return !["heal", "nat"].includes(step.fault.name);
+      return faultNamed(step.fault.name)?.takesClientDown ?? false;
     default:
       return false;
   }
@@ -148,30 +124,16 @@ export const churn = (clients: number, then: "abort" | "vanish" | "crash"): Step
   then,
 });
 
-const faultStep = (fault: FaultStep): Step => ({ kind: "fault", fault });
-
-/** Faults in the router or the client host. */
-export const fault = {
-  /** Cable pulled, power lost: every packet of the client dropped at the router, both ways. */
-  vanish: (): Step => faultStep({ name: "vanish" }),
-  /** Removes a vanish: traffic flows again. */
-  heal: (): Step => faultStep({ name: "heal" }),
-  /** Gone and back without state: its kernel answers the server's next packet with RST. */
-  reboot: (): Step => faultStep({ name: "reboot" }),
-  /** Drops everything of the client but its SYN: the server is left in SYN_RECV. */
-  vanishAfterSyn: (): Step => faultStep({ name: "vanish-after-syn" }),
-  /** A NAT at the router with this established-connection timeout (before `connect()`). */
-  nat: (timeout: Duration, strays: "rst" | "drop"): Step =>
-    faultStep({ name: "nat", timeout, strays }),
-  /** The NAT forgets the mapping now. */
-  natExpire: (): Step => faultStep({ name: "nat-expire" }),
-  /** The router answers the server's packets to the client with this ICMP error. */
-  icmpUnreachable: (kind: "host-unreachable" | "admin-prohibited" = "host-unreachable"): Step =>
-    faultStep({ name: "icmp-unreachable", kind }),
-  /** Socket destroy in the client host (`ss -K`): RST. */
-  resetFromHost: (): Step => faultStep({ name: "reset-from-host" }),
-  /** A very slow link (tc tbf at the router). */
-  slowLink: (rateKbit: number): Step => faultStep({ name: "slow-link", rateKbit }),
-  /** Added latency (needs sch_netem). */
-  latency: (delay: Duration): Step => faultStep({ name: "latency", delay }),
-};
+/**
+ * Faults in the router or the client host, one builder per fault of the registry
+ * (lib/faults/registry.ts): `fault.vanish()`, `fault.nat("30s", "rst")`, ...
+ */
+export const fault = Object.fromEntries(
+  Object.entries(faultSteps).map(([key, build]) => [
+    key,
+    (...args: never[]): Step => ({
+      kind: "fault",
+      fault: (build as (...a: never[]) => FaultStep)(...args),
+    }),
+  ]),
+) as { [K in keyof typeof faultSteps]: (...args: Parameters<typeof faultSteps[K]>) => Step };

@@ -1,0 +1,142 @@
+/**
+ * What was observed in one scenario, as typed records on one monotonic clock, each written by
+ * the part that made it: the runner's own moments, the steps, the socket watch, the packet
+ * capture, the server process, the bystander and the exchanges on the connection. Evaluation
+ * reads only this; it is plain data, so runs can be recorded as fixtures and judged again.
+ *
+ * @module
+ */
+
+import type { LivenessSample } from "../client/liveness_probe.ts";
+import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
+import type { PacketEvent } from "./capture.ts";
+import type { ProcessExit, ProcessSample } from "./server_process.ts";
+import type { SocketEvent } from "./socket_watch.ts";
+
+/** Who acted in a step. */
+export type StepActor = "client" | "client-host" | "router" | "harness";
+
+/** One step as it was carried out: who acted, what, and when. */
+export interface StepRecord {
+  actor: StepActor;
+  /** The step's kind or the fault's name, e.g. "abort", "vanish". */
+  action: string;
+  /** What was done, in words, beyond the action's name. */
+  detail?: string;
+  /** Monotonic ms when it took effect (its wire moment). */
+  t: number;
+  ok: boolean;
+  /** The errno name or message when it failed. */
+  error?: string;
+  /** Whether it moved data on the connection under test (for "last traffic"). */
+  traffic?: boolean;
+}
+
+/** How the scenario ended for the runner. */
+export type RunOutcome =
+  | { kind: "completed" }
+  /** A fault this machine cannot build: skipped with the reason. */
+  | { kind: "unsupported"; reason: string }
+  /** The scenario does not apply to this target: skipped with the reason. */
+  | { kind: "not-applicable"; reason: string }
+  /** The harness itself failed. */
+  | { kind: "harness-error"; message: string }
+  /** The run was stopped (a signal): nothing about the server may be concluded. */
+  | { kind: "interrupted"; reason: string };
+
+/** The runner's own record of the scenario's moments. */
+export interface RunRecord {
+  outcome: RunOutcome;
+  /** The first step that took the client down: release times count from here. */
+  faultAt?: number;
+  /** The last moment data moved on the connection before the fault. */
+  lastTrafficAt?: number;
+  /** When the last step ended and the wait for the server's reaction began. */
+  stepsEndedAt?: number;
+  /** When the runner stopped watching. */
+  endAt: number;
+  /** How long, after the steps, the runner was prepared to wait (capped by the deadline). */
+  waitPlannedMs: number;
+  /** The run's deadline. */
+  deadlineMs: number;
+  /** A NAT's established-connection timeout, when a NAT was in place. */
+  natTimeoutMs?: number;
+  /** Something went wrong while ending the helpers, after everything was observed. */
+  teardownNote?: string;
+  /** Harness overhead. */
+  harness: { labUpMs: number; targetReadyMs: number; teardownMs: number };
+}
+
+/** The connection under test, as the server's kernel showed it. */
+export interface ConnectionRecord {
+  /** The client's port, as the server sees it. */
+  clientPort?: number;
+  /** What the socket watch recorded of the server's socket, oldest first. */
+  socket: SocketEvent[];
+  /** The server socket's options, read last just before the fault. */
+  options?: SocketOptions;
+  /** The server namespace's TCP sysctls. */
+  sysctls?: TcpSysctls;
+}
+
+/** The packet capture at the router. */
+export interface CaptureRecord {
+  /** Packets of every connection to the server; undefined when there was no capture. */
+  packets?: PacketEvent[];
+  /** Why there was no capture. */
+  note?: string;
+}
+
+/** The server process. */
+export interface ServerRecord {
+  /** Just before the fault. */
+  before?: ProcessSample;
+  /** When the runner stopped watching, if it was still running. */
+  after?: ProcessSample;
+  /** Its exit, when it ended by itself during the scenario (not at teardown). */
+  exit?: ProcessExit;
+  /** The last lines it wrote to stderr. */
+  stderrTail?: string;
+  /** The last lines of its log file, when the target names one. */
+  log?: string;
+}
+
+/** Exchanges on the connection under test after the fault, and churn counts. */
+export interface ExchangeRecord {
+  /** An exchange (or a look at both ends) after the steps, for `survives`. */
+  survived?: { ok: boolean; error?: string; byState?: boolean; at: number };
+  /** The response read by a `read-response` step. */
+  response?: { found: boolean; bytes: number; error?: string };
+  /** Connections the churn step opened, and those the server refused or dropped at once. */
+  churn?: { opened: number; refused: number };
+}
+
+/** Everything observed in one scenario. */
+export interface Observations {
+  run: RunRecord;
+  steps: StepRecord[];
+  connection: ConnectionRecord;
+  capture: CaptureRecord;
+  server: ServerRecord;
+  /** The healthy second client's exchanges, when one probed. */
+  bystander?: LivenessSample[];
+  exchanges: ExchangeRecord;
+}
+
+/** Observations of a scenario that has not started yet. */
+export function emptyObservations(deadlineMs: number): Observations {
+  return {
+    run: {
+      outcome: { kind: "completed" },
+      endAt: 0,
+      waitPlannedMs: 0,
+      deadlineMs,
+      harness: { labUpMs: 0, targetReadyMs: 0, teardownMs: 0 },
+    },
+    steps: [],
+    connection: { socket: [] },
+    capture: {},
+    server: {},
+    exchanges: {},
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * `othersServed({ within })`: a second, healthy client keeps getting answers, each within
+ * this latency, during the fault. A MUST unless the suite says otherwise. A server that died
+ * served no one: its death breaks this whatever the samples taken before it say.
+ *
+ * @module
+ */
+
+import type { Level } from "../results/schema.ts";
+import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
+import { checkDuration } from "./_durations.ts";
+import { defineVerifier, serverDeath } from "./verifier.ts";
+
+/** The data of an `others-served` expectation. */
+export interface OthersServed {
+  kind: "others-served";
+  within: Duration;
+  level: Level;
+}
+
+/** The verifier of `others-served`. */
+export const othersServedVerifier = defineVerifier({
+  kind: "others-served",
+  build: (options: { within?: Duration; level?: Level } = {}): OthersServed => ({
+    kind: "others-served",
+    within: options.within ?? "1s",
+    level: options.level ?? "MUST",
+  }),
+  check: (e: OthersServed) => checkDuration(e.within, "within"),
+  describe: (e) => `other clients served within ${formatMs(parseDuration(e.within))}`,
+  watchMs: () => 0,
+  needsBystander: true,
+  judge(e, facts) {
+    const death = serverDeath(facts);
+    if (death) return { met: false, actual: `not served: ${death}` };
+    const m = facts.measurements;
+    if (m.othersMaxLatencyMs === undefined) {
+      return { met: "inconclusive", actual: "no exchanges of the other client recorded" };
+    }
+    const timeouts = m.othersTimeouts ?? 0;
+    const all = facts.obs.bystander?.length ?? 0;
+    return {
+      met: timeouts === 0 && m.othersMaxLatencyMs <= parseDuration(e.within),
+      actual: `max ${formatMs(m.othersMaxLatencyMs)}, ${timeouts} of ${all} unanswered`,
+    };
+  },
+  advice: () =>
+    "Never block the event loop on one client: use non-blocking sockets and per-connection send timeouts.",
+});

@@ -1,0 +1,85 @@
+/**
+ * `survives({ for })`: the connection is still usable after the steps (an exchange on it
+ * succeeds, or both ends still hold it ESTABLISHED for protocols with one request per
+ * connection), optionally after watching it this long. What was observed wins: a server
+ * that closed the connection or died, or an exchange that failed, breaks it whatever a model
+ * says. Only when the deadline ended the watch first and the connection was still fine is
+ * survival behind a NAT predicted from the server's keepalive.
+ *
+ * @module
+ */
+
+import type { Level } from "../results/schema.ts";
+import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
+import { checkDuration } from "./_durations.ts";
+import { defineVerifier, type Facts, type Judgement, serverDeath } from "./verifier.ts";
+
+/** The data of a `survives` expectation. */
+export interface Survives {
+  kind: "survives";
+  for?: Duration;
+  level?: Level;
+}
+
+/** Slack between the span asked for and the time watched before a watch counts as short. */
+const SHORT_WATCH_SLACK_MS = 1000;
+
+/**
+ * Whether an idle connection outlives a NAT's timeout: a keepalive probe more often than the
+ * timeout refreshes the mapping (a prediction).
+ */
+function survivalPredicted(facts: Facts, spanMs: number): Judgement {
+  const o = facts.obs.connection.options;
+  const natMs = facts.obs.run.natTimeoutMs;
+  if (natMs === undefined || !o) {
+    return {
+      met: "inconclusive",
+      actual: `still up after the ${formatMs(facts.watchedMs)} watched; a deadline of ${
+        formatMs(spanMs)
+      } would decide it`,
+    };
+  }
+  const nat = formatMs(natMs);
+  if (o.keepalive && o.keepIdleS * 1000 < natMs) {
+    return {
+      met: true,
+      actual: `predicted: keepalive after ${o.keepIdleS} s idle refreshes the ${nat} mapping`,
+      predicted: true,
+    };
+  }
+  const why = o.keepalive ? `keepalive starts after ${o.keepIdleS} s idle` : "keepalive is off";
+  return { met: false, actual: `predicted: the ${nat} mapping expires: ${why}`, predicted: true };
+}
+
+/** The verifier of `survives`. */
+export const survivesVerifier = defineVerifier({
+  kind: "survives",
+  build: (options: { for?: Duration; level?: Level } = {}): Survives => ({
+    kind: "survives",
+    ...options,
+  }),
+  check: (e: Survives) => e.for === undefined ? undefined : checkDuration(e.for, "for"),
+  describe: (e) =>
+    e.for ? `connection survives ${formatMs(parseDuration(e.for))}` : "connection survives",
+  watchMs: (e) => e.for === undefined ? 0 : parseDuration(e.for),
+  judge(e, facts) {
+    const death = serverDeath(facts);
+    if (death) return { met: false, actual: `connection lost: ${death}` };
+    const survived = facts.obs.exchanges.survived;
+    if (!survived) return { met: false, actual: "connection lost: not checked" };
+    if (!survived.ok) return { met: false, actual: `connection lost: ${survived.error ?? ""}` };
+    if (facts.release.releasedAt !== undefined) {
+      return { met: false, actual: "connection lost: the server released it" };
+    }
+    const span = e.for === undefined ? 0 : parseDuration(e.for);
+    if (span > facts.watchedMs + SHORT_WATCH_SLACK_MS) return survivalPredicted(facts, span);
+    return {
+      met: true,
+      actual: survived.byState
+        ? "both ends still hold it ESTABLISHED"
+        : "an exchange after the outage succeeded",
+    };
+  },
+  advice: () =>
+    "Do not give up on a connection during short outages: keep TCP_USER_TIMEOUT and keepalive limits above the outages you must ride out.",
+});

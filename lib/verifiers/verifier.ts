@@ -1,0 +1,114 @@
+/**
+ * The one shape every expectation has, h2spec style: how it is written in a suite file, how
+ * its parameters are checked, how long the runner must watch for it, how it judges what was
+ * observed (expected against actual), and what to advise when it breaks. The runner's wait,
+ * evaluation and recommendations consult the registry (registry.ts) and nothing else.
+ *
+ * @module
+ */
+
+import type { ConnectionRelease } from "../observe/connection_release.ts";
+import type { Observations } from "../observe/observations.ts";
+import type { PredictionOutcome } from "../observe/predict_release.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
+import type { Level, Measurements } from "../results/schema.ts";
+
+/** What every expectation may carry besides its own parameters. */
+export interface ExpectationBase {
+  kind: string;
+  /** Replaces the scenario's level for this expectation. */
+  level?: Level;
+}
+
+/** A problem with an expectation's parameters: the field and what it must be. */
+export interface ParameterProblem {
+  field: string;
+  expected: string;
+}
+
+/** What the runner can see while it waits, for a verifier to say it has what it needs. */
+export interface LiveView {
+  /** Monotonic ms of the fault, when there was one. */
+  faultAt: number | undefined;
+  /** The socket watch's events so far. */
+  socket: readonly SocketEvent[];
+  /** The server's fds now, and at the fault. */
+  fds: { now: number; atFault: number | undefined };
+}
+
+/** What evaluation derived once from the observations, shared by every verifier. */
+export interface Facts {
+  obs: Observations;
+  /** Whether and when the server let go of the connection (lib/observe/connection_release.ts). */
+  release: ConnectionRelease;
+  /** Monotonic ms until which the runner watched, and since the fault (0 without one). */
+  watchedUntil: number;
+  watchedMs: number;
+  /** The kernel's own outcome for an unreleased connection, where a model applies. */
+  prediction: PredictionOutcome | undefined;
+  measurements: Measurements;
+  /** The scenario's phase: where in the connection's life the client went down. */
+  phase: string;
+}
+
+/** A verifier's finding: whether the expectation was met, and what was seen. */
+export interface Judgement {
+  /** `true` met, `false` broken, or "inconclusive" when nothing observed or predicted decides. */
+  met: boolean | "inconclusive";
+  /** The actual outcome, in words (predicted, and then it says so). */
+  actual: string;
+  /** Whether the finding rests on a prediction. */
+  predicted?: boolean;
+}
+
+/** One expectation kind. `E` is its data as a suite file makes it. */
+export interface Verifier<E extends ExpectationBase, Args extends unknown[]> {
+  readonly kind: E["kind"];
+  /** Makes the expectation's data: the builder a suite file calls. */
+  build(...args: Args): E;
+  /** Checks data that came from a suite file. */
+  check(e: E): ParameterProblem | undefined;
+  /** The expected outcome, in words: "released within 10 min". */
+  describe(e: E): string;
+  /**
+   * How long after the fault it needs the runner to watch at most (the runner caps the wait
+   * after the steps at the deadline); Infinity: until the deadline.
+   */
+  watchMs(e: E): number;
+  /** Whether it already has what it needs, so the runner may stop waiting for it. */
+  settled(e: E, live: LiveView): boolean;
+  /** Whether it needs the healthy second client probing during the fault. */
+  readonly needsBystander: boolean;
+  /** Judges what was observed. */
+  judge(e: E, facts: Facts): Judgement;
+  /** What to change in the server when it broke, in one sentence. */
+  advice(e: E, facts: Facts): string;
+}
+
+/** Declares a verifier; `check`, `settled` and `needsBystander` have plain defaults. */
+export function defineVerifier<E extends ExpectationBase, Args extends unknown[]>(
+  verifier:
+    & Omit<Verifier<E, Args>, "check" | "settled" | "needsBystander">
+    & Partial<Pick<Verifier<E, Args>, "check" | "settled" | "needsBystander">>,
+): Verifier<E, Args> {
+  return {
+    check: () => undefined,
+    settled: () => false,
+    needsBystander: false,
+    ...verifier,
+  };
+}
+
+/** How a dead server reads in a finding: "server killed by SIGPIPE 120 ms after the fault". */
+export function serverDeath(facts: Facts): string | undefined {
+  const exit = facts.obs.server.exit;
+  if (!exit) return undefined;
+  const how = exit.signal ? `killed by ${exit.signal}` : `exited with ${exit.code}`;
+  const faultAt = facts.obs.run.faultAt;
+  const when = faultAt === undefined
+    ? ""
+    : exit.at >= faultAt
+    ? ` ${Math.round(exit.at - faultAt)} ms after the fault`
+    : ` ${Math.round(faultAt - exit.at)} ms before the fault`;
+  return `server ${how}${when}`;
+}
