@@ -21,9 +21,12 @@ export type StopSignal = keyof typeof SIGNAL_EXIT;
 const SIGNALS = Object.keys(SIGNAL_EXIT) as StopSignal[];
 
 /** A process, by pid and start time (a reused pid is another process). */
-interface ProcessId {
+export interface ProcessId {
+  /** Its pid. */
   pid: number;
+  /** Its start time, in clock ticks since boot. */
   startTicks: number;
+  /** Its command name. */
   name: string;
 }
 
@@ -101,6 +104,7 @@ export class Interrupt {
   #listeners: [StopSignal, () => void][] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  /** Nothing is listened to until `install()`. */
   constructor(options: InterruptOptions) {
     this.#log = options.log;
     this.#watchParents = options.watchParents ?? !hangupIgnored();

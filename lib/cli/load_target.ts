@@ -1,19 +1,27 @@
 /**
- * Resolves a TARGET argument: a built-in target id (`targets/<id with - as _>.ts`) or the
- * path of a user's target file. Every mistake becomes a UsageError naming the file and
- * field, before any lab exists.
+ * Resolves a TARGET argument: a built-in target id (`targets/<id with - as _>.ts`), the path
+ * of a user's target file, or either followed by `@<variant>`. Every mistake becomes a
+ * UsageError naming the file and field, before any lab exists: the definition's shape, what
+ * `start()` returns (called once with a lab-like context, for every variant), a user target
+ * that takes a built-in's id, and (once the server is installed) a failing `version()`.
+ *
+ * A TARGET that is an existing file is that file, `@` and all (`./v@1/target.ts`); otherwise
+ * `<target>@<variant>` splits at the last `@` when what follows is a variant name.
  *
  * @module
  */
 
 import { basename, join, resolve } from "node:path";
+import { labDir } from "../lab/state_dir.ts";
 import {
+  checkStarts,
   defineTarget,
+  isVariantName,
   selectVariant,
   type TargetDefinition,
   TargetDefinitionError,
 } from "../target/define_target.ts";
-import { importDefault, moduleFiles } from "./_user_modules.ts";
+import { briefly, importDefault, moduleFiles } from "./_user_modules.ts";
 import { nearIds, quoted } from "./near_ids.ts";
 import { displayPath, TARGETS_DIR } from "./repo_paths.ts";
 import { UsageError } from "./usage_error.ts";
@@ -38,21 +46,44 @@ export function builtInTargetIds(dir: string = TARGETS_DIR): string[] {
   return moduleFiles(dir).map((file) => basename(file, ".ts").replaceAll("_", "-")).sort();
 }
 
+/** The file each loaded target (and variant) came from, for messages. */
+const files = new WeakMap<TargetDefinition, string>();
+
 /** Loads and checks the target file at `path`. */
 export async function loadTargetFile(path: string): Promise<TargetDefinition> {
   const exported = await importDefault(path, "Target", isTargetError, EXAMPLE);
   try {
     // A plain object exported without defineTarget gets the same checks.
-    return defineTarget(exported as TargetDefinition);
+    const target = defineTarget(exported as TargetDefinition);
+    checkStarts(target, labDir("check", 1));
+    files.set(target, path);
+    return target;
   } catch (error) {
     if (!isTargetError(error)) throw error;
     throw new UsageError(`Target file "${displayPath(path)}": ${error.message}`);
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /**
  * The target a TARGET argument names: a path (it contains `/` or ends in `.ts` / `.js`),
- * relative to the working directory, or the id of a built-in target.
+ * relative to the working directory, or the id of a built-in target; either may be followed
+ * by `@<variant>`.
  *
  * @example
  * ```ts ignore
@@ -66,16 +97,37 @@ export async function loadTarget(
   dir: string = TARGETS_DIR,
 ): Promise<TargetDefinition> {
   const at = spec.lastIndexOf("@");
-  if (at > 0) {
-    const target = await loadTarget(spec.slice(0, at), dir);
+  const variant = spec.slice(at + 1);
+  if (at > 0 && isVariantName(variant) && !(PATH_LIKE.test(spec) && isFile(spec))) {
+    const target = await loadBase(spec.slice(0, at), dir);
     try {
-      return selectVariant(target, spec.slice(at + 1));
+      const chosen = selectVariant(target, variant);
+      files.set(chosen, files.get(target) ?? "");
+      return chosen;
     } catch (error) {
       if (error instanceof RangeError) throw new UsageError(error.message);
       throw error;
     }
   }
-  if (PATH_LIKE.test(spec)) return await loadTargetFile(resolve(spec));
+  return await loadBase(spec, dir);
+}
+
+async function loadBase(spec: string, dir: string): Promise<TargetDefinition> {
+  if (PATH_LIKE.test(spec)) {
+    const path = resolve(spec);
+    const target = await loadTargetFile(path);
+    // Its report would overwrite the built-in's, and the two would be told apart by nothing.
+    if (builtInTargetIds(dir).includes(target.id)) {
+      const builtIn = join(dir, targetFileName(target.id));
+      if (realPath(builtIn) !== realPath(path)) {
+        throw new UsageError(
+          `Target file "${displayPath(path)}": field "id" is "${target.id}", the id of the ` +
+            `built-in target "${displayPath(builtIn)}": give your target an id of its own`,
+        );
+      }
+    }
+    return target;
+  }
   const known = builtInTargetIds(dir);
   if (!known.includes(spec)) {
     throw new UsageError(
@@ -92,4 +144,31 @@ export async function loadTarget(
     );
   }
   return target;
+}
+
+/**
+ * Asks each target for its version, as the report will: a `version()` that throws or returns
+ * no string is a mistake in the target file (exit 2), reported before any lab. Call it once
+ * the servers are installed.
+ */
+export async function checkVersions(targets: readonly TargetDefinition[]): Promise<void> {
+  for (const target of targets) {
+    if (!target.version) continue;
+    const file = displayPath(files.get(target) ?? `${target.id}`);
+    let version: unknown;
+    try {
+      version = await target.version();
+    } catch (error) {
+      throw new UsageError(
+        `Target file "${file}": field "version" failed for target "${target.id}": ${
+          briefly(error)
+        }`,
+      );
+    }
+    if (typeof version !== "string") {
+      throw new UsageError(
+        `Target file "${file}": field "version" must return a string (got ${typeof version})`,
+      );
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { relative } from "node:path";
-import { builtInTargetIds, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
+import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { UsageError } from "./usage_error.ts";
 import { targetSource, tempDirWith } from "./testdata/temp_files.ts";
 
@@ -48,11 +48,11 @@ Deno.test("a malformed target file is a UsageError naming the file and the field
     );
     assert.match(
       await messageOf(loadTarget(`${dir}/no_protocol.ts`)),
-      /^Target file ".+\/no_protocol\.ts": .*field "protocol\.request"/,
+      /^Target file ".+\/no_protocol\.ts": .*field "protocol" must be an object .*\(got nothing\)$/,
     );
     assert.match(
       await messageOf(loadTarget(`${dir}/plain.ts`)),
-      /^Target file ".+\/plain\.ts": Invalid target "plain": field "protocol\.request"/,
+      /^Target file ".+\/plain\.ts": Invalid target "plain": field "protocol"/,
     );
     assert.match(
       await messageOf(loadTarget(`${dir}/nothing.ts`)),
@@ -78,6 +78,154 @@ Deno.test("an unknown target id lists the nearest built-in ids; a built-in's id 
       await messageOf(loadTarget("my-echo", dir)),
       /^Target file ".+\/my_echo\.ts": field "id" must be "my-echo", as its file name says \(got "other"\)$/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const start = (spec: string) => `({ address, port, dir }) => (${spec})`;
+const protocolWith = (parts: string) =>
+  `{ request: { send: "PING\\n", until: "PONG\\n" }, partialRequest: "PI", ${parts} }`;
+
+Deno.test("each bad field of a target or of what its start() returns: file and field named", async () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      "empty_argv",
+      { start: start(`{ argv: [] }`) },
+      /field "start\(\)\.argv" must be a non-empty array/,
+    ],
+    [
+      "argv_number",
+      { start: start(`{ argv: ["x", 1] }`) },
+      /field "start\(\)\.argv\[1\]" must be a string \(got "1"\)/,
+    ],
+    [
+      "stop_signal",
+      { start: start(`{ argv: ["x"], stopSignal: "SIGFOO" }`) },
+      /field "start\(\)\.stopSignal" must be a signal that ends a process.*\(got "SIGFOO"\)/,
+    ],
+    [
+      "stop_sigstop",
+      { start: start(`{ argv: ["x"], stopSignal: "SIGSTOP" }`) },
+      /field "start\(\)\.stopSignal"/,
+    ],
+    [
+      "escape",
+      { start: start(`{ argv: ["x"], files: { "../etc/passwd": "" } }`) },
+      /field "start\(\)\.files" must be paths relative to the lab directory, staying inside it \(got "\.\.\/etc\/passwd"\)/,
+    ],
+    [
+      "absolute",
+      { start: start(`{ argv: ["x"], files: { [dir + "/a"]: "" } }`) },
+      /field "start\(\)\.files" .*\(got "\/.+\/a"\)/,
+    ],
+    [
+      "deep_escape",
+      { start: start(`{ argv: ["x"], files: { "a/../../b": "" } }`) },
+      /field "start\(\)\.files"/,
+    ],
+    [
+      "prepare",
+      { start: start(`{ argv: ["x"], prepare: [[]] }`) },
+      /field "start\(\)\.prepare\[0\]" must be a non-empty array of strings/,
+    ],
+    [
+      "throws",
+      { start: `() => { throw new Error("no config") }` },
+      /field "start" must be a function that returns \{ argv \} for a lab \(it threw Error: no config\)/,
+    ],
+    [
+      "bytes_float",
+      { protocol: protocolWith(`largeRequest: { send: "BIG\\n", responseBytes: 1.5 }`) },
+      /field "protocol\.largeRequest\.responseBytes" must be a positive whole number of bytes \(got "1\.5"\)/,
+    ],
+    ["bytes_string", {
+      protocol: protocolWith(`largeRequest: { send: "BIG\\n", responseBytes: "64M" }`),
+    }, /field "protocol\.largeRequest\.responseBytes" .*\(got "64M"\)/],
+    ["empty_until", {
+      protocol: `{ request: { send: "PING\\n", until: "" }, partialRequest: "PI" }`,
+    }, /field "protocol\.request\.until" must be a non-empty string/],
+    [
+      "greeting_until",
+      { protocol: protocolWith(`greeting: { send: "HELLO\\n", until: "" }`) },
+      /field "protocol\.greeting\.until"/,
+    ],
+    ["variant_protocol", {
+      variants: `{ tuned: { title: "tuned", start: ${
+        start(`{ argv: ["x"] }`)
+      }, protocol: { request: { send: "A" }, partialRequest: "" } } }`,
+    }, /field "variants\.tuned\.protocol\.request" must be \{ send: string, until: string \}/],
+    ["variant_start", {
+      variants: `{ tuned: { title: "tuned", start: ${start(`{ argv: [""] }`)} } }`,
+    }, /field "variants\.tuned\.start\(\)\.argv\[0\]" must be a non-empty string/],
+    ["version_type", { version: `"1.0"` }, /field "version" must be a function/],
+  ];
+  const dir = await tempDirWith(
+    Object.fromEntries(cases.map(([name, fields]) => [`${name}.ts`, targetSource(fields)])),
+  );
+  try {
+    for (const [name, , expected] of cases) {
+      const message = await messageOf(loadTarget(`${dir}/${name}.ts`));
+      assert.match(
+        message,
+        new RegExp(`^Target file ".+/${name}\\.ts": Invalid target "my-echo": `),
+        name,
+      );
+      assert.match(message, expected, name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a version() that throws is reported with its file, not taken for unknown", async () => {
+  const dir = await tempDirWith({
+    "flaky.ts": targetSource({ version: `() => { throw new Error("my-echo: not found") }` }),
+    "fine.ts": targetSource({ version: `() => "my-echo 1.2"` }),
+  });
+  try {
+    await checkVersions([await loadTarget(`${dir}/fine.ts`)]);
+    assert.match(
+      await messageOf(loadTarget(`${dir}/flaky.ts`).then((t) => checkVersions([t]))),
+      /^Target file ".+\/flaky\.ts": field "version" failed for target "my-echo": Error: my-echo: not found$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a path with @ is a path when the file exists; id@variant splits at the last @", async () => {
+  const variants = `{ tuned: { title: "tuned", start: ${start(`{ argv: ["x", "--tuned"] }`)} } }`;
+  const dir = await tempDirWith({});
+  try {
+    await Deno.mkdir(`${dir}/v@1`);
+    await Deno.writeTextFile(`${dir}/v@1/target.ts`, targetSource({ variants }));
+    assert.equal((await loadTarget(`${dir}/v@1/target.ts`)).id, "my-echo");
+    const tuned = await loadTarget(`${dir}/v@1/target.ts@tuned`);
+    assert.equal(tuned.id, "my-echo@tuned");
+    assert.deepEqual(tuned.start({ address: "a", port: 1, dir: "d" }).argv, ["x", "--tuned"]);
+    assert.match(
+      await messageOf(loadTarget(`${dir}/v@1/target.ts@other`)),
+      /^Target "my-echo" has no variant "other": its variants are "tuned"$/,
+    );
+    assert.match(
+      await messageOf(loadTarget(`${dir}/v@2/target.ts`)),
+      /^Target file ".+\/v@2\/target\.ts" does not exist$/,
+    );
+    assert.equal((await loadTarget("ref-hardened")).id, "ref-hardened");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a user target with a built-in's id is refused, the built-in's own file is not", async () => {
+  const dir = await tempDirWith({ "my_nginx.ts": targetSource({ id: `"ref-naive"` }) });
+  try {
+    assert.match(
+      await messageOf(loadTarget(`${dir}/my_nginx.ts`)),
+      /^Target file ".+\/my_nginx\.ts": field "id" is "ref-naive", the id of the built-in target "targets\/ref_naive\.ts": give your target an id of its own$/,
+    );
+    assert.equal((await loadTarget("./targets/ref_naive.ts")).id, "ref-naive");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -11,7 +11,9 @@
 
 /** One host's address in each family. */
 export interface DualAddress {
+  /** The IPv4 address. */
   v4: string;
+  /** The IPv6 address. */
   v6: string;
 }
 

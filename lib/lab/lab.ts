@@ -22,8 +22,11 @@ import { labDir, removeLabDirs } from "./state_dir.ts";
 
 /** Namespace names of a lab's three hosts. */
 export interface LabHosts {
+  /** The client host: the client under test and the bystander. */
   client: string;
+  /** The router between them, where most faults act. */
   router: string;
+  /** The server host: the target. */
   server: string;
 }
 
@@ -34,8 +37,11 @@ let nextIndex = 1;
 
 /** A running lab. Call `teardown()` in `finally`. */
 export class Lab {
+  /** The run it belongs to (see names.ts). */
   readonly run: string;
+  /** Its number within the run. */
   readonly index: number;
+  /** Its namespaces. */
   readonly hosts: LabHosts;
   /** The lab's own directory (configs, logs, captures). */
   readonly dir: string;
@@ -44,6 +50,7 @@ export class Lab {
   #built: Promise<void> = Promise.resolve();
   #down: Promise<void> | undefined;
 
+  /** Names a lab; `build()` makes it. */
   constructor(run: string, index: number) {
     this.run = run;
     this.index = index;

@@ -23,7 +23,9 @@ const LEGACY_RUN = /^([0-9a-z]+)[0-9a-z]{2}$/;
 
 /** The owner process a run id names; `startTicks` is missing for a run of an older version. */
 export interface RunOwner {
+  /** The owner's pid. */
   pid: number;
+  /** Its start time in clock ticks since boot. */
   startTicks?: number;
 }
 

@@ -21,7 +21,9 @@ import { ownersDir, removeLabDirs, runsWithLabDirs } from "./state_dir.ts";
 
 /** What a sweep removed. */
 export interface SweepResult {
+  /** The namespaces removed. */
   namespaces: string[];
+  /** The dead runs whose traces were removed. */
   runs: string[];
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { SERVER } from "../lab/address_plan.ts";
+
 /** One request and how to recognise the end of its response. */
 export interface Exchange {
   /** Bytes the client sends (UTF-8). */
@@ -50,7 +52,9 @@ export interface StartContext {
 
 /** How to start the target inside the server host. */
 export interface StartSpec {
+  /** The program and its arguments, run in the server host in the foreground. */
   argv: string[];
+  /** Environment variables added to the program's. */
   env?: Record<string, string>;
   /** Files to write (path relative to the lab directory → content) before starting. */
   files?: Record<string, string>;
@@ -82,14 +86,17 @@ export interface TargetVariant {
 export interface TargetDefinition {
   /** Stable id, e.g. `nginx` or `ref-hardened`. */
   id: string;
+  /** What it is, for the report. */
   title: string;
   /** How to tell that the server is installed, and the Debian package providing it. */
   install?: { binary: string; debianPackage: string };
   /** The port it listens on inside the lab. */
   port: number;
+  /** How to start it in a lab's server host. */
   start(context: StartContext): StartSpec;
   /** The server's version, for the report (e.g. by running `nginx -v`); "unknown" when absent. */
   version?: () => string | Promise<string>;
+  /** The exchanges of its protocol the scenarios need. */
   protocol: TargetProtocol;
   /** The knobs that decide how it treats dead clients, in words, for the report. */
   knobs?: Record<string, string>;
@@ -100,12 +107,190 @@ export interface TargetDefinition {
 const ID = /^[a-z0-9][a-z0-9.-]*$/;
 const VARIANT = /^[a-z0-9][a-z0-9-]*$/;
 
+/** Whether `name` is a valid variant name (what may follow the `@` of `<id>@<name>`). */
+export function isVariantName(name: string): boolean {
+  return VARIANT.test(name);
+}
+
+/**
+ * Signals a server can be stopped with: Linux's, without those that cannot end a process
+ * (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT).
+ */
+export const STOP_SIGNALS: readonly Deno.Signal[] = [
+  "SIGTERM",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGHUP",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+  "SIGABRT",
+  "SIGALRM",
+  "SIGBUS",
+  "SIGCHLD",
+  "SIGFPE",
+  "SIGILL",
+  "SIGIO",
+  "SIGPIPE",
+  "SIGPOLL",
+  "SIGPROF",
+  "SIGPWR",
+  "SIGSEGV",
+  "SIGSTKFLT",
+  "SIGSYS",
+  "SIGTRAP",
+  "SIGURG",
+  "SIGVTALRM",
+  "SIGXCPU",
+  "SIGXFSZ",
+];
+
 /** An invalid target definition: names the field and what was expected. */
 export class TargetDefinitionError extends TypeError {
+  /** `field` is the path of the field, e.g. `start().argv`; `expected` completes "must be". */
   constructor(id: string, field: string, expected: string) {
     super(`Invalid target "${id}": field "${field}" must be ${expected}`);
     this.name = "TargetDefinitionError";
   }
+}
+
+type Fail = (field: string, expected: string) => never;
+
+function shown(value: unknown): string {
+  if (typeof value === "string") return `"${value}"`;
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  return typeof value === "object" ? "an object" : `"${String(value)}"`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+function checkExchange(value: unknown, field: string, fail: Fail): void {
+  if (!isRecord(value) || typeof value.send !== "string" || typeof value.until !== "string") {
+    fail(field, `{ send: string, until: string } (got ${shown(value)})`);
+  }
+  if (!value.send) fail(`${field}.send`, "a non-empty string");
+  if (!value.until) {
+    fail(`${field}.until`, "a non-empty string: the end of the response to wait for");
+  }
+}
+
+/** Checks a protocol: the base target's (`protocol`) or a variant's. */
+function checkProtocol(p: unknown, field: string, fail: Fail): void {
+  if (!isRecord(p)) fail(field, `an object with request and partialRequest (got ${shown(p)})`);
+  if (p.greeting !== undefined) checkExchange(p.greeting, `${field}.greeting`, fail);
+  if (p.oneRequestPerConnection !== undefined && typeof p.oneRequestPerConnection !== "boolean") {
+    fail(
+      `${field}.oneRequestPerConnection`,
+      `true or false (got ${shown(p.oneRequestPerConnection)})`,
+    );
+  }
+  checkExchange(p.request, `${field}.request`, fail);
+  if (typeof p.partialRequest !== "string") {
+    fail(`${field}.partialRequest`, `a string (got ${shown(p.partialRequest)})`);
+  }
+  if (p.largeRequest !== undefined) {
+    const large = p.largeRequest;
+    if (!isRecord(large) || !nonEmpty(large.send)) {
+      fail(
+        `${field}.largeRequest`,
+        `{ send: string, responseBytes: number } (got ${shown(large)})`,
+      );
+    }
+    if (!Number.isSafeInteger(large.responseBytes) || (large.responseBytes as number) < 1) {
+      fail(
+        `${field}.largeRequest.responseBytes`,
+        `a positive whole number of bytes (got ${shown(large.responseBytes)})`,
+      );
+    }
+  }
+}
+
+function checkKnobs(knobs: unknown, field: string, fail: Fail): void {
+  if (knobs === undefined) return;
+  if (!isRecord(knobs)) fail(field, `an object of strings (got ${shown(knobs)})`);
+  for (const [name, value] of Object.entries(knobs)) {
+    if (typeof value !== "string") fail(`${field}.${name}`, `a string (got ${shown(value)})`);
+  }
+}
+
+/**
+ * Checks what a target's `start()` returned (`field` names it, e.g. `start()` or
+ * `variants.tuned.start()`): a non-empty argv of strings, files whose paths stay inside the lab
+ * directory, commands to prepare, a known stop signal. Throws TargetDefinitionError.
+ */
+export function checkStartSpec(id: string, spec: unknown, field = "start()"): StartSpec {
+  const fail: Fail = (f, expected) => {
+    throw new TargetDefinitionError(id, f, expected);
+  };
+  if (!isRecord(spec)) fail(field, `{ argv: string[] } (got ${shown(spec)})`);
+  const { argv, env, files, prepare, stopSignal } = spec;
+  if (!Array.isArray(argv) || argv.length === 0) {
+    fail(`${field}.argv`, `a non-empty array: the program and its arguments (got ${shown(argv)})`);
+  }
+  argv.forEach((arg, i) => {
+    if (typeof arg !== "string" || (i === 0 && !arg)) {
+      fail(`${field}.argv[${i}]`, `${i === 0 ? "a non-empty " : "a "}string (got ${shown(arg)})`);
+    }
+  });
+  if (env !== undefined) {
+    if (!isRecord(env)) fail(`${field}.env`, `an object of strings (got ${shown(env)})`);
+    for (const [name, value] of Object.entries(env)) {
+      if (!name || name.includes("=")) fail(`${field}.env`, `names without "=" (got "${name}")`);
+      if (typeof value !== "string") fail(`${field}.env.${name}`, `a string (got ${shown(value)})`);
+    }
+  }
+  if (files !== undefined) {
+    if (!isRecord(files)) fail(`${field}.files`, `an object: path → content (got ${shown(files)})`);
+    for (const [path, content] of Object.entries(files)) {
+      if (!insideLabDir(path)) {
+        fail(
+          `${field}.files`,
+          `paths relative to the lab directory, staying inside it (got "${path}")`,
+        );
+      }
+      if (typeof content !== "string") {
+        fail(`${field}.files["${path}"]`, `a string (got ${shown(content)})`);
+      }
+    }
+  }
+  if (prepare !== undefined) {
+    if (!Array.isArray(prepare)) {
+      fail(`${field}.prepare`, `an array of commands (got ${shown(prepare)})`);
+    }
+    prepare.forEach((command, i) => {
+      if (
+        !Array.isArray(command) || command.length === 0 || !nonEmpty(command[0]) ||
+        !command.every((a) => typeof a === "string")
+      ) {
+        fail(`${field}.prepare[${i}]`, `a non-empty array of strings (got ${shown(command)})`);
+      }
+    });
+  }
+  if (stopSignal !== undefined && !STOP_SIGNALS.includes(stopSignal as Deno.Signal)) {
+    fail(
+      `${field}.stopSignal`,
+      `a signal that ends a process, such as "SIGTERM", "SIGINT" or "SIGQUIT" (got ${
+        shown(stopSignal)
+      })`,
+    );
+  }
+  return spec as unknown as StartSpec;
+}
+
+/** Whether a `files` path is relative and stays inside the lab directory. */
+export function insideLabDir(path: string): boolean {
+  if (!path || path.startsWith("/") || path.includes("\0") || path.endsWith("/")) return false;
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return parts.length > 0 && !parts.includes("..");
 }
 
 /**
@@ -129,7 +314,7 @@ export class TargetDefinitionError extends TypeError {
  */
 export function defineTarget(definition: TargetDefinition): TargetDefinition {
   const id = typeof definition?.id === "string" ? definition.id : "(no id)";
-  const fail = (field: string, expected: string): never => {
+  const fail: Fail = (field, expected) => {
     throw new TargetDefinitionError(id, field, expected);
   };
   if (typeof definition?.id !== "string" || !ID.test(definition.id)) {
@@ -141,33 +326,65 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (!Number.isInteger(definition.port) || definition.port < 1 || definition.port > 65535) {
     fail("port", "an integer from 1 to 65535");
   }
+  const install: unknown = definition.install;
+  if (
+    install !== undefined &&
+    (!isRecord(install) || !nonEmpty(install.binary) || !nonEmpty(install.debianPackage))
+  ) {
+    fail("install", `{ binary: string, debianPackage: string } (got ${shown(install)})`);
+  }
   if (typeof definition.start !== "function") fail("start", "a function returning { argv }");
-  const p = definition.protocol;
-  if (
-    p?.greeting !== undefined &&
-    (typeof p.greeting?.send !== "string" || typeof p.greeting.until !== "string")
-  ) {
-    fail("protocol.greeting", "{ send: string, until: string }");
+  if (definition.version !== undefined && typeof definition.version !== "function") {
+    fail("version", `a function returning the version (got ${shown(definition.version)})`);
   }
-  if (typeof p?.request?.send !== "string" || typeof p.request.until !== "string") {
-    fail("protocol.request", "{ send: string, until: string }");
-  }
-  if (typeof p.partialRequest !== "string") fail("protocol.partialRequest", "a string");
-  if (
-    p.largeRequest !== undefined &&
-    (typeof p.largeRequest?.send !== "string" || !(p.largeRequest.responseBytes > 0))
-  ) {
-    fail("protocol.largeRequest", "{ send: string, responseBytes: number > 0 }");
+  checkProtocol(definition.protocol, "protocol", fail);
+  checkKnobs(definition.knobs, "knobs", fail);
+  const variants: unknown = definition.variants;
+  if (variants !== undefined && !isRecord(variants)) {
+    fail("variants", `an object: name → variant (got ${shown(variants)})`);
   }
   for (const [name, variant] of Object.entries(definition.variants ?? {})) {
-    if (!VARIANT.test(name)) {
-      fail(`variants.${name}`, "named with lowercase letters, digits and dashes");
+    const field = `variants.${name}`;
+    if (!VARIANT.test(name)) fail(field, "named with lowercase letters, digits and dashes");
+    if (!isRecord(variant) || !nonEmpty(variant.title) || typeof variant.start !== "function") {
+      fail(field, "{ title: string, start: function }");
     }
-    if (typeof variant?.title !== "string" || typeof variant.start !== "function") {
-      fail(`variants.${name}`, "{ title: string, start: function }");
-    }
+    if (variant.protocol !== undefined) checkProtocol(variant.protocol, `${field}.protocol`, fail);
+    checkKnobs(variant.knobs, `${field}.knobs`, fail);
   }
   return definition;
+}
+
+/**
+ * Calls `start()` of the target and of each of its variants with a context like a lab's and
+ * checks what they return, so a mistake is reported before any lab exists. `dir` stands for
+ * the lab directory (nothing is written there). Throws TargetDefinitionError, naming
+ * `start()` when it throws itself.
+ */
+export function checkStarts(target: TargetDefinition, dir: string): void {
+  const starts: [string, (context: StartContext) => StartSpec][] = [
+    ["start()", target.start],
+    ...Object.entries(target.variants ?? {}).map(([name, v]): [
+      string,
+      (context: StartContext) => StartSpec,
+    ] => [`variants.${name}.start()`, v.start]),
+  ];
+  for (const [field, start] of starts) {
+    for (const address of [SERVER.v4, SERVER.v6]) {
+      let spec: unknown;
+      try {
+        spec = start({ address, port: target.port, dir });
+      } catch (error) {
+        const said = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        throw new TargetDefinitionError(
+          target.id,
+          field.slice(0, -2),
+          `a function that returns { argv } for a lab (it threw ${said.split("\n")[0]})`,
+        );
+      }
+      checkStartSpec(target.id, spec, field);
+    }
+  }
 }
 
 /**

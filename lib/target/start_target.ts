@@ -11,7 +11,7 @@ import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
 import { type Child, run, spawn } from "../process/spawn.ts";
-import type { TargetDefinition } from "./define_target.ts";
+import { checkStartSpec, type TargetDefinition } from "./define_target.ts";
 
 /** A target running in a lab. */
 export interface RunningTarget {
@@ -82,8 +82,8 @@ export async function startTarget(
 ): Promise<RunningTarget> {
   const address = SERVER[family];
   const port = target.port;
-  const spec = target.start({ address, port, dir: lab.dir });
-  await writeFiles(target.id, lab.dir, spec.files ?? {});
+  const spec = checkStartSpec(target.id, target.start({ address, port, dir: lab.dir }));
+  await writeFiles(lab.dir, spec.files ?? {});
   const logPath = `${lab.dir}/target-${target.id}.log`;
   const started = monotonicMs();
   const child = spawn(["sh", "-c", WITH_LOG, "sh", logPath, ...spec.argv], {
@@ -118,13 +118,9 @@ export async function startTarget(
   };
 }
 
-async function writeFiles(id: string, dir: string, files: Record<string, string>): Promise<void> {
+// Paths were checked by checkStartSpec: relative, inside the lab directory.
+async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
   for (const [path, content] of Object.entries(files)) {
-    if (path === "" || path.startsWith("/") || path.split("/").includes("..")) {
-      throw new TypeError(
-        `Invalid file path in target "${id}": "${path}" (expected a path inside the lab directory)`,
-      );
-    }
     const full = `${dir}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(full, content);
