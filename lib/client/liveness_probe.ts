@@ -7,6 +7,9 @@
  * @module
  */
 
+import type { LivenessSample } from "../observe/observations.ts";
+
+export type { LivenessSample };
 import { BYSTANDER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
@@ -30,24 +33,6 @@ export interface LivenessProbeOptions {
   timeoutMs: number;
   /** How the probe's own agent waits (see ClientAgent). */
   agent?: ClientAgentOptions;
-}
-
-/** One exchange of the probe; times are monotonic ms. */
-export interface LivenessSample {
-  /** When the exchange began. */
-  startedAt: number;
-  /** When the request left, if it did. */
-  sentAt?: number;
-  /** When the response completed, or the exchange failed or ran out of time. */
-  endedAt: number;
-  /** Whether the full response arrived within `timeoutMs`. */
-  ok: boolean;
-  /** Request sent → response complete, when ok. */
-  latencyMs?: number;
-  /** Whether the exchange had to open a new connection first. */
-  reconnected: boolean;
-  /** Why it failed: an errno name (ETIMEDOUT: no response in time), or EOF (closed instead). */
-  error?: string;
 }
 
 /**

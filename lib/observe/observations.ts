@@ -7,11 +7,28 @@
  * @module
  */
 
-import type { LivenessSample } from "../client/liveness_probe.ts";
 import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
 import type { PacketEvent } from "./capture.ts";
 import type { ProcessExit, ProcessSample } from "./server_process.ts";
 import type { SocketEvent } from "./socket_watch.ts";
+
+/** One exchange of the bystander (the liveness probe); times are monotonic ms. */
+export interface LivenessSample {
+  /** When the exchange began. */
+  startedAt: number;
+  /** When the request left, if it did. */
+  sentAt?: number;
+  /** When the response completed, or the exchange failed or ran out of time. */
+  endedAt: number;
+  /** Whether the full response arrived within `timeoutMs`. */
+  ok: boolean;
+  /** Request sent → response complete, when ok. */
+  latencyMs?: number;
+  /** Whether the exchange had to open a new connection first. */
+  reconnected: boolean;
+  /** Why it failed: an errno name (ETIMEDOUT: no response in time), or EOF (closed instead). */
+  error?: string;
+}
 
 /** Who acted in a step. */
 export type StepActor = "client" | "client-host" | "router" | "harness";
