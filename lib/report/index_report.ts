@@ -6,6 +6,7 @@
  */
 
 import type { Results } from "../results/schema.ts";
+import { lines, link, md } from "./markdown_escape.ts";
 import { badge, table } from "./markdown_parts.ts";
 import { verdictCounts } from "./target_report.ts";
 
@@ -18,29 +19,45 @@ export function renderIndex(all: readonly Results[]): string {
     const s = r.scenarios.find((x) => x.id === id);
     return s ? badge(s.verdict) : "";
   };
-  return [
-    "# clientdown conformance reports",
-    "",
-    "How each server behaves when its client goes down mid-connection. Each target links to its full report;",
-    "verdicts: ✅ pass, ❌ fail (a MUST broken), ⚠️ warn (a SHOULD broken), ℹ️ info (MAY, measured only),",
-    "⏭️ skip, ❔ inconclusive, 💥 error.",
-    "",
+  const targetLink = (r: Results) => link(r.target.id, `${r.target.id}.md`);
+  const interrupted = targets.some((r) => verdictCounts(r.scenarios).interrupted > 0);
+  return lines([
+    md`# clientdown conformance reports`,
+    md``,
+    md`How each server behaves when its client goes down mid-connection. Each target links to its full report;`,
+    md`verdicts: ✅ pass, ❌ fail (a MUST broken), ⚠️ warn (a SHOULD broken), ℹ️ info (MAY, measured only),`,
+    interrupted
+      ? md`⏭️ skip, ❔ inconclusive, 💥 error, ⏹️ interrupted (the run was stopped).`
+      : md`⏭️ skip, ❔ inconclusive, 💥 error.`,
+    md``,
     table(
-      ["Target", "Version", "✅", "❌", "⚠️", "ℹ️", "⏭️", "❔", "💥"],
+      [
+        "Target",
+        "Version",
+        "✅",
+        "❌",
+        "⚠️",
+        "ℹ️",
+        "⏭️",
+        "❔",
+        "💥",
+        ...(interrupted ? ["⏹️"] : []),
+      ],
       targets.map((r) => {
         const c = verdictCounts(r.scenarios);
         return [
-          `[${r.target.id}](${r.target.id}.md)`,
+          targetLink(r),
           r.target.version,
           ...[c.pass, c.fail, c.warn, c.info, c.skip, c.inconclusive, c.error].map(String),
+          ...(interrupted ? [String(c.interrupted)] : []),
         ];
       }),
     ),
-    "",
+    md``,
     table(
-      ["Scenario", "Level", ...targets.map((r) => `[${r.target.id}](${r.target.id}.md)`)],
+      ["Scenario", "Level", ...targets.map(targetLink)],
       ids.map((id) => [id, level.get(id) ?? "", ...targets.map((r) => verdict(r, id))]),
     ),
-    "",
-  ].join("\n");
+    md``,
+  ]).toString();
 }

@@ -1,10 +1,11 @@
 /**
- * Small pieces the Markdown renderers share: verdict badges, table cells, figures.
+ * Small pieces the Markdown renderers share: verdict badges, tables, figures.
  *
  * @module
  */
 
 import type { ScenarioResult, Verdict } from "../results/schema.ts";
+import { lines, Markdown, md, type MdValue, text } from "./markdown_escape.ts";
 import { formatMs } from "../time/duration.ts";
 
 const BADGE: Record<Verdict, string> = {
@@ -19,19 +20,22 @@ const BADGE: Record<Verdict, string> = {
 };
 
 /** A verdict with its symbol, as every table shows it. */
-export function badge(verdict: Verdict): string {
-  return BADGE[verdict];
+export function badge(verdict: Verdict): Markdown {
+  return text(BADGE[verdict]);
 }
 
-/** Text made safe for one Markdown table cell. */
-export function cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
-}
-
-/** A Markdown table from a header row and body rows. */
-export function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
+/**
+ * A Markdown table from a header row and body rows. Strings are escaped as table cells;
+ * Markdown values are placed as they are (on one line).
+ */
+export function table(header: readonly MdValue[], rows: readonly (readonly MdValue[])[]): Markdown {
+  const line = (cells: readonly MdValue[]) =>
+    `| ${cells.map((c) => md`${c}`.toString().replaceAll("\n", " ")).join(" | ")} |`;
+  return lines([
+    Markdown.unsafe(line(header)),
+    Markdown.unsafe(`|${header.map(() => "---").join("|")}|`),
+    ...rows.map((r) => Markdown.unsafe(line(r))),
+  ]);
 }
 
 const HOW: Record<string, string> = {
@@ -45,14 +49,15 @@ const HOW: Record<string, string> = {
   "never": "never released",
 };
 
-/** How the server released, in words. */
+/** How the server released, in words (plain text). */
 export function releasedHow(how: string | undefined): string {
   return how ? HOW[how] ?? how : "";
 }
 
 /**
  * The one figure that sums a scenario up in the overview table: what broke, when something
- * did; else how the server released; else what was measured.
+ * did; else how the server released; else what was measured. Plain text (the terminal shows
+ * it too): escape it for Markdown.
  */
 export function keyFigure(result: ScenarioResult): string {
   if (result.verdict === "skip" || result.verdict === "error") {

@@ -8,6 +8,7 @@
 
 import type { TimelineEvent } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
+import { Markdown, mermaidText } from "./markdown_escape.ts";
 
 const PARTICIPANT: Record<TimelineEvent["actor"], string> = {
   client: "C",
@@ -16,11 +17,6 @@ const PARTICIPANT: Record<TimelineEvent["actor"], string> = {
   bystander: "B",
   harness: "H",
 };
-
-/** Mermaid message text: no characters that end a statement or start an entity. */
-function text(value: string): string {
-  return value.replace(/[;#\n]/g, " ").replace(/\s+/g, " ").trim();
-}
 
 function at(ms: number): string {
   return ms < 0 ? `-${formatMs(-ms)}` : `+${formatMs(ms)}`;
@@ -50,7 +46,7 @@ function fold(events: readonly TimelineEvent[]): Folded[] {
 }
 
 /** The timeline as a fenced Mermaid block, at most `limit` lines after folding. */
-export function mermaidTimeline(events: readonly TimelineEvent[], limit = 40): string {
+export function mermaidTimeline(events: readonly TimelineEvent[], limit = 40): Markdown {
   const folded = fold(events);
   const shown = folded.length > limit
     ? [...folded.slice(0, limit - 1), folded.at(-1) as Folded]
@@ -79,7 +75,7 @@ export function mermaidTimeline(events: readonly TimelineEvent[], limit = 40): s
     const span = f.count > 1
       ? ` ×${f.count} (${at(f.event.atMs)} … ${at(f.lastMs)})`
       : ` (${at(f.event.atMs)})`;
-    const what = text(f.event.what) + span;
+    const what = mermaidText(f.event.what).toString() + span;
     const from = PARTICIPANT[f.event.actor];
     if (f.event.to) {
       const arrow = /RST/.test(f.event.what) ? "-x" : "->>";
@@ -90,5 +86,6 @@ export function mermaidTimeline(events: readonly TimelineEvent[], limit = 40): s
   });
   if (shown.length === 0) lines.push("  Note over H: no events recorded");
   lines.push("```");
-  return lines.join("\n");
+  // Every label went through mermaidText; the rest is this function's own syntax.
+  return Markdown.unsafe(lines.join("\n"));
 }
