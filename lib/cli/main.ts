@@ -28,7 +28,10 @@ import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { Progress, resultLine } from "./progress.ts";
 import { displayPath } from "./repo_paths.ts";
-import { prepareReportsDir, rebuildReports, writeIndex, writeTargetFiles } from "./report_files.ts";
+import { diffPaths, mergeInputs } from "./merge_diff.ts";
+import { rebuildReports } from "./report_files.ts";
+import { announceSaved, prepareOutputs, saveResults } from "./save_results.ts";
+import { parseShard, type Shard, shardPairs, suiteFingerprint } from "../runner/shard.ts";
 import { EXIT, UsageError } from "./usage_error.ts";
 
 /** Runs scenarios against one target: the runner's `certifyTarget`, or a fake in tests. */
@@ -77,10 +80,13 @@ Commands:
   suite ID --target TARGET     one suite ("vanish") or one scenario ("vanish/idle")
   list                         suites, scenarios and targets
   report                       rebuilds the Markdown reports from their JSON, no lab
+  merge DIR... --out DIR       combines the results of shards (certify --shard) into one run's
+  diff OLD NEW                 verdicts and key figures that changed; exit 1 when one got worse
   doctor                       what the lab can do on this machine
 
 TARGET is a built-in target id (see "list") or the path of a target file (defineTarget).
-Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error, 3 harness error.
+Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error, 3 harness error
+(or the results could not be written where asked: they are saved elsewhere, and named).
 "clientdown <command> --help" shows a command's options.
 `;
 
@@ -101,7 +107,10 @@ TARGET is a built-in target id or the path of a target file (defineTarget).
 
 Options:
 ${RUN_OPTIONS_HELP}
-  --out DIR             reports directory (default reports)
+  --out DIR             reports directory (default reports); also writes index.json
+  --junit FILE          also write JUnit XML of this run (one testsuite per target)
+  --shard K/N           run only the K-th of N shares of the (target × scenario) pairs, for
+                        running one certification on N machines; "merge" puts them together
 `,
   suite: `Usage: clientdown suite ID --target TARGET [options]
 
@@ -112,6 +121,7 @@ Options:
   --target TARGET       a built-in target id or the path of a target file (required)
 ${RUN_OPTIONS_HELP}
   --json                print only the results JSON on stdout (progress stays on stderr)
+  --junit FILE          also write JUnit XML of the results
 `,
   list: `Usage: clientdown list
 
@@ -120,7 +130,26 @@ Lists the suites, their scenarios (id, level, title) and the built-in targets.
   report: `Usage: clientdown report [--out DIR]
 
 Rebuilds every Markdown report in DIR (default reports) from the JSON results there, and
-the index README.md. Needs no lab and no root.
+the index README.md and index.json. Needs no lab and no root.
+`,
+  merge: `Usage: clientdown merge DIR... --out DIR [--junit FILE]
+
+Combines the results of "certify --shard K/N" runs (each DIR one shard's --out, from any
+machine; results files work too) into the results, Markdown reports and index that one
+machine would have written in --out. Refuses shards of different clientdown versions,
+suites or deadlines, a pair given twice and a pair no shard has. Needs no lab and no root.
+Exit code as certify's over the merged results.
+
+Options:
+  --out DIR             reports directory to write (required)
+  --junit FILE          also write JUnit XML of the merged results
+`,
+  diff: `Usage: clientdown diff OLD NEW
+
+Compares two runs (results files, or reports directories matched by target id): prints, per
+target and scenario, the verdicts and key figures that changed (times when they moved by more
+than 10 % and 100 ms). Exit 1 when a verdict got worse (pass → warn or fail, warn → fail),
+else 0. Needs no lab and no root.
 `,
   doctor: `Usage: clientdown doctor
 
@@ -241,9 +270,17 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
   const { values, positionals } = parse("certify", args, {
     ...RUN_FLAGS,
     out: { type: "string", default: "reports" },
+    junit: { type: "string" },
+    shard: { type: "string" },
   });
   if (values.help) return help(io, "certify");
   const { deadlineMs, concurrency } = runOptions(values);
+  let shard: Shard | undefined;
+  try {
+    shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const specs = positionals.length ? positionals : REFERENCE_TARGETS;
   const scenarios = (await loadSuites(deps.suitesDir)).flatMap((s) => s.scenarios);
   const targets: TargetDefinition[] = [];
@@ -254,37 +291,50 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     }
     targets.push(target);
   }
-  const out = resolve(values.out);
-  await prepareReportsDir(out);
+  const outputs = {
+    dir: resolve(values.out),
+    ...(values.junit === undefined ? {} : { junit: resolve(values.junit) }),
+  };
+  await prepareOutputs(outputs, targets.map((t) => t.id));
+  const suite = await suiteFingerprint(scenarios);
+  const picked = shard ? shardPairs(targets, scenarios, shard) : undefined;
+  const plan = shard && {
+    ...shard,
+    targets: targets.map((t) => t.id).sort(),
+    scenarios: scenarios.map((s) => s.id),
+  };
 
   await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), targets);
   const certify = deps.certify ?? certifyTarget;
   // Targets run side by side and draw from one pool of running scenarios, so the whole run
   // waits in parallel however its scenarios are spread over targets.
   const runGate = new Gate(concurrency);
-  const progress = progressFor(io, scenarios.length * targets.length, targets.length > 1);
+  const planned = picked
+    ? [...picked.values()].reduce((n, list) => n + list.length, 0)
+    : scenarios.length * targets.length;
+  const progress = progressFor(io, planned, targets.length > 1);
   const started = performance.now();
   try {
     const startGate = new Gate(START_SLOTS);
     const settled = await Promise.allSettled(targets.map(async (target) => {
-      const results = await certify(target, scenarios, {
+      const results = await certify(target, picked?.get(target.id) ?? scenarios, {
         deadlineMs,
         concurrency,
         onProgress: progress.onEvent,
         startGate,
         runGate,
       });
-      const written = await writeTargetFiles(out, results);
-      return { results, written };
+      results.environment.suite = suite;
+      if (plan) results.environment.shard = plan;
+      return results;
     }));
     const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-    const index = done.length ? [await writeIndex(out)] : [];
-    progress.finish(done.map((d) => d.results), performance.now() - started);
-    const written = [...done.flatMap((d) => d.written), ...index].map(displayPath);
-    if (written.length) io.out(`Wrote ${written.join(", ")}\n`);
+    progress.finish(done, performance.now() - started);
+    const saved = done.length ? await saveResults(done, outputs) : { written: [] };
+    const unsaved = announceSaved(saved, io.out, io.err);
     const failed = settled.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;
-    return exitCodeOf(done.map((d) => d.results));
+    return unsaved ?? exitCodeOf(done);
   } finally {
     progress.stop();
   }
@@ -311,6 +361,7 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
     ...RUN_FLAGS,
     target: { type: "string" },
     json: { type: "boolean", default: false },
+    junit: { type: "string" },
   });
   if (values.help) return help(io, "suite");
   const { deadlineMs, concurrency } = runOptions(values);
@@ -324,6 +375,8 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
     throw new UsageError(`Missing --target TARGET: a built-in target id or a target file`);
   }
   const target = await loadTarget(values.target, deps.targetsDir);
+  const outputs = values.junit === undefined ? undefined : { junit: resolve(values.junit) };
+  if (outputs) await prepareOutputs(outputs);
 
   await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), [target]);
   const progress = progressFor(io, scenarios.length, false);
@@ -336,7 +389,11 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
     });
     progress.finish([results], performance.now() - started);
     io.out(values.json ? `${JSON.stringify(results, null, 2)}\n` : humanSummary(results));
-    return exitCodeOf([results]);
+    // With --json the results are on stdout already: "Wrote" goes to stderr, not into them.
+    const unsaved = outputs
+      ? announceSaved(await saveResults([results], outputs), values.json ? io.err : io.out, io.err)
+      : null;
+    return unsaved ?? exitCodeOf([results]);
   } finally {
     progress.stop();
   }
@@ -377,6 +434,41 @@ async function reportCommand(args: string[], _deps: MainDeps, io: Io): Promise<n
   return EXIT.ok;
 }
 
+async function mergeCommand(args: string[], _deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("merge", args, {
+    out: { type: "string" },
+    junit: { type: "string" },
+  });
+  if (values.help) return help(io, "merge");
+  if (!positionals.length) {
+    throw new UsageError(`Expected one or more shard directories (see "clientdown merge --help")`);
+  }
+  if (values.out === undefined) {
+    throw new UsageError(`Missing --out DIR: where the merged reports go`);
+  }
+  const merged = await mergeInputs(positionals);
+  const outputs = {
+    dir: resolve(values.out),
+    ...(values.junit === undefined ? {} : { junit: resolve(values.junit) }),
+  };
+  await prepareOutputs(outputs, merged.map((r) => r.target.id));
+  const unsaved = announceSaved(await saveResults(merged, outputs), io.out, io.err);
+  return unsaved ?? exitCodeOf(merged);
+}
+
+async function diffCommand(args: string[], _deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("diff", args, {});
+  if (values.help) return help(io, "diff");
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      `Expected OLD and NEW (results files or directories), got ${positionals.length} arguments`,
+    );
+  }
+  const { text, worse } = await diffPaths(positionals[0]!, positionals[1]!);
+  io.out(text);
+  return worse ? EXIT.mustFailed : EXIT.ok;
+}
+
 async function doctorCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
   const { values, positionals } = parse("doctor", args, {});
   if (values.help) return help(io, "doctor");
@@ -394,6 +486,8 @@ const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promi
   suite: suiteCommand,
   list: listCommand,
   report: reportCommand,
+  merge: mergeCommand,
+  diff: diffCommand,
   doctor: doctorCommand,
 };
 

@@ -107,6 +107,7 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
       const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
       assert.deepEqual(files, [
         "README.md",
+        "index.json",
         "ref-hardened.json",
         "ref-hardened.md",
         "ref-naive.json",
@@ -118,7 +119,7 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
         Deno.readTextFileSync(`${out}/README.md`),
         /\| rst\/idle \| MUST \| ✅ pass \| ✅ pass \|/,
       );
-      assert.match(result.stdout, /^Wrote .*ref-naive\.json, .*README\.md\n$/);
+      assert.match(result.stdout, /^Wrote .*ref-naive\.json, .*README\.md, .*index\.json\n$/);
       // Progress (stderr): one line per scenario and target, then the summary.
       assert.equal(result.stderr.split("\n").filter((l) => l.startsWith("pass ")).length, 10);
       assert.match(result.stderr, /10 scenarios: 10 pass/);
@@ -227,7 +228,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
 
 Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async () => {
   const mistakes: [string[], RegExp][] = [
-    [[], /Missing command: one of certify, suite, list, report, doctor/],
+    [[], /Missing command: one of certify, suite, list, report, merge, diff, doctor/],
     [["frobnicate"], /Unknown command "frobnicate"/],
     [
       ["certify", "--frobnicate"],
@@ -241,7 +242,7 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
     [["list", "extra"], /"list" takes no arguments/],
     [
       ["certify", "--out", "/proc/clientdown"],
-      /Reports directory "\/proc\/clientdown" cannot be made/,
+      /Reports directory "\/proc\/clientdown" cannot be written/,
     ],
   ];
   await withDir(GOOD_SUITES, async (suites) => {

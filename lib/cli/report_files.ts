@@ -7,9 +7,11 @@
  */
 
 import { basename, join } from "node:path";
+import { INDEX_JSON, renderIndexJson } from "../report/index_json.ts";
 import { renderIndex } from "../report/index_report.ts";
 import { renderTargetReport } from "../report/target_report.ts";
 import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
+import { probeWritable, writeFileAtomic } from "./atomic_write.ts";
 import { displayPath } from "./repo_paths.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -48,7 +50,7 @@ export async function readResultsDir(dir: string): Promise<ResultsFile[]> {
   let names: string[];
   try {
     names = (await Array.fromAsync(Deno.readDir(dir)))
-      .filter((e) => e.isFile && e.name.endsWith(".json"))
+      .filter((e) => e.isFile && e.name.endsWith(".json") && e.name !== INDEX_JSON)
       .map((e) => e.name)
       .sort();
   } catch {
@@ -66,10 +68,10 @@ export async function readResultsDir(dir: string): Promise<ResultsFile[]> {
  */
 export async function prepareReportsDir(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    await probeWritable(dir);
   } catch (error) {
     throw new UsageError(
-      `Reports directory "${displayPath(dir)}" cannot be made: ${(error as Error).message}`,
+      `Reports directory "${displayPath(dir)}" cannot be written: ${(error as Error).message}`,
     );
   }
   await readResultsDir(dir);
@@ -80,17 +82,22 @@ export async function writeTargetFiles(dir: string, results: Results): Promise<s
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const jsonPath = join(dir, `${results.target.id}.json`);
   const mdPath = join(dir, `${results.target.id}.md`);
-  await Deno.writeTextFile(jsonPath, json);
-  await Deno.writeTextFile(mdPath, renderTargetReport(parseResults(json, jsonPath)));
+  await writeFileAtomic(jsonPath, json);
+  await writeFileAtomic(mdPath, renderTargetReport(parseResults(json, jsonPath)));
   return [jsonPath, mdPath];
 }
 
-/** Rewrites `README.md`, the index over every results file of the directory; returns its path. */
-export async function writeIndex(dir: string): Promise<string> {
-  const all = await readResultsDir(dir);
-  const path = join(dir, "README.md");
-  await Deno.writeTextFile(path, renderIndex(all.map((f) => f.results)));
-  return path;
+/**
+ * Rewrites the index over every results file of the directory: `README.md` and its
+ * machine-readable twin `index.json`; returns their paths.
+ */
+export async function writeIndex(dir: string): Promise<string[]> {
+  const all = (await readResultsDir(dir)).map((f) => f.results);
+  const md = join(dir, "README.md");
+  const json = join(dir, INDEX_JSON);
+  await writeFileAtomic(md, renderIndex(all));
+  await writeFileAtomic(json, renderIndexJson(all));
+  return [md, json];
 }
 
 /**
@@ -102,8 +109,8 @@ export async function rebuildReports(dir: string): Promise<string[]> {
   if (!all.length) throw new UsageError(`No results files (*.json) in "${displayPath(dir)}"`);
   const written = await Promise.all(all.map(async ({ path, results }) => {
     const md = join(dir, `${basename(path, ".json")}.md`);
-    await Deno.writeTextFile(md, renderTargetReport(results));
+    await writeFileAtomic(md, renderTargetReport(results));
     return md;
   }));
-  return [...written, await writeIndex(dir)];
+  return [...written, ...await writeIndex(dir)];
 }
