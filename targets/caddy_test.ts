@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { monotonicMs } from "../lib/libc/libc.ts";
+import { selectVariant } from "../lib/target/define_target.ts";
+import { isInstalled } from "../lib/target/ensure_installed.ts";
+import caddy from "./caddy.ts";
+import {
+  assertExchange,
+  assertLargeResponse,
+  assertPartialWaits,
+  closedAfter,
+  open,
+  serverSocketOptions,
+  withHttpTarget,
+} from "./http/testdata/http_checks.ts";
+import { assertRunsAs } from "./testdata/target_checks.ts";
+
+const ignore = !isInstalled(caddy);
+
+Deno.test({
+  name: "caddy serves, waits for a partial request, sends a large file, Go's keepalive 15/15/9",
+  ignore,
+  async fn() {
+    for (const family of ["v4", "v6"] as const) {
+      await withHttpTarget(caddy, family, async (rig) => {
+        await assertRunsAs(rig, "caddy");
+        const idle = await open(rig);
+        await assertExchange(rig, idle);
+        await assertExchange(rig, idle); // keep-alive: the same connection serves again
+        const options = await serverSocketOptions(rig, idle);
+        assert.deepEqual(
+          [options.keepalive, options.keepIdleS, options.keepIntvlS, options.keepCnt],
+          [true, 15, 15, 9],
+        );
+        assert.equal(options.userTimeoutMs, 0);
+        await assertPartialWaits(rig, await open(rig));
+        const txQueue = await assertLargeResponse(rig, await open(rig));
+        console.log(`caddy ${family}: send queue ${txQueue} bytes behind a stalled reader`);
+      });
+    }
+    assert.match(await caddy.version!(), /^2\.\d+\.\d+$/);
+  },
+});
+
+Deno.test({
+  name: "caddy@timeouts-30s closes an idle keep-alive connection after 30 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(selectVariant(caddy, "timeouts-30s"), "v4", async (rig) => {
+      const idle = await open(rig);
+      await assertExchange(rig, idle);
+      const closedMs = await closedAfter(rig, idle, monotonicMs(), 32_000);
+      console.log(`caddy@timeouts-30s: idle connection closed after ${closedMs?.toFixed(0)} ms`);
+      // Go's read deadline fires on time; 500 ms covers the lab.
+      assert.ok(closedMs !== undefined && closedMs >= 29_900 && closedMs <= 30_500);
+    });
+  },
+});
