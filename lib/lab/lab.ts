@@ -147,8 +147,14 @@ async function build(lab: Lab): Promise<void> {
     "-",
   ], {
     input: [
-      `link add r0 type veth peer name c0 netns ${client}`,
-      `link add r1 type veth peer name s0 netns ${server}`,
+      // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
+      // index equals its iflink for a plain one and delays it up to a second, and until it runs
+      // IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the host
+      // is dropped, and the first SYN of a new IPv6 address is retried a second later).
+      `link add r0 index ${LINK_INDEX.r0} type veth peer name c0 index ${LINK_INDEX.c0} ` +
+      `netns ${client}`,
+      `link add r1 index ${LINK_INDEX.r1} type veth peer name s0 index ${LINK_INDEX.s0} ` +
+      `netns ${server}`,
       "link set lo up",
       `addr add ${ROUTER_CLIENT_SIDE.v4}/${PREFIX.v4} dev r0`,
       `addr add ${ROUTER_CLIENT_SIDE.v6}/${PREFIX.v6} dev r0 nodad`,
@@ -168,6 +174,9 @@ async function build(lab: Lab): Promise<void> {
     }),
   ]);
 }
+
+/** The interface index of each lab link: no veth shares its peer's index. */
+export const LINK_INDEX = { r0: 10, r1: 11, c0: 20, s0: 30 } as const;
 
 const NO_DAD = "for c in all default; do echo 0 > /proc/sys/net/ipv6/conf/$c/accept_dad; done";
 const FORWARDING =
