@@ -45,11 +45,17 @@ export function releaseHow(
   const before = socket.filter((e) => e.at <= releasedAt);
   // The last timer the kernel ran while the server still held the socket says which clock ran out.
   const lastHeld = before.filter((e) => e.holding === "held").at(-1);
+  const window = (p: PacketEvent) => p.at >= faultAt - 50 && p.at <= releasedAt + 50;
   const peerRst = packets.find((p) =>
-    p.direction === "client_to_server" && p.flags.includes("RST") && p.at >= faultAt - 50 &&
-    p.at <= releasedAt + 50
+    p.direction === "client_to_server" && p.flags.includes("RST") && window(p)
   );
-  if (peerRst) return "reset-by-peer";
+  // The peer's RST ended it only when the server had not closed first: an RST that answers the
+  // server's own FIN (or RST) follows a release that was the server's.
+  const serverFirst = packets.find((p) =>
+    p.direction === "server_to_client" && (p.flags.includes("FIN") || p.flags.includes("RST")) &&
+    window(p)
+  );
+  if (peerRst && !(serverFirst && serverFirst.at <= peerRst.at)) return "reset-by-peer";
   const closedByKernel = before.some((e) => e.holding === "closed_fd_held") ||
     lastHeld?.state === "CLOSE";
   const timerOut = TIMER_OUT[lastHeld?.timer ?? "none"];

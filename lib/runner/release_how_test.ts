@@ -80,3 +80,22 @@ Deno.test("releaseHow tells the kernel's timers from the server's own close and 
     "server-rst",
   );
 });
+
+Deno.test("releaseHow: the peer's RST that answers the server's FIN does not make it reset-by-peer", () => {
+  // The server closes (idle timeout) toward a rebooted client, whose kernel answers with RST.
+  assert.equal(
+    releaseHow(2000, 0, [held(10, "none"), freed(2000)], [
+      packet(1990, "server_to_client", ["FIN", "ACK"]),
+      packet(1991, "client_to_server", ["RST"]),
+    ]),
+    "server-fin",
+  );
+  // The same RST before any FIN of the server's is the peer's doing.
+  assert.equal(
+    releaseHow(2000, 0, [held(10, "none"), freed(2000)], [
+      packet(1989, "client_to_server", ["RST"]),
+      packet(1990, "server_to_client", ["FIN", "ACK"]),
+    ]),
+    "reset-by-peer",
+  );
+});
