@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { monotonicMs } from "../lib/libc/libc.ts";
+import { isInstalled } from "../lib/target/ensure_installed.ts";
+import h2o from "./h2o.ts";
+import {
+  assertExchange,
+  assertLargeResponse,
+  assertPartialWaits,
+  closedAfter,
+  open,
+  OS_KEEPALIVE,
+  serverClose,
+  serverSocketOptions,
+  withHttpTarget,
+} from "./http/testdata/http_checks.ts";
+
+const ignore = !isInstalled(h2o);
+
+Deno.test({
+  name: "h2o serves, waits for a partial request, sends a large file, no SO_KEEPALIVE",
+  ignore,
+  async fn() {
+    for (const family of ["v4", "v6"] as const) {
+      await withHttpTarget(h2o, family, async (rig) => {
+        const idle = await open(rig);
+        await assertExchange(rig, idle);
+        await assertExchange(rig, idle); // keep-alive: the same connection serves again
+        const options = await serverSocketOptions(rig, idle);
+        assert.deepEqual(
+          { ...options, rtoMaxMs: 0 },
+          { keepalive: false, ...OS_KEEPALIVE, userTimeoutMs: 0, rtoMaxMs: 0 },
+        );
+        await assertPartialWaits(rig, await open(rig));
+        const txQueue = await assertLargeResponse(rig, await open(rig));
+        console.log(`h2o ${family}: send queue ${txQueue} bytes behind a stalled reader`);
+      });
+    }
+    assert.match(await h2o.version!(), /^2\.\d+\.\d+$/);
+  },
+});
+
+Deno.test({
+  name: "h2o closes an idle keep-alive connection and a partial request after 10 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(h2o, "v4", async (rig) => {
+      const idle = await open(rig);
+      await assertExchange(rig, idle);
+      const idleSince = monotonicMs();
+      const partial = await open(rig);
+      await assertPartialWaits(rig, partial);
+      const partialSince = monotonicMs() - 300;
+      const stalled = await open(rig);
+      await assertLargeResponse(rig, stalled);
+      const stalledClose = serverClose(rig, stalled, monotonicMs(), 12_000);
+      const [idleMs, partialMs] = await Promise.all([
+        closedAfter(rig, idle, idleSince, 12_000),
+        closedAfter(rig, partial, partialSince, 12_000),
+      ]);
+      const { releasedMs } = await stalledClose;
+      console.log(
+        `h2o: idle connection closed after ${idleMs?.toFixed(0)} ms, partial request after ${
+          partialMs?.toFixed(0)
+        } ms; stalled reader released: ${releasedMs?.toFixed(0)}`,
+      );
+      // h2o's timers run on its event loop's coarse clock; 1 s covers it and the lab.
+      for (const ms of [idleMs, partialMs]) {
+        assert.ok(ms !== undefined && ms >= 9500 && ms <= 11_000, `${ms}`);
+      }
+      // No send timeout: the stalled reader is still held.
+      assert.equal(releasedMs, undefined);
+    });
+  },
+});
