@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { readResultsDir } from "../cli/report_files.ts";
 import { makeResults } from "../results/testdata/make_results.ts";
-import { buildIndex, INDEX_SCHEMA, renderIndexJson } from "./index_json.ts";
+import { buildIndex, INDEX_JSON, INDEX_SCHEMA, renderIndexJson } from "./index_json.ts";
 
 Deno.test("index JSON: targets with versions and counts per verdict, scenario × target matrix, sorted", () => {
   const naive = makeResults("ref-naive", { "vanish/idle": "fail", "rst/idle": "pass" });
@@ -30,4 +32,15 @@ Deno.test("index JSON: targets with versions and counts per verdict, scenario ×
   });
   // The same results in any order give the same text.
   assert.equal(renderIndexJson([naive, nginx]), renderIndexJson([nginx, naive]));
+});
+
+Deno.test("the published reports/index.json is the index of reports/*.json", async () => {
+  const reports = new URL("../../reports/", import.meta.url);
+  const all = await readResultsDir(fileURLToPath(reports));
+  assert.ok(all.length > 0);
+  assert.equal(
+    await Deno.readTextFile(new URL(INDEX_JSON, reports)),
+    renderIndexJson(all.map((f) => f.results)),
+    'reports/index.json is stale: run "deno task report"',
+  );
 });
