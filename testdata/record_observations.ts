@@ -4,7 +4,7 @@
  * with the packets of the connection under test only.
  *
  * ```sh
- * deno run --allow-all testdata/record_observations.ts TARGET DEADLINE SCENARIO... 
+ * deno run --allow-all testdata/record_observations.ts TARGET DEADLINE SCENARIO...
  * # e.g. testdata/record_observations.ts ref-hardened 10s rst/idle vanish/idle
  * ```
  *
@@ -45,20 +45,22 @@ if (import.meta.main) {
   const target = await loadTarget(spec);
   const suites = await loadSuites();
   const deadlineMs = parseDuration(deadline);
-  await Promise.all(ids.flatMap((id) => selectScenarios(suites, id)).map(async (scenario) => {
-    const observations = await runScenario(target, scenario, deadlineMs);
-    const packets = observations.capture.packets;
-    if (packets) {
-      observations.capture.packets = packetsOf(packets, observations.connection.clientPort);
-    }
-    const fixture: ObservationFixture = {
-      target: spec,
-      scenario: scenario.id,
-      deadlineMs,
-      observations,
-    };
-    const path = fixturePath(spec, scenario.id);
-    await Deno.writeTextFile(path, JSON.stringify(fixture) + "\n");
-    console.error(`${path}: ${observations.run.outcome.kind}`);
-  }));
+  await Promise.all(
+    ids.flatMap((id) => selectScenarios(suites, id)).map(async (scenario) => {
+      const observations = await runScenario(target, scenario, deadlineMs);
+      const packets = observations.capture.packets;
+      if (packets) {
+        observations.capture.packets = packetsOf(packets, observations.connection.clientPort);
+      }
+      const fixture: ObservationFixture = {
+        target: spec,
+        scenario: scenario.id,
+        deadlineMs,
+        observations,
+      };
+      const path = fixturePath(spec, scenario.id);
+      await Deno.writeTextFile(path, JSON.stringify(fixture) + "\n");
+      console.error(`${path}: ${observations.run.outcome.kind}`);
+    }),
+  );
 }

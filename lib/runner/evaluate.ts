@@ -51,18 +51,28 @@ function verdictOf(level: Level, judgement: Judgement): Verdict {
   return level === "MAY" ? "info" : "pass";
 }
 
-function measure(obs: Observations, facts: Pick<Facts, "release">): Measurements {
+function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">): Measurements {
   const m: Measurements = { harness: obs.run.harness };
   const fault = obs.run.faultAt;
   const { release } = facts;
   const packets = packetsOf(obs.capture.packets ?? [], obs.connection.clientPort);
-  if (release.releasedAt !== undefined && fault !== undefined && release.releasedAt >= fault) {
+  // A release at or after the server's death is the death's doing, not a release.
+  const diedFirst = obs.server.exit !== undefined && release.releasedAt !== undefined &&
+    release.releasedAt >= obs.server.exit.at;
+  if (
+    release.releasedAt !== undefined && fault !== undefined && release.releasedAt >= fault &&
+    !diedFirst
+  ) {
     m.releaseMs = Math.round(release.releasedAt - fault);
     if (obs.run.lastTrafficAt !== undefined) {
       m.releaseSinceLastTrafficMs = Math.round(release.releasedAt - obs.run.lastTrafficAt);
     }
     m.releasedHow = releaseHow(release.releasedAt, fault, obs.connection.socket, packets);
-  } else if (obs.connection.socket.length && fault !== undefined && !obs.server.exit) {
+  } else if (
+    obs.connection.socket.length && fault !== undefined && !obs.server.exit &&
+    facts.prediction?.kind !== "release"
+  ) {
+    // Not released in what was watched, and no kernel timer will release it either.
     m.releasedHow = "never";
   }
   if (
@@ -182,7 +192,8 @@ export function evaluate(
     durationMs: Math.round(durationMs),
   };
   const release = connectionRelease(obs.connection.socket);
-  const measurements = measure(obs, { release });
+  const prediction = predict(obs, release.releasedAt);
+  const measurements = measure(obs, { release, prediction });
   const evidence = buildTimeline(obs);
   const extras = {
     ...(obs.connection.options ? { socketOptions: obs.connection.options } : {}),
@@ -207,7 +218,6 @@ export function evaluate(
   }
   const faultAt = obs.run.faultAt;
   const watchedMs = faultAt === undefined ? 0 : Math.max(0, obs.run.endAt - faultAt);
-  const prediction = predict(obs, release.releasedAt);
   const facts: Facts = {
     obs,
     release,

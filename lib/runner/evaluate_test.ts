@@ -1,0 +1,143 @@
+/**
+ * Evaluation on observations recorded from real runs (testdata/observations, made by
+ * testdata/record_observations.ts against the reference servers): verdicts, figures,
+ * mechanism labels and predictions, without root or a lab.
+ */
+import assert from "node:assert/strict";
+import { loadSuites, selectScenarios } from "../cli/load_suites.ts";
+import type { Observations } from "../observe/observations.ts";
+import type { ScenarioResult } from "../results/schema.ts";
+import { readFixture } from "../../testdata/record_observations.ts";
+import { evaluate } from "./evaluate.ts";
+
+const suites = await loadSuites();
+
+function judge(target: string, id: string, change?: (obs: Observations) => void): ScenarioResult {
+  const fixture = readFixture(target, id);
+  const [scenario] = selectScenarios(suites, id);
+  assert.ok(scenario);
+  const obs = structuredClone(fixture.observations);
+  change?.(obs);
+  return evaluate(scenario, obs, 0);
+}
+
+const verdicts = (r: ScenarioResult) => r.expectations.map((e) => e.verdict);
+
+Deno.test("an RST from the client: released within milliseconds, by the peer's RST", () => {
+  const r = judge("ref-hardened", "rst/idle");
+  assert.equal(r.verdict, "pass");
+  assert.equal(r.measurements.releasedHow, "reset-by-peer");
+  assert.ok(r.measurements.releaseMs! < 100, `${r.measurements.releaseMs}`);
+});
+
+Deno.test("the kernel ended the socket but the server holds its fd: a leak, not a release", () => {
+  // The same run, had the server never closed its fd after the RST: the socket watch shows
+  // the kernel's CLOSE under the held fd to the end.
+  const r = judge("ref-hardened", "rst/idle", (obs) => {
+    const ended = obs.connection.socket.findIndex((e) => e.holding === "closed_fd_held");
+    assert.ok(ended > 0, "the recorded run shows the kernel's CLOSE before the server's close");
+    obs.connection.socket = obs.connection.socket.slice(0, ended + 1);
+  });
+  assert.equal(r.verdict, "fail");
+  assert.equal(r.expectations[0]?.verdict, "fail");
+  assert.match(r.expectations[0]?.measured ?? "", /still holds fd \d+ \(a leak\)/);
+  assert.equal(r.measurements.releaseMs, undefined);
+  assert.equal(r.measurements.leak?.how, "reset-by-peer");
+  assert.ok(r.measurements.leak.fd !== null);
+});
+
+Deno.test("a server killed by SIGPIPE released nothing and served no one", () => {
+  const r = judge("ref-naive", "rst/mid-response");
+  assert.deepEqual(verdicts(r), ["fail", "fail", "fail"]);
+  assert.match(r.expectations[0]?.measured ?? "", /not released: server killed by SIGPIPE/);
+  assert.match(r.expectations[2]?.measured ?? "", /not served: server killed by SIGPIPE/);
+  assert.equal(r.measurements.releaseMs, undefined);
+  assert.deepEqual(r.measurements.serverExit, { code: 141, signal: "SIGPIPE" });
+  // Its own words are evidence: the write that met the reset.
+  assert.match(r.server?.log ?? "", /op=write errno=ECONNRESET/);
+});
+
+Deno.test("idle and silent peer, deadline first: keepalive predicted from the last traffic", () => {
+  const r = judge("ref-hardened", "vanish/idle");
+  assert.equal(r.expectations[0]?.verdict, "pass");
+  assert.equal(r.expectations[0]?.predicted, true);
+  const p = r.prediction!;
+  assert.equal(p.from, "last-traffic");
+  assert.ok(p.atMs! >= p.watchedMs!, `predicted ${p.atMs} ms, watched ${p.watchedMs} ms`);
+  // KEEPIDLE 2 s + probes every 1 s with TCP_USER_TIMEOUT 5 s: the fifth second after the
+  // last traffic, within the stated tolerance.
+  assert.equal(p.releaseMs, 5009);
+  assert.equal(r.measurements.releasedHow, undefined);
+});
+
+Deno.test("a peer whose kernel answers keepalive probes: no release predicted, inconclusive", () => {
+  const r = judge("ref-hardened", "freeze/sigstop-idle");
+  assert.equal(r.expectations[0]?.verdict, "inconclusive");
+  assert.equal(r.prediction?.releaseMs, null);
+  assert.match(r.prediction?.situation ?? "", /peer answers keepalive probes/);
+  assert.ok(r.measurements.keepaliveProbes! >= 1);
+});
+
+Deno.test("a rebooted peer answers the first probe with RST: released then, not after KEEPCNT", () => {
+  const r = judge("ref-hardened", "reboot/idle");
+  assert.equal(r.verdict, "pass");
+  assert.equal(r.measurements.releasedHow, "reset-by-peer");
+  // KEEPIDLE is 2 s: the first probe goes out 2 s after the last traffic.
+  const ms = r.measurements.releaseSinceLastTrafficMs!;
+  assert.ok(ms >= 1990 && ms <= 2300, `${ms} ms`);
+  assert.equal(r.measurements.keepaliveProbes, 1);
+});
+
+Deno.test("data in flight to a silent peer: TCP_USER_TIMEOUT counted from the first retransmission", () => {
+  const r = judge("ref-hardened", "vanish/mid-response");
+  const p = r.prediction!;
+  assert.equal(p.from, "first-retransmission");
+  assert.equal(p.releaseMs, 5000);
+  assert.ok(p.atMs! > 5000 && p.atMs! >= p.watchedMs!, `${p.atMs}`);
+  assert.equal(r.expectations[0]?.predicted, true);
+});
+
+Deno.test("a 30 s outage runs in full under a 3 s deadline, and the keepalive kill is observed", () => {
+  const fixture = readFixture("ref-hardened", "blip/idle-30s");
+  assert.equal(fixture.deadlineMs, 3000);
+  const obs = fixture.observations;
+  const heal = obs.steps.find((s) => s.action === "heal")!;
+  assert.ok(heal.t - obs.run.faultAt! >= 30_000, "the outage was cut short");
+  const r = judge("ref-hardened", "blip/idle-30s");
+  assert.equal(r.expectations[0]?.verdict, "info"); // a MAY, broken
+  assert.match(r.expectations[0]?.measured ?? "", /connection lost: ECONNRESET/);
+  assert.equal(r.measurements.releasedHow, "keepalive-timeout");
+});
+
+Deno.test("survival behind a NAT: predicted only while what was observed agrees", () => {
+  const r = judge("ref-hardened", "nat/keepalive-4m");
+  assert.equal(r.expectations[0]?.predicted, true);
+  assert.match(r.expectations[0]?.measured ?? "", /keepalive after 2 s idle refreshes/);
+  const lost = judge("ref-hardened", "nat/keepalive-4m", (obs) => {
+    obs.exchanges.survived = { ok: false, error: "EOF", at: obs.run.endAt };
+  });
+  assert.equal(lost.expectations[0]?.predicted, undefined);
+  assert.match(lost.expectations[0]?.measured ?? "", /connection lost: EOF/);
+});
+
+Deno.test("no keepalive, idle, deadline first: the kernel never releases it, inconclusive", () => {
+  const r = judge("ref-naive", "vanish/idle");
+  assert.equal(r.expectations[0]?.verdict, "inconclusive");
+  assert.match(r.expectations[0]?.measured ?? "", /a deadline of 11 min would tell/);
+  assert.equal(r.measurements.releasedHow, "never");
+});
+
+Deno.test("the server's FIN after the client's: released by its close", () => {
+  const r = judge("ref-naive", "fin/idle");
+  assert.equal(r.verdict, "pass");
+  assert.equal(r.measurements.releasedHow, "server-fin");
+});
+
+Deno.test("an interrupted scenario says nothing about the server", () => {
+  const r = judge("ref-naive", "rst/mid-response", (obs) => {
+    obs.run.outcome = { kind: "interrupted", reason: "SIGINT" };
+  });
+  assert.equal(r.verdict, "interrupted");
+  assert.deepEqual(verdicts(r), ["interrupted", "interrupted", "interrupted"]);
+  assert.equal(r.notes, "Interrupted: SIGINT");
+});
