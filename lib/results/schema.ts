@@ -78,8 +78,8 @@ const relMs = () => z.number().min(-MAX_MS).max(MAX_MS);
 const count = () => z.int().min(0).max(MAX_COUNT);
 /** A text (may be empty). */
 const text = () => z.string().max(MAX_TEXT);
-/** A short label, never empty. */
-const label = () => z.string().min(1).max(1000);
+/** A label (a title, a requirement, a timeline event...), never empty. */
+const label = () => z.string().min(1).max(10_000);
 
 const targetIdPattern = /^[a-z0-9][a-z0-9.-]*(@[a-z0-9][a-z0-9-]*)?$/;
 const scenarioIdPattern = /^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
@@ -229,8 +229,8 @@ export const resultsSchema = z.strictObject({
   schema: z.literal(RESULTS_SCHEMA),
   target: z.strictObject({
     id: z.string().regex(targetIdPattern).describe("<id> or <id>@<variant>"),
-    title: z.string().max(1000).exactOptional(),
-    version: z.string().max(1000),
+    title: z.string().max(10_000).exactOptional(),
+    version: z.string().max(10_000),
     knobs: z.record(label(), text()).exactOptional().describe(
       "The knobs that decide how it treats dead clients, in words (knob → setting)",
     ),
