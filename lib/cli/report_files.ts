@@ -11,6 +11,7 @@ import { INDEX_JSON, renderIndexJson } from "../report/index_json.ts";
 import { renderIndex } from "../report/index_report.ts";
 import { renderTargetReport } from "../report/target_report.ts";
 import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
+import { describeProblem, shortJson, validateResults } from "../results/validate_results.ts";
 import { probeWritable, writeFileAtomic } from "./atomic_write.ts";
 import { displayPath } from "./repo_paths.ts";
 import { UsageError } from "./usage_error.ts";
@@ -21,31 +22,41 @@ export interface ResultsFile {
   results: Results;
 }
 
-/** The results in a JSON text, checked enough for the renderers; `path` names it in errors. */
+/**
+ * The results in a JSON text, validated strictly against the results contract; `path` names
+ * the file in errors. A UsageError (exit 2) names the file, the JSON path of the first problem,
+ * what was expected and what was there.
+ */
 export function parseResults(text: string, path: string): Results {
   const file = displayPath(path);
-  let value: Partial<Results>;
+  let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`Results file "${file}" is not JSON: ${(error as Error).message}`);
   }
-  if (value?.schema !== RESULTS_SCHEMA) {
+  const schema = (value as { schema?: unknown } | null)?.schema;
+  if (schema !== RESULTS_SCHEMA) {
     throw new UsageError(
       `Results file "${file}": field "schema" must be "${RESULTS_SCHEMA}" (got ${
-        JSON.stringify(value?.schema)
+        shortJson(schema)
       })`,
     );
   }
-  if (typeof value.target?.id !== "string" || !Array.isArray(value.scenarios)) {
-    throw new UsageError(
-      `Results file "${file}": fields "target.id" and "scenarios" must be a string and a list`,
-    );
-  }
-  return value as Results;
+  const check = validateResults(value);
+  if (check.ok) return check.results;
+  const [first, ...rest] = check.problems;
+  const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? "s" : ""})` : "";
+  throw new UsageError(
+    `Results file "${file}": ${first ? describeProblem(first) : "invalid"}${more}`,
+  );
 }
 
-/** Every `*.json` results file of a directory, in file-name order. */
+/**
+ * Every `*.json` results file of a directory (not the index's own `index.json`), in file-name
+ * order. Every file is validated before any is returned: one bad file is a UsageError naming
+ * each bad file.
+ */
 export async function readResultsDir(dir: string): Promise<ResultsFile[]> {
   let names: string[];
   try {
@@ -56,10 +67,20 @@ export async function readResultsDir(dir: string): Promise<ResultsFile[]> {
   } catch {
     throw new UsageError(`Reports directory "${displayPath(dir)}" cannot be read`);
   }
-  return await Promise.all(names.map(async (name) => {
+  const read = await Promise.all(names.map(async (name) => {
     const path = join(dir, name);
-    return { path, results: parseResults(await Deno.readTextFile(path), path) };
+    try {
+      return { path, results: parseResults(await Deno.readTextFile(path), path) };
+    } catch (error) {
+      if (error instanceof UsageError) return error;
+      throw new UsageError(
+        `Results file "${displayPath(path)}" cannot be read: ${(error as Error).message}`,
+      );
+    }
   }));
+  const bad = read.filter((r) => r instanceof UsageError);
+  if (bad.length) throw new UsageError(bad.map((e) => e.message).join("\n"));
+  return read as ResultsFile[];
 }
 
 /**
