@@ -116,11 +116,6 @@ export class Interrupt {
     return this.#controller.signal;
   }
 
-  /** `{ signal }` for the runner's RunOptions. */
-  get runOptions(): { signal: AbortSignal } {
-    return { signal: this.#controller.signal };
-  }
-
   /** The signal that stopped the run, if one did. */
   get received(): StopSignal | undefined {
     return this.#received;

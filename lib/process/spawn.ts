@@ -43,10 +43,14 @@ function argvFor(argv: readonly string[], netns?: string): string[] {
 // never carry, however unroutable.
 const QUIET = { DENO_NO_UPDATE_CHECK: "1" };
 
-function placement(options: Pick<SpawnOptions, "cwd" | "env">): Deno.CommandOptions {
+// Processes in a lab get a session of their own: a terminal's Ctrl-C reaches the runner's
+// process group only, and the runner ends them by pid as it stops. A server the terminal's
+// signal had killed would be judged as a server that died.
+function placement(options: Pick<SpawnOptions, "cwd" | "env" | "netns">): Deno.CommandOptions {
   return {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: { ...QUIET, ...options.env },
+    ...(options.netns === undefined ? {} : { detached: true }),
   };
 }
 
