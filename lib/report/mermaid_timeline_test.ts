@@ -11,7 +11,7 @@ function allResults(): Results[] {
   const published: Results[] = [];
   try {
     for (const entry of Deno.readDirSync(REPORTS)) {
-      if (entry.name.endsWith(".json")) {
+      if (entry.name.endsWith(".json") && entry.name !== "index.json") {
         published.push(JSON.parse(Deno.readTextFileSync(new URL(entry.name, REPORTS))));
       }
     }

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { Results } from "../results/schema.ts";
+import { validateResults } from "../results/validate_results.ts";
 import { renderIndex } from "./index_report.ts";
 import { renderTargetReport } from "./target_report.ts";
 import { SAMPLE } from "./testdata/sample_results.ts";
@@ -48,4 +50,21 @@ Deno.test("index: one row per scenario, one column per target", () => {
   );
   assert.match(md, /\| vanish\/idle \| SHOULD \| ✅ pass \| ⚠️ warn \|/);
   tablesLineUp(md);
+});
+
+Deno.test("the published Markdown is what the renderers make of the published JSON, byte for byte", async () => {
+  const reports = new URL("../../reports/", import.meta.url);
+  const all: Results[] = [];
+  for (const entry of [...Deno.readDirSync(reports)].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.name.endsWith(".json") || entry.name === "index.json") continue;
+    const check = validateResults(
+      JSON.parse(await Deno.readTextFile(new URL(entry.name, reports))),
+    );
+    assert(check.ok, entry.name);
+    all.push(check.results);
+    const md = await Deno.readTextFile(new URL(entry.name.replace(/\.json$/, ".md"), reports));
+    assert.equal(renderTargetReport(check.results), md, `${entry.name}: run \`deno task report\``);
+  }
+  assert(all.length > 0);
+  assert.equal(renderIndex(all), await Deno.readTextFile(new URL("README.md", reports)));
 });
