@@ -104,16 +104,23 @@ export {
   type ExpectationResult,
   type Measurements,
   type Prediction,
+  RELEASE_HOWS,
   type ReleaseHow,
   type Results,
   RESULTS_SCHEMA,
   type ScenarioResult,
+  type SocketOptions,
   type SocketOptionsRead,
   type TcpSysctls,
   type TimelineEvent,
   type Verdict,
   VERDICTS,
 } from "./lib/results/schema.ts";
+export {
+  type ResultsProblem,
+  type ResultsValidation,
+  validateResults,
+} from "./lib/results/validate_results.ts";
 export { certifyTarget } from "./lib/runner/certify_target.ts";
 export type { ProgressEvent, RunOptions } from "./lib/runner/run_options.ts";
 export { renderTargetReport } from "./lib/report/target_report.ts";

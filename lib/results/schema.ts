@@ -342,7 +342,7 @@ export interface TimelineEvent {
   /** Milliseconds since the fault (negative: before it). */
   atMs: number;
   /** Who did it. */
-  actor: typeof ACTORS[number];
+  actor: "client" | "server" | "router" | "bystander" | "harness";
   /** What happened, e.g. "RST", "keepalive probe", "abort", "socket freed". */
   what: string;
   /** Packet-level events show as arrows between actors. */
