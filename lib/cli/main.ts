@@ -14,18 +14,21 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
-import { teardownOnSignal } from "../lab/teardown_on_signal.ts";
+import { tearDownAll } from "../lab/lab.ts";
 import type { Results } from "../results/schema.ts";
 import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
 import { Gate } from "../runner/pool.ts";
-import { onPath } from "../process/spawn.ts";
+import { timePlan, TimePlanError } from "../runner/time_plan.ts";
+import type { Scenario } from "../suite/define_suite.ts";
+import { endAll, onPath } from "../process/spawn.ts";
 import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
 import { parseDuration } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";
+import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
-import { builtInTargetIds, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
+import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { Progress, resultLine } from "./progress.ts";
 import { displayPath } from "./repo_paths.ts";
 import { diffPaths, mergeInputs } from "./merge_diff.ts";
@@ -43,6 +46,13 @@ export interface MainDeps {
   certify?: Certify;
   /** Makes the machine ready for labs (default: packages, sweep of stale labs, signal teardown). */
   prepareLab?: (log: (line: string) => void, targets: readonly TargetDefinition[]) => Promise<void>;
+  /**
+   * Turns SIGINT, SIGTERM, SIGHUP (and a parent's end) into the run's AbortSignal; installed
+   * for the run's duration (default: an installed Interrupt of lib/cli/interrupt.ts).
+   */
+  interrupts?: (log: (line: string) => void) => Interrupt;
+  /** Removes whatever is left of an interrupted run: labs, children (default: all of them). */
+  cleanUp?: () => Promise<void>;
   /** The `doctor` command; returns its exit code (default: lib/cli/doctor.ts). */
   doctor?: () => Promise<number>;
   /** Where the suite files are (default: `suites/`). */
@@ -166,8 +176,13 @@ interface Io {
 function writeAll(stream: { writeSync(p: Uint8Array): number }): (text: string) => void {
   return (text) => {
     const bytes = new TextEncoder().encode(text);
-    for (let written = 0; written < bytes.length;) {
-      written += stream.writeSync(bytes.subarray(written));
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += stream.writeSync(bytes.subarray(written));
+      }
+    } catch (error) {
+      // Nobody reads any more (a cancelled CI job's pipe): the run still cleans up and exits.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
     }
   };
 }
@@ -185,6 +200,16 @@ function parse<T extends ParseArgsOptionsConfig>(command: string, args: string[]
     throw new UsageError(
       `${text.replaceAll("'", '"')} (see "clientdown ${command} --help")`,
     );
+  }
+}
+
+/** Refuses, before any lab, a deadline or a scenario's times the runner cannot honour. */
+function checkTimePlans(scenarios: readonly Scenario[], deadlineMs: number): void {
+  try {
+    for (const scenario of scenarios) timePlan(scenario, deadlineMs);
+  } catch (error) {
+    if (error instanceof TimePlanError) throw new UsageError(error.message);
+    throw error;
   }
 }
 
@@ -233,7 +258,42 @@ async function defaultPrepareLab(
   await ensureLabPackages(log);
   for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
-  teardownOnSignal();
+}
+
+function defaultInterrupts(log: (line: string) => void): Interrupt {
+  return new Interrupt({ log }).install();
+}
+
+// The runner's own `finally` blocks tear each scenario down; this makes sure nothing of the
+// run is left (a lab still being built, a child not yet ended) before the command exits.
+async function defaultCleanUp(): Promise<void> {
+  await tearDownAll();
+  await endAll(200);
+}
+
+/**
+ * After an interrupted run: every trace of it is removed, then one line says what finished.
+ * Returns the exit code of the signal.
+ */
+async function endInterrupted(
+  interrupt: Interrupt,
+  all: readonly Results[],
+  planned: number,
+  deps: MainDeps,
+  io: Io,
+): Promise<number> {
+  await (deps.cleanUp ?? defaultCleanUp)();
+  const finished = all.reduce(
+    (n, r) =>
+      n + (r.environment.interrupted?.finished ??
+        r.scenarios.filter((s) => s.verdict !== "interrupted").length),
+    0,
+  );
+  io.err(
+    `Interrupted by ${interrupt.received}: ${finished} of ${planned} scenarios finished` +
+      `${all.length ? " (their results are written)" : ""}; nothing of the run is left\n`,
+  );
+  return interrupt.exitCode ?? EXIT.harness;
 }
 
 /** Commands that make no lab still clear away labs a killed run left, where they can. */
@@ -283,6 +343,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
   }
   const specs = positionals.length ? positionals : REFERENCE_TARGETS;
   const scenarios = (await loadSuites(deps.suitesDir)).flatMap((s) => s.scenarios);
+  checkTimePlans(scenarios, deadlineMs);
   const targets: TargetDefinition[] = [];
   for (const spec of specs) {
     const target = await loadTarget(spec, deps.targetsDir);
@@ -305,6 +366,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
   };
 
   await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), targets);
+  await checkVersions(targets); // once installed, still before any lab
   const certify = deps.certify ?? certifyTarget;
   // Targets run side by side and draw from one pool of running scenarios, so the whole run
   // waits in parallel however its scenarios are spread over targets.
@@ -314,6 +376,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     : scenarios.length * targets.length;
   const progress = progressFor(io, planned, targets.length > 1);
   const started = performance.now();
+  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => io.err(`${line}\n`));
   try {
     const startGate = new Gate(START_SLOTS);
     const settled = await Promise.allSettled(targets.map(async (target) => {
@@ -323,6 +386,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
         onProgress: progress.onEvent,
         startGate,
         runGate,
+        signal: interrupt.signal,
       });
       results.environment.suite = suite;
       if (plan) results.environment.shard = plan;
@@ -333,9 +397,14 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     const saved = done.length ? await saveResults(done, outputs) : { written: [] };
     const unsaved = announceSaved(saved, io.out, io.err);
     const failed = settled.find((s) => s.status === "rejected");
+    if (interrupt.received) {
+      if (failed) io.err(`clientdown: ${briefly(failed.reason)}\n`);
+      return await endInterrupted(interrupt, done, planned, deps, io);
+    }
     if (failed) throw failed.reason;
     return unsaved ?? exitCodeOf(done);
   } finally {
+    interrupt.dispose();
     progress.stop();
   }
 }
@@ -371,6 +440,7 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
     );
   }
   const scenarios = selectScenarios(await loadSuites(deps.suitesDir), positionals[0] ?? "");
+  checkTimePlans(scenarios, deadlineMs);
   if (values.target === undefined) {
     throw new UsageError(`Missing --target TARGET: a built-in target id or a target file`);
   }
@@ -379,13 +449,19 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
   if (outputs) await prepareOutputs(outputs);
 
   await (deps.prepareLab ?? defaultPrepareLab)((line) => io.err(`${line}\n`), [target]);
+  await checkVersions([target]); // once installed, still before any lab
   const progress = progressFor(io, scenarios.length, false);
   const started = performance.now();
+  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => io.err(`${line}\n`));
   try {
     const results = await (deps.certify ?? certifyTarget)(target, scenarios, {
       deadlineMs,
       concurrency,
       onProgress: progress.onEvent,
+      signal: interrupt.signal,
+    }).catch(async (error) => {
+      if (interrupt.received) await endInterrupted(interrupt, [], scenarios.length, deps, io);
+      throw error;
     });
     progress.finish([results], performance.now() - started);
     io.out(values.json ? `${JSON.stringify(results, null, 2)}\n` : humanSummary(results));
@@ -393,8 +469,12 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
     const unsaved = outputs
       ? announceSaved(await saveResults([results], outputs), values.json ? io.err : io.out, io.err)
       : null;
+    if (interrupt.received) {
+      return await endInterrupted(interrupt, [results], scenarios.length, deps, io);
+    }
     return unsaved ?? exitCodeOf([results]);
   } finally {
+    interrupt.dispose();
     progress.stop();
   }
 }
