@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import type { Observations } from "../observe/observations.ts";
+import { survivesVerifier as v } from "./survives.ts";
+import { died, facts, socketEvent } from "./testdata/facts.ts";
+
+Deno.test("survives: an exchange after the outage decides", () => {
+  const ok = facts((obs) => obs.exchanges.survived = { ok: true, at: 2000 });
+  assert.equal(v.judge(v.build(), ok).met, true);
+  const lost = facts((obs) => obs.exchanges.survived = { ok: false, error: "EOF", at: 2000 });
+  assert.deepEqual(v.judge(v.build(), lost), { met: false, actual: "connection lost: EOF" });
+});
+
+Deno.test("survives: what was observed wins over a prediction of survival", () => {
+  const e = v.build({ for: "15m" });
+  const natAndKeepalive = (obs: Observations) => {
+    obs.run.natTimeoutMs = 240_000;
+    obs.connection.options = {
+      keepalive: true,
+      keepIdleS: 2,
+      keepIntvlS: 1,
+      keepCnt: 3,
+      userTimeoutMs: 0,
+      rtoMaxMs: 120_000,
+    };
+  };
+  const up = facts((obs) => {
+    natAndKeepalive(obs);
+    obs.exchanges.survived = { ok: true, at: 2000 };
+  });
+  assert.deepEqual(v.judge(e, up).predicted, true);
+  const closed = facts((obs) => {
+    natAndKeepalive(obs);
+    obs.exchanges.survived = { ok: true, at: 2000 };
+    obs.connection.socket = [socketEvent(500, "held"), socketEvent(30_000, "orphaned")];
+  });
+  assert.deepEqual(v.judge(e, closed), {
+    met: false,
+    actual: "connection lost: the server released it",
+  });
+  const dead = facts((obs) => {
+    natAndKeepalive(obs);
+    died(5000, null)(obs);
+  });
+  assert.equal(v.judge(e, dead).met, false);
+});
