@@ -21,6 +21,11 @@ export const RESULTS_SCHEMA = "clientdown/results@1";
 
 /** The longest time a results file may state: 30 days, in milliseconds. */
 export const MAX_MS = 30 * 24 * 3600 * 1000;
+/**
+ * The longest time a prediction may state: 60 days (the kernel's longest keepalive,
+ * TCP_KEEPIDLE + TCP_KEEPCNT × TCP_KEEPINTVL at their maxima, is about 48.5 days).
+ */
+const MAX_PREDICTED_MS = 60 * 24 * 3600 * 1000;
 /** The largest count a results file may state (fds, probes, KiB, clients...). */
 const MAX_COUNT = 2 ** 31 - 1;
 /** The longest text a results file may hold in one string (notes, tails of server output). */
@@ -120,7 +125,7 @@ export const tcpSysctlsSchema = z.strictObject({
 /** Schema of {@linkcode Prediction}. */
 export const predictionSchema = z.strictObject({
   predicted: z.literal(true),
-  releaseMs: ms().nullable().describe(
+  releaseMs: z.number().min(0).max(MAX_PREDICTED_MS).nullable().describe(
     'Milliseconds after the reference moment ("from"), or null for "never"',
   ),
   from: label().describe(
@@ -131,7 +136,9 @@ export const predictionSchema = z.strictObject({
   toleranceMs: z.strictObject({ early: ms(), late: ms() }).exactOptional().describe(
     "How much earlier or later than predicted the kernel may act (timer-wheel lateness)",
   ),
-  atMs: relMs().exactOptional().describe("The predicted release, in milliseconds after the fault"),
+  atMs: z.number().min(-MAX_MS).max(MAX_PREDICTED_MS).exactOptional().describe(
+    "The predicted release, in milliseconds after the fault",
+  ),
   watchedMs: ms().exactOptional().describe(
     "How long was watched without a release, milliseconds after the fault",
   ),
