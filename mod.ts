@@ -83,6 +83,7 @@ export {
 } from "./lib/suite/steps.ts";
 export {
   type Expectation,
+  expectations,
   othersServed,
   released,
   resourcesRestored,
