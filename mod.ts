@@ -100,6 +100,7 @@ export {
   type TargetDefinition,
   TargetDefinitionError,
   type TargetProtocol,
+  type TargetVariant,
 } from "./lib/target/define_target.ts";
 export {
   type ExpectationResult,
@@ -124,6 +125,10 @@ export {
 } from "./lib/results/validate_results.ts";
 export { certifyTarget } from "./lib/runner/certify_target.ts";
 export type { ProgressEvent, RunOptions } from "./lib/runner/run_options.ts";
+export type { Gate } from "./lib/runner/pool.ts";
+export type { Gate } from "./lib/runner/pool.ts";
+export { FAULTS, type Faults } from "./lib/faults/registry.ts";
+export { VERIFIERS, type Verifiers } from "./lib/verifiers/registry.ts";
 export { renderTargetReport } from "./lib/report/target_report.ts";
 export { renderIndex } from "./lib/report/index_report.ts";
 

@@ -9,6 +9,7 @@ export class Gate {
   #free: number;
   readonly #queue: (() => void)[] = [];
 
+  /** A gate of `slots` slots (at least one). */
   constructor(slots: number) {
     this.#free = Math.max(1, slots);
   }
