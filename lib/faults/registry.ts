@@ -31,7 +31,8 @@ export const FAULTS = {
   latency: latencyFault,
 } as const;
 
-type Faults = typeof FAULTS;
+/** The registry's type: builder name → fault. */
+export type Faults = typeof FAULTS;
 
 /** A fault as a step of a scenario: its name and parameters. */
 export type FaultStep = {

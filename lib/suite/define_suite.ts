@@ -30,6 +30,7 @@ export type Phase = typeof PHASES[number];
 export interface Scenario {
   /** Stable id `<family>/<case>`; also the CLI filter. */
   id: string;
+  /** What happens, in a few words: "Idle connection, client host vanishes". */
   title: string;
   /** The requirement, in one sentence. */
   requirement: string;
@@ -37,25 +38,35 @@ export interface Scenario {
   level: Level;
   /** RFC sections and man pages the requirement rests on. */
   refs: string[];
+  /** Where in the connection's life the client goes down. */
   phase: Phase;
   /** IP family of the connection (default IPv4). */
   family?: "v4" | "v6";
+  /** What the client does and what goes wrong, in order. */
   steps: Step[];
+  /** What the server must do, each with its budget. */
   expect: Expectation[];
 }
 
 /** A family of scenarios. */
 export interface Suite {
+  /** The family's id, e.g. "vanish": also its file's name. */
   id: string;
+  /** What the family is about, in a few words. */
   title: string;
+  /** Its scenarios, each with an id `<suite id>/<case>`. */
   scenarios: Scenario[];
 }
 
 /** A suite file that is not what it must be; names the suite, scenario and field. */
 export class SuiteDefinitionError extends TypeError {
+  /** The suite's id. */
   readonly suite: string;
+  /** The scenario's id, when the mistake is in one. */
   readonly scenario: string | undefined;
+  /** The field, e.g. "steps[2].fault.timeout". */
   readonly field: string;
+  /** Names where the mistake is and what was expected. */
   constructor(suite: string, scenario: string | undefined, field: string, expected: string) {
     const where = scenario ? `suite "${suite}", scenario "${scenario}"` : `suite "${suite}"`;
     super(`Invalid ${where}: field "${field}" must be ${expected}`);

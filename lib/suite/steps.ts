@@ -6,7 +6,7 @@
  * @module
  */
 
-import { faultNamed, type FaultStep, faultSteps } from "../faults/registry.ts";
+import { faultNamed, type Faults, type FaultStep, faultSteps } from "../faults/registry.ts";
 import type { Duration } from "../time/duration.ts";
 
 export type { FaultStep };
@@ -136,4 +136,4 @@ export const fault = Object.fromEntries(
       fault: (build as (...a: never[]) => FaultStep)(...args),
     }),
   ]),
-) as { [K in keyof typeof faultSteps]: (...args: Parameters<typeof faultSteps[K]>) => Step };
+) as { [K in keyof Faults]: (...args: Parameters<Faults[K]["params"]>) => Step };

@@ -25,7 +25,8 @@ export const VERIFIERS = {
   resourcesRestored: resourcesRestoredVerifier,
 } as const;
 
-type Verifiers = typeof VERIFIERS;
+/** The registry's type: builder name → verifier. */
+export type Verifiers = typeof VERIFIERS;
 
 /** An expectation of a scenario: one of the registry's kinds, with its parameters. */
 export type Expectation =
