@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { monotonicMs } from "../lib/libc/libc.ts";
+import { selectVariant } from "../lib/target/define_target.ts";
+import { isInstalled } from "../lib/target/ensure_installed.ts";
+import varnish from "./varnish.ts";
+import {
+  assertExchange,
+  assertLargeResponse,
+  assertPartialWaits,
+  closedAfter,
+  open,
+  serverClose,
+  serverSocketOptions,
+  withHttpTarget,
+} from "./http/testdata/http_checks.ts";
+
+const ignore = !isInstalled(varnish);
+
+Deno.test({
+  name: "varnish serves through its backend, waits for a partial request, sends a large file",
+  ignore,
+  async fn() {
+    for (const family of ["v4", "v6"] as const) {
+      await withHttpTarget(varnish, family, async (rig) => {
+        const idle = await open(rig);
+        await assertExchange(rig, idle);
+        await assertExchange(rig, idle); // keep-alive: the same connection serves again
+        const options = await serverSocketOptions(rig, idle);
+        console.log(`varnish ${family}: socket options ${JSON.stringify(options)}`);
+        assert.deepEqual(
+          [options.keepalive, options.keepIdleS, options.keepIntvlS, options.keepCnt],
+          [true, 7200, 75, 9],
+        );
+        assert.equal(options.userTimeoutMs, 0);
+        await assertPartialWaits(rig, await open(rig));
+        const txQueue = await assertLargeResponse(rig, await open(rig));
+        console.log(`varnish ${family}: send queue ${txQueue} bytes behind a stalled reader`);
+      });
+    }
+    assert.match(await varnish.version!(), /^7\.\d+\.\d+$/);
+  },
+});
+
+Deno.test({
+  name: "varnish closes an idle connection and a partial request after timeout_idle 5 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(varnish, "v4", async (rig) => {
+      const idle = await open(rig);
+      await assertExchange(rig, idle);
+      const idleSince = monotonicMs();
+      const partial = await open(rig);
+      await assertPartialWaits(rig, partial);
+      const partialSince = monotonicMs() - 300;
+      const [idleMs, partialMs] = await Promise.all([
+        closedAfter(rig, idle, idleSince, 7000),
+        closedAfter(rig, partial, partialSince, 7000),
+      ]);
+      console.log(
+        `varnish: idle connection closed after ${idleMs?.toFixed(0)} ms, partial request after ${
+          partialMs?.toFixed(0)
+        } ms`,
+      );
+      // The waiter's timeouts are checked on its own schedule; 1 s covers it and the lab.
+      for (const ms of [idleMs, partialMs]) {
+        assert.ok(ms !== undefined && ms >= 4900 && ms <= 6000, `${ms}`);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "varnish@send-timeout-10 drops a reader that stopped reading after 10 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(selectVariant(varnish, "send-timeout-10"), "v4", async (rig) => {
+      const connection = await open(rig);
+      await assertLargeResponse(rig, connection);
+      const { releasedMs } = await serverClose(rig, connection, monotonicMs(), 13_000);
+      console.log(`varnish@send-timeout-10: released ${releasedMs?.toFixed(0)} ms after`);
+      // The response began and stalled moments before the watch; SO_SNDTIMEO counts from the
+      // last write that made progress, and by then send_timeout (10 s) has passed too.
+      assert.ok(releasedMs !== undefined && releasedMs >= 9000 && releasedMs <= 11_000);
+    });
+  },
+});
