@@ -3,6 +3,9 @@
  * namespace left, and the root namespace's links, routes, rules and rulesets unchanged.
  * Exits with the command's code, or 1 when the host was changed.
  *
+ * A namespace left behind is one made during the command whose run is dead (see owner.ts):
+ * labs of other runs live on this host at the same time are none of the command's doing.
+ *
  * Usage: `deno run --allow-all lib/lab/host_guard.ts <command> [args...]`
  *
  * @module
@@ -12,6 +15,7 @@ import { run, spawn } from "../process/spawn.ts";
 import { diffSnapshots, snapshotHost } from "./host_snapshot.ts";
 import { sweepStaleLabs } from "./sweep.ts";
 import { parseNetnsName } from "./names.ts";
+import { runAlive } from "./owner.ts";
 
 async function labNamespaces(): Promise<string[]> {
   const listed = await run(["ip", "netns", "list"]);
@@ -23,12 +27,15 @@ async function labNamespaces(): Promise<string[]> {
 if (import.meta.main) {
   await sweepStaleLabs();
   const before = await snapshotHost();
+  const existing = new Set(await labNamespaces());
   const [program = "", ...args] = Deno.args;
   const argv = [program === "deno" ? Deno.execPath() : program, ...args];
   const child = spawn(argv, { stdin: "null", stdout: "inherit", stderr: "inherit" });
   const status = await child.status;
   const changed = diffSnapshots(before, await snapshotHost());
-  const left = await labNamespaces();
+  const left = (await labNamespaces()).filter((n) =>
+    !existing.has(n) && !runAlive(parseNetnsName(n)?.run ?? "")
+  );
   for (const { command, before, after } of changed) {
     console.error(
       `host_guard: the host's "${command}" changed during the run:\n--- before\n${before}\n--- after\n${after}`,
