@@ -8,6 +8,7 @@
 
 import { othersServedVerifier } from "./others_served.ts";
 import { releasedVerifier } from "./released.ts";
+import { releasedByVerifier } from "./released_by.ts";
 import { resourcesRestoredVerifier } from "./resources_restored.ts";
 import { responseDeliveredVerifier } from "./response_delivered.ts";
 import { serverAliveVerifier } from "./server_alive.ts";
@@ -18,6 +19,7 @@ import type { Verifier } from "./verifier.ts";
 /** The registry: builder name → verifier. */
 export const VERIFIERS = {
   released: releasedVerifier,
+  releasedBy: releasedByVerifier,
   survives: survivesVerifier,
   serverAlive: serverAliveVerifier,
   othersServed: othersServedVerifier,
