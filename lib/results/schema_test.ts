@@ -1,5 +1,6 @@
 // Tests break results files on purpose: the edits reach into untyped JSON.
 // deno-lint-ignore-file no-explicit-any
+import { Ajv2020 } from "ajv/dist/2020.js";
 import assert from "node:assert/strict";
 import { SAMPLE } from "../report/testdata/sample_results.ts";
 import { MAX_MS, type Results } from "./schema.ts";
@@ -7,6 +8,10 @@ import { describeProblem, validateResults } from "./validate_results.ts";
 import { JSON_SCHEMA_FILE, jsonSchemaText } from "./write_json_schema.ts";
 
 const REPORTS = new URL("../../reports/", import.meta.url);
+
+/** The published JSON Schema, compiled by another validator (ajv, strict mode). */
+const jsonSchemaAccepts = new Ajv2020({ strict: true, allErrors: true, validateFormats: false })
+  .compile(JSON.parse(Deno.readTextFileSync(JSON_SCHEMA_FILE)));
 
 /** The first problem of a value, in words, or "valid". */
 function firstProblem(value: unknown): string {
@@ -35,6 +40,7 @@ Deno.test("every published results file in reports/ follows the contract", () =>
     if (!entry.name.endsWith(".json") || entry.name === "index.json") continue;
     const value = JSON.parse(Deno.readTextFileSync(new URL(entry.name, REPORTS)));
     assert.equal(firstProblem(value), "valid", entry.name);
+    assert(jsonSchemaAccepts(value), `${entry.name}: ${JSON.stringify(jsonSchemaAccepts.errors)}`);
     checked++;
   }
   assert(checked > 0);
@@ -60,6 +66,7 @@ Deno.test("the sample and the new optional fields are valid", () => {
     situation: "peer silent",
   };
   assert.equal(firstProblem(full), "valid");
+  assert(jsonSchemaAccepts(full), JSON.stringify(jsonSchemaAccepts.errors));
 });
 
 Deno.test("malformed files are named by JSON path and what was expected", () => {
@@ -128,5 +135,6 @@ Deno.test("malformed files are named by JSON path and what was expected", () => 
   ];
   for (const [name, edit, expected] of cases) {
     assert.equal(firstProblem(broken(edit)), expected, name);
+    assert(!jsonSchemaAccepts(broken(edit)), `the JSON Schema refuses it too: ${name}`);
   }
 });
