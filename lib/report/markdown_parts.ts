@@ -60,7 +60,7 @@ export function releasedHow(how: string | undefined): string {
  * it too): escape it for Markdown.
  */
 export function keyFigure(result: ScenarioResult): string {
-  if (result.verdict === "skip" || result.verdict === "error") {
+  if (result.verdict === "skip" || result.verdict === "error" || result.verdict === "interrupted") {
     return result.notes.split(/(?<=\.)\s/)[0] ?? "";
   }
   const broken = result.expectations.find((e) =>

@@ -68,3 +68,27 @@ Deno.test("the published Markdown is what the renderers make of the published JS
   assert(all.length > 0);
   assert.equal(renderIndex(all), await Deno.readTextFile(new URL("README.md", reports)));
 });
+
+Deno.test("an interrupted run: its scenarios show why, the summary counts them, the header says so", () => {
+  const r = structuredClone(SAMPLE);
+  r.environment.interrupted = { signal: "SIGINT", finished: 2, planned: 9 };
+  r.scenarios[0]!.verdict = "interrupted";
+  r.scenarios[0]!.notes = "Interrupted: SIGINT. The run was stopped.";
+  r.scenarios[0]!.expectations = [{
+    expectation: "released within 10 min",
+    verdict: "interrupted",
+    measured: "—",
+  }];
+  const md = renderTargetReport(r);
+  assert.match(
+    md,
+    /^\*\*Interrupted\*\* by SIGINT: 2 of 9 scenarios finished; the rest were not run\.$/m,
+  );
+  assert.match(md, /\| ⏹️ interrupted \|/);
+  assert.match(
+    md,
+    /\| \[vanish\/idle\]\(#[^)]+\) \| SHOULD \| ⏹️ interrupted \| Interrupted: SIGINT\. \|/,
+  );
+  tablesLineUp(md);
+  assert.doesNotMatch(renderTargetReport(SAMPLE), /interrupted/);
+});
