@@ -159,7 +159,7 @@ type Fail = (field: string, expected: string) => never;
 
 function shown(value: unknown): string {
   if (typeof value === "string") return `"${value}"`;
-  if (Array.isArray(value)) return "an array";
+  if (Array.isArray(value)) return value.length ? `an array of ${value.length}` : "[]";
   if (value === null) return "null";
   if (value === undefined) return "nothing";
   return typeof value === "object" ? "an object" : `"${String(value)}"`;
