@@ -97,7 +97,6 @@ function mapStrings(r: Results, f: (old: string) => string): Results {
     s.title = f(s.title);
     s.requirement = f(s.requirement);
     s.refs = s.refs.map(f);
-    s.phase = f(s.phase);
     s.notes = s.notes ? f(s.notes) : "";
     if (s.recommendation) s.recommendation = f(s.recommendation);
     if (s.server?.stderrTail) s.server.stderrTail = f(s.server.stderrTail);

@@ -36,6 +36,17 @@ export const LEVELS = ["MUST", "SHOULD", "MAY"] as const;
 /** A requirement level. */
 export type Level = typeof LEVELS[number];
 
+/** Where in the connection's life the client goes down. */
+export const PHASES = [
+  "handshake",
+  "idle",
+  "mid-request",
+  "after-request",
+  "mid-response",
+] as const;
+/** A phase. */
+export type Phase = typeof PHASES[number];
+
 /** Verdicts, from best to worst for sorting and colouring. */
 export const VERDICTS = [
   "pass",
@@ -210,7 +221,7 @@ export const scenarioResultSchema = z.strictObject({
   requirement: label(),
   level: z.enum(LEVELS),
   refs: z.array(label()),
-  phase: label(),
+  phase: z.enum(PHASES),
   verdict: z.enum(VERDICTS),
   measurements: measurementsSchema,
   expectations: z.array(expectationResultSchema),
@@ -422,7 +433,7 @@ export interface ScenarioResult {
   /** RFC sections and man pages the requirement rests on. */
   refs: string[];
   /** Where in the connection's life the client went down. */
-  phase: string;
+  phase: Phase;
   /** The scenario's verdict: the worst of its expectations'. */
   verdict: Verdict;
   /** What was measured. */

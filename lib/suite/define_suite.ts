@@ -10,21 +10,10 @@ import { parseDuration } from "../time/duration.ts";
 import { type Expectation, EXPECTATION_KINDS, verifierOf } from "../verifiers/registry.ts";
 import { FAULT_NAMES, faultNamed } from "../faults/registry.ts";
 import { isDownStep, type Step, STEP_KINDS } from "./steps.ts";
-import { type Level, LEVELS } from "../results/schema.ts";
+import { type Level, LEVELS, type Phase, PHASES } from "../results/schema.ts";
 
-/** Requirement levels (RFC 2119), declared in the results schema; re-exported here. */
-export { type Level, LEVELS };
-
-/** Where in the connection's life the client goes down. */
-export const PHASES = [
-  "handshake",
-  "idle",
-  "mid-request",
-  "after-request",
-  "mid-response",
-] as const;
-/** A phase. */
-export type Phase = typeof PHASES[number];
+/** Requirement levels (RFC 2119) and phases, declared in the results schema; re-exported here. */
+export { type Level, LEVELS, type Phase, PHASES };
 
 /** One case: a situation, the requirement it checks and what is expected. */
 export interface Scenario {
