@@ -5,9 +5,10 @@
  *
  * A run started through `npx` also stops when a parent process ends: npx (npm exec) dies of a
  * SIGTERM without passing it on, so a cancelled CI job would leave `deno task` and the run
- * going on, orphaned. So the run watches its ancestors, and the end of one counts as a hang-up
- * (SIGHUP: "death of the controlling process"). A run started with SIGHUP ignored (`nohup`)
- * does neither: it was asked to outlive its parent.
+ * going on, orphaned. So the run watches its ancestors in its own session, and the end of one
+ * counts as a hang-up (SIGHUP: "death of the controlling process"). A run started with SIGHUP
+ * ignored (`nohup`) does neither, and one started in a session of its own (`setsid`) has no
+ * ancestor to watch: both were asked to outlive their parent.
  *
  * @module
  */
@@ -30,7 +31,9 @@ export interface ProcessId {
   name: string;
 }
 
-function readStat(pid: number): { ppid: number; startTicks: number; name: string } | undefined {
+function readStat(
+  pid: number,
+): { ppid: number; session: number; startTicks: number; name: string } | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const close = stat.lastIndexOf(")");
@@ -38,6 +41,7 @@ function readStat(pid: number): { ppid: number; startTicks: number; name: string
     return {
       name: stat.slice(stat.indexOf("(") + 1, close),
       ppid: Number(fields[1]),
+      session: Number(fields[3]),
       startTicks: Number(fields[19]),
     };
   } catch {
@@ -45,13 +49,17 @@ function readStat(pid: number): { ppid: number; startTicks: number; name: string
   }
 }
 
-/** The ancestors of this process up to (not including) pid 1, nearest first. */
+/**
+ * The ancestors of this process in its own session (a terminal's, or the one a CI step or
+ * `setsid` started), nearest first: those whose end means the run was given up.
+ */
 export function ancestors(pid: number = Deno.pid): ProcessId[] {
   const chain: ProcessId[] = [];
-  let next = readStat(pid)?.ppid ?? 0;
+  const own = readStat(pid);
+  let next = own?.ppid ?? 0;
   while (next > 1 && chain.length < 64) {
     const stat = readStat(next);
-    if (!stat) break;
+    if (!stat || stat.session !== own?.session) break;
     chain.push({ pid: next, startTicks: stat.startTicks, name: stat.name });
     next = stat.ppid;
   }

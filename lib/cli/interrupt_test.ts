@@ -29,8 +29,10 @@ Deno.test("a second Ctrl-C while cleaning up says so", async () => {
 });
 
 Deno.test("the end of a parent process is a hang-up; nohup turns the watch off", async () => {
+  const here = new URL("./interrupt.ts", import.meta.url).href;
   const chain = ancestors();
-  assert.equal(chain[0]?.pid, Deno.ppid);
+  // Nearest first; none when this test runs as its session's leader.
+  if (chain.length) assert.equal(chain[0]?.pid, Deno.ppid);
   assert.equal(hangupIgnored(), false);
   // A child whose parent (sh) ends while it runs: its Interrupt notices within a poll or two.
   const child = `
@@ -63,4 +65,14 @@ Deno.test("the end of a parent process is a hang-up; nohup turns the watch off",
     stderr: "null",
   });
   assert.equal(new TextDecoder().decode((await nohup.output()).stdout).trim(), "true");
+  // In a session of its own (setsid), a run has no ancestor to watch.
+  const setsid = new Deno.Command("setsid", {
+    args: [
+      Deno.execPath(),
+      "eval",
+      `import { ancestors } from "${here}"; console.log(ancestors().length)`,
+    ],
+    stdout: "piped",
+  });
+  assert.equal(new TextDecoder().decode((await setsid.output()).stdout).trim(), "0");
 });
