@@ -153,7 +153,7 @@ export const predictionSchema = z.strictObject({
   watchedMs: ms().exactOptional().describe(
     "How long was watched without a release, milliseconds after the fault",
   ),
-  situation: label().exactOptional().describe(
+  situation: text().exactOptional().describe(
     'The situation the kernel model was applied to, e.g. "peer silent"',
   ),
 }).describe("What the kernel alone will do, computed from socket options and sysctls");
@@ -162,7 +162,7 @@ export const predictionSchema = z.strictObject({
 export const timelineEventSchema = z.strictObject({
   atMs: relMs().describe("Milliseconds since the fault (negative: before it)"),
   actor: z.enum(ACTORS),
-  what: label().describe('What happened, e.g. "RST", "keepalive probe", "abort", "socket freed"'),
+  what: text().describe('What happened, e.g. "RST", "keepalive probe", "abort", "socket freed"'),
   to: z.enum(["client", "server"]).exactOptional().describe(
     "Packet-level events show as arrows between actors",
   ),
@@ -220,7 +220,7 @@ export const scenarioResultSchema = z.strictObject({
   title: label(),
   requirement: label(),
   level: z.enum(LEVELS),
-  refs: z.array(label()),
+  refs: z.array(text()),
   phase: z.enum(PHASES),
   verdict: z.enum(VERDICTS),
   measurements: measurementsSchema,
@@ -261,7 +261,7 @@ export const resultsSchema = z.strictObject({
     concurrency: z.int().min(1).max(MAX_COUNT),
     clientdown: label(),
     interrupted: z.strictObject({
-      signal: label(),
+      signal: text(),
       finished: count(),
       planned: count(),
     }).exactOptional().describe(
