@@ -8,8 +8,8 @@
  * # e.g. testdata/record_observations.ts ref-hardened 10s rst/idle vanish/idle
  * ```
  *
- * Each fixture goes to `testdata/observations/<target>__<scenario>.json` (slashes and `@`
- * as `_`).
+ * Each fixture goes to `testdata/observations/<target id>__<scenario>.json` (slashes and
+ * `@` as `_`).
  *
  * @module
  */
@@ -53,12 +53,12 @@ if (import.meta.main) {
         observations.capture.packets = packetsOf(packets, observations.connection.clientPort);
       }
       const fixture: ObservationFixture = {
-        target: spec,
+        target: target.id,
         scenario: scenario.id,
         deadlineMs,
         observations,
       };
-      const path = fixturePath(spec, scenario.id);
+      const path = fixturePath(target.id, scenario.id);
       await Deno.writeTextFile(path, JSON.stringify(fixture) + "\n");
       console.error(`${path}: ${observations.run.outcome.kind}`);
     }),

@@ -141,3 +141,64 @@ Deno.test("an interrupted scenario says nothing about the server", () => {
   assert.deepEqual(verdicts(r), ["interrupted", "interrupted", "interrupted"]);
   assert.equal(r.notes, "Interrupted: SIGINT");
 });
+
+/** The same run, as a shorter deadline would have left it: everything after `ms` cut off. */
+function watchedFor(ms: number): (obs: Observations) => void {
+  return (obs) => {
+    const until = obs.run.faultAt! + ms;
+    obs.connection.socket = obs.connection.socket.filter((e) => e.at <= until);
+    if (obs.capture.packets) obs.capture.packets = obs.capture.packets.filter((p) => p.at <= until);
+    if (obs.bystander) obs.bystander = obs.bystander.filter((l) => l.endedAt <= until);
+    obs.run.endAt = until;
+  };
+}
+
+Deno.test("a server that never closes after an RST leaks: the kernel's CLOSE is named, not a release", () => {
+  const r = judge("odd@leak", "rst/idle");
+  assert.equal(r.verdict, "fail");
+  assert.equal(r.measurements.leak?.how, "reset-by-peer");
+  assert.ok(r.measurements.leak.kernelEndedMs < 100);
+  assert.match(r.expectations[0]?.measured ?? "", /a leak/);
+});
+
+Deno.test("a keepalive abort under a held fd is a leak too (vanish/idle is a SHOULD: warn)", () => {
+  const r = judge("odd@leak", "vanish/idle");
+  assert.equal(r.expectations[0]?.verdict, "warn");
+  assert.equal(r.measurements.leak?.how, "keepalive-timeout");
+  // KEEPIDLE 2 s + 3 probes × 1 s after the last traffic.
+  assert.ok(Math.abs(r.measurements.leak.kernelEndedMs - 5000) < 300);
+});
+
+Deno.test("a server that writes to a dead peer later: the clock starts at its first retransmission", () => {
+  const full = judge("odd@late-writer", "vanish/idle");
+  assert.equal(full.measurements.releasedHow, "retransmission-timeout");
+  const measured = full.measurements.releaseMs!;
+  // It pushes 5 s after the last exchange; TCP_USER_TIMEOUT 3 s from the first retransmission.
+  assert.ok(measured > 8000 && measured < 9000, `${measured} ms`);
+  // Watched only until the retransmissions had begun: predicted, never before what was
+  // watched, and agreeing with what the full run measured within the stated tolerance.
+  const cut = judge("odd@late-writer", "vanish/idle", watchedFor(6500));
+  const p = cut.prediction!;
+  assert.equal(p.from, "first-retransmission");
+  assert.ok(p.atMs! >= 6500);
+  assert.ok(
+    measured >= p.atMs! - p.toleranceMs!.early && measured <= p.atMs! + p.toleranceMs!.late,
+    `measured ${measured} ms, predicted ${p.atMs} ms −${p.toleranceMs!.early}/+${
+      p.toleranceMs!.late
+    }`,
+  );
+  // Watched only before it wrote: the kernel alone would never end an idle connection without
+  // keepalive, and the server's later write cannot be known: inconclusive, no release figure.
+  const early = judge("odd@late-writer", "vanish/idle", watchedFor(3000));
+  assert.equal(early.expectations[0]?.verdict, "inconclusive");
+  assert.equal(early.prediction?.releaseMs, null);
+});
+
+Deno.test("a server that dies mid-scenario is judged dead, with its exit and its log", () => {
+  const r = judge("odd@dies", "vanish/idle");
+  assert.deepEqual(verdicts(r), ["warn", "fail", "fail"]);
+  assert.match(r.expectations[0]?.measured ?? "", /not released: server exited with code 3/);
+  assert.match(r.expectations[2]?.measured ?? "", /^not served: server exited with code 3/);
+  assert.equal(r.prediction, undefined);
+  assert.ok(r.server?.log);
+});

@@ -7,7 +7,7 @@ Deno.test("server-alive: a death is broken, with its signal and moment; advice f
   const dead = facts(died(1250));
   assert.deepEqual(v.judge(v.build(), dead), {
     met: false,
-    actual: "server killed by SIGPIPE 250 ms after the fault",
+    actual: "server killed by SIGPIPE, 250 ms after the fault",
   });
   assert.match(v.advice(v.build(), dead), /MSG_NOSIGNAL/);
 });

@@ -12,6 +12,7 @@ import type { Observations } from "../observe/observations.ts";
 import type { PredictionOutcome } from "../observe/predict_release.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { Level, Measurements } from "../results/schema.ts";
+import { formatMs } from "../time/duration.ts";
 
 /** What every expectation may carry besides its own parameters. */
 export interface ExpectationBase {
@@ -99,16 +100,16 @@ export function defineVerifier<E extends ExpectationBase, Args extends unknown[]
   };
 }
 
-/** How a dead server reads in a finding: "server killed by SIGPIPE 120 ms after the fault". */
+/** How a dead server reads in a finding: "server killed by SIGPIPE, 120 ms after the fault". */
 export function serverDeath(facts: Facts): string | undefined {
   const exit = facts.obs.server.exit;
   if (!exit) return undefined;
-  const how = exit.signal ? `killed by ${exit.signal}` : `exited with ${exit.code}`;
+  const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
   const faultAt = facts.obs.run.faultAt;
   const when = faultAt === undefined
     ? ""
     : exit.at >= faultAt
-    ? ` ${Math.round(exit.at - faultAt)} ms after the fault`
-    : ` ${Math.round(faultAt - exit.at)} ms before the fault`;
+    ? `, ${formatMs(exit.at - faultAt)} after the fault`
+    : `, ${formatMs(faultAt - exit.at)} before the fault`;
   return `server ${how}${when}`;
 }
