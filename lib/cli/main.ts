@@ -158,7 +158,7 @@ Options:
 
 Compares two runs (results files, or reports directories matched by target id): prints, per
 target and scenario, the verdicts and key figures that changed (times when they moved by more
-than 10 % and 100 ms). Exit 1 when a verdict got worse (pass → warn or fail, warn → fail),
+than 25 % and 500 ms). Exit 1 when a verdict got worse (pass → warn or fail, warn → fail),
 else 0. Needs no lab and no root.
 `,
   doctor: `Usage: clientdown doctor

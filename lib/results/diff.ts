@@ -5,8 +5,10 @@
  * new about the server, an error is the harness's).
  *
  * Times are compared with a tolerance, as two runs never measure the same millisecond: a
- * time changed when it moved by more than 10 % and more than 100 ms (the socket table is
- * polled every 15 to 50 ms). Counts and mechanisms are compared exactly.
+ * time changed when it moved by more than 25 % and more than 500 ms. Two runs of the same
+ * server on a loaded machine differ by a few hundred milliseconds (polling every 15 to 50 ms,
+ * scheduling, the bystander's round trips), which is not a change of behaviour; a timeout
+ * that moved from 5 s to 12 s is. Counts and mechanisms are compared exactly.
  *
  * @module
  */
@@ -51,7 +53,7 @@ export function isWorse(before: Verdict, after: Verdict): boolean {
 
 function timeChanged(a: number, b: number): boolean {
   const delta = Math.abs(a - b);
-  return delta > 100 && delta > 0.1 * Math.max(Math.abs(a), Math.abs(b));
+  return delta > 500 && delta > 0.25 * Math.max(Math.abs(a), Math.abs(b));
 }
 
 /** The key figures of a scenario, each as [name, comparable value, shown text]. */
