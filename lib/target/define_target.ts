@@ -65,6 +65,11 @@ export interface StartSpec {
   prepare?: string[][];
   /** The signal that ends the server quickly (default SIGTERM), e.g. SIGINT for PostgreSQL. */
   stopSignal?: Deno.Signal;
+  /**
+   * How long the server may take to listen, in milliseconds (default 10 000): a JVM server
+   * starting beside others on a busy machine needs longer.
+   */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -232,7 +237,7 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
     throw new TargetDefinitionError(id, f, expected);
   };
   if (!isRecord(spec)) fail(field, `{ argv: string[] } (got ${shown(spec)})`);
-  const { argv, env, files, prepare, stopSignal } = spec;
+  const { argv, env, files, prepare, stopSignal, readyTimeoutMs } = spec;
   if (!Array.isArray(argv) || argv.length === 0) {
     fail(`${field}.argv`, `a non-empty array: the program and its arguments (got ${shown(argv)})`);
   }
@@ -281,6 +286,15 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
       `a signal that ends a process, such as "SIGTERM", "SIGINT" or "SIGQUIT" (got ${
         shown(stopSignal)
       })`,
+    );
+  }
+  if (
+    readyTimeoutMs !== undefined &&
+    !(typeof readyTimeoutMs === "number" && Number.isInteger(readyTimeoutMs) && readyTimeoutMs > 0)
+  ) {
+    fail(
+      `${field}.readyTimeoutMs`,
+      `a whole number of milliseconds > 0 (got ${shown(readyTimeoutMs)})`,
     );
   }
   return spec as unknown as StartSpec;

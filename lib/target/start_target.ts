@@ -33,7 +33,7 @@ export interface RunningTarget {
 
 /** How long to wait for a target to listen. */
 export interface StartTargetOptions {
-  /** Milliseconds; 10 000 unless given. */
+  /** Milliseconds; the start spec's `readyTimeoutMs`, else 10 000, unless given. */
   readyTimeoutMs?: number;
 }
 
@@ -91,7 +91,11 @@ export async function startTarget(
     cwd: lab.dir,
     ...(spec.env === undefined ? {} : { env: spec.env }),
   });
-  const problem = await waitListening(child, port, options.readyTimeoutMs ?? 10_000);
+  const problem = await waitListening(
+    child,
+    port,
+    options.readyTimeoutMs ?? spec.readyTimeoutMs ?? 10_000,
+  );
   if (problem !== undefined) {
     await child.end();
     throw new TargetStartError(target.id, problem, await logTail(logPath));
