@@ -272,13 +272,14 @@ async function defaultCleanUp(): Promise<void> {
 }
 
 /**
- * After an interrupted run: every trace of it is removed, then one line says what finished.
- * Returns the exit code of the signal.
+ * After an interrupted run: every trace of it is removed, then one line says what finished
+ * and where its results went (`where`, e.g. "written"). Returns the exit code of the signal.
  */
 async function endInterrupted(
   interrupt: Interrupt,
   all: readonly Results[],
   planned: number,
+  where: string | undefined,
   deps: MainDeps,
   io: Io,
 ): Promise<number> {
@@ -291,7 +292,7 @@ async function endInterrupted(
   );
   io.err(
     `Interrupted by ${interrupt.received}: ${finished} of ${planned} scenarios finished` +
-      `${all.length ? " (their results are written)" : ""}; nothing of the run is left\n`,
+      `${where ? ` (their results are ${where})` : ""}; nothing of the run is left\n`,
   );
   return interrupt.exitCode ?? EXIT.harness;
 }
@@ -394,12 +395,18 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     }));
     const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
     progress.finish(done, performance.now() - started);
-    const saved = done.length ? await saveResults(done, outputs) : { written: [] };
+    // Stopped before any scenario of it finished, a target's results would only replace its
+    // last report with nothing.
+    const kept = interrupt.received
+      ? done.filter((r) => r.scenarios.some((s) => s.verdict !== "interrupted"))
+      : done;
+    const saved = kept.length ? await saveResults(kept, outputs) : { written: [] };
     const unsaved = announceSaved(saved, io.out, io.err);
     const failed = settled.find((s) => s.status === "rejected");
     if (interrupt.received) {
       if (failed) io.err(`clientdown: ${briefly(failed.reason)}\n`);
-      return await endInterrupted(interrupt, done, planned, deps, io);
+      const where = kept.length ? "written" : undefined;
+      return await endInterrupted(interrupt, done, planned, where, deps, io);
     }
     if (failed) throw failed.reason;
     return unsaved ?? exitCodeOf(done);
@@ -460,7 +467,9 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
       onProgress: progress.onEvent,
       signal: interrupt.signal,
     }).catch(async (error) => {
-      if (interrupt.received) await endInterrupted(interrupt, [], scenarios.length, deps, io);
+      if (interrupt.received) {
+        await endInterrupted(interrupt, [], scenarios.length, undefined, deps, io);
+      }
       throw error;
     });
     progress.finish([results], performance.now() - started);
@@ -470,7 +479,8 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
       ? announceSaved(await saveResults([results], outputs), values.json ? io.err : io.out, io.err)
       : null;
     if (interrupt.received) {
-      return await endInterrupted(interrupt, [results], scenarios.length, deps, io);
+      const where = values.json ? "on standard output" : outputs ? "written" : "above";
+      return await endInterrupted(interrupt, [results], scenarios.length, where, deps, io);
     }
     return unsaved ?? exitCodeOf([results]);
   } finally {

@@ -93,3 +93,34 @@ Deno.test("a version() that fails once the server is installed: exit 2, file and
     await Promise.all([suites, dir].map((d) => Deno.remove(d, { recursive: true })));
   }
 });
+
+Deno.test("interrupted before anything finished: the last report is kept, not replaced by nothing", async () => {
+  const suites = await tempDirWith(GOOD_SUITES);
+  const out = await tempDirWith({});
+  try {
+    let interrupt: Interrupt | undefined;
+    const result = await cli(["certify", "ref-hardened", "--out", out], {
+      suitesDir: suites,
+      interrupts: (log) => interrupt = new Interrupt({ log, watchParents: false }),
+      certify: async (target, scenarios, options) => {
+        const results = await fakeCertify().certify(target, scenarios, options);
+        interrupt?.trigger("SIGINT");
+        results.scenarios = results.scenarios.slice(0, 1).map((s) => ({
+          ...s,
+          verdict: "interrupted",
+        }));
+        results.environment.interrupted = { signal: "SIGINT", finished: 0, planned: 5 };
+        return results;
+      },
+      cleanUp: () => Promise.resolve(),
+    });
+    assert.equal(result.code, 130);
+    assert.match(
+      result.stderr,
+      /\nInterrupted by SIGINT: 0 of 5 scenarios finished; nothing of the run is left\n$/,
+    );
+    assert.deepEqual([...Deno.readDirSync(out)], [], "nothing written over the last report");
+  } finally {
+    await Promise.all([suites, out].map((d) => Deno.remove(d, { recursive: true })));
+  }
+});
