@@ -270,3 +270,43 @@ function stillThere(pid: number): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name: "a bad target field: exit 2 naming file and field, and no namespace of that run",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await tempDir("targets");
+    const mod = new URL("../../mod.ts", import.meta.url).href;
+    const target = (start: string) =>
+      `import { defineTarget } from "${mod}";\nexport default defineTarget({ id: "bad", ` +
+      `title: "bad", port: 7000, start: ${start}, protocol: { request: { send: "A\\n", ` +
+      `until: "B\\n" }, partialRequest: "A" } });\n`;
+    const cases: [string, string, string][] = [
+      ["empty_argv.ts", target(`() => ({ argv: [] })`), `"start().argv"`],
+      ["escape.ts", target(`() => ({ argv: ["x"], files: { "../x": "" } })`), `"start().files"`],
+      [
+        "signal.ts",
+        target(`() => ({ argv: ["x"], stopSignal: "SIGNOPE" })`),
+        `"start().stopSignal"`,
+      ],
+    ];
+    try {
+      for (const [name, source, field] of cases) {
+        await Deno.writeTextFile(`${dir}/${name}`, source);
+        const cli = new CliRun([...CLI, "suite", "vanish/idle", "--target", `${dir}/${name}`]);
+        const id = runOf(cli.pid);
+        let seen = 0;
+        while (!cli.exitedAt) {
+          seen += (await namespacesOf(id)).length;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal((await cli.done()).code, 2, cli.stderr);
+        assert(cli.stderr.startsWith(`clientdown: Target file "${dir}/${name}": `), cli.stderr);
+        assert(cli.stderr.includes(`field ${field} must be`), cli.stderr);
+        assert.equal(seen + (await namespacesOf(id)).length, 0, "no namespace was made");
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
