@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { monotonicMs } from "../lib/libc/libc.ts";
+import { isInstalled } from "../lib/target/ensure_installed.ts";
+import tomcat from "./tomcat10.ts";
+import {
+  assertExchange,
+  assertLargeResponse,
+  assertPartialWaits,
+  closedAfter,
+  open,
+  OS_KEEPALIVE,
+  serverClose,
+  serverSocketOptions,
+  withHttpTarget,
+} from "./http/testdata/http_checks.ts";
+import { assertRunsAs } from "./testdata/target_checks.ts";
+
+const ignore = !isInstalled(tomcat);
+
+Deno.test({
+  name: "tomcat10 serves, waits for a partial request, sends a large file, no SO_KEEPALIVE",
+  ignore,
+  async fn() {
+    for (const family of ["v4", "v6"] as const) {
+      await withHttpTarget(tomcat, family, async (rig) => {
+        await assertRunsAs(rig, "tomcat");
+        const idle = await open(rig);
+        await assertExchange(rig, idle);
+        await assertExchange(rig, idle); // keep-alive: the same connection serves again
+        const options = await serverSocketOptions(rig, idle);
+        assert.deepEqual(
+          { ...options, rtoMaxMs: 0 },
+          { keepalive: false, ...OS_KEEPALIVE, userTimeoutMs: 0, rtoMaxMs: 0 },
+        );
+        await assertPartialWaits(rig, await open(rig));
+        const txQueue = await assertLargeResponse(rig, await open(rig));
+        console.log(
+          `tomcat10 ${family}: ready in ${rig.server.readyMs.toFixed(0)} ms; ` +
+            `send queue ${txQueue} bytes behind a stalled reader`,
+        );
+      });
+    }
+    assert.match(await tomcat.version!(), /^10\.\d+\.\d+$/);
+  },
+});
+
+Deno.test({
+  name: "tomcat10 drops an idle connection, a partial request and a stalled reader after 20 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(tomcat, "v4", async (rig) => {
+      const idle = await open(rig);
+      await assertExchange(rig, idle);
+      const idleSince = monotonicMs();
+      const partial = await open(rig);
+      await assertPartialWaits(rig, partial);
+      const partialSince = monotonicMs() - 300;
+      const stalled = await open(rig);
+      await assertLargeResponse(rig, stalled);
+      const stalledClose = serverClose(rig, stalled, monotonicMs(), 23_000);
+      const [idleMs, partialMs] = await Promise.all([
+        closedAfter(rig, idle, idleSince, 23_000),
+        closedAfter(rig, partial, partialSince, 23_000),
+      ]);
+      const { releasedMs } = await stalledClose;
+      console.log(
+        `tomcat10: idle connection closed after ${idleMs?.toFixed(0)} ms, partial request after ${
+          partialMs?.toFixed(0)
+        } ms, stalled reader released after ${releasedMs?.toFixed(0)} ms`,
+      );
+      // The poller checks timeouts about once a second; 1.5 s covers it and the lab.
+      for (const ms of [idleMs, partialMs, releasedMs]) {
+        assert.ok(ms !== undefined && ms >= 19_000 && ms <= 21_500, `${ms}`);
+      }
+    });
+  },
+});
