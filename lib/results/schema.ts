@@ -104,7 +104,7 @@ const scenarioIdPattern = /^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
 // The schemas (each exported type below is inferred from one of them)
 
 /** Schema of {@linkcode SocketOptions}. */
-export const socketOptionsSchema = z.strictObject({
+const socketOptionsSchema = z.strictObject({
   keepalive: z.boolean().describe("SO_KEEPALIVE"),
   keepIdleS: count().describe(
     "TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set)",
@@ -120,12 +120,12 @@ export const socketOptionsSchema = z.strictObject({
 }).describe("The timeout options of one socket, as the kernel applies them");
 
 /** Schema of {@linkcode SocketOptionsRead}. */
-export const socketOptionsReadSchema = socketOptionsSchema.extend({
+const socketOptionsReadSchema = socketOptionsSchema.extend({
   rtoMaxMs: socketOptionsSchema.shape.rtoMaxMs.exactOptional(),
 }).describe("The server socket's own options, read through pidfd_getfd + getsockopt");
 
 /** Schema of {@linkcode TcpSysctls}. */
-export const tcpSysctlsSchema = z.strictObject({
+const tcpSysctlsSchema = z.strictObject({
   keepaliveTimeS: count().describe("net.ipv4.tcp_keepalive_time, seconds"),
   keepaliveIntvlS: count().describe("net.ipv4.tcp_keepalive_intvl, seconds"),
   keepaliveProbes: count().describe("net.ipv4.tcp_keepalive_probes"),
@@ -134,7 +134,7 @@ export const tcpSysctlsSchema = z.strictObject({
 }).describe("The TCP sysctls of a network namespace that decide when a silent peer is given up on");
 
 /** Schema of {@linkcode Prediction}. */
-export const predictionSchema = z.strictObject({
+const predictionSchema = z.strictObject({
   predicted: z.literal(true),
   releaseMs: z.number().min(0).max(MAX_PREDICTED_MS).nullable().describe(
     'Milliseconds after the reference moment ("from"), or null for "never"',
@@ -159,7 +159,7 @@ export const predictionSchema = z.strictObject({
 }).describe("What the kernel alone will do, computed from socket options and sysctls");
 
 /** Schema of {@linkcode TimelineEvent}. */
-export const timelineEventSchema = z.strictObject({
+const timelineEventSchema = z.strictObject({
   atMs: relMs().describe("Milliseconds since the fault (negative: before it)"),
   actor: z.enum(ACTORS),
   what: text().describe('What happened, e.g. "RST", "keepalive probe", "abort", "socket freed"'),
@@ -169,7 +169,7 @@ export const timelineEventSchema = z.strictObject({
 }).describe("One moment of a scenario, for the timeline");
 
 /** Schema of {@linkcode ExpectationResult}. */
-export const expectationResultSchema = z.strictObject({
+const expectationResultSchema = z.strictObject({
   expectation: label().describe('e.g. "released within 10 min"'),
   verdict: z.enum(VERDICTS),
   measured: text().describe("What was measured (or predicted, and then it says so)"),
@@ -177,7 +177,7 @@ export const expectationResultSchema = z.strictObject({
 }).describe("The outcome of one expectation");
 
 /** Schema of {@linkcode Measurements}. */
-export const measurementsSchema = z.strictObject({
+const measurementsSchema = z.strictObject({
   releaseMs: ms().exactOptional().describe("From the fault to the server releasing the connection"),
   releaseSinceLastTrafficMs: ms().exactOptional().describe(
     "From the last traffic on the connection to the release",
@@ -215,7 +215,7 @@ export const measurementsSchema = z.strictObject({
 }).describe("Figures measured for a scenario; all times in milliseconds");
 
 /** Schema of {@linkcode ScenarioResult}. */
-export const scenarioResultSchema = z.strictObject({
+const scenarioResultSchema = z.strictObject({
   id: z.string().regex(scenarioIdPattern).describe("Stable id <family>/<case>"),
   title: label(),
   requirement: label(),
@@ -243,7 +243,7 @@ export const scenarioResultSchema = z.strictObject({
 }).describe("The result of one scenario");
 
 /** Schema of {@linkcode Results}. */
-export const resultsSchema = z.strictObject({
+const resultsObject = z.strictObject({
   schema: z.literal(RESULTS_SCHEMA),
   target: z.strictObject({
     id: z.string().regex(targetIdPattern).describe("<id> or <id>@<variant>"),
@@ -501,10 +501,19 @@ export interface Results {
   scenarios: ScenarioResult[];
 }
 
+/**
+ * The zod schema of a results file: `resultsSchema.safeParse(value)` checks a parsed JSON value
+ * against the contract. Internal (zod's types are no part of the public API): use
+ * `validateResults`, which names each problem in words.
+ *
+ * @ignore
+ */
+export const resultsSchema: z.ZodType<Results> = resultsObject;
+
 /** The JSON Schema of a results file, generated from {@linkcode resultsSchema}. */
 export function resultsJsonSchema(): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(resultsSchema, { target: "draft-2020-12" }),
+    ...z.toJSONSchema(resultsObject, { target: "draft-2020-12" }),
     title: "clientdown results (clientdown/results@1)",
   };
 }
@@ -539,5 +548,5 @@ type _TypesAgreeWithSchemas = [
   Assert<Agree<ExpectationResult, z.infer<typeof expectationResultSchema>>>,
   Assert<Agree<Measurements, z.infer<typeof measurementsSchema>>>,
   Assert<Agree<ScenarioResult, z.infer<typeof scenarioResultSchema>>>,
-  Assert<Agree<Results, z.infer<typeof resultsSchema>>>,
+  Assert<Agree<Results, z.infer<typeof resultsObject>>>,
 ];
