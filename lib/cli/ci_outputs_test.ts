@@ -252,3 +252,27 @@ Deno.test("suite --junit writes JUnit XML; with --json, stdout stays the results
     await Deno.remove(suites, { recursive: true });
   }
 });
+
+Deno.test("report: when a Markdown file cannot be written, one line and exit 3; the results stay", async () => {
+  const suites = await tempDirWith(GOOD_SUITES);
+  try {
+    const out = `${suites}/out`;
+    assert.equal(
+      (await cli(["certify", "ref-naive", "--out", out], { suitesDir: suites })).code,
+      1,
+    );
+    const json = Deno.readTextFileSync(`${out}/ref-naive.json`);
+    // A directory where the Markdown must go: renaming onto it fails, as a full disk would.
+    await Deno.remove(`${out}/ref-naive.md`);
+    await Deno.mkdir(`${out}/ref-naive.md`);
+    const report = await cli(["report", "--out", out]);
+    assert.equal(report.code, 3);
+    assert.match(
+      report.stderr,
+      /^clientdown: Could not write the reports in ".*\/out": .*; the results files there are untouched\n$/,
+    );
+    assert.equal(Deno.readTextFileSync(`${out}/ref-naive.json`), json);
+  } finally {
+    await Deno.remove(suites, { recursive: true });
+  }
+});

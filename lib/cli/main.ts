@@ -519,7 +519,20 @@ async function reportCommand(args: string[], _deps: MainDeps, io: Io): Promise<n
   });
   if (values.help) return help(io, "report");
   if (positionals.length) throw new UsageError(`"report" takes no arguments but --out`);
-  const written = await rebuildReports(resolve(values.out));
+  const dir = resolve(values.out);
+  let written: string[];
+  try {
+    written = await rebuildReports(dir);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // Every file is replaced whole or not at all, and the results files are only read.
+    io.err(
+      `clientdown: Could not write the reports in "${displayPath(dir)}": ${
+        briefly(error)
+      }; the results files there are untouched\n`,
+    );
+    return EXIT.harness;
+  }
   io.out(`Wrote ${written.map(displayPath).join(", ")}\n`);
   return EXIT.ok;
 }
