@@ -101,7 +101,7 @@ const targetIdPattern = /^[a-z0-9][a-z0-9.-]*(@[a-z0-9][a-z0-9-]*)?$/;
 const scenarioIdPattern = /^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
 
 // ---------------------------------------------------------------------------------------------
-// The schemas (each exported type below is inferred from one of them)
+// The schemas (each type below is checked against one of them)
 
 /** Schema of {@linkcode SocketOptions}. */
 const socketOptionsSchema = z.strictObject({
