@@ -18,6 +18,8 @@ export interface FaultContext {
   readonly serverPort: number;
   /** The client's port of the connection under test, once connected. */
   readonly clientPort: number | undefined;
+  /** What a NAT in place does with strays, once one is. */
+  readonly natStrays: "rst" | "drop" | undefined;
   /**
    * Undoes the most recent fault that can be undone (a vanish, an ICMP rejection) and
    * resolves with the monotonic ms traffic flows again; throws when there is none.
@@ -37,6 +39,10 @@ export interface FaultDone {
   clientAddressSeen?: string;
   /** A NAT's established-connection timeout now in place, in ms. */
   natTimeoutMs?: number;
+  /** The stray policy of a NAT now in place. */
+  natStrays?: "rst" | "drop";
+  /** What the client's side does from now on when the server sends to it. */
+  peer?: "silent" | "answers" | "resets";
 }
 
 /** A problem with a fault's parameters: the field and what it must be. */

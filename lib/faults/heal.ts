@@ -13,5 +13,5 @@ export const healFault = defineFault({
   summary: "the outage ends: the last vanish or ICMP rejection is removed",
   takesClientDown: false,
   needs: [],
-  apply: async ({ undoLast }) => ({ t: await undoLast() }),
+  apply: async ({ undoLast }) => ({ t: await undoLast(), peer: "answers" }),
 });

@@ -80,6 +80,8 @@ export const icmpUnreachableFault = defineFault({
     KINDS.includes(kind) ? undefined : { field: "kind", expected: `one of ${KINDS.join(", ")}` },
   apply: async ({ lab }, { kind }) => {
     const icmp = await icmpUnreachable(lab, { kind });
-    return icmp instanceof FaultUnsupported ? icmp : { t: icmp.t, detail: kind, undo: icmp.remove };
+    return icmp instanceof FaultUnsupported
+      ? icmp
+      : { t: icmp.t, detail: kind, undo: icmp.remove, peer: "silent" };
   },
 });

@@ -184,6 +184,7 @@ export const natFault = defineFault({
       detail: `timeout ${timeoutS} s, strays ${strays}`,
       clientAddressSeen: nat.publicAddress,
       natTimeoutMs: timeoutS * 1000,
+      natStrays: strays,
     };
   },
 });
@@ -194,10 +195,13 @@ export const natExpireFault = defineFault({
   summary: "the NAT forgets the client's mappings now, as if their timeout had passed",
   takesClientDown: true,
   needs: EXPIRE_NEEDS,
-  apply: async ({ lab }) => {
+  apply: async ({ lab, natStrays }) => {
     const done = await expireNatNow(lab);
-    return done instanceof FaultUnsupported
-      ? done
-      : { t: done.t, detail: `${done.deleted} mapping(s) forgotten` };
+    return done instanceof FaultUnsupported ? done : {
+      t: done.t,
+      detail: `${done.deleted} mapping(s) forgotten`,
+      // The server's next packet is a stray: the router answers it, or drops it.
+      peer: natStrays === "rst" ? "resets" : "silent",
+    };
   },
 });

@@ -80,6 +80,6 @@ export const rebootFault = defineFault({
     const done = await reboot(lab, { serverPort });
     return done instanceof FaultUnsupported
       ? done
-      : { t: done.t, detail: `${done.destroyed} socket(s) forgotten` };
+      : { t: done.t, detail: `${done.destroyed} socket(s) forgotten`, peer: "resets" };
   },
 });

@@ -65,6 +65,6 @@ export const resetFromHostFault = defineFault({
       serverPort,
       ...(clientPort === undefined ? {} : { localPort: clientPort }),
     });
-    return done instanceof FaultUnsupported ? done : { t: done.t };
+    return done instanceof FaultUnsupported ? done : { t: done.t, peer: "resets" };
   },
 });

@@ -69,6 +69,6 @@ export const vanishFault = defineFault({
   needs: NEEDS,
   apply: async ({ lab }) => {
     const gone = await vanish(lab);
-    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal };
+    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal, peer: "silent" };
   },
 });

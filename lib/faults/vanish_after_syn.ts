@@ -44,6 +44,6 @@ export const vanishAfterSynFault = defineFault({
   needs: NEEDS,
   apply: async ({ lab }) => {
     const gone = await vanishAfterSyn(lab);
-    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal };
+    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal, peer: "silent" };
   },
 });

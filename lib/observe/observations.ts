@@ -9,6 +9,7 @@
 
 import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
 import type { PacketEvent } from "./capture.ts";
+import type { PeerBehaviour } from "./predict_release.ts";
 import type { ProcessExit, ProcessSample } from "./server_process.ts";
 import type { SocketEvent } from "./socket_watch.ts";
 
@@ -47,6 +48,11 @@ export interface StepRecord {
   error?: string;
   /** Whether it moved data on the connection under test (for "last traffic"). */
   traffic?: boolean;
+  /**
+   * What the client's side does from now on when the server sends to it: silent (gone),
+   * answers (its kernel still ACKs), or resets (its kernel or a router answers with RST).
+   */
+  peer?: PeerBehaviour;
 }
 
 /** How the scenario ended for the runner. */

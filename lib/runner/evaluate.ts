@@ -10,7 +10,11 @@
 
 import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
-import { predictFromObservations, type PredictionOutcome } from "../observe/predict_release.ts";
+import {
+  type PeerBehaviour,
+  predictFromObservations,
+  type PredictionOutcome,
+} from "../observe/predict_release.ts";
 import type {
   ExpectationResult,
   Level,
@@ -108,6 +112,11 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   return m;
 }
 
+function peerExpected(obs: Observations): { peerExpected?: PeerBehaviour } {
+  const peer = obs.steps.filter((s) => s.peer !== undefined).at(-1)?.peer;
+  return peer ? { peerExpected: peer } : {};
+}
+
 /** The kernel's outcome for a connection still held when the watch ended, where one applies. */
 function predict(obs: Observations, releasedAt: number | undefined): PredictionOutcome | undefined {
   const { options, sysctls } = obs.connection;
@@ -124,6 +133,8 @@ function predict(obs: Observations, releasedAt: number | undefined): PredictionO
     faultAt,
     lastTrafficAt: obs.run.lastTrafficAt,
     watchedUntil: obs.run.endAt,
+    // What the last step that changed the client's side makes it do; what was observed wins.
+    ...peerExpected(obs),
   });
 }
 

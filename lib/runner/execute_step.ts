@@ -223,6 +223,7 @@ async function applyFault(ctx: ScenarioContext, step: FaultStep): Promise<StepRe
       lab: ctx.lab,
       serverPort: ctx.server.port,
       clientPort: ctx.connection.clientPort,
+      natStrays: ctx.natStrays,
       undoLast: () => {
         const undo = ctx.undoable.pop();
         if (!undo) throw new HarnessError(`Fault "${step.name}" needs a fault to undo before it`);
@@ -233,10 +234,12 @@ async function applyFault(ctx: ScenarioContext, step: FaultStep): Promise<StepRe
   if (done.undo) ctx.undoable.push(done.undo);
   if (done.clientAddressSeen) ctx.clientAddressSeen = done.clientAddressSeen;
   if (done.natTimeoutMs !== undefined) ctx.natTimeoutMs = done.natTimeoutMs;
+  if (done.natStrays) ctx.natStrays = done.natStrays;
   return {
     actor: step.name === "reset-from-host" ? "client-host" : "router",
     action: step.name,
     ...(done.detail ? { detail: done.detail } : {}),
+    ...(done.peer ? { peer: done.peer } : {}),
     t: done.t,
     ok: true,
   };
@@ -300,9 +303,14 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<Ste
     }
     case "stop-reading": {
       const id = conn(ctx, step.kind);
-      if (!ctx.background) return client(step.kind, monotonicMs());
+      // Its kernel goes on ACKing, with a zero window once the buffer is full.
+      if (!ctx.background) return client(step.kind, monotonicMs(), { peer: "answers" });
       const out = await ctx.agent.stopReading(id);
-      return client(step.kind, out.t, { ok: out.ok, ...(out.ok ? {} : { error: out.error }) });
+      return client(step.kind, out.t, {
+        ok: out.ok,
+        peer: "answers",
+        ...(out.ok ? {} : { error: out.error }),
+      });
     }
     case "half-close":
     case "close":
@@ -313,7 +321,12 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<Ste
         : step.kind === "close"
         ? await ctx.agent.close(id)
         : await ctx.agent.abort(id);
-      return client(step.kind, out.t, { ok: out.ok, ...(out.ok ? {} : { error: out.error }) });
+      // After a close or an abort the client's kernel answers the server's data with RST.
+      return client(step.kind, out.t, {
+        ok: out.ok,
+        ...(step.kind === "half-close" ? {} : { peer: "resets" as const }),
+        ...(out.ok ? {} : { error: out.error }),
+      });
     }
     case "crash":
       return [{
@@ -322,6 +335,7 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<Ste
         detail: "SIGKILL",
         t: await ctx.agent.crash(),
         ok: true,
+        peer: "resets", // its kernel closed the sockets: RST to anything more
       }];
     case "freeze":
       return [{
@@ -330,6 +344,7 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<Ste
         detail: "SIGSTOP",
         t: await ctx.agent.freeze(),
         ok: true,
+        peer: "answers", // a stopped process's kernel still ACKs and answers probes
       }];
     case "thaw":
       return [{
@@ -338,6 +353,7 @@ export async function executeStep(ctx: ScenarioContext, step: Step): Promise<Ste
         detail: "SIGCONT",
         t: await ctx.agent.thaw(),
         ok: true,
+        peer: "answers",
       }];
     case "wait":
       // A step's duration is part of the scenario: it runs in full, whatever the deadline.

@@ -54,8 +54,9 @@ export interface ScenarioContext {
   watch?: SocketWatch;
   /** Faults in place that `heal` can undo, most recent last. */
   undoable: NonNullable<FaultDone["undo"]>[];
-  /** A NAT's established-connection timeout, once one is in place. */
+  /** A NAT's established-connection timeout and stray policy, once one is in place. */
   natTimeoutMs?: number;
+  natStrays?: "rst" | "drop";
   /** A read left running by `keep-reading`. */
   background?: Promise<unknown>;
 }
