@@ -465,7 +465,9 @@ export function predictFromObservations(input: PredictionInput): PredictionOutco
   if (draft.kind !== undefined) return draft;
   const { window, kind: _, ...rest } = draft;
   const from = input.faultAt;
-  if (window.latestMs + rest.fromAt < input.watchedUntil) {
+  // A release the kernel made up to OBSERVATION_LATE_MS before the end of the watch may not
+  // have been seen yet: only a model whose latest moment is older than that does not apply.
+  if (rest.fromAt + window.latestMs + OBSERVATION_LATE_MS < input.watchedUntil) {
     return {
       kind: "unknown",
       reason: `The model (${rest.situation}: ${rest.reason}) puts the release between ` +
@@ -593,9 +595,10 @@ function draftPrediction(
     const probe = packets.find((p) =>
       fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
     );
-    const timerSet = socket.find((e) =>
-      e.holding === "held" && e.timer === "zero_window_probe" && e.at >= faultAt
-    );
+    // Without a capture: the first probe is due when the probe timer of this episode (the
+    // events since the timer last was something else) was first seen to expire.
+    const other = socket.findLastIndex((e) => e.timer !== "zero_window_probe");
+    const timerSet = socket[other + 1];
     const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
     const seen = observedPeer(input, after, heldAfter, undefined);
     const peer = seen?.peer ?? input.peerExpected;
@@ -640,14 +643,17 @@ function draftPrediction(
   const chain = first
     ? retransmissions.filter((p) => p.seq === first!.seq && p.at >= first!.at)
     : [];
-  const expected = !counted && !first && last.timer === "retransmit"
-    ? last.at + last.timerMs
-    : undefined;
-  const start = first?.at ?? counted?.at ?? expected;
+  // Before the first retransmission its moment is not known: the timer armed may be a tail
+  // loss probe's, and the RTO follows the path's round trips.
+  const start = first?.at ?? counted?.at;
   const seen = observedPeer(input, after, heldAfter, undefined);
   const peer = seen?.peer ?? input.peerExpected;
   const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
-  if (start === undefined) return unknown("Data unacknowledged, but no retransmission seen or due");
+  if (start === undefined) {
+    return unknown(
+      "Data unacknowledged, but no retransmission yet: the kernel's clock starts at the first",
+    );
+  }
   if (peer === "answers") {
     return unknown("Data unacknowledged while the peer still answers: no kernel timer runs out");
   }
