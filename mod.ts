@@ -5,8 +5,9 @@
  *
  * This module is the stable library surface: the suite DSL (`defineSuite`, steps, `fault`,
  * expectations), `defineTarget` for your own server, the results contract, the runner
- * (`certifyTarget`, needs root) and the Markdown renderers. Run as a program, it is the CLI:
- * `deno run --allow-all mod.ts certify|suite|list|report|doctor` (see `--help`).
+ * (`certifyTarget`, needs root), the renderers (Markdown, JUnit XML, index JSON), and merging
+ * and comparing results. Run as a program, it is the CLI:
+ * `deno run --allow-all mod.ts certify|suite|list|report|merge|diff|doctor` (see `--help`).
  *
  * @example A suite file: one family, each scenario reads like the requirement it checks
  * ```ts
@@ -130,6 +131,23 @@ export { FAULTS, type Faults } from "./lib/faults/registry.ts";
 export { VERIFIERS, type Verifiers } from "./lib/verifiers/registry.ts";
 export { renderTargetReport } from "./lib/report/target_report.ts";
 export { renderIndex } from "./lib/report/index_report.ts";
+export { renderJunit } from "./lib/report/junit.ts";
+export {
+  buildIndex,
+  INDEX_SCHEMA,
+  type IndexScenario,
+  type IndexTarget,
+  renderIndexJson,
+  type ResultsIndex,
+} from "./lib/report/index_json.ts";
+export { MergeError, type MergeInput, mergeResults } from "./lib/results/merge.ts";
+export {
+  type DiffLine,
+  diffResults,
+  formatDiff,
+  isWorse,
+  type ResultsDiff,
+} from "./lib/results/diff.ts";
 
 // The CLI loads only when this module runs as a program, not for library users.
 // No top-level await: a user's target file imports this module while the CLI is loading it,
