@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { monotonicMs } from "../lib/libc/libc.ts";
+import { selectVariant } from "../lib/target/define_target.ts";
+import { isInstalled } from "../lib/target/ensure_installed.ts";
+import gunicorn from "./gunicorn.ts";
+import {
+  assertLargeResponse,
+  assertPartialWaits,
+  closedAfter,
+  open,
+  OS_KEEPALIVE,
+  serverClose,
+  serverSocketOptions,
+  withHttpTarget,
+} from "./http/testdata/http_checks.ts";
+import { assertRunsAs } from "./testdata/target_checks.ts";
+
+const ignore = !isInstalled(gunicorn);
+const OK = "HTTP/1.1 200 OK\r\n";
+
+Deno.test({
+  name: "gunicorn answers once per connection, sends a large file, no SO_KEEPALIVE",
+  ignore,
+  async fn() {
+    for (const family of ["v4", "v6"] as const) {
+      await withHttpTarget(gunicorn, family, async (rig) => {
+        await assertRunsAs(rig, "nobody");
+        const connection = await open(rig);
+        const options = await serverSocketOptions(rig, connection);
+        assert.deepEqual(
+          { ...options, rtoMaxMs: 0 },
+          { keepalive: false, ...OS_KEEPALIVE, userTimeoutMs: 0, rtoMaxMs: 0 },
+        );
+        const { request } = rig.target.protocol;
+        assert.ok((await rig.agent.send(connection.conn, request.send)).ok);
+        const read = await rig.agent.read(connection.conn, { until: request.until });
+        assert.ok(read.ok && read.found && read.head.startsWith(OK), JSON.stringify(read));
+        assert.match(read.head, /\r\nConnection: close\r\n/i);
+        // The sync worker closes the connection right after its response.
+        const closedMs = await closedAfter(rig, connection, read.t, 1000);
+        assert.ok(closedMs !== undefined, "The connection stayed open after the response");
+        const txQueue = await assertLargeResponse(rig, await open(rig));
+        console.log(`gunicorn ${family}: send queue ${txQueue} bytes behind a stalled reader`);
+      });
+    }
+    assert.match(await gunicorn.version!(), /^\d+\.\d+\.\d+$/);
+  },
+});
+
+Deno.test({
+  name: "gunicorn@timeout-10 kills the worker stuck on a partial request after 10 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(selectVariant(gunicorn, "timeout-10"), "v4", async (rig) => {
+      const partial = await open(rig);
+      await assertPartialWaits(rig, partial);
+      const since = monotonicMs() - 300;
+      // The only worker is busy: another client is not answered meanwhile.
+      const other = await open(rig);
+      const { request } = rig.target.protocol;
+      assert.ok((await rig.agent.send(other.conn, request.send)).ok);
+      const { releasedMs } = await serverClose(rig, partial, since, 15_000);
+      const answered = await rig.agent.read(other.conn, { until: request.until, timeoutMs: 5000 });
+      const answeredMs = answered.t - since;
+      console.log(
+        `gunicorn@timeout-10: partial request released after ${releasedMs?.toFixed(0)} ms; ` +
+          `the other client answered after ${answeredMs.toFixed(0)} ms`,
+      );
+      assert.ok(answered.ok && answered.found, JSON.stringify(answered));
+      // The arbiter checks its workers about once a second, and the worker last notified
+      // just before it accepted the connection: 10 to 12 s, with 500 ms for the lab.
+      assert.ok(releasedMs !== undefined && releasedMs >= 10_000 && releasedMs <= 12_500);
+      assert.ok(answeredMs >= releasedMs);
+    });
+  },
+});
+
+Deno.test({
+  name: "gunicorn@gthread keeps a connection alive and closes it after keepalive 2 s",
+  ignore,
+  async fn() {
+    await withHttpTarget(selectVariant(gunicorn, "gthread"), "v4", async (rig) => {
+      const idle = await open(rig);
+      const { request } = rig.target.protocol;
+      for (let i = 0; i < 2; i++) {
+        assert.ok((await rig.agent.send(idle.conn, request.send)).ok);
+        const read = await rig.agent.read(idle.conn, { until: request.until, timeoutMs: 2000 });
+        assert.ok(read.ok && read.found && !read.eof, JSON.stringify(read));
+      }
+      const closedMs = await closedAfter(rig, idle, monotonicMs(), 5000);
+      console.log(`gunicorn@gthread: idle connection closed after ${closedMs?.toFixed(0)} ms`);
+      // The worker's loop looks at keep-alive deadlines about once a second.
+      assert.ok(closedMs !== undefined && closedMs >= 1900 && closedMs <= 3500);
+    });
+  },
+});
