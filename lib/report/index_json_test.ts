@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { readResultsDir } from "../cli/report_files.ts";
 import { makeResults } from "../results/testdata/make_results.ts";
 import { buildIndex, INDEX_JSON, INDEX_SCHEMA, renderIndexJson } from "./index_json.ts";
+import { INDEX_JSON_SCHEMA_FILE, indexJsonSchemaText, indexProblems } from "./index_schema.ts";
 
 Deno.test("index JSON: targets with versions and counts per verdict, scenario × target matrix, sorted", () => {
   const naive = makeResults("ref-naive", { "vanish/idle": "fail", "rst/idle": "pass" });
@@ -42,5 +43,20 @@ Deno.test("the published reports/index.json is the index of reports/*.json", asy
     await Deno.readTextFile(new URL(INDEX_JSON, reports)),
     renderIndexJson(all.map((f) => f.results)),
     'reports/index.json is stale: run "deno task report"',
+  );
+});
+
+Deno.test("every index written validates against the index schema; the published JSON Schema is current", async () => {
+  const naive = makeResults("ref-naive", { "vanish/idle": "fail", "rst/idle": "interrupted" });
+  assert.deepEqual(indexProblems(JSON.parse(renderIndexJson([naive]))), []);
+  const published = new URL("../../reports/index.json", import.meta.url);
+  assert.deepEqual(indexProblems(JSON.parse(await Deno.readTextFile(published))), []);
+  assert.deepEqual(indexProblems({ schema: INDEX_SCHEMA, targets: [], scenarios: [] }), [
+    "matrix: Invalid input: expected record, received undefined",
+  ]);
+  assert.equal(
+    await Deno.readTextFile(INDEX_JSON_SCHEMA_FILE),
+    indexJsonSchemaText(),
+    "lib/report/index.schema.json is stale: run `deno task schema`",
   );
 });
