@@ -6,6 +6,10 @@
  * A namespace left behind is one made during the command whose run is dead (see owner.ts):
  * labs of other runs live on this host at the same time are none of the command's doing.
  *
+ * Stopped (SIGINT, SIGTERM, SIGHUP, or its parent's end: `npx … task test` in a cancelled CI
+ * job), it stops the command, sweeps what the command's runs left and exits with the signal's
+ * code; the check of the host still runs.
+ *
  * Usage: `deno run --allow-all lib/lab/host_guard.ts <command> [args...]`
  *
  * @module
@@ -16,6 +20,7 @@ import { diffSnapshots, snapshotHost } from "./host_snapshot.ts";
 import { sweepStaleLabs } from "./sweep.ts";
 import { parseNetnsName } from "./names.ts";
 import { runAlive } from "./owner.ts";
+import { Interrupt } from "../cli/interrupt.ts";
 
 async function labNamespaces(): Promise<string[]> {
   const listed = await run(["ip", "netns", "list"]);
@@ -31,7 +36,14 @@ if (import.meta.main) {
   const [program = "", ...args] = Deno.args;
   const argv = [program === "deno" ? Deno.execPath() : program, ...args];
   const child = spawn(argv, { stdin: "null", stdout: "inherit", stderr: "inherit" });
+  const interrupt = new Interrupt({ log: (line) => console.error(`host_guard: ${line}`) });
+  interrupt.signal.addEventListener("abort", () => {
+    child.signal(interrupt.received === "SIGINT" ? "SIGINT" : "SIGTERM");
+  });
+  interrupt.install();
   const status = await child.status;
+  // A command stopped halfway cannot have removed its labs: they belong to dead runs now.
+  if (interrupt.received) await sweepStaleLabs();
   const changed = diffSnapshots(before, await snapshotHost());
   const left = (await labNamespaces()).filter((n) =>
     !existing.has(n) && !runAlive(parseNetnsName(n)?.run ?? "")
@@ -47,5 +59,5 @@ if (import.meta.main) {
       "host_guard: host links, routes, rules and rulesets unchanged; no lab left behind",
     );
   }
-  Deno.exit(changed.length || left.length ? 1 : status.code);
+  Deno.exit(changed.length || left.length ? 1 : interrupt.exitCode ?? status.code);
 }
