@@ -686,7 +686,7 @@ function draftPrediction(
     };
   }
   const times = chain.length ? chain.map((p) => p.at - start) : [0];
-  const rto = rtoOf(chain, counted, start, packets);
+  const rto = rtoOf(chain, counted, start, packets, o.rtoMaxMs);
   return {
     from: "first-retransmission",
     fromAt: start,
@@ -703,21 +703,31 @@ function draftPrediction(
 }
 
 /**
- * The RTO that fired the first retransmission: half the gap to the second, or the socket
- * table's next expiry after the first, or the gap from the segment's first transmission.
+ * The RTO that fired the first retransmission (icsk_rto before backoff). Each later
+ * retransmission fires `rto << backoff` after the one before, late by the timer wheel and never
+ * early, so every gap gives an upper bound: the smallest, rounded to the tick, is the estimate.
+ * Without two retransmissions, the socket table's next expiry after the first, or the gap from
+ * the segment's first transmission.
  */
 function rtoOf(
   chain: readonly PacketEvent[],
   counted: SocketEvent | undefined,
   start: number,
   packets: readonly PacketEvent[],
+  rtoMaxMs: number,
 ): number {
-  const [one, two] = chain;
-  if (one && two) return Math.max(RTO_MIN_MS, (two.at - one.at) / 2);
+  const bounds: number[] = [];
+  for (let i = 1; i < chain.length; i++) {
+    const gap = chain[i]!.at - chain[i - 1]!.at;
+    if (gap < rtoMaxMs * 0.9) bounds.push(gap / 2 ** i);
+  }
+  const tick = tickMs();
+  if (bounds.length) return Math.max(RTO_MIN_MS, Math.round(Math.min(...bounds) / tick) * tick);
   if (counted && counted.timer === "retransmit" && counted.timerMs > 0) {
     return Math.max(RTO_MIN_MS, (counted.at + counted.timerMs - start) / 2);
   }
+  const one = chain[0];
   const original = one && packets.find((p) => fromServer(p) && p.seq === one.seq && p.at < one.at);
-  if (original && one) return Math.max(RTO_MIN_MS, one.at - original.at - tickMs());
+  if (original && one) return Math.max(RTO_MIN_MS, one.at - original.at - tick);
   return RTO_MIN_MS;
 }
