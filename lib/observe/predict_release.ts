@@ -686,48 +686,61 @@ function draftPrediction(
     };
   }
   const times = chain.length ? chain.map((p) => p.at - start) : [0];
-  const rto = rtoOf(chain, counted, start, packets, o.rtoMaxMs);
+  const rto = rtoRange(chain, counted, start, packets, o.rtoMaxMs);
+  const early = retries2AbortWindow(input.sysctls.retries2, rto.lo, o.rtoMaxMs, times);
+  const late = retries2AbortWindow(input.sysctls.retries2, rto.hi, o.rtoMaxMs, times);
   return {
     from: "first-retransmission",
     fromAt: start,
-    window: retries2AbortWindow(input.sysctls.retries2, rto, o.rtoMaxMs, times),
+    window: { earliestMs: early.earliestMs, latestMs: Math.max(early.latestMs, late.latestMs) },
     mechanism: "retransmission_timeout",
     how: "retransmission-timeout",
     sendsRst: false,
     situation: `data unacknowledged, peer silent${because}`,
     reason: `tcp_retries2 ${input.sysctls.retries2}: the first retransmission timer at or ` +
       `after ${formatMs(retransmissionModelMs(input.sysctls.retries2, o.rtoMaxMs))} ` +
-      `(tcp_model_timeout) from the first retransmission; RTO ${Math.round(rto)} ms doubling ` +
+      `(tcp_model_timeout) from the first retransmission; RTO ${
+        rto.lo === rto.hi ? rto.lo : `${rto.lo} to ${rto.hi}`
+      } ms doubling ` +
       `up to ${formatMs(o.rtoMaxMs)}`,
   };
 }
 
 /**
- * The RTO that fired the first retransmission (icsk_rto before backoff). Each later
+ * The RTO that fired the first retransmission (icsk_rto before backoff), as a range. Each later
  * retransmission fires `rto << backoff` after the one before, late by the timer wheel and never
- * early, so every gap gives an upper bound: the smallest, rounded to the tick, is the estimate.
- * Without two retransmissions, the socket table's next expiry after the first, or the gap from
- * the segment's first transmission.
+ * early: every gap bounds it from above, and from below once the most its timer could be late
+ * is taken off; the range is the tightest of them, on whole ticks. Without two retransmissions,
+ * the socket table's next expiry after the first (to its 10 ms resolution), or the gap from the
+ * segment's first transmission.
  */
-function rtoOf(
+function rtoRange(
   chain: readonly PacketEvent[],
   counted: SocketEvent | undefined,
   start: number,
   packets: readonly PacketEvent[],
   rtoMaxMs: number,
-): number {
-  const bounds: number[] = [];
+): { lo: number; hi: number } {
+  const tick = tickMs();
+  let lo = RTO_MIN_MS, hi = Infinity;
   for (let i = 1; i < chain.length; i++) {
     const gap = chain[i]!.at - chain[i - 1]!.at;
-    if (gap < rtoMaxMs * 0.9) bounds.push(gap / 2 ** i);
+    if (gap >= rtoMaxMs * 0.9) continue; // capped at the ceiling: says nothing of the base
+    hi = Math.min(hi, (gap + tick) / 2 ** i);
+    lo = Math.max(lo, (gap - maxLatenessMs(gap) - tick) / 2 ** i);
   }
-  const tick = tickMs();
-  if (bounds.length) return Math.max(RTO_MIN_MS, Math.round(Math.min(...bounds) / tick) * tick);
-  if (counted && counted.timer === "retransmit" && counted.timerMs > 0) {
-    return Math.max(RTO_MIN_MS, (counted.at + counted.timerMs - start) / 2);
+  if (hi === Infinity) {
+    let rto = RTO_MIN_MS;
+    if (counted && counted.timer === "retransmit" && counted.timerMs > 0) {
+      rto = (counted.at + counted.timerMs - start) / 2;
+    } else {
+      const one = chain[0];
+      const original = one &&
+        packets.find((p) => fromServer(p) && p.seq === one.seq && p.at < one.at);
+      if (original && one) rto = one.at - original.at;
+    }
+    [lo, hi] = [Math.max(RTO_MIN_MS, rto - 10), Math.max(RTO_MIN_MS, rto + 10)];
   }
-  const one = chain[0];
-  const original = one && packets.find((p) => fromServer(p) && p.seq === one.seq && p.at < one.at);
-  if (original && one) return Math.max(RTO_MIN_MS, one.at - original.at - tick);
-  return RTO_MIN_MS;
+  const floor = Math.floor(hi / tick) * tick, ceil = Math.ceil(lo / tick) * tick;
+  return ceil <= floor ? { lo: ceil, hi: floor } : { lo: floor, hi: floor };
 }
