@@ -60,6 +60,18 @@ function paint(text: string, code: number, color: boolean): string {
   return color ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
+/**
+ * Text from a server or a target (a key figure may quote its log) made safe for a terminal:
+ * control characters, escape sequences included, are shown as `\xNN`, never interpreted.
+ */
+export function printable(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(
+    /[\x00-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /** One finished scenario: `verdict  [target]  id  key figure  duration`. */
 export function resultLine(
   result: ScenarioResult,
@@ -75,7 +87,7 @@ export function resultLine(
     verdict,
     ...target,
     result.id.padEnd(ID_WIDTH),
-    keyFigure(result),
+    printable(keyFigure(result)),
     formatMs(result.durationMs),
   ]
     .join("  ");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Results } from "../results/schema.ts";
-import { Progress, summary } from "./progress.ts";
+import { printable, Progress, summary } from "./progress.ts";
 import { fakeResult } from "./testdata/temp_files.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 
@@ -138,4 +138,8 @@ Deno.test("summary: counts per verdict and target, wall time, sum of times, medi
       "Harness overhead per scenario, median of 5: 70 ms (lab up 50 ms, target ready 10 ms, teardown 10 ms)",
     ].join("\n"),
   );
+});
+
+Deno.test("a key figure quoting a server's words cannot drive the terminal", () => {
+  assert.equal(printable("ok\x1b[2J\x07\r\nend\u009b"), "ok\\x1b[2J\\x07\\x0d\\x0aend\\x9b");
 });
