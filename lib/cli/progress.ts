@@ -60,14 +60,16 @@ function paint(text: string, code: number, color: boolean): string {
   return color ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+
 /**
  * Text from a server or a target (a key figure may quote its log) made safe for a terminal:
  * control characters, escape sequences included, are shown as `\xNN`, never interpreted.
  */
 export function printable(text: string): string {
-  // deno-lint-ignore no-control-regex
   return text.replace(
-    /[\x00-\x1f\x7f-\x9f]/g,
+    CONTROL,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
 }
