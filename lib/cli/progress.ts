@@ -103,9 +103,11 @@ function median(values: readonly number[]): number | undefined {
 }
 
 function counts(scenarios: readonly ScenarioResult[], color: boolean): string {
-  return VERDICTS.map((v) => {
+  // "interrupted" only when a run was: it is no outcome of the server's.
+  return VERDICTS.flatMap((v) => {
     const n = scenarios.filter((s) => s.verdict === v).length;
-    return n ? paint(`${n} ${v}`, COLOUR[v], color) : `${n} ${v}`;
+    if (!n && v === "interrupted") return [];
+    return [n ? paint(`${n} ${v}`, COLOUR[v], color) : `${n} ${v}`];
   }).join(", ");
 }
 
