@@ -88,7 +88,7 @@ export type PredictionOutcome =
     sendsRst: boolean;
     /** The observed situation the model was applied to, in words. */
     situation: string;
-    /** How the figure follows, in one sentence. */
+    /** How the figure follows, in words that read after the mechanism ("keepalive: idle 2 s ..."). */
     reason: string;
   }
   | { kind: "never"; situation: string; reason: string }
@@ -559,7 +559,7 @@ function draftPrediction(
         how: "reset-by-peer",
         sendsRst: false,
         situation: `idle, peer resets${because}`,
-        reason: `The first keepalive probe, ${o.keepIdleS} s after the last segment from the ` +
+        reason: `the first keepalive probe, ${o.keepIdleS} s after the last segment from the ` +
           "peer, draws its RST",
       };
     }
@@ -579,9 +579,9 @@ function draftPrediction(
       sendsRst: true,
       situation: `idle, peer silent${because}`,
       reason: o.userTimeoutMs === 0
-        ? `Keepalive: idle ${o.keepIdleS} s + ${o.keepCnt} probes × ${o.keepIntvlS} s after ` +
+        ? `idle ${o.keepIdleS} s + ${o.keepCnt} probes × ${o.keepIntvlS} s after ` +
           "the last segment from the peer, then RST"
-        : `Keepalive with TCP_USER_TIMEOUT ${o.userTimeoutMs} ms: the first keepalive timer ` +
+        : `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms: the first keepalive timer ` +
           `firing (idle ${o.keepIdleS} s, every ${o.keepIntvlS} s) after a probe with the ` +
           "peer silent that long, then RST; TCP_KEEPCNT ignored",
     };
@@ -666,7 +666,7 @@ function draftPrediction(
       how: "reset-by-peer",
       sendsRst: false,
       situation: `data unacknowledged, peer resets${because}`,
-      reason: "The next retransmission draws the peer's RST",
+      reason: "the next retransmission draws the peer's RST",
     };
   }
   if (peer === undefined) {
