@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { ClientAgent } from "../../client/client_agent.ts";
+import { SERVER } from "../../lab/address_plan.ts";
+import { createLab, type Lab } from "../../lab/lab.ts";
+import { readSocketTable, socketFds } from "../../observe/proc_net_tcp.ts";
+import { type Child, spawn } from "../../process/spawn.ts";
+import { parseOddServerArgs } from "./odd_server.ts";
+import odd, { oddServerFlags } from "./odd_target.ts";
+
+const SCRIPT = new URL("./odd_server.ts", import.meta.url).pathname;
+
+Deno.test("parseOddServerArgs reads every flag and refuses what the kernel would", () => {
+  assert.deepEqual(
+    parseOddServerArgs([
+      "--address",
+      "::1",
+      "--port",
+      "7070",
+      "--keepalive",
+      "1",
+      "--keepidle",
+      "2",
+      "--user-timeout-ms",
+      "0",
+      "--leak",
+      "1",
+      "--push-after-ms",
+      "500",
+    ]),
+    {
+      address: "::1",
+      port: 7070,
+      keepalive: true,
+      keepIdleS: 2,
+      userTimeoutMs: 0,
+      leak: true,
+      pushAfterMs: 500,
+    },
+  );
+  assert.throws(() =>
+    parseOddServerArgs(["--address", "::1", "--port", "7070", "--keepidle", "0"])
+  );
+  assert.throws(() => parseOddServerArgs(["--address", "::1", "--port", "7070", "--leak", "2"]));
+  assert.throws(() => parseOddServerArgs(["--address", "::1", "--port", "7070", "--bogus", "1"]));
+  assert.throws(() => parseOddServerArgs(["--port", "7070"]));
+  assert.deepEqual(oddServerFlags({ keepalive: true, keepIdleS: 2, leak: false }), [
+    "--keepalive",
+    "1",
+    "--keepidle",
+    "2",
+    "--leak",
+    "0",
+  ]);
+  assert.ok(Object.keys(odd.variants ?? {}).includes("late-writer"));
+});
+
+async function startOdd(
+  lab: Lab,
+  flags: string[],
+): Promise<{ server: Child; log: Promise<string> }> {
+  const server = spawn(
+    [
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      SCRIPT,
+      "--address",
+      SERVER.v4,
+      "--port",
+      "7070",
+      ...flags,
+    ],
+    { netns: lab.hosts.server, stderr: "piped", stdout: "null" },
+  );
+  const log = new Response(server.process.stderr).text();
+  for (let i = 0; i < 1000; i++) {
+    const fds = socketFds(server.pid);
+    if (readSocketTable(server.pid).some((s) => s.state === "LISTEN" && fds.has(s.inode))) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { server, log };
+}
+
+/** Socket fds of `pid` with no TCP table row: the runtime's own, and any the kernel ended. */
+function untabled(pid: number): number[] {
+  const inodes = new Set(readSocketTable(pid).map((s) => s.inode));
+  return [...socketFds(pid).keys()].filter((inode) => !inodes.has(inode));
+}
+
+async function withLab(fn: (lab: Lab, agent: ClientAgent) => Promise<void>): Promise<void> {
+  const lab = await createLab();
+  const agent = await ClientAgent.start(lab);
+  try {
+    await fn(lab, agent);
+  } finally {
+    await agent.stop();
+    await lab.teardown();
+  }
+}
+
+Deno.test("odd server: --leak keeps the fd of a connection the peer reset; --push-after-ms writes later; --exit-after-ms and --exit-on-error die", async () => {
+  await withLab(async (lab, agent) => {
+    const { server, log } = await startOdd(lab, ["--leak", "1", "--push-after-ms", "300"]);
+    const before = untabled(server.pid);
+    const c = await agent.connect({ address: SERVER.v4, port: 7070 });
+    assert.ok(c.ok);
+    await agent.send(c.conn, "PING\n");
+    const pong = await agent.read(c.conn, { until: "PONG\n" });
+    assert.ok(pong.ok && pong.found);
+    // The late write: 1000 bytes, 300 ms after the exchange.
+    const pushed = await agent.read(c.conn, { bytes: 1000, timeoutMs: 3000 });
+    assert.ok(pushed.ok && pushed.bytes === 1000, JSON.stringify(pushed));
+    assert.ok(pushed.t - pong.t >= 250, `pushed ${pushed.t - pong.t} ms after the exchange`);
+    await agent.abort(c.conn);
+    // The kernel ended the socket on the RST; the server keeps its fd: one more socket fd with
+    // no table row.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(untabled(server.pid).filter((inode) => !before.includes(inode)).length, 1);
+    server.signal("SIGKILL");
+    await server.status;
+    assert.match(await log, /event=leak fd=\d+ .*reason=(error|peer-fin|hangup)/);
+  });
+  await withLab(async (lab, agent) => {
+    const { server } = await startOdd(lab, ["--exit-after-ms", "300"]);
+    const c = await agent.connect({ address: SERVER.v4, port: 7070 });
+    assert.ok(c.ok);
+    assert.equal((await server.status).code, 3);
+  });
+  await withLab(async (lab, agent) => {
+    const { server } = await startOdd(lab, ["--exit-on-error", "1"]);
+    const c = await agent.connect({ address: SERVER.v4, port: 7070 });
+    assert.ok(c.ok);
+    await agent.close(c.conn);
+    assert.equal((await server.status).code, 4);
+  });
+});
