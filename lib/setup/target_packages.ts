@@ -1,0 +1,144 @@
+/**
+ * The Debian packages of the built-in targets' servers: which are missing, which this machine
+ * cannot have (and why), and installing all the missing ones at once, as `certify` installs
+ * one on first use. The test task installs them before the tests, so that no target test is
+ * skipped for a server that could have been installed.
+ *
+ * @module
+ */
+
+import { builtInTargetIds, loadTarget } from "../cli/load_target.ts";
+import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
+import type { TargetDefinition } from "../target/define_target.ts";
+import { isInstalled } from "../target/ensure_installed.ts";
+import { isRoot } from "./ensure_packages.ts";
+
+/** A built-in target whose server is missing, and why it cannot be installed. */
+export interface Unavailable {
+  /** The target's id. */
+  target: string;
+  /** Its Debian package. */
+  debianPackage: string;
+  /** Why this machine cannot have it, e.g. "no installation candidate in apt's sources". */
+  reason: string;
+}
+
+/** What `ensureTargetPackages` did. */
+export interface TargetPackagesResult {
+  /** Packages installed now. */
+  installed: string[];
+  /** Milliseconds apt-get took (update and install); 0 when nothing was missing. */
+  installMs: number;
+  /** Targets whose server is still missing, with the reason. */
+  unavailable: Unavailable[];
+}
+
+const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
+const APT_INSTALL = ["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
+
+/** Every built-in target (`targets/*.ts`), in id order. */
+export async function builtInTargets(): Promise<TargetDefinition[]> {
+  return await Promise.all(builtInTargetIds().map((id) => loadTarget(id)));
+}
+
+/**
+ * Why this machine cannot have the target's server, or undefined when it has it or can get
+ * it (installed on first use). Only a real impossibility counts: not root (apt-get needs it),
+ * no apt-get (not a Debian-like system), or apt's package lists know no installable version
+ * of the package. Missing package lists are no reason: installing updates them first.
+ *
+ * @example
+ * ```ts ignore
+ * import redis from "../../targets/redis.ts";
+ * import { installBlocker } from "./target_packages.ts";
+ * Deno.test({ name: "redis …", ignore: installBlocker(redis) !== undefined, fn() {} });
+ * ```
+ */
+export function installBlocker(target: TargetDefinition): string | undefined {
+  if (isInstalled(target) || !target.install) return undefined;
+  const { binary, debianPackage } = target.install;
+  const missing = `"${binary}" is missing`;
+  if (!isRoot()) return `${missing} and only root can install "${debianPackage}"`;
+  if (!onPath("apt-get")) return `${missing} and there is no apt-get to install "${debianPackage}"`;
+  if (!hasPackageLists()) return undefined;
+  const policy = new Deno.Command("apt-cache", { args: ["policy", debianPackage] }).outputSync();
+  const candidate = /Candidate:\s*(\S+)/.exec(new TextDecoder().decode(policy.stdout))?.[1];
+  return candidate === undefined || candidate === "(none)"
+    ? `${missing} and apt's sources have no installable "${debianPackage}"`
+    : undefined;
+}
+
+function hasPackageLists(): boolean {
+  try {
+    for (const entry of Deno.readDirSync("/var/lib/apt/lists")) {
+      if (entry.name.endsWith("_Packages") || entry.name.includes("_Packages.")) return true;
+    }
+  } catch {
+    // no lists directory
+  }
+  return false;
+}
+
+/**
+ * Installs the Debian packages of every target whose server is missing: one `apt-get update`
+ * and one `apt-get install` for all of them; if that fails, one install per package, so that
+ * one package this machine cannot have does not keep the others out. Never throws for a
+ * package that cannot be installed: it is reported in `unavailable`, with apt's reason.
+ */
+export async function ensureTargetPackages(
+  targets: readonly TargetDefinition[],
+  log: (line: string) => void = () => {},
+): Promise<TargetPackagesResult> {
+  const missing = targets.filter((t) => t.install && !isInstalled(t));
+  if (missing.length === 0) return { installed: [], installMs: 0, unavailable: [] };
+  const blocked = new Map<TargetDefinition, string>();
+  if (!isRoot() || !onPath("apt-get")) {
+    for (const target of missing) blocked.set(target, installBlocker(target) ?? "");
+    return { installed: [], installMs: 0, unavailable: describe(blocked) };
+  }
+  const packages = [...new Set(missing.map((t) => t.install!.debianPackage))];
+  log(`Installing the target servers' packages with apt-get: ${packages.join(" ")}`);
+  const started = performance.now();
+  const failures = new Map<string, string>();
+  try {
+    await run(["apt-get", "update", "-qq"], { env: APT_ENV, timeoutMs: INSTALL_TIMEOUT_MS });
+    await run([...APT_INSTALL, ...packages], { env: APT_ENV, timeoutMs: INSTALL_TIMEOUT_MS });
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    for (const name of packages) {
+      try {
+        await run([...APT_INSTALL, name], { env: APT_ENV, timeoutMs: INSTALL_TIMEOUT_MS });
+      } catch (single) {
+        if (!(single instanceof CommandError)) throw single;
+        failures.set(name, lastLine(single.stderr) || single.message);
+      }
+    }
+  }
+  const installMs = performance.now() - started;
+  for (const target of missing) {
+    if (isInstalled(target)) continue;
+    const name = target.install!.debianPackage;
+    blocked.set(
+      target,
+      failures.has(name)
+        ? `apt-get could not install "${name}": ${failures.get(name)}`
+        : `"${name}" is installed but "${target.install!.binary}" is still missing`,
+    );
+  }
+  const installed = packages.filter((name) =>
+    missing.some((t) => t.install!.debianPackage === name && isInstalled(t))
+  );
+  return { installed, installMs, unavailable: describe(blocked) };
+}
+
+function describe(blocked: Map<TargetDefinition, string>): Unavailable[] {
+  return [...blocked].map(([target, reason]) => ({
+    target: target.id,
+    debianPackage: target.install!.debianPackage,
+    reason,
+  }));
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1)?.trim() ?? "";
+}
