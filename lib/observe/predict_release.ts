@@ -461,7 +461,13 @@ type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindo
  * ```
  */
 export function predictFromObservations(input: PredictionInput): PredictionOutcome {
-  const draft = draftPrediction(input);
+  let draft: ReturnType<typeof draftPrediction>;
+  try {
+    draft = draftPrediction(input);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return unknown(`No kernel timer of the model ends it: ${error.message}`);
+  }
   if (draft.kind !== undefined) return draft;
   const { window, kind: _, ...rest } = draft;
   const from = input.faultAt;
@@ -687,6 +693,12 @@ function draftPrediction(
   }
   const times = chain.length ? chain.map((p) => p.at - start) : [0];
   const rto = rtoRange(chain, counted, start, packets, o.rtoMaxMs);
+  if (!rto) {
+    return unknown(
+      "Data unacknowledged, but the retransmissions do not back off as the tcp_retries2 model " +
+        "has them (an ICMP error undoes a backoff step): no exact model",
+    );
+  }
   const early = retries2AbortWindow(input.sysctls.retries2, rto.lo, o.rtoMaxMs, times);
   const late = retries2AbortWindow(input.sysctls.retries2, rto.hi, o.rtoMaxMs, times);
   return {
@@ -720,7 +732,7 @@ function rtoRange(
   start: number,
   packets: readonly PacketEvent[],
   rtoMaxMs: number,
-): { lo: number; hi: number } {
+): { lo: number; hi: number } | undefined {
   const tick = tickMs();
   let lo = RTO_MIN_MS, hi = Infinity;
   for (let i = 1; i < chain.length; i++) {
@@ -742,5 +754,7 @@ function rtoRange(
     [lo, hi] = [Math.max(RTO_MIN_MS, rto - 10), Math.max(RTO_MIN_MS, rto + 10)];
   }
   const floor = Math.floor(hi / tick) * tick, ceil = Math.ceil(lo / tick) * tick;
-  return ceil <= floor ? { lo: ceil, hi: floor } : { lo: floor, hi: floor };
+  // Gaps that do not double (an ICMP error undoes a backoff step, RFC 6069) fit no RTO.
+  if (floor < RTO_MIN_MS || ceil > floor + tick) return undefined;
+  return { lo: Math.min(ceil, floor), hi: floor };
 }
