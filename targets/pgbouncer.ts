@@ -37,6 +37,11 @@
  * janitor checks about every second); `tcp-user-timeout-10s` gives up on unacknowledged data
  * or a zero window after 10 s.
  *
+ * Before the scenarios, `prepare` fills the pool: 20 sessions at once, then ended, leave 20
+ * idle server connections in it for `server_idle_timeout` (600 s), so that the fds and memory
+ * measured before and after dead clients are the pooler's steady state, not the pool growing.
+ * PostgreSQL runs outside PgBouncer's process tree: what is measured is PgBouncer's own.
+ *
  * The exchanges are PostgreSQL's, as for the `postgresql` target: a StartupMessage answered
  * by ReadyForQuery as the greeting (PgBouncer answers it itself, from the pool's cached
  * parameters), `SELECT 1` as the request, and a 100 MB result as the large request, relayed
@@ -61,6 +66,11 @@ import {
 } from "./postgresql/frontend_message.ts";
 
 const BINARY = "/usr/sbin/pgbouncer";
+const WARM_SCRIPT = decodeURIComponent(
+  new URL("./pgbouncer/warm_pool.ts", import.meta.url).pathname,
+);
+/** `default_pool_size`: server connections per database and user. */
+const POOL_SIZE = 20;
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 
 const STARTUP = startupMessage({ user: "postgres", database: "postgres" });
@@ -95,9 +105,10 @@ function config({ address, port, dir }: StartContext, tuning: readonly string[])
 
 /**
  * Runs as root in the lab directory. Makes the cached cluster once (initdb as postgres, into a
- * temporary directory renamed into place), copies it, starts PostgreSQL in the background on a
- * Unix socket only (as postgres, in its own IPC namespace, told to shut down fast when its
- * parent ends: the parent is this shell, which becomes PgBouncer), waits until it accepts
+ * temporary directory renamed into place), copies it, starts PostgreSQL on a Unix socket only
+ * (as postgres, in its own IPC namespace, and in its own session: `setsid -f` forks it away, so
+ * it is not part of PgBouncer's process tree, whose fds and memory the scenarios measure; the
+ * lab's teardown ends it with every process of the server host), waits until it accepts
  * sessions, then execs PgBouncer as postgres, which keeps the pid. Arguments: the cache
  * directory, PgBouncer's configuration file.
  */
@@ -122,9 +133,9 @@ rm -rf pgdata pgsocket
 cp -a "$cache/data" pgdata
 mkdir pgsocket
 chown postgres:postgres pgsocket pgbouncer
-unshare --ipc -- $as_postgres --pdeathsig SIGINT -- "$bin/postgres" -D pgdata \\
+setsid -f unshare --ipc -- $as_postgres -- "$bin/postgres" -D pgdata \\
   -c listen_addresses= -c "unix_socket_directories=$PWD/pgsocket" \\
-  -c dynamic_shared_memory_type=mmap -c log_min_messages=warning &
+  -c dynamic_shared_memory_type=mmap -c log_min_messages=warning
 for i in $(seq 200); do
   "$bin/pg_isready" -q -h "$PWD/pgsocket" -U postgres && break
   sleep 0.05
@@ -146,6 +157,16 @@ function pgbouncerStart(tuning: readonly string[]): (context: StartContext) => S
       `${stateDir()}/cache`,
       `${context.dir}/pgbouncer/pgbouncer.ini`,
     ],
+    // The pool at its steady size before any scenario (see pgbouncer/warm_pool.ts).
+    prepare: [[
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      WARM_SCRIPT,
+      context.address,
+      String(context.port),
+      String(POOL_SIZE),
+    ]],
     // SIGTERM is PgBouncer's immediate shutdown (SIGINT, Debian's, waits for queries to end).
   });
 }
