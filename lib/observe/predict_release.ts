@@ -692,6 +692,14 @@ function draftPrediction(
     };
   }
   const times = chain.length ? chain.map((p) => p.at - start) : [0];
+  // The model holds only for retransmissions seen to back off: two gaps, the second double the
+  // first (ICMP errors, RFC 6069, undo backoff steps; they are not in the capture).
+  if (chain.length < 3) {
+    return unknown(
+      `Data unacknowledged, ${chain.length} retransmission(s) so far: the tcp_retries2 model ` +
+        "applies once they are seen to back off (three of them)",
+    );
+  }
   const rto = rtoRange(chain, counted, start, packets, o.rtoMaxMs);
   if (!rto) {
     return unknown(

@@ -18,7 +18,10 @@ import type { PredictionOutcome } from "./predict_release.ts";
  * What each recording must be predicted as once `fromMs` after the fault has been watched
  * (before that, no prediction or an agreeing one). `how` is the release's label.
  */
-const EXPECTED: Record<string, { fromMs: number; kind: "release" | "never"; how?: string }> = {
+const EXPECTED: Record<
+  string,
+  { fromMs: number; kind: PredictionOutcome["kind"]; how?: string }
+> = {
   "keepalive-short-vanish": { fromMs: 0, kind: "release", how: "keepalive-timeout" },
   "keepalive-long-vanish": { fromMs: 0, kind: "release", how: "keepalive-timeout" },
   "keepalive-user-timeout-vanish": { fromMs: 0, kind: "release", how: "keepalive-timeout" },
@@ -37,11 +40,16 @@ const EXPECTED: Record<string, { fromMs: number; kind: "release" | "never"; how?
   "keepalive-nat-rst": { fromMs: 0, kind: "release", how: "reset-by-peer" },
   // Idle (and so "never": no keepalive) until the server writes, 5 s after the last exchange.
   "late-writer-user-timeout": { fromMs: 5450, kind: "release", how: "retransmission-timeout" },
-  "late-writer-retries2-8": { fromMs: 5450, kind: "release", how: "retransmission-timeout" },
+  "late-writer-retries2-8": { fromMs: 6700, kind: "release", how: "retransmission-timeout" },
   "zero-window-user-timeout": { fromMs: 350, kind: "release", how: "zero-window-timeout" },
   "zero-window-no-user-timeout": { fromMs: 350, kind: "never" },
-  "retries2-reading-vanish": { fromMs: 2000, kind: "release", how: "retransmission-timeout" },
-  "retries2-8-reading-vanish": { fromMs: 2000, kind: "release", how: "retransmission-timeout" },
+  // Three retransmissions (two gaps) show the backoff the tcp_retries2 model needs.
+  "retries2-reading-vanish": { fromMs: 3000, kind: "release", how: "retransmission-timeout" },
+  "retries2-8-reading-vanish": { fromMs: 3000, kind: "release", how: "retransmission-timeout" },
+  // ICMP errors undo backoff steps: TCP_USER_TIMEOUT still holds exactly, tcp_retries2's
+  // firings do not.
+  "icmp-user-timeout-reading": { fromMs: 600, kind: "release", how: "retransmission-timeout" },
+  "icmp-retries2-8-reading": { fromMs: 0, kind: "unknown" },
 };
 
 function show(p: PredictionOutcome, r: ReleaseRecording): string {

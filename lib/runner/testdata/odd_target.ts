@@ -9,13 +9,20 @@
  * @module
  */
 
-import { defineTarget, type TargetVariant } from "../../target/define_target.ts";
+import {
+  defineTarget,
+  type TargetDefinition,
+  type TargetVariant,
+} from "../../target/define_target.ts";
 import { LINE_PROTOCOL, lineServerVersion } from "../../../targets/ref/line_target.ts";
 import type { OddServerConfig } from "./odd_server.ts";
 
-type Behaviour = Omit<OddServerConfig, "address" | "port">;
+/** What an odd server variant does: every flag but the address and port. */
+export type OddBehaviour = Omit<OddServerConfig, "address" | "port">;
 
-const FLAG: Record<keyof Behaviour, string> = {
+export type { OddServerConfig, TargetDefinition };
+
+const FLAG: Record<keyof OddBehaviour, string> = {
   keepalive: "--keepalive",
   keepIdleS: "--keepidle",
   keepIntvlS: "--keepintvl",
@@ -29,8 +36,8 @@ const FLAG: Record<keyof Behaviour, string> = {
 };
 
 /** The command-line flags of a behaviour. */
-export function oddServerFlags(behaviour: Behaviour): string[] {
-  return (Object.keys(FLAG) as (keyof Behaviour)[]).flatMap((key) => {
+export function oddServerFlags(behaviour: OddBehaviour): string[] {
+  return (Object.keys(FLAG) as (keyof OddBehaviour)[]).flatMap((key) => {
     const value = behaviour[key];
     if (value === undefined) return [];
     return [FLAG[key], typeof value === "boolean" ? (value ? "1" : "0") : String(value)];
@@ -39,7 +46,7 @@ export function oddServerFlags(behaviour: Behaviour): string[] {
 
 const SCRIPT = decodeURIComponent(new URL("./odd_server.ts", import.meta.url).pathname);
 
-function start(behaviour: Behaviour): TargetVariant["start"] {
+function start(behaviour: OddBehaviour): TargetVariant["start"] {
   return ({ address, port }) => ({
     argv: [
       Deno.execPath(),
@@ -58,7 +65,7 @@ function start(behaviour: Behaviour): TargetVariant["start"] {
 const SHORT = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3 } as const;
 
 /** Each behaviour, with its knobs in words. */
-export const ODD_VARIANTS: Record<string, { title: string; behaviour: Behaviour }> = {
+export const ODD_VARIANTS: Record<string, { title: string; behaviour: OddBehaviour }> = {
   "keepalive-short": {
     title: "keepalive 2 s + 3 × 1 s, no TCP_USER_TIMEOUT",
     behaviour: SHORT,
@@ -98,7 +105,7 @@ export const ODD_VARIANTS: Record<string, { title: string; behaviour: Behaviour 
 };
 
 /** The odd test server. */
-export default defineTarget({
+const odd: TargetDefinition = defineTarget({
   id: "odd",
   title: "Test server: line protocol, exact socket options, no application timeouts",
   port: 7070,
@@ -118,3 +125,5 @@ export default defineTarget({
     }]),
   ),
 });
+
+export default odd;
