@@ -119,6 +119,7 @@ import {
   predictFromObservations,
   type PredictionInput,
   retries2AbortWindow,
+  userTimeoutAbortWindow,
 } from "./predict_release.ts";
 import type { PacketEvent } from "./capture.ts";
 import type { SocketEvent } from "./socket_watch.ts";
@@ -311,4 +312,14 @@ Deno.test("predictFromObservations: zero window with TCP_USER_TIMEOUT counts fro
 Deno.test("predictFromObservations: a socket the kernel ended while its fd is held is never released by the kernel", () => {
   const socket = [ev(0), ev(50, { state: "CLOSE", holding: "closed_fd_held", timer: "none" })];
   assert.equal(predictFromObservations(input({ socket })).kind, "never");
+});
+
+Deno.test("userTimeoutAbortWindow: the clamped timer fires at the user timeout, one timer late at most", () => {
+  // 5 s: level 2 of the wheel (256 ms) plus a tick.
+  assert.deepEqual(userTimeoutAbortWindow(5000, 120_000), { earliestMs: 5000, latestMs: 5260 });
+  // Longer than the RTO ceiling: the last timer is at most an RTO_MAX away (level 3, 2048 ms).
+  assert.deepEqual(userTimeoutAbortWindow(600_000, 120_000), {
+    earliestMs: 600_000,
+    latestMs: 602_052,
+  });
 });
