@@ -19,6 +19,9 @@
  * - `keepAlive` false, `keepAliveInitialDelay` 0: no SO_KEEPALIVE on accepted sockets;
  *   `noDelay` true;
  * - `maxConnections` unset, `maxRequestsPerSocket` 0: no connection or request limits;
+ * - `server.httpAllowHalfOpen` false (_http_server.js, not a documented option): when the
+ *   client half-closes (FIN) after its request, Node ends its own side at once
+ *   (`socket.end()` in socketOnEnd), so a response still being written is cut short;
  * - one event loop, non-blocking sockets, SIGPIPE ignored by Node at start: a dead client
  *   stalls no one else and a reset never kills the server.
  * The file is streamed with `stream.pipeline`, which honours back-pressure (a stalled client
@@ -122,6 +125,7 @@ export default defineTarget({
     "server.timeout": "0 (no socket inactivity timeout; nothing bounds sending a response)",
     "keepAlive": "false (no SO_KEEPALIVE on accepted sockets)",
     "maxConnections / maxRequestsPerSocket": "unset / 0 (no limits)",
+    "httpAllowHalfOpen": "false: a client's FIN ends the server's side, cutting a response short",
   },
   variants: {
     "timeout-30s": {
