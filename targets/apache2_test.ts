@@ -3,7 +3,7 @@ import { monotonicMs } from "../lib/libc/libc.ts";
 import { processTree } from "../lib/observe/process_tree.ts";
 import { findServerFd } from "../lib/observe/socket_watch.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import apache2 from "./apache2.ts";
 import {
   assertExchange,

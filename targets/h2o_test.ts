@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../lib/libc/libc.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import h2o from "./h2o.ts";
 import {
   assertExchange,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { selectVariant } from "../lib/target/define_target.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import memcached from "./memcached.ts";
 import {
   assertExchange,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LivenessProbe, type LivenessSample } from "../lib/client/liveness_probe.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import mosquitto from "./mosquitto.ts";
 import { agentString, CONNACK_ACCEPTED, connectPacket } from "./mosquitto/mqtt_packets.ts";
 import {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { monotonicMs } from "../lib/libc/libc.ts";
 import { run } from "../lib/process/spawn.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import nodeHttp from "./node_http.ts";
 import {
   assertExchange,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LivenessProbe, type LivenessSample } from "../lib/client/liveness_probe.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import postgresql from "./postgresql.ts";
 import {
   assertExchange,

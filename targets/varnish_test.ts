@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../lib/libc/libc.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
-import { installBlocker } from "../lib/setup/target_packages.ts";
+import { installBlocker } from "../lib/target/target_packages.ts";
 import varnish from "./varnish.ts";
 import {
   assertExchange,

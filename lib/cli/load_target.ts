@@ -172,3 +172,8 @@ export async function checkVersions(targets: readonly TargetDefinition[]): Promi
     }
   }
 }
+
+/** Every built-in target (`targets/*.ts`), in id order. */
+export async function builtInTargets(): Promise<TargetDefinition[]> {
+  return await Promise.all(builtInTargetIds().map((id) => loadTarget(id)));
+}

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { defineTarget, type TargetDefinition } from "../target/define_target.ts";
-import { builtInTargets, ensureTargetPackages, installBlocker } from "./target_packages.ts";
-import { summaryLines } from "./test_task.ts";
+import { defineTarget, type TargetDefinition } from "./define_target.ts";
+import { builtInTargets } from "../cli/load_target.ts";
+import { summaryLines } from "../cli/test_task.ts";
+import { ensureTargetPackages, installBlocker } from "./target_packages.ts";
 
 function fake(binary: string, debianPackage: string): TargetDefinition {
   return defineTarget({

@@ -7,11 +7,10 @@
  * @module
  */
 
-import { builtInTargetIds, loadTarget } from "../cli/load_target.ts";
 import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
-import type { TargetDefinition } from "../target/define_target.ts";
-import { isInstalled } from "../target/ensure_installed.ts";
-import { isRoot } from "./ensure_packages.ts";
+import type { TargetDefinition } from "./define_target.ts";
+import { isInstalled } from "./ensure_installed.ts";
+import { isRoot } from "../setup/ensure_packages.ts";
 
 /** A built-in target whose server is missing, and why it cannot be installed. */
 export interface Unavailable {
@@ -35,11 +34,6 @@ export interface TargetPackagesResult {
 
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
 const APT_INSTALL = ["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
-
-/** Every built-in target (`targets/*.ts`), in id order. */
-export async function builtInTargets(): Promise<TargetDefinition[]> {
-  return await Promise.all(builtInTargetIds().map((id) => loadTarget(id)));
-}
 
 /**
  * Why this machine cannot have the target's server, or undefined when it has it or can get

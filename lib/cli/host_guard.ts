@@ -10,17 +10,17 @@
  * job), it stops the command, sweeps what the command's runs left and exits with the signal's
  * code; the check of the host still runs.
  *
- * Usage: `deno run --allow-all lib/lab/host_guard.ts <command> [args...]`
+ * Usage: `deno run --allow-all lib/cli/host_guard.ts <command> [args...]`
  *
  * @module
  */
 
 import { run, spawn } from "../process/spawn.ts";
-import { diffSnapshots, snapshotHost } from "./host_snapshot.ts";
-import { sweepStaleLabs } from "./sweep.ts";
-import { parseNetnsName } from "./names.ts";
-import { runAlive } from "./owner.ts";
-import { Interrupt } from "../cli/interrupt.ts";
+import { diffSnapshots, snapshotHost } from "../lab/host_snapshot.ts";
+import { sweepStaleLabs } from "../lab/sweep.ts";
+import { parseNetnsName } from "../lab/names.ts";
+import { runAlive } from "../lab/owner.ts";
+import { Interrupt } from "./interrupt.ts";
 
 async function labNamespaces(): Promise<string[]> {
   const listed = await run(["ip", "netns", "list"]);

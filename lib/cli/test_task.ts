@@ -1,21 +1,22 @@
 /**
  * `deno task test`: installs what the tests need (the lab's programs and every built-in
  * target's server, with apt-get, as `certify` does on first use), runs `deno test` inside the
- * host guard (lib/lab/host_guard.ts), and ends with which target tests were skipped and why:
+ * host guard (lib/cli/host_guard.ts), and ends with which target tests were skipped and why:
  * only a server this machine cannot have skips its tests. Exits with the tests' exit code
  * (3 when setup cannot proceed). Needs root. Permissions: --allow-all.
  *
- * Usage: `deno run --allow-all lib/setup/test_task.ts [deno test arguments...]`
+ * Usage: `deno run --allow-all lib/cli/test_task.ts [deno test arguments...]`
  *
  * @module
  */
 
 import { fileURLToPath } from "node:url";
 import { spawn } from "../process/spawn.ts";
-import { ensureLabPackages, SetupError } from "./ensure_packages.ts";
-import { builtInTargets, ensureTargetPackages, installBlocker } from "./target_packages.ts";
+import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
+import { ensureTargetPackages, installBlocker } from "../target/target_packages.ts";
+import { builtInTargets } from "./load_target.ts";
 
-const HOST_GUARD = fileURLToPath(new URL("../lab/host_guard.ts", import.meta.url));
+const HOST_GUARD = fileURLToPath(new URL("./host_guard.ts", import.meta.url));
 
 /** The summary's lines: what was installed, and each target skipped for lack of its server. */
 export function summaryLines(
