@@ -31,6 +31,7 @@ export type ReleaseMechanism =
   | "user_timeout"
   | "retransmission_timeout"
   | "reset_by_peer"
+  | "zero_window_probes"
   | "none";
 
 /** What the peer does when the server sends to it. */
@@ -93,6 +94,9 @@ export type PredictionOutcome =
   }
   | { kind: "never"; situation: string; reason: string }
   | { kind: "unknown"; reason: string };
+
+/** How long an answer to a probe may take to come back (a slow, queueing client link). */
+const ANSWER_MS = 1000;
 
 /** TCP_RTO_MIN (HZ / 5): the base of the kernel's retransmission model, not tunable. */
 const RTO_MIN_MS = 200;
@@ -383,19 +387,22 @@ function observedPeer(
   if (input.packets) {
     const rst = after.find((p) => fromClient(p) && isRst(p));
     if (rst) return { peer: "resets", evidence: `the peer's RST ${at(rst.at, input)}` };
-    // What the server sent that the peer must answer: probes and retransmissions. Plain data
-    // right after the fault may still meet the peer's ACKs sent before the fault took hold.
-    const asked = after.find((p) =>
-      fromServer(p) &&
-      p.kinds.some((k) =>
-        k === "keepalive_probe" || k === "zero_window_probe" || k === "retransmission"
-      )
+    // What the server sent that the peer must answer: keepalive and window probes, and
+    // retransmissions of the oldest unacknowledged segment (not a tail loss probe, nor the rest
+    // of a burst, which acknowledgments sent before the fault took hold may still meet). The
+    // peer answers when one of them drew a segment within ANSWER_MS (a receiver answers an
+    // out-of-window probe at most every 500 ms, tcp_invalid_ratelimit: not every probe); it is
+    // silent when one had that long and none did.
+    const asked = askedOf(after, input.packets);
+    const answered = asked.find((a) =>
+      after.some((c) => fromClient(c) && !isRst(c) && c.at > a.at && c.at <= a.at + ANSWER_MS)
     );
-    if (asked) {
-      const answer = after.find((p) => fromClient(p) && p.at > asked.at);
-      return answer
-        ? { peer: "answers", evidence: `the peer answered ${at(answer.at, input)}` }
-        : { peer: "silent", evidence: `nothing from the peer since ${at(asked.at, input)}` };
+    if (answered) {
+      return { peer: "answers", evidence: `the peer answered ${at(answered.at, input)}` };
+    }
+    const due = asked.find((a) => a.at <= input.watchedUntil - ANSWER_MS);
+    if (due) {
+      return { peer: "silent", evidence: `nothing from the peer since ${at(due.at, input)}` };
     }
     return undefined;
   }
@@ -425,6 +432,23 @@ function observedPeer(
     return { peer: "answers", evidence: "no zero-window probe left unanswered" };
   }
   return undefined;
+}
+
+/** The server's segments after the fault that need the peer's answer. */
+function askedOf(after: readonly PacketEvent[], all: readonly PacketEvent[]): PacketEvent[] {
+  return after.filter((p) => {
+    if (!fromServer(p)) return false;
+    if (p.kinds.includes("keepalive_probe") || p.kinds.includes("zero_window_probe")) return true;
+    if (!p.kinds.includes("retransmission") || p.seq === undefined) return false;
+    // The oldest unacknowledged byte: the peer's highest acknowledgment before it.
+    let acked: number | undefined;
+    for (const c of all) {
+      if (c.at >= p.at) break;
+      if (!fromClient(c) || c.ack === undefined) continue;
+      if (acked === undefined || ((acked - c.ack) | 0) < 0) acked = c.ack;
+    }
+    return acked === p.seq;
+  });
 }
 
 function peerWords(peer: PeerBehaviour | undefined): string {
@@ -631,10 +655,44 @@ function draftPrediction(
           "peer answers (RFC 1122 §4.2.2.17)",
       };
     }
-    return unknown(
-      "Zero window without TCP_USER_TIMEOUT and the peer not seen answering: no exact model " +
-        "(unanswered window probes are counted against tcp_retries2 with backoff)",
+    // Unanswered window probes count against tcp_retries2 (tcp_probe_timer): the kernel gives
+    // up at the probe timer firing after that many, the interval doubling from the RTO.
+    const probes = packets.filter((p) =>
+      fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
     );
+    if (peer !== "silent" || probes.length < 3) {
+      return unknown(
+        "Zero window without TCP_USER_TIMEOUT: unanswered window probes count against " +
+          "tcp_retries2, which applies once three of them are seen unanswered in the capture",
+      );
+    }
+    const rto = rtoRange(probes, undefined, probes[0]!.at, packets, o.rtoMaxMs);
+    if (!rto) {
+      return unknown("Zero window: the window probes do not back off as the model has them");
+    }
+    const seenAt = probes.map((p) => p.at - probes[0]!.at);
+    const retries2 = input.sysctls.retries2;
+    const last = seenAt.length - 1;
+    if (last >= retries2) {
+      return unknown(`${probes.length} window probes went unanswered, more than tcp_retries2`);
+    }
+    const chain = (rtoMs: number) =>
+      abortWindow(seenAt[last]!, 0, (k) => Math.min(rtoMs * 2 ** (last + k), o.rtoMaxMs), {
+        firing: retries2 - last,
+      });
+    const [lo, hi] = [chain(rto.lo), chain(rto.hi)];
+    return {
+      from: "first-zero-window-probe",
+      fromAt: probes[0]!.at,
+      window: { earliestMs: lo.earliestMs, latestMs: Math.max(lo.latestMs, hi.latestMs) },
+      mechanism: "zero_window_probes",
+      how: "zero-window-timeout",
+      sendsRst: false,
+      situation: `zero window, peer silent${because}`,
+      reason: `tcp_retries2 ${retries2} unanswered window probes, the interval doubling from ` +
+        `${rto.lo === rto.hi ? rto.lo : `${rto.lo} to ${rto.hi}`} ms up to ` +
+        `${formatMs(o.rtoMaxMs)}; the kernel gives up at the probe timer after the last`,
+    };
   }
 
   // Unacknowledged data: the clock starts at the first retransmission by the retransmission

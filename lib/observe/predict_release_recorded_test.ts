@@ -43,6 +43,12 @@ const EXPECTED: Record<
   "late-writer-retries2-8": { fromMs: 6700, kind: "release", how: "retransmission-timeout" },
   "zero-window-user-timeout": { fromMs: 350, kind: "release", how: "zero-window-timeout" },
   "zero-window-no-user-timeout": { fromMs: 350, kind: "never" },
+  // Window probes unanswered, no TCP_USER_TIMEOUT: the 15th unanswered probe ends it (946.9 s).
+  "retries2-stopped-reading-vanish": {
+    fromMs: 1700,
+    kind: "release",
+    how: "zero-window-timeout",
+  },
   // Three retransmissions (two gaps) show the backoff the tcp_retries2 model needs.
   "retries2-reading-vanish": { fromMs: 3000, kind: "release", how: "retransmission-timeout" },
   "retries2-8-reading-vanish": { fromMs: 3000, kind: "release", how: "retransmission-timeout" },

@@ -267,7 +267,7 @@ Deno.test("predictFromObservations: never earlier than watched; a model already 
 Deno.test("predictFromObservations: unacknowledged data counts from the first retransmission (TCP_USER_TIMEOUT)", () => {
   // The server writes 3 s after the fault; the peer is gone.
   const packets = [
-    pkt(1, "client_to_server"),
+    pkt(1, "client_to_server", { ack: 100 }),
     pkt(3000, "server_to_client", { seq: 100, length: 10 }),
     pkt(3205, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
     pkt(3615, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
@@ -279,7 +279,7 @@ Deno.test("predictFromObservations: unacknowledged data counts from the first re
     ev(3620, { timer: "retransmit", txQueue: 10, retransmits: 2, timerMs: 800 }),
   ];
   const o = predictFromObservations(
-    input({ packets, socket, options: { ...HARDENED, userTimeoutMs: 5000 }, watchedUntil: 4000 }),
+    input({ packets, socket, options: { ...HARDENED, userTimeoutMs: 5000 }, watchedUntil: 4700 }),
   );
   assert.equal(o.kind, "release");
   if (o.kind !== "release") return;
