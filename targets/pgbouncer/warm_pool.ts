@@ -23,6 +23,11 @@ const READY = encoder.encode(READY_FOR_QUERY_IDLE);
 /** Terminate: 'X' and its length. */
 const TERMINATE = Uint8Array.of(0x58, 0, 0, 0, 4);
 
+/** Writes all of `bytes` (a write may take only part of them). */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}
+
 /** Reads until the bytes seen so far end with ReadyForQuery (idle), within `ms`. */
 async function untilReady(conn: Deno.Conn, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -41,11 +46,14 @@ async function untilReady(conn: Deno.Conn, ms: number): Promise<void> {
 async function session(hostname: string, port: number): Promise<void> {
   const conn = await Deno.connect({ hostname, port });
   try {
-    await conn.write(encoder.encode(startupMessage({ user: "postgres", database: "postgres" })));
+    await writeAll(
+      conn,
+      encoder.encode(startupMessage({ user: "postgres", database: "postgres" })),
+    );
     await untilReady(conn, 10_000);
-    await conn.write(encoder.encode(queryMessage("SELECT pg_sleep(0.5)")));
+    await writeAll(conn, encoder.encode(queryMessage("SELECT pg_sleep(0.5)")));
     await untilReady(conn, 10_000);
-    await conn.write(TERMINATE);
+    await writeAll(conn, TERMINATE);
   } finally {
     conn.close();
   }
