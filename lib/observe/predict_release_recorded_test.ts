@@ -41,6 +41,7 @@ const EXPECTED: Record<
   // Idle (and so "never": no keepalive) until the server writes, 5 s after the last exchange.
   "late-writer-user-timeout": { fromMs: 5450, kind: "release", how: "retransmission-timeout" },
   "late-writer-retries2-8": { fromMs: 6700, kind: "release", how: "retransmission-timeout" },
+  "late-writer-retries2-15": { fromMs: 6700, kind: "release", how: "retransmission-timeout" },
   "zero-window-user-timeout": { fromMs: 350, kind: "release", how: "zero-window-timeout" },
   "zero-window-no-user-timeout": { fromMs: 350, kind: "never" },
   // Window probes unanswered, no TCP_USER_TIMEOUT: the 15th unanswered probe ends it (946.9 s).

@@ -220,6 +220,16 @@ export const CASES: readonly ReleaseCase[] = [
     shortCutMs: 30_000,
   },
   {
+    name: "late-writer-retries2-15",
+    title: "writes 5 s after the last exchange, tcp_retries2 15 (924.6 s model), peer vanished",
+    behaviour: { pushAfterMs: 5000 },
+    phase: "idle",
+    fault: "vanish",
+    peer: "silent",
+    maxWaitMs: 1_150_000,
+    shortCutMs: 60_000,
+  },
+  {
     name: "zero-window-user-timeout",
     title: "TCP_USER_TIMEOUT 5 s, client stops reading a large response (zero window)",
     behaviour: { userTimeoutMs: 5000 },
