@@ -24,7 +24,8 @@ export type Situation = "idle" | "unacked-data" | "zero-window";
 /**
  * The kernel mechanism that ends the connection: the keepalive timer (its TCP_KEEPCNT or, when
  * set, TCP_USER_TIMEOUT rule), TCP_USER_TIMEOUT on unacknowledged data or a closed window, the
- * tcp_retries2 model, the peer's RST (to a keepalive probe or a retransmission), or none.
+ * tcp_retries2 model, tcp_retries2 unanswered window probes, the peer's RST (to a keepalive
+ * probe or a retransmission), or none.
  */
 export type ReleaseMechanism =
   | "keepalive"
