@@ -4,10 +4,11 @@
  * small script the target writes there. Node has no distribution configuration: the defaults
  * are the library's own (https://nodejs.org/api/http.html, `http.createServer` and `Server`):
  * - `server.keepAliveTimeout` 5000 ms: after a response, a keep-alive connection that brings no
- *   new request is destroyed (its FIN); Node 20's _http_server.js arms the socket's timer with
- *   1000 ms more (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER, against races with clients that
- *   honour the advertised `Keep-Alive: timeout=5`), so a client that vanished from an idle
- *   connection is released at about 6 s;
+ *   new request is destroyed (its FIN), so a client that vanished from an idle connection is
+ *   released at about 5 s with Debian 12's Node 18.20.4; Node 20's _http_server.js arms the
+ *   socket's timer with 1000 ms more (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER, against races
+ *   with clients that honour the advertised `Keep-Alive: timeout=5`): about 6 s where the
+ *   `nodejs` package installed is a Node 20 (NodeSource's, as on some machines);
  * - `server.headersTimeout` 60000 ms and `server.requestTimeout` 300000 ms, checked every
  *   `connectionsCheckingInterval` 30000 ms: a request whose headers have not all arrived is
  *   answered 408 and closed between 60 and 90 s after it began (also a connection that never
@@ -118,7 +119,7 @@ export default defineTarget({
   protocol: HTTP_PROTOCOL,
   knobs: {
     "server.keepAliveTimeout":
-      "5000 ms, + 1000 ms buffer in Node 20 (idle keep-alive connection destroyed: FIN)",
+      "5000 ms (Node 18; + a 1000 ms buffer in Node 20): idle keep-alive connection destroyed",
     "server.headersTimeout":
       "60000 ms, checked every connectionsCheckingInterval 30000 ms (408 and close)",
     "server.requestTimeout": "300000 ms (whole request), checked the same way",

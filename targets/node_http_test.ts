@@ -56,17 +56,24 @@ Deno.test({
 });
 
 Deno.test({
-  name: "node-http closes an idle keep-alive connection after keepAliveTimeout 5 s + 1 s buffer",
+  name:
+    "node-http closes an idle keep-alive connection after keepAliveTimeout (5 s; 6 s in Node 20)",
   ignore,
   async fn() {
+    const major = Number((await nodeHttp.version!()).split(".")[0]);
+    // Node 20 adds HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER (1000 ms); Debian 12's Node 18 does not.
+    const expectedMs = major >= 20 ? 6000 : 5000;
     await withHttpTarget(nodeHttp, "v4", async (rig) => {
       const idle = await open(rig);
       await assertExchange(rig, idle);
-      const closedMs = await closedAfter(rig, idle, monotonicMs(), 7000);
-      console.log(`node-http: idle connection closed after ${closedMs?.toFixed(0)} ms`);
-      // A libuv timer of keepAliveTimeout + HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER (Node 20):
-      // on time within the event loop's granularity; 500 ms covers the lab.
-      assert.ok(closedMs !== undefined && closedMs >= 5900 && closedMs <= 6500);
+      const closedMs = await closedAfter(rig, idle, monotonicMs(), expectedMs + 2000);
+      console.log(
+        `node-http (Node ${major}): idle connection closed after ${closedMs?.toFixed(0)} ms`,
+      );
+      // A libuv timer: on time within the event loop's granularity; 500 ms covers the lab.
+      assert.ok(
+        closedMs !== undefined && closedMs >= expectedMs - 100 && closedMs <= expectedMs + 500,
+      );
     });
   },
 });
