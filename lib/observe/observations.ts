@@ -143,6 +143,8 @@ export interface Observations {
   server: ServerRecord;
   /** The healthy second client's exchanges, when one probed. */
   bystander?: LivenessSample[];
+  /** How long the bystander gave each exchange: an exchange it saw answered was within this. */
+  bystanderTimeoutMs?: number;
   exchanges: ExchangeRecord;
 }
 

@@ -142,6 +142,7 @@ async function setUp(
   if (captured.available) parts.capture = captured;
   else obs.capture.note = `No packet capture: ${captured.reason}`;
   if (scenario.expect.some((e) => verifierOf(e.kind)?.needsBystander)) {
+    obs.bystanderTimeoutMs = LIVENESS.timeoutMs;
     parts.liveness = await LivenessProbe.start(lab, {
       address: server.address,
       port: server.port,

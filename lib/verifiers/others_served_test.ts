@@ -21,3 +21,15 @@ Deno.test("others-served: a dead server served no one, whatever its earlier answ
   assert.equal(j.met, false);
   assert.match(j.actual, /^not served: server killed by SIGPIPE/);
 });
+
+Deno.test("others-served: an exchange the bystander saw answered in its own 1 s counts as in time", () => {
+  const sample = { startedAt: 1500, endedAt: 2510, ok: true, latencyMs: 1008, reconnected: false };
+  const measurements = { othersMaxLatencyMs: 1008, othersTimeouts: 0 };
+  const probed = facts((obs) => {
+    obs.bystander = [sample];
+    obs.bystanderTimeoutMs = 1000;
+  }, { measurements });
+  assert.equal(v.judge(e, probed).met, true);
+  // Held to a tighter bound than the probe's own, the figure decides.
+  assert.equal(v.judge(v.build({ within: "500ms" }), probed).met, false);
+});
