@@ -81,3 +81,21 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "pgbouncer@transaction-idle-timeout-30 closes a client idle 30 s after its query",
+  async fn() {
+    const target = selectVariant(pgbouncer, "transaction-idle-timeout-30");
+    await withTarget(target, "v4", async (rig) => {
+      const connection = await greet(rig, await open(rig));
+      await assertExchange(rig, connection, ONE_COLUMN);
+      const quiet = await rig.agent.read(connection.conn, { bytes: 1, timeoutMs: 1 });
+      const read = await rig.agent.read(connection.conn, { timeoutMs: 40_000 });
+      const afterMs = read.t - quiet.t;
+      console.log(`pgbouncer@transaction-idle-timeout-30: closed after ${afterMs.toFixed(0)} ms`);
+      assert.ok(read.ok && read.eof && read.head.includes("client_idle_timeout"), read.head);
+      // The janitor looks about every second.
+      assert.ok(afterMs >= 29_000 && afterMs < 32_000, `${afterMs} ms`);
+    });
+  },
+});
