@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../lib/libc/libc.ts";
+import { processTree } from "../lib/observe/process_tree.ts";
+import { run } from "../lib/process/spawn.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";
 import varnish from "./varnish.ts";
@@ -17,12 +19,26 @@ import {
 // Skipped only where this machine cannot have the server; else withTarget installs it first.
 const ignore = installBlocker(varnish) !== undefined;
 
+/** The uid of each process of the server's tree, by process name. */
+function uidsByName(pid: number): Map<string, number> {
+  const uids = new Map<string, number>();
+  for (const member of processTree(pid)) {
+    const status = Deno.readTextFileSync(`/proc/${member}/status`);
+    const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? "";
+    uids.set(name, Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]));
+  }
+  return uids;
+}
+
 Deno.test({
   name: "varnish serves through its backend, waits for a partial request, sends a large file",
   ignore,
   async fn() {
     for (const family of ["v4", "v6"] as const) {
       await withHttpTarget(varnish, family, async (rig) => {
+        // The process that holds the connections runs as Debian's user for it.
+        const uid = Number((await run(["id", "-u", "vcache"])).stdout.trim());
+        assert.equal(uidsByName(rig.server.pid).get("cache-main"), uid);
         const idle = await open(rig);
         await assertExchange(rig, idle);
         await assertExchange(rig, idle); // keep-alive: the same connection serves again
