@@ -1,11 +1,13 @@
 /**
  * `pgbouncer`: the PgBouncer connection pooler from Debian's package, with Debian's
  * /etc/pgbouncer/pgbouncer.ini, run as user postgres as Debian's service runs it, in front of a
- * PostgreSQL 15 server the target starts too (Debian's postgresql-15, a cluster made once by
- * initdb and copied per lab, reachable only through its Unix socket in the lab directory). The
- * lab changes only: the listener (lab address, port 6432), the pid file and Unix socket
- * directory (in the lab directory), the log (stderr, the target's log, instead of
- * /var/log/postgresql/pgbouncer.log), one database entry (Debian's `[databases]` is empty) and
+ * PostgreSQL 15 server the target starts too (a cluster made once by initdb and copied per
+ * lab, reachable only through its Unix socket in the lab directory). That server comes from
+ * postgresql-15, the postgresql target's package, which `install` cannot name beside pgbouncer:
+ * without it this target says so and does not start. The lab changes only: the listener (lab
+ * address, port 6432), the pid file and Unix socket directory (in the lab directory), the log
+ * (stderr, the target's log, instead of /var/log/postgresql/pgbouncer.log), one database entry
+ * (Debian's `[databases]` is empty) and
  * `auth_type = trust` instead of md5 (the client agent sends fixed bytes and cannot answer a
  * salted challenge); the user is still looked up in the auth_file.
  *
@@ -123,6 +125,10 @@ function config({ address, port, dir }: StartContext, tuning: readonly string[])
  */
 const START = `set -eu
 bin=${PG_BIN}
+if [ ! -x "$bin/postgres" ]; then
+  echo "The pgbouncer target needs PostgreSQL 15 behind it: install the Debian package postgresql-15 (the postgresql target's)" >&2
+  exit 1
+fi
 as_postgres="setpriv --reuid=postgres --regid=postgres --init-groups"
 cache="$1/pgbouncer-postgresql-$("$bin/postgres" -V | awk '{print $3}')"
 if [ ! -d "$cache" ]; then
