@@ -7,9 +7,9 @@
  * without it this target says so and does not start. The lab changes only: the listener (lab
  * address, port 6432), the pid file and Unix socket directory (in the lab directory), the log
  * (stderr, the target's log, instead of /var/log/postgresql/pgbouncer.log), one database entry
- * (Debian's `[databases]` is empty) and
- * `auth_type = trust` instead of md5 (the client agent sends fixed bytes and cannot answer a
- * salted challenge); the user is still looked up in the auth_file.
+ * (Debian's `[databases]` is empty) and `auth_type = trust` instead of md5 (the client agent
+ * sends fixed bytes and cannot answer a salted challenge); the user is still looked up in the
+ * auth_file.
  *
  * Documented behaviour toward dead clients (pgbouncer(5) of 1.18, the comments of Debian's
  * pgbouncer.ini):
