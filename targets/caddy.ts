@@ -8,8 +8,10 @@
  * - `timeouts idle 5m`: the only timeout Caddy 2.6 sets by default (defaultIdleTimeout): an idle
  *   keep-alive connection is closed after 5 minutes;
  * - `timeouts read_header`, `read_body` and `write` unset: Go's http.Server then sets no read
- *   or write deadline, so a partial request waits and a response is sent for as long as it
- *   takes: a client that keeps its window at zero holds its connection forever;
+ *   or write deadline, so a partial request, and a new connection that never sends one, wait
+ *   for as long as the client's kernel answers keepalive probes (the certification saw a silent
+ *   client held past 3 min), and a response is sent for as long as it takes: a client that
+ *   keeps its window at zero holds its connection forever;
  * - Go's listener enables TCP keepalive on every accepted connection with a 15 s period
  *   (net.ListenConfig.KeepAlive zero means 15 s: SO_KEEPALIVE, TCP_KEEPIDLE 15 s and
  *   TCP_KEEPINTVL 15 s; TCP_KEEPCNT stays the kernel's 9), so the kernel aborts a vanished idle
