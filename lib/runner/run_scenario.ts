@@ -17,6 +17,8 @@ import { type Capture, startCapture } from "../observe/capture.ts";
 import { emptyObservations, type Observations } from "../observe/observations.ts";
 import { recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
+import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { isConnectionFrom } from "../observe/socket_watch.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -33,6 +35,33 @@ const POLL_MS = 25;
 const LIVENESS = { intervalMs: 500, timeoutMs: 1000 };
 /** The server's own words kept as evidence: the last lines of its output, at most this long. */
 const LOG_TAIL = { lines: 20, chars: 4000 };
+
+/**
+ * Phases in which the server has nothing left to send when the client goes down: the fault
+ * waits until the client's kernel has acknowledged everything (its delayed ACK of the last
+ * reply may lag the read by up to 40 ms), or the "idle" connection would go down with data in
+ * flight and the kernel would treat it as such (retransmissions instead of keepalive).
+ */
+const QUIET_PHASES: ReadonlySet<string> = new Set(["idle", "mid-request"]);
+/** How long the fault waits at most for that acknowledgment. */
+const ACK_SETTLE_MS = 1000;
+
+/** Waits until the server's socket shows nothing unacknowledged, at most ACK_SETTLE_MS. */
+async function untilAcknowledged(ctx: ScenarioContext): Promise<void> {
+  const port = ctx.connection.clientPort;
+  if (port === undefined) return;
+  const peer = { address: ctx.clientAddressSeen, port };
+  const until = monotonicMs() + ACK_SETTLE_MS;
+  // The socket table itself, not the watch's last sample: the watch may not have seen the
+  // reply leave yet.
+  while (monotonicMs() < until) {
+    const row = readSocketTable(ctx.server.pid).find((e) =>
+      isConnectionFrom(e, peer, ctx.server.port)
+    );
+    if (!row || row.txQueue === 0) return;
+    await sleepUnless(5, ctx.signal);
+  }
+}
 
 /** What the runner is waiting for, for the progress display. */
 export type WaitReporter = (what: string) => void;
@@ -258,6 +287,7 @@ export async function runScenario(
     for (const step of scenario.steps) {
       if (signal.aborted) break;
       if (isDownStep(step) && obs.run.faultAt === undefined) {
+        if (QUIET_PHASES.has(scenario.phase)) await untilAcknowledged(ctx);
         readServerOptions(ctx);
         obs.server.before = sampleServer(server.pid);
         const traffic = obs.steps.filter((s) => s.traffic).at(-1)?.t;
