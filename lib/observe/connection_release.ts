@@ -41,14 +41,13 @@ export function connectionRelease(events: readonly SocketEvent[]): ConnectionRel
       everHeld = true;
       kernelEnded ??= e;
     } else if (e.holding === "orphaned" || e.holding === "freed") {
-      // A socket the server never accepted is released when the kernel frees it.
-      if (everHeld || e.holding === "freed") {
-        return {
-          releasedAt: e.at,
-          ...(kernelEnded ? { kernelEndedAt: kernelEnded.at } : {}),
-          everHeld,
-        };
-      }
+      // The server closed it (orphaned: seen held or not, only its close leads there), or the
+      // kernel freed a socket the server never accepted.
+      return {
+        releasedAt: e.at,
+        ...(kernelEnded ? { kernelEndedAt: kernelEnded.at } : {}),
+        everHeld,
+      };
     }
   }
   return kernelEnded

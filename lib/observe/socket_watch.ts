@@ -134,6 +134,20 @@ export function findServerFd(
   return undefined;
 }
 
+/**
+ * States only the server's own close leads to: a connection in one of them without a socket
+ * was closed by the server, even if the watch never saw it held (a server that answers and
+ * closes at once, between two samples). ESTABLISHED or CLOSE_WAIT without one is still in the
+ * accept queue.
+ */
+const CLOSED_BY_SERVER: ReadonlySet<TcpState> = new Set([
+  "FIN_WAIT1",
+  "FIN_WAIT2",
+  "TIME_WAIT",
+  "CLOSING",
+  "LAST_ACK",
+]);
+
 const WATCHED: readonly Exclude<WatchedField, "holding">[] = [
   "state",
   "txQueue",
@@ -219,7 +233,11 @@ export function watchSocket(
     if (row && row.inode !== 0) inode = row.inode;
     owner = findFd(at);
     if (row) {
-      const holding: Holding = row.inode !== 0 ? "held" : everHeld ? "orphaned" : "pending";
+      const holding: Holding = row.inode !== 0
+        ? "held"
+        : everHeld || CLOSED_BY_SERVER.has(row.state)
+        ? "orphaned"
+        : "pending";
       return { at, ...counters(row), holding, inode: row.inode, fd: owner?.fd, changed: [] };
     }
     const last = events.at(-1);

@@ -63,13 +63,14 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   // A release at or after the server's death is the death's doing, not a release.
   const diedFirst = obs.server.exit !== undefined && release.releasedAt !== undefined &&
     release.releasedAt >= obs.server.exit.at;
-  if (
-    release.releasedAt !== undefined && fault !== undefined && release.releasedAt >= fault &&
-    !diedFirst
-  ) {
-    m.releaseMs = Math.round(release.releasedAt - fault);
+  if (release.releasedAt !== undefined && fault !== undefined && !diedFirst) {
+    // A server that closed before the client went down (it answers and closes) released at once.
+    m.releaseMs = Math.max(0, Math.round(release.releasedAt - fault));
     if (obs.run.lastTrafficAt !== undefined) {
-      m.releaseSinceLastTrafficMs = Math.round(release.releasedAt - obs.run.lastTrafficAt);
+      m.releaseSinceLastTrafficMs = Math.max(
+        0,
+        Math.round(release.releasedAt - obs.run.lastTrafficAt),
+      );
     }
     m.releasedHow = releaseHow(release.releasedAt, fault, obs.connection.socket, packets);
   } else if (
