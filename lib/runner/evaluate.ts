@@ -229,7 +229,9 @@ export function evaluate(
     };
   }
   const faultAt = obs.run.faultAt;
-  const watchedMs = faultAt === undefined ? 0 : Math.max(0, obs.run.endAt - faultAt);
+  // Without a fault moment (a survival check only), the watch starts when the steps end.
+  const watchedFrom = faultAt ?? obs.run.stepsEndedAt ?? obs.run.endAt;
+  const watchedMs = Math.max(0, obs.run.endAt - watchedFrom);
   const facts: Facts = {
     obs,
     release,

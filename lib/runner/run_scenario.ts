@@ -8,6 +8,7 @@
 
 import { ClientAgent } from "../client/client_agent.ts";
 import { LivenessProbe } from "../client/liveness_probe.ts";
+import { readNatMappings } from "../faults/nat_mappings.ts";
 import { faultNamed } from "../faults/registry.ts";
 import { FaultUnsupported, unsupportedFault } from "../faults/unsupported.ts";
 import { CLIENT } from "../lab/address_plan.ts";
@@ -113,6 +114,18 @@ async function survivalCheck(
   const at = monotonicMs();
   if (ctx.conn === undefined) return { ok: false, error: "no connection", at };
   if (ctx.server.child.exited) return { ok: false, error: "server exited", at };
+  // Behind a NAT the mapping is what must survive: the client's own next packet would make a
+  // new one, so the exchange below cannot tell. Look at the NAT first.
+  if (ctx.natTimeoutMs !== undefined) {
+    const mappings = await readNatMappings(ctx.lab);
+    const port = ctx.connection.clientPort;
+    if (
+      !(mappings instanceof FaultUnsupported) &&
+      !mappings.some((m) => m.original.sport === port && m.original.dport === ctx.server.port)
+    ) {
+      return { ok: false, error: "the NAT forgot the connection's mapping", at };
+    }
+  }
   if (ctx.target.protocol.oneRequestPerConnection) {
     // Nothing can be asked again on this connection: its state is the evidence.
     const info = await ctx.agent.info(ctx.conn);
