@@ -53,7 +53,10 @@ export function sampleProcess(pid: number): ProcessSample {
     for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) fds++;
     return { at, alive: true, fds, rssKiB: rss ? Number(rss[1]) : 0 };
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return gone;
+    // A process that exits while it is read: its /proc files go (ENOENT) or refuse (ESRCH).
+    if (error instanceof Deno.errors.NotFound || /\(os error 3\)/.test(String(error))) {
+      return gone;
+    }
     throw error;
   }
 }
