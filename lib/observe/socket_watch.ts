@@ -140,7 +140,7 @@ export function findServerFd(
  * closes at once, between two samples). ESTABLISHED or CLOSE_WAIT without one is still in the
  * accept queue.
  */
-const CLOSED_BY_SERVER: ReadonlySet<TcpState> = new Set([
+export const CLOSED_BY_SERVER: ReadonlySet<TcpState> = new Set([
   "FIN_WAIT1",
   "FIN_WAIT2",
   "TIME_WAIT",

@@ -19,7 +19,7 @@ import { emptyObservations, type Observations } from "../observe/observations.ts
 import { recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import { readSocketTable } from "../observe/proc_net_tcp.ts";
-import { isConnectionFrom } from "../observe/socket_watch.ts";
+import { CLOSED_BY_SERVER, isConnectionFrom } from "../observe/socket_watch.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -62,6 +62,17 @@ async function untilAcknowledged(ctx: ScenarioContext): Promise<void> {
     if (!row || row.txQueue === 0) return;
     await sleepUnless(5, ctx.signal);
   }
+}
+
+/** Whether the server has already closed the connection under test (or it is gone). */
+function closedByServer(ctx: ScenarioContext): boolean {
+  const port = ctx.connection.clientPort;
+  if (port === undefined) return false;
+  const peer = { address: ctx.clientAddressSeen, port };
+  const row = readSocketTable(ctx.server.pid).find((e) =>
+    isConnectionFrom(e, peer, ctx.server.port)
+  );
+  return !row || (row.inode === 0 && CLOSED_BY_SERVER.has(row.state));
 }
 
 /** What the runner is waiting for, for the progress display. */
@@ -301,6 +312,11 @@ export async function runScenario(
       if (signal.aborted) break;
       if (isDownStep(step) && obs.run.faultAt === undefined) {
         if (QUIET_PHASES.has(scenario.phase)) await untilAcknowledged(ctx);
+        if (scenario.expect.some((e) => e.kind === "survives") && closedByServer(ctx)) {
+          throw new NotApplicable(
+            "The server closes the connection after each response: there is no open connection to survive an outage",
+          );
+        }
         readServerOptions(ctx);
         obs.server.before = sampleServer(server.pid);
         const traffic = obs.steps.filter((s) => s.traffic).at(-1)?.t;
