@@ -18,7 +18,7 @@ import { type Capture, startCapture } from "../observe/capture.ts";
 import { emptyObservations, type Observations } from "../observe/observations.ts";
 import { recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
-import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
 import { CLOSED_BY_SERVER, isConnectionFrom } from "../observe/socket_watch.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { isDownStep } from "../suite/steps.ts";
@@ -47,31 +47,31 @@ const QUIET_PHASES: ReadonlySet<string> = new Set(["idle", "mid-request"]);
 /** How long the fault waits at most for that acknowledgment. */
 const ACK_SETTLE_MS = 1000;
 
+/**
+ * The server's socket of the connection under test, read from the socket table now (not the
+ * watch's last sample, which may lag); undefined when gone, "unconnected" before connect().
+ */
+function connectionRow(ctx: ScenarioContext): SocketEntry | undefined | "unconnected" {
+  const port = ctx.connection.clientPort;
+  if (port === undefined) return "unconnected";
+  const peer = { address: ctx.clientAddressSeen, port };
+  return readSocketTable(ctx.server.pid).find((e) => isConnectionFrom(e, peer, ctx.server.port));
+}
+
 /** Waits until the server's socket shows nothing unacknowledged, at most ACK_SETTLE_MS. */
 async function untilAcknowledged(ctx: ScenarioContext): Promise<void> {
-  const port = ctx.connection.clientPort;
-  if (port === undefined) return;
-  const peer = { address: ctx.clientAddressSeen, port };
   const until = monotonicMs() + ACK_SETTLE_MS;
-  // The socket table itself, not the watch's last sample: the watch may not have seen the
-  // reply leave yet.
   while (monotonicMs() < until) {
-    const row = readSocketTable(ctx.server.pid).find((e) =>
-      isConnectionFrom(e, peer, ctx.server.port)
-    );
-    if (!row || row.txQueue === 0) return;
+    const row = connectionRow(ctx);
+    if (row === "unconnected" || !row || row.txQueue === 0) return;
     await sleepUnless(5, ctx.signal);
   }
 }
 
 /** Whether the server has already closed the connection under test (or it is gone). */
 function closedByServer(ctx: ScenarioContext): boolean {
-  const port = ctx.connection.clientPort;
-  if (port === undefined) return false;
-  const peer = { address: ctx.clientAddressSeen, port };
-  const row = readSocketTable(ctx.server.pid).find((e) =>
-    isConnectionFrom(e, peer, ctx.server.port)
-  );
+  const row = connectionRow(ctx);
+  if (row === "unconnected") return false;
   return !row || (row.inode === 0 && CLOSED_BY_SERVER.has(row.state));
 }
 
