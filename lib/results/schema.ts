@@ -166,6 +166,9 @@ const timelineEventSchema = z.strictObject({
   to: z.enum(["client", "server"]).exactOptional().describe(
     "Packet-level events show as arrows between actors",
   ),
+  dropped: z.literal(true).exactOptional().describe(
+    "The router dropped this packet (the fault in place): it never reached the client",
+  ),
 }).describe("One moment of a scenario, for the timeline");
 
 /** Schema of {@linkcode ExpectationResult}. */
@@ -174,6 +177,9 @@ const expectationResultSchema = z.strictObject({
   verdict: z.enum(VERDICTS),
   measured: text().describe("What was measured (or predicted, and then it says so)"),
   predicted: z.boolean().exactOptional(),
+  level: z.enum(LEVELS).exactOptional().describe(
+    "The level it is judged at: the scenario's, or its own (a server that dies breaks a MUST in every scenario)",
+  ),
 }).describe("The outcome of one expectation");
 
 /** Schema of {@linkcode Measurements}. */
@@ -230,6 +236,9 @@ const scenarioResultSchema = z.strictObject({
   prediction: predictionSchema.exactOptional(),
   evidence: z.array(timelineEventSchema),
   notes: text().describe("Why skipped / inconclusive / error, and anything a reader should know"),
+  harnessNotes: text().exactOptional().describe(
+    "Trouble of the harness itself (no packet capture, a helper that did not end cleanly): never part of the server's verdict",
+  ),
   recommendation: text().exactOptional().describe(
     "What to change in the server, where it failed",
   ),
@@ -365,6 +374,8 @@ export interface TimelineEvent {
   what: string;
   /** Packet-level events show as arrows between actors. */
   to?: "client" | "server";
+  /** The router dropped this packet (the fault in place): it never reached the client. */
+  dropped?: true;
 }
 
 /** The outcome of one expectation. */
@@ -377,6 +388,11 @@ export interface ExpectationResult {
   measured: string;
   /** True when `measured` is a prediction. */
   predicted?: boolean;
+  /**
+   * The level it is judged at: the scenario's, or its own (a server that dies breaks a MUST
+   * in every scenario).
+   */
+  level?: Level;
 }
 
 /** Figures measured for a scenario. All times in milliseconds. */
@@ -450,6 +466,11 @@ export interface ScenarioResult {
   evidence: TimelineEvent[];
   /** Why skipped / inconclusive / error, and anything a reader should know. */
   notes: string;
+  /**
+   * Trouble of the harness itself (no packet capture, a helper that did not end cleanly):
+   * never part of the server's verdict.
+   */
+  harnessNotes?: string;
   /** What to change in the server, where it failed. */
   recommendation?: string;
   /** Wall time of the scenario. */

@@ -222,6 +222,7 @@ export function evaluate(
         expectation: describe(e),
         verdict: whole.verdict,
         measured: "",
+        level: e.level ?? scenario.level,
       })),
       evidence,
       notes: whole.notes,
@@ -249,6 +250,7 @@ export function evaluate(
       verdict: verdictOf(e.level ?? scenario.level, judgement),
       measured: judgement.actual,
       ...(judgement.predicted ? { predicted: true } : {}),
+      level: e.level ?? scenario.level,
     };
     return { e, result, advice: () => verifier.advice(e as never, facts) };
   });
@@ -258,7 +260,7 @@ export function evaluate(
   const predicted = prediction && faultAt !== undefined
     ? toSchema(prediction, faultAt, Math.round(watchedMs))
     : undefined;
-  const notes = [obs.capture.note, obs.run.teardownNote].filter(Boolean).join(" ");
+  const harnessNotes = [obs.capture.note, obs.run.teardownNote].filter(Boolean).join(" ");
   return {
     ...base,
     verdict: worst(expectations.map((e) => e.verdict)),
@@ -267,7 +269,8 @@ export function evaluate(
     ...extras,
     ...(predicted ? { prediction: predicted } : {}),
     evidence,
-    notes,
+    notes: "",
+    ...(harnessNotes ? { harnessNotes } : {}),
     ...(recommendation ? { recommendation } : {}),
   };
 }
