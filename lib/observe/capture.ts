@@ -14,7 +14,12 @@ import { monotonicMs, realtimeMs } from "../libc/libc.ts";
 import { type Child, onPath, spawn } from "../process/spawn.ts";
 import { PacketClassifier, type PacketKind } from "./packet_classifier.ts";
 import { sameAddress } from "./socket_watch.ts";
-import { parseTcpdumpLine, tcpdumpRecords, type TcpFlag } from "./tcpdump_line.ts";
+import {
+  parseTcpdumpLine,
+  parseTcpdumpUnreachable,
+  tcpdumpRecords,
+  type TcpFlag,
+} from "./tcpdump_line.ts";
 
 /** Where to capture. */
 export interface CaptureOptions {
@@ -43,11 +48,29 @@ export interface PacketEvent {
   kinds: PacketKind[];
 }
 
+/** An ICMP(v6) destination unreachable message the router sent to the server. */
+export interface UnreachableEvent {
+  /** Capture time on the monotonic clock (monotonicMs). */
+  at: number;
+  /** What it says, without addresses, e.g. "host unreachable - admin prohibited filter". */
+  says: string;
+  /** The client port of the packet it answers (IPv4 quotes it; IPv6 as tcpdump prints it does not). */
+  clientPort?: number;
+}
+
+/** What a capture saw. */
+export interface Captured {
+  /** Every segment of the server's port, in capture order. */
+  packets: PacketEvent[];
+  /** Every ICMP(v6) destination unreachable message, in capture order. */
+  unreachables: UnreachableEvent[];
+}
+
 /** A running capture. */
 export interface Capture {
   available: true;
-  /** Ends tcpdump and returns every segment it printed, in capture order. */
-  stop(): Promise<PacketEvent[]>;
+  /** Ends tcpdump and returns what it printed. */
+  stop(): Promise<Captured>;
 }
 
 /** Why there is no capture. */
@@ -111,9 +134,23 @@ export async function startCapture(
     "-S", // absolute sequence numbers
     "-vv", // sequence numbers of segments without payload: probes are such segments
     "-K", // no checksum checks: offloaded checksums are not filled in on veth
+    // The server's segments, and the router's "destination unreachable" answers to them (ICMP
+    // type 3; ICMPv6 type 1, its type byte right after a header without extensions).
+    "(",
     "tcp",
     "port",
     String(options.port),
+    "or",
+    "icmp[icmptype]",
+    "==",
+    "icmp-unreach",
+    "or",
+    "(icmp6",
+    "and",
+    "ip6[40]",
+    "==",
+    "1)",
+    ")",
     // The bystander's exchanges are its own evidence (the liveness probe): leaving them out
     // spares parsing a steady stream of lines.
     "and",
@@ -161,7 +198,18 @@ export async function startCapture(
       const [text] = await Promise.all([stdout, stderr]);
       const classifier = new PacketClassifier();
       const events: PacketEvent[] = [];
+      const unreachables: UnreachableEvent[] = [];
       for (const record of tcpdumpRecords(text)) {
+        // An ICMP message quotes a segment: never count the quote as a segment.
+        const icmp = parseTcpdumpUnreachable(record);
+        if (icmp) {
+          unreachables.push({
+            at: icmp.wallMs - offsetMs,
+            says: icmp.says.replace(/ [0-9a-f.:]*[.:][0-9a-f.:]+/gi, ""),
+            ...(icmp.quotedDstPort !== undefined ? { clientPort: icmp.quotedDstPort } : {}),
+          });
+          continue;
+        }
         const packet = parseTcpdumpLine(record);
         if (!packet) continue;
         const fromServer = packet.src.port === options.port &&
@@ -178,7 +226,7 @@ export async function startCapture(
           kinds: classifier.classify(packet),
         });
       }
-      return events;
+      return { packets: events, unreachables };
     },
   };
 }

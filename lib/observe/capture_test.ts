@@ -31,7 +31,7 @@ Deno.test({
       // Fixture: probes at 2 s and 3 s of silence, abort with RST at 4 s; 4.6 s leaves
       // room for timer slack and gives the IPv6 connection its answered probe at 2 s.
       await new Promise((resolve) => setTimeout(resolve, 4600));
-      const events = await capture.stop();
+      const { packets: events } = await capture.stop();
       const of = (port: number) => events.filter((e) => e.client.port === port);
       const summary = (list: PacketEvent[]) =>
         list.map((e) =>

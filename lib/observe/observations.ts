@@ -8,7 +8,7 @@
  */
 
 import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
-import type { PacketEvent } from "./capture.ts";
+import type { PacketEvent, UnreachableEvent } from "./capture.ts";
 import type { PeerBehaviour } from "./predict_release.ts";
 import type { ProcessExit, ProcessSample } from "./server_process.ts";
 import type { SocketEvent } from "./socket_watch.ts";
@@ -106,6 +106,8 @@ export interface ConnectionRecord {
 export interface CaptureRecord {
   /** Packets of every connection to the server; undefined when there was no capture. */
   packets?: PacketEvent[];
+  /** ICMP(v6) destination unreachable messages the router sent the server. */
+  unreachables?: UnreachableEvent[];
   /** Why there was no capture. */
   note?: string;
 }

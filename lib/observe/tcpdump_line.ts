@@ -52,6 +52,45 @@ export function tcpdumpRecords(text: string): string[] {
   return records;
 }
 
+/** One ICMP or ICMPv6 "destination unreachable" message as tcpdump printed it. */
+export interface TcpdumpUnreachable {
+  /** Capture time, milliseconds since the epoch (CLOCK_REALTIME). */
+  wallMs: number;
+  /** Who sent it (the router) and to whom (the server). */
+  src: string;
+  dst: string;
+  /** What it says, as tcpdump words it, e.g. "host 203.0.113.7 unreachable - admin prohibited filter". */
+  says: string;
+  /** The TCP port the quoted packet was sent to (IPv4: tcpdump prints the quoted packet). */
+  quotedDstPort?: number;
+}
+
+const ICMP_HEADER = /\s(\S+) > (\S+): (?:\[icmp6 sum ok\] )?ICMP6?[ ,]\s*(.*)$/;
+
+/**
+ * Parses one record of tcpdump output that is an ICMP(v6) destination unreachable message;
+ * undefined for anything else. Its quoted packet is never a segment of its own: a record that
+ * parses here must not be parsed with {@linkcode parseTcpdumpLine}.
+ */
+export function parseTcpdumpUnreachable(record: string): TcpdumpUnreachable | undefined {
+  const time = TIMESTAMP.exec(record);
+  // The first line is the IP header; the ICMP header follows on its continuation.
+  const icmp = ICMP_HEADER.exec(record);
+  if (!time || !icmp) return undefined;
+  const [, src = "", dst = "", rest = ""] = icmp;
+  const says = rest.replace(/^destination unreachable, /, "").split(/, length \d+/)[0]?.trim() ??
+    "";
+  if (!/unreachable|prohibited/.test(says)) return undefined;
+  const quoted = ENDPOINTS.exec(rest);
+  return {
+    wallMs: Number(time[1]) * 1000 + Number(time[2]) / 1000,
+    src,
+    dst,
+    says,
+    ...(quoted ? { quotedDstPort: Number(quoted[4]) } : {}),
+  };
+}
+
 /** Parses one record of tcpdump output; undefined for anything that is not a TCP segment. */
 export function parseTcpdumpLine(record: string): TcpdumpPacket | undefined {
   const time = TIMESTAMP.exec(record);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseTcpdumpLine, tcpdumpRecords } from "./tcpdump_line.ts";
+import { parseTcpdumpLine, parseTcpdumpUnreachable, tcpdumpRecords } from "./tcpdump_line.ts";
 
 // Captured at a lab router on Linux 6.18 with tcpdump 4.99.3:
 // tcpdump -i r1 -n -l --immediate-mode -tt --time-stamp-precision=micro -S -vv -K tcp port ...
@@ -71,4 +71,25 @@ Deno.test("parseTcpdumpLine ignores what is not a TCP segment", () => {
   for (const line of ["50 packets captured", "tcpdump: listening on r1, link-type EN10MB", ""]) {
     assert.equal(parseTcpdumpLine(line), undefined);
   }
+});
+
+// The router's answers to segments it rejects, captured with the same command plus
+// "or icmp[icmptype] == icmp-unreach or (icmp6 and ip6[40] == 1)" (a lab router without a
+// route to the destination: "net unreachable"; IPv6: "unreachable route").
+const unreachable = Deno.readTextFileSync(
+  new URL("./testdata/tcpdump_unreachable.txt", import.meta.url),
+);
+
+Deno.test("parseTcpdumpUnreachable reads ICMP and ICMPv6 unreachables; their quoted segment is no segment", () => {
+  const records = tcpdumpRecords(unreachable);
+  const icmp = records.map(parseTcpdumpUnreachable).filter((m) => m !== undefined);
+  assert.deepEqual(icmp.map((m) => [m.src, m.dst, m.says, m.quotedDstPort]), [
+    ["198.51.100.1", "198.51.100.10", "net 203.0.113.5 unreachable", 7000],
+    ["198.51.100.1", "198.51.100.10", "net 203.0.113.6 unreachable", 7000],
+    ["2001:db8:1::1", "2001:db8:1::10", "unreachable route 2001:db8:2::5", undefined],
+  ]);
+  assert.equal(icmp[0]?.wallMs, 1796041064910.459);
+  // Only the three SYNs are segments: the ICMP records are not read as the segment they quote.
+  const segments = records.filter((r) => !parseTcpdumpUnreachable(r)).map(parseTcpdumpLine);
+  assert.equal(segments.filter((p) => p !== undefined).length, 3);
 });

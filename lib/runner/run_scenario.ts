@@ -235,7 +235,10 @@ async function tearDown(obs: Observations, parts: Parts): Promise<void> {
     ),
   ]);
   const ended = await Promise.allSettled([
-    parts.capture?.stop().then((packets) => obs.capture.packets = packets),
+    parts.capture?.stop().then(({ packets, unreachables }) => {
+      obs.capture.packets = packets;
+      obs.capture.unreachables = unreachables;
+    }),
     parts.agent?.stop(),
     parts.server?.stop(),
   ]);

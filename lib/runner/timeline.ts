@@ -15,7 +15,10 @@ import { packetsOf } from "./release_how.ts";
 
 /** Events before the fault older than this are left out: the set-up is not the story. */
 const BEFORE_FAULT_MS = 500;
-/** At most this many events; the Markdown renderer folds runs further. */
+/**
+ * At most this many events, half from the start of the story and half from its end (a long
+ * story loses its middle, never its end); the Markdown renderer folds runs further.
+ */
 const MAX_EVENTS = 400;
 
 /** A packet in words, or undefined for a plain ACK (the timeline's noise). */
@@ -67,6 +70,26 @@ export function stepText(s: StepRecord): string {
   return s.ok ? text : `${text} failed: ${s.error ?? ""}`;
 }
 
+/**
+ * Whether the router drops what the server sends to the client at monotonic ms `at`: the
+ * latest step before it that says what the client's side does is a router fault that leaves
+ * the client silent (a vanish, an ICMP rejection, a NAT that forgot the mapping and drops
+ * strays). Known by construction: the fault is the router's drop rule.
+ */
+function droppedAtRouter(steps: readonly StepRecord[]): (at: number) => boolean {
+  const changes = steps.filter((s) => s.ok && s.peer !== undefined).sort((a, b) => a.t - b.t);
+  return (at) => {
+    const last = changes.filter((s) => s.t <= at).at(-1);
+    return last?.actor === "router" && last.peer === "silent";
+  };
+}
+
+/** Keeps the first and last `max / 2` events of a story longer than `max`. */
+function headAndTail<T>(events: readonly T[], max: number): T[] {
+  if (events.length <= max) return [...events];
+  return [...events.slice(0, max / 2), ...events.slice(events.length - max / 2)];
+}
+
 /** Builds the timeline of the connection under test. */
 export function buildTimeline(obs: Observations): TimelineEvent[] {
   const zero = obs.run.faultAt ?? obs.steps[0]?.t ?? 0;
@@ -80,6 +103,7 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
       what: stepText(s),
     });
   }
+  const dropped = droppedAtRouter(obs.steps);
   for (const p of packetsOf(obs.capture.packets ?? [], clientPort)) {
     const fromServer = p.direction === "server_to_client";
     const what = packetText(p);
@@ -90,7 +114,12 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
       actor: fromServer ? "server" : "client",
       to: fromServer ? "client" : "server",
       what,
+      ...(fromServer && dropped(p.at) ? { dropped: true as const } : {}),
     });
+  }
+  for (const u of obs.capture.unreachables ?? []) {
+    if (u.clientPort !== undefined && u.clientPort !== clientPort) continue;
+    events.push({ at: u.at, atMs: 0, actor: "router", to: "server", what: `ICMP ${u.says}` });
   }
   for (const e of obs.connection.socket) {
     const what = e.changed.includes("holding") && e.holding !== "held"
@@ -122,9 +151,9 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
       what: e.signal ? `server killed by ${e.signal}` : `server exited ${e.code}`,
     });
   }
-  return events
-    .filter((e) => e.at >= zero - BEFORE_FAULT_MS)
-    .sort((a, b) => a.at - b.at)
-    .slice(0, MAX_EVENTS)
-    .map(({ at, ...e }) => ({ ...e, atMs: Math.round(at - zero) }));
+  const story = events.filter((e) => e.at >= zero - BEFORE_FAULT_MS).sort((a, b) => a.at - b.at);
+  return headAndTail(story, MAX_EVENTS).map(({ at, ...e }) => ({
+    ...e,
+    atMs: Math.round(at - zero),
+  }));
 }

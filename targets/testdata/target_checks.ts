@@ -171,11 +171,21 @@ export async function serverSocketOptions(
 /** Every process of the server runs as `user` (it dropped root, or never had it). */
 export async function assertRunsAs(rig: TargetRig, user: string): Promise<void> {
   const uid = Number((await run(["id", "-u", user])).stdout.trim());
+  const checked = [];
   for (const pid of processTree(rig.server.pid)) {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    let status: string;
+    try {
+      status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    } catch (error) {
+      // A child that ended between the listing and the read (a worker a query spawned).
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    checked.push(pid);
     const real = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
     assert.deepEqual([Number(real?.[1]), Number(real?.[2])], [uid, uid], `pid ${pid} as ${user}`);
   }
+  assert.ok(checked.length > 0, `No process of the server left to check as ${user}`);
 }
 
 function assertHead(actual: string, expected: RegExp | string): void {
