@@ -30,15 +30,21 @@
  *   broker; that listener is not what is tested here.)
  * - no TCP keepalive: `stomp.tcp_listen_options` default to backlog 128 and nodelay only
  *   (`keepalive` false, as for AMQP's `tcp_listen_options`), and no TCP_USER_TIMEOUT: an idle
- *   vanished client is kept forever, a vanished client mid-response until the kernel's
- *   retransmission timeout (tcp_retries2, about 924.6 s), a frozen reader forever;
+ *   vanished client is kept forever;
+ * - a send that cannot complete for 30 s closes the connection: the broker's listeners are
+ *   Ranch listeners, and Ranch's `ranch_tcp:listen` adds `send_timeout` 30000 ms and
+ *   `send_timeout_close` true to whatever `tcp_listen_options` leave out (Ranch's manual,
+ *   "ranch_tcp"; rabbitmq.conf's `stomp.tcp_listen_options.send_timeout` sets it). A client that
+ *   vanishes mid-response or stops reading is closed (FIN) about 30 s after the broker's
+ *   writes first block: well before the kernel's retransmission timeout (tcp_retries2, about
+ *   924.6 s), and a frozen reader is not kept forever;
  * - a connection that never sends its CONNECT is closed after 10 s (measured in this lab; the
  *   broker's `handshake_timeout` is 10 s);
  * - one Erlang process per connection, writes that never block the rest: a dead client stalls
  *   no one else; no limit of connections per address (only the file descriptor limit and
  *   memory alarms, `vm_memory_high_watermark` 0.4).
- * The certification is expected to find dead clients released only by the kernel: never when
- * idle, after about 924.6 s mid-response, never when frozen. The `heartbeat-10s` variant is
+ * The certification is expected to find an idle dead client never released, and one that dies
+ * mid-response or stops reading released by the broker's FIN about 30 s after its writes block. The `heartbeat-10s` variant is
  * the same broker with clients that say `heart-beat:10000,0` (they promise a heart-beat every
  * 10 s, which the agent never sends): a client is closed 20 to 30 s after its last frame (30 s
  * after a CONNECT followed by silence, measured), dead or alive.
@@ -209,6 +215,7 @@ export default defineTarget({
     "STOMP heart-beat (client's CONNECT)": "0,0: no heart-beats, no dead-client detection",
     "stomp.tcp_listen_options": "backlog 128, nodelay true: no SO_KEEPALIVE",
     "TCP_USER_TIMEOUT": "unset",
+    "send_timeout (Ranch default)": "30 s, send_timeout_close true: a write blocked 30 s closes",
     "heartbeat (AMQP 0-9-1 only)": "60 s proposed to AMQP clients (not this listener)",
     "handshake_timeout": "10 s: a connection without a CONNECT is closed",
     "connections per address": "unlimited",
