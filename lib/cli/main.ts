@@ -22,7 +22,7 @@ import { timePlan, TimePlanError } from "../runner/time_plan.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { endAll, onPath } from "../process/spawn.ts";
 import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
-import { parseDuration } from "../time/duration.ts";
+import { durationMsOrUndefined } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";
@@ -217,12 +217,7 @@ function runOptions(values: { deadline: string; concurrency: string }): {
   deadlineMs: number;
   concurrency: number;
 } {
-  let deadlineMs: number;
-  try {
-    deadlineMs = parseDuration(values.deadline);
-  } catch {
-    deadlineMs = 0;
-  }
+  const deadlineMs = durationMsOrUndefined(values.deadline) ?? 0;
   if (!(deadlineMs > 0)) {
     throw new UsageError(
       `Invalid --deadline "${values.deadline}": expected a duration such as "60s" or "5m"`,

@@ -19,7 +19,7 @@ import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
 import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
-import { type Duration, parseDuration } from "../time/duration.ts";
+import { type Duration, durationMsOrUndefined, parseDuration } from "../time/duration.ts";
 
 /** What the router does with a packet to the public address that has no mapping. */
 export type StrayPolicy = "rst" | "drop";
@@ -167,12 +167,8 @@ export const natFault = defineFault({
   needs: ({ strays }: { strays: StrayPolicy }) => natNeeds(strays),
   params: (timeout: Duration, strays: StrayPolicy) => ({ timeout, strays }),
   check: ({ timeout, strays }) => {
-    let ms = 0;
-    try {
-      ms = parseDuration(timeout);
-    } catch {
-      return { field: "timeout", expected: 'a duration like "30s"' };
-    }
+    const ms = durationMsOrUndefined(timeout);
+    if (ms === undefined) return { field: "timeout", expected: 'a duration like "30s"' };
     if (ms < 1000) return { field: "timeout", expected: "at least 1s (conntrack counts seconds)" };
     return STRAYS.includes(strays) ? undefined : { field: "strays", expected: '"rst" or "drop"' };
   },

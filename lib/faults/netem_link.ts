@@ -7,7 +7,7 @@
  */
 
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
-import { type Duration, parseDuration } from "../time/duration.ts";
+import { type Duration, durationMsOrUndefined, parseDuration } from "../time/duration.ts";
 import type { Lab } from "../lab/lab.ts";
 import { shapeClient } from "./_client_shaping.ts";
 import type { ShapedLink } from "./slow_link.ts";
@@ -82,14 +82,10 @@ export const latencyFault = defineFault({
   takesClientDown: false,
   needs: NEEDS,
   params: (delay: Duration) => ({ delay }),
-  check: ({ delay }) => {
-    try {
-      parseDuration(delay);
-      return undefined;
-    } catch {
-      return { field: "delay", expected: 'a duration like "100ms"' };
-    }
-  },
+  check: ({ delay }) =>
+    durationMsOrUndefined(delay) === undefined
+      ? { field: "delay", expected: 'a duration like "100ms"' }
+      : undefined,
   apply: async ({ lab }, { delay }) => {
     const shaped = await delayLink(lab, { delayMs: parseDuration(delay) });
     return shaped instanceof FaultUnsupported ? shaped : { t: shaped.t };

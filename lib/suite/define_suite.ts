@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseDuration } from "../time/duration.ts";
+import { durationMsOrUndefined } from "../time/duration.ts";
 import { type Expectation, EXPECTATION_KINDS, verifierOf } from "../verifiers/registry.ts";
 import { FAULT_NAMES, faultNamed } from "../faults/registry.ts";
 import { isDownStep, type Step, STEP_KINDS } from "./steps.ts";
@@ -74,9 +74,7 @@ function shown(value: unknown): string {
 }
 
 function checkDuration(value: unknown, fail: (expected: string) => never): void {
-  try {
-    parseDuration(value as string);
-  } catch {
+  if (durationMsOrUndefined(value) === undefined) {
     fail(`a duration like "75s" or "10m" (got ${shown(value)})`);
   }
 }

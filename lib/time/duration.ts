@@ -32,6 +32,18 @@ export function parseDuration(value: Duration): number {
   throw new RangeError(`Invalid duration "${value}": expected e.g. "500ms", "75s", "10m", "2h4m"`);
 }
 
+/**
+ * Milliseconds of `value` when it is a duration, else undefined: for checks of suite and
+ * target files, which name the field and what was expected themselves.
+ */
+export function durationMsOrUndefined(value: unknown): number | undefined {
+  try {
+    return parseDuration(value as Duration);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A short human form of milliseconds: `"924.6 s"`, `"2 h 11 min"`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
