@@ -3,8 +3,8 @@
  * /etc/pgbouncer/pgbouncer.ini, run as user postgres as Debian's service runs it, in front of a
  * PostgreSQL 15 server the target starts too (a cluster made once by initdb and copied per
  * lab, reachable only through its Unix socket in the lab directory). That server comes from
- * postgresql-15, the postgresql target's package, which `install` cannot name beside pgbouncer:
- * without it this target says so and does not start. The lab changes only: the listener (lab
+ * postgresql-15, the postgresql target's package, which `install.alsoNeeds` names: installing
+ * the target installs both. The lab changes only: the listener (lab
  * address, port 6432), the pid file and Unix socket directory (in the lab directory), the log
  * (stderr, the target's log, instead of /var/log/postgresql/pgbouncer.log), one database entry
  * (Debian's `[databases]` is empty) and `auth_type = trust` instead of md5 (the client agent
@@ -214,7 +214,11 @@ const TCP_USER_TIMEOUT_10S: TargetVariant = {
 export default defineTarget({
   id: "pgbouncer",
   title: "PgBouncer in front of PostgreSQL 15 (Debian packages, distribution configuration)",
-  install: { binary: BINARY, debianPackage: "pgbouncer" },
+  install: {
+    binary: BINARY,
+    debianPackage: "pgbouncer",
+    alsoNeeds: [{ binary: `${PG_BIN}/postgres`, debianPackage: "postgresql-15" }],
+  },
   port: 6432,
   start: pgbouncerStart([]),
   version: async () => {

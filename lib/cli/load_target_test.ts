@@ -90,6 +90,11 @@ const protocolWith = (parts: string) =>
 Deno.test("each bad field of a target or of what its start() returns: file and field named", async () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     [
+      "also_needs",
+      { install: `{ binary: "x", debianPackage: "x", alsoNeeds: [{ binary: "y" }] }` },
+      /field "install\.alsoNeeds" must be an array of \{ binary: string, debianPackage: string \}/,
+    ],
+    [
       "empty_argv",
       { start: start(`{ argv: [] }`) },
       /field "start\(\)\.argv" must be a non-empty array/,

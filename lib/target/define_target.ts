@@ -93,8 +93,16 @@ export interface TargetDefinition {
   id: string;
   /** What it is, for the report. */
   title: string;
-  /** How to tell that the server is installed, and the Debian package providing it. */
-  install?: { binary: string; debianPackage: string };
+  /**
+   * How to tell that the server is installed, and the Debian package providing it; `alsoNeeds`
+   * names what else must be installed for it to run (another server it fronts, say), each
+   * told by its own program.
+   */
+  install?: {
+    binary: string;
+    debianPackage: string;
+    alsoNeeds?: readonly { binary: string; debianPackage: string }[];
+  };
   /** The port it listens on inside the lab. */
   port: number;
   /** How to start it in a lab's server host. */
@@ -341,11 +349,16 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
     fail("port", "an integer from 1 to 65535");
   }
   const install: unknown = definition.install;
-  if (
-    install !== undefined &&
-    (!isRecord(install) || !nonEmpty(install.binary) || !nonEmpty(install.debianPackage))
-  ) {
+  const isPackage = (p: unknown) => isRecord(p) && nonEmpty(p.binary) && nonEmpty(p.debianPackage);
+  if (install !== undefined && !isPackage(install)) {
     fail("install", `{ binary: string, debianPackage: string } (got ${shown(install)})`);
+  }
+  const alsoNeeds = isRecord(install) ? install.alsoNeeds : undefined;
+  if (alsoNeeds !== undefined && !(Array.isArray(alsoNeeds) && alsoNeeds.every(isPackage))) {
+    fail(
+      "install.alsoNeeds",
+      `an array of { binary: string, debianPackage: string } (got ${shown(alsoNeeds)})`,
+    );
   }
   if (typeof definition.start !== "function") fail("start", "a function returning { argv }");
   if (definition.version !== undefined && typeof definition.version !== "function") {

@@ -10,10 +10,30 @@ import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.
 import { SetupError } from "../setup/ensure_packages.ts";
 import type { TargetDefinition } from "./define_target.ts";
 
-/** Whether the target's program is on PATH (or it declares nothing to install). */
+/** A program a target needs and the Debian package that provides it. */
+export interface NeededPackage {
+  binary: string;
+  debianPackage: string;
+}
+
+/** Everything the target needs installed: its own package first, then what it also needs. */
+export function neededPackages(target: TargetDefinition): NeededPackage[] {
+  const install = target.install;
+  if (!install) return [];
+  return [
+    { binary: install.binary, debianPackage: install.debianPackage },
+    ...(install.alsoNeeds ?? []),
+  ];
+}
+
+/** What the target needs that is missing (its program is neither on PATH nor a file). */
+export function missingPackages(target: TargetDefinition): NeededPackage[] {
+  return neededPackages(target).filter((p) => onPath(p.binary) === undefined && !exists(p.binary));
+}
+
+/** Whether everything the target needs is installed (or it declares nothing to install). */
 export function isInstalled(target: TargetDefinition): boolean {
-  return !target.install || onPath(target.install.binary) !== undefined ||
-    exists(target.install.binary);
+  return missingPackages(target).length === 0;
 }
 
 function exists(path: string): boolean {
@@ -29,24 +49,27 @@ export async function ensureInstalled(
   target: TargetDefinition,
   log: (line: string) => void,
 ): Promise<void> {
-  if (isInstalled(target) || !target.install) return;
-  const { binary, debianPackage } = target.install;
+  const missing = missingPackages(target);
+  if (missing.length === 0) return;
+  const names = missing.map((p) => p.debianPackage);
+  const binaries = missing.map((p) => `"${p.binary}"`).join(", ");
+  const packages = names.join(" ");
   if (!onPath("apt-get")) {
     throw new SetupError(
-      `Target "${target.id}" needs ${binary}: install the Debian package ${debianPackage}`,
+      `Target "${target.id}" needs ${binaries}: install the Debian package(s) ${packages}`,
     );
   }
-  log(`Installing ${debianPackage} for target "${target.id}" with apt-get`);
+  log(`Installing ${packages} for target "${target.id}" with apt-get`);
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
-    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", debianPackage], {
+    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...names], {
       env,
       timeoutMs: INSTALL_TIMEOUT_MS,
     }).catch(
       async () => {
         // The package lists may be missing or stale on a fresh machine.
         await run(["apt-get", "update", "-qq"], { env, timeoutMs: INSTALL_TIMEOUT_MS });
-        await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", debianPackage], {
+        await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...names], {
           env,
           timeoutMs: INSTALL_TIMEOUT_MS,
         });
@@ -55,12 +78,15 @@ export async function ensureInstalled(
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     throw new SetupError(
-      `Could not install ${debianPackage} for target "${target.id}": ${error.message}`,
+      `Could not install ${packages} for target "${target.id}": ${error.message}`,
     );
   }
-  if (!isInstalled(target)) {
+  const still = missingPackages(target);
+  if (still.length) {
     throw new SetupError(
-      `${debianPackage} is installed but "${binary}" is still missing for target "${target.id}"`,
+      `${packages} installed, but ${
+        still.map((p) => `"${p.binary}"`).join(", ")
+      } still missing for target "${target.id}"`,
     );
   }
 }

@@ -9,14 +9,14 @@
 
 import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
 import type { TargetDefinition } from "./define_target.ts";
-import { isInstalled } from "./ensure_installed.ts";
+import { missingPackages } from "./ensure_installed.ts";
 import { isRoot } from "../setup/ensure_packages.ts";
 
 /** A built-in target whose server is missing, and why it cannot be installed. */
 export interface Unavailable {
   /** The target's id. */
   target: string;
-  /** Its Debian package. */
+  /** Its Debian package(s) still missing, space-separated. */
   debianPackage: string;
   /** Why this machine cannot have it, e.g. "no installation candidate in apt's sources". */
   reason: string;
@@ -49,17 +49,23 @@ const APT_INSTALL = ["apt-get", "install", "-y", "-qq", "--no-install-recommends
  * ```
  */
 export function installBlocker(target: TargetDefinition): string | undefined {
-  if (isInstalled(target) || !target.install) return undefined;
-  const { binary, debianPackage } = target.install;
-  const missing = `"${binary}" is missing`;
-  if (!isRoot()) return `${missing} and only root can install "${debianPackage}"`;
-  if (!onPath("apt-get")) return `${missing} and there is no apt-get to install "${debianPackage}"`;
+  const missingNow = missingPackages(target);
+  if (missingNow.length === 0) return undefined;
+  const missing = missingNow.map((p) => `"${p.binary}"`).join(", ") +
+    (missingNow.length === 1 ? " is missing" : " are missing");
+  const packages = missingNow.map((p) => p.debianPackage);
+  const named = packages.map((name) => `"${name}"`).join(", ");
+  if (!isRoot()) return `${missing} and only root can install ${named}`;
+  if (!onPath("apt-get")) return `${missing} and there is no apt-get to install ${named}`;
   if (!hasPackageLists()) return undefined;
-  const policy = new Deno.Command("apt-cache", { args: ["policy", debianPackage] }).outputSync();
-  const candidate = /Candidate:\s*(\S+)/.exec(new TextDecoder().decode(policy.stdout))?.[1];
-  return candidate === undefined || candidate === "(none)"
-    ? `${missing} and apt's sources have no installable "${debianPackage}"`
-    : undefined;
+  const uninstallable = packages.find((name) => {
+    const policy = new Deno.Command("apt-cache", { args: ["policy", name] }).outputSync();
+    const candidate = /Candidate:\s*(\S+)/.exec(new TextDecoder().decode(policy.stdout))?.[1];
+    return candidate === undefined || candidate === "(none)";
+  });
+  return uninstallable === undefined
+    ? undefined
+    : `${missing} and apt's sources have no installable "${uninstallable}"`;
 }
 
 function hasPackageLists(): boolean {
@@ -83,14 +89,16 @@ export async function ensureTargetPackages(
   targets: readonly TargetDefinition[],
   log: (line: string) => void = () => {},
 ): Promise<TargetPackagesResult> {
-  const missing = targets.filter((t) => t.install && !isInstalled(t));
+  const missing = targets.filter((t) => missingPackages(t).length > 0);
   if (missing.length === 0) return { installed: [], installMs: 0, unavailable: [] };
   const blocked = new Map<TargetDefinition, string>();
   if (!isRoot() || !onPath("apt-get")) {
     for (const target of missing) blocked.set(target, installBlocker(target) ?? "");
     return { installed: [], installMs: 0, unavailable: describe(blocked) };
   }
-  const packages = [...new Set(missing.map((t) => t.install!.debianPackage))];
+  const packages = [
+    ...new Set(missing.flatMap((t) => missingPackages(t).map((p) => p.debianPackage))),
+  ];
   log(`Installing the target servers' packages with apt-get: ${packages.join(" ")}`);
   const started = performance.now();
   const failures = new Map<string, string>();
@@ -109,26 +117,30 @@ export async function ensureTargetPackages(
     }
   }
   const installMs = performance.now() - started;
+  const stillMissing = new Set<string>();
   for (const target of missing) {
-    if (isInstalled(target)) continue;
-    const name = target.install!.debianPackage;
+    const still = missingPackages(target);
+    if (still.length === 0) continue;
+    for (const p of still) stillMissing.add(p.debianPackage);
+    const failed = still.find((p) => failures.has(p.debianPackage));
     blocked.set(
       target,
-      failures.has(name)
-        ? `apt-get could not install "${name}": ${failures.get(name)}`
-        : `"${name}" is installed but "${target.install!.binary}" is still missing`,
+      failed
+        ? `apt-get could not install "${failed.debianPackage}": ${
+          failures.get(failed.debianPackage)
+        }`
+        : still.map((p) => `"${p.debianPackage}" is installed but "${p.binary}" is still missing`)
+          .join("; "),
     );
   }
-  const installed = packages.filter((name) =>
-    missing.some((t) => t.install!.debianPackage === name && isInstalled(t))
-  );
+  const installed = packages.filter((name) => !stillMissing.has(name));
   return { installed, installMs, unavailable: describe(blocked) };
 }
 
 function describe(blocked: Map<TargetDefinition, string>): Unavailable[] {
   return [...blocked].map(([target, reason]) => ({
     target: target.id,
-    debianPackage: target.install!.debianPackage,
+    debianPackage: missingPackages(target).map((p) => p.debianPackage).join(" "),
     reason,
   }));
 }

@@ -33,6 +33,22 @@ Deno.test("a package apt's sources do not have blocks its target, and says so", 
   assert.deepEqual([installed, unavailable], [[], []]);
 });
 
+Deno.test("what a target also needs counts: its own program installed does not make it installed", () => {
+  const base = fake("sh", "dash");
+  const fronting: TargetDefinition = {
+    ...base,
+    install: {
+      binary: "sh",
+      debianPackage: "dash",
+      alsoNeeds: [{ binary: "clientdown-no-such-backend", debianPackage: "clientdown-no-such-db" }],
+    },
+  };
+  assert.match(
+    installBlocker(fronting) ?? "",
+    /^"clientdown-no-such-backend" is missing and (apt's sources have no installable|only root can install|there is no apt-get to install) "clientdown-no-such-db"$/,
+  );
+});
+
 Deno.test("every built-in target declares its Debian package or nothing to install", async () => {
   const targets = await builtInTargets();
   assert.ok(targets.length >= 16, `${targets.length} built-in targets`);
