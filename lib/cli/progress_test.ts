@@ -67,8 +67,8 @@ Deno.test("without a terminal: one plain line per finished scenario, nothing whi
   });
   assert.equal(
     text,
-    "fail          vanish/idle                   released within 10 min: 5 s  5.6 s\n" +
-      "inconclusive  rst/idle                      released within 10 min: 5 s  5.6 s\n",
+    "fail          vanish/idle                   released at 5 s by kernel keepalive  5.6 s\n" +
+      "inconclusive  rst/idle                      released at 5 s by kernel keepalive  5.6 s\n",
   );
   assert(!text.includes("\x1b"), "no escape sequences without a terminal");
   progress.stop();

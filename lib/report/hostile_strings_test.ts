@@ -138,11 +138,13 @@ const norm = (value: string) => value.replace(/\s+/g, " ").trim();
  * The document as parsed: its blocks (with HTML blocks' text and fences' info), the inline
  * markup of each block, and the text each block shows, where the untrusted string `planted`
  * (as the renderer shows it: flattened, a prediction's dashes as spaces, a note's first
- * sentence) reads `⟨S⟩`. Two documents with the same structure differ only in those strings.
+ * sentence, a mechanism's parts around ": ") reads `⟨S⟩`. Two documents with the same structure differ only in those strings.
  */
 function structure(markdown: string, planted: string): string[] {
   const flat = (v: string) => norm(oneLine(v));
-  const shown = [flat(planted), flat(planted.replaceAll("-", " "))].filter(Boolean)
+  // A prediction's mechanism shows as its parts around ": " (the kind, then the detail).
+  const parts = planted.split(": ").map(flat);
+  const shown = [flat(planted), flat(planted.replaceAll("-", " ")), ...parts].filter(Boolean)
     .sort((a, b) => b.length - a.length);
   const firstSentence = flat(planted.split(/(?<=\.)\s/)[0] ?? "");
   const out: string[] = [];

@@ -5,10 +5,25 @@
  * @module
  */
 
-import type { Prediction, Results, ScenarioResult, Verdict } from "../results/schema.ts";
-import { VERDICTS } from "../results/schema.ts";
+import type { Results, ScenarioResult, Verdict } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { badge, keyFigure, releasedHow, table } from "./markdown_parts.ts";
+import {
+  badge,
+  icon,
+  keyFigure,
+  legend,
+  releasedHow,
+  table,
+  VERDICT_ORDER,
+} from "./markdown_parts.ts";
+import {
+  expectationLevel,
+  type OutcomeContext,
+  predictionSentences,
+  releasedBy,
+  splitNotes,
+  watchedMs,
+} from "./outcome.ts";
 import {
   blockText,
   codeBlock,
@@ -24,14 +39,17 @@ import { mermaidTimeline } from "./mermaid_timeline.ts";
 
 /** Counts of each verdict. */
 export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verdict, number> {
-  const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  const counts = Object.fromEntries(VERDICT_ORDER.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const s of scenarios) counts[s.verdict]++;
   return counts;
 }
 
-/** The verdicts the summary shows: all but `interrupted`, which shows only when it occurred. */
-function summaryVerdicts(counts: Record<Verdict, number>): Verdict[] {
-  return VERDICTS.filter((v) => v !== "interrupted" || counts[v] > 0);
+/**
+ * The verdicts a summary shows, in the one verdict order: all but `interrupted`, which shows
+ * only when it occurred.
+ */
+export function summaryVerdicts(counts: Record<Verdict, number>): Verdict[] {
+  return VERDICT_ORDER.filter((v) => v !== "interrupted" || counts[v] > 0);
 }
 
 /** "passed / checked" for one level; skipped and errored scenarios are not counted as checked. */
@@ -48,22 +66,35 @@ export function anchor(heading: string): string {
   return oneLine(heading).toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
 }
 
+/**
+ * A scenario's heading: its id alone, so its anchor ("vanishidle") is as stable as the id and
+ * the index's links stay short; the title follows on its own line.
+ */
 function heading(s: ScenarioResult): string {
-  return `${s.id}: ${s.title}`;
+  return s.id;
 }
 
-function measuredLines(s: ScenarioResult): Markdown[] {
+/** The anchor of a scenario's section in its target's report (without "#"). */
+export function scenarioAnchor(s: ScenarioResult): string {
+  return anchor(heading(s));
+}
+
+function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
   const m = s.measurements;
   const lines: Markdown[] = [];
   if (m.releaseMs !== undefined) {
     const since = m.releaseSinceLastTrafficMs !== undefined
-      ? md`, ${formatMs(m.releaseSinceLastTrafficMs)} after the last traffic`
+      ? md` (${formatMs(m.releaseSinceLastTrafficMs)} after the last traffic)`
       : md``;
+    const by = releasedBy(m.releasedHow);
+    lines.push(md`Released ${formatMs(m.releaseMs)} after the fault${since}${by ? ` ${by}` : ""}`);
+  } else if (m.releasedHow === "never" && !m.leak) {
+    const watched = watchedMs(s, ctx);
     lines.push(
-      md`Released ${formatMs(m.releaseMs)} after the fault${since}: ${releasedHow(m.releasedHow)}`,
+      watched === undefined
+        ? md`Not released while watched`
+        : md`Not released in the ${formatMs(watched)} watched`,
     );
-  } else if (m.releasedHow === "never") {
-    lines.push(md`Not released within the deadline`);
   }
   if (m.leak) {
     const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -105,17 +136,6 @@ function measuredLines(s: ScenarioResult): Markdown[] {
   return lines;
 }
 
-function predictionLine(p: Prediction): Markdown {
-  const when = p.releaseMs === null
-    ? md`never released`
-    : md`released ${formatMs(p.releaseMs)} after the ${p.from.replaceAll("-", " ")}`;
-  const tolerance = p.toleranceMs
-    ? md` (tolerance ${formatMs(p.toleranceMs.early)} early, ${formatMs(p.toleranceMs.late)} late)`
-    : md``;
-  const situation = p.situation ? md`; situation: ${p.situation}` : md``;
-  return md`Prediction (from the socket options and the namespace's sysctls, not measured): ${when} by ${p.mechanism}${tolerance}${situation}`;
-}
-
 /** A collapsed block: a summary (escaped as HTML) and Markdown inside. */
 function details(summary: string, body: Markdown): Markdown[] {
   return [
@@ -128,9 +148,11 @@ function details(summary: string, body: Markdown): Markdown[] {
   ];
 }
 
-function scenarioSection(s: ScenarioResult): Markdown {
+function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
   const parts: Markdown[] = [
     md`### ${heading(s)}`,
+    md``,
+    md`**${oneLine(s.title).trim()}**`,
     md``,
     md`> ${blockText(s.requirement)}`,
     md``,
@@ -139,14 +161,16 @@ function scenarioSection(s: ScenarioResult): Markdown {
     } · **Verdict** ${badge(s.verdict)}`,
     md``,
   ];
-  const measured = measuredLines(s);
+  const { notes, harness } = splitNotes(s);
+  const measured = measuredLines(s, ctx);
   if (measured.length) parts.push(...measured.map((l) => md`- ${l}`), md``);
   if (s.expectations.length) {
     parts.push(
       table(
-        ["Expectation", "Verdict", "Measured"],
+        ["Expectation", "Level", "Verdict", "Measured"],
         s.expectations.map((e) => [
           e.expectation,
+          expectationLevel(s, e),
           badge(e.verdict),
           e.predicted ? `${e.measured} (predicted)` : e.measured,
         ]),
@@ -165,9 +189,16 @@ function scenarioSection(s: ScenarioResult): Markdown {
       md``,
     );
   }
-  if (s.prediction) parts.push(predictionLine(s.prediction), md``);
-  if (s.notes) parts.push(blockText(s.notes), md``);
+  const prediction = predictionSentences(s, ctx);
+  if (prediction) parts.push(blockText(prediction), md``);
+  if (notes) parts.push(blockText(notes), md``);
   if (s.recommendation) parts.push(md`**Recommendation:** ${s.recommendation}`, md``);
+  if (harness.length) {
+    parts.push(
+      md`> **Harness notes (not part of the verdict):** ${joinMd(harness, " ")}`,
+      md``,
+    );
+  }
   if (s.server?.stderrTail) {
     parts.push(...details("Server stderr (tail)", codeBlock(s.server.stderrTail)));
   }
@@ -198,49 +229,81 @@ function interruptedLine(env: Results["environment"]): Markdown[] {
   ];
 }
 
+/** The budgets of the requirements in these results, as written ("1 s", "11 min"), in order. */
+function budgets(scenarios: readonly ScenarioResult[]): string[] {
+  const seen = new Map<string, number>();
+  for (const s of scenarios) {
+    for (const e of s.expectations) {
+      const m = /^released within (\d+(?:\.\d+)?) (ms|s|min|h)$/.exec(e.expectation);
+      if (!m) continue;
+      const unit: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+      seen.set(`${m[1]} ${m[2]}`, Number(m[1]) * (unit[m[2] ?? ""] ?? 0));
+    }
+  }
+  return [...seen].sort((a, b) => a[1] - b[1]).map(([b]) => b);
+}
+
+/** How the three time limits relate, in one paragraph. */
+function timeLimits(results: Results): Markdown {
+  const deadline = formatMs(results.environment.deadlineMs);
+  const all = budgets(results.scenarios);
+  const example = all.at(-1) ?? "11 min";
+  const list = all.length > 1 ? ` (budgets here: ${all.join(", ")})` : "";
+  return md`**Three time limits.** A *budget* belongs to a requirement, e.g. "released within ${example}"${list}: what the server must achieve, counted from the fault. The *deadline*, ${deadline} in this run, is the longest a scenario was watched after the fault (a release is watched for until its budget is used up, at most the deadline). A *prediction* says what the kernel alone would do after the watch ended, computed from the server socket's options and the namespace's sysctls; it is labelled as such and is never a measurement.`;
+}
+
 /** The whole report for one target. */
 export function renderTargetReport(results: Results): string {
   const { target, environment: env, scenarios } = results;
   const counts = verdictCounts(scenarios);
-  const title = target.title ? `${target.title} (${target.id})` : target.id;
+  const shown = summaryVerdicts(counts);
+  const ctx: OutcomeContext = { deadlineMs: env.deadlineMs };
+  const withHarness = scenarios.filter((s) => splitNotes(s).harness.length > 0);
+  const server = target.title
+    ? md`${target.title}, version ${target.version}`
+    : md`version ${target.version}`;
   return lines([
-    md`# clientdown conformance report: ${title}`,
+    md`# clientdown conformance report: ${target.id}`,
     md``,
-    table(["", ""], [
-      ["Target", `${target.id} ${target.version}`],
-      ["Kernel", env.kernel],
-      ["Date", env.startedAt],
-      ["Deadline per scenario", formatMs(env.deadlineMs)],
-      ["Concurrency", String(env.concurrency)],
-      ["Wall time", formatMs(env.durationMs)],
-      ["clientdown", env.clientdown],
-    ]),
+    md`- **Server:** ${server}`,
+    md`- **Run:** ${env.startedAt}, kernel ${env.kernel}, clientdown ${env.clientdown}, ${env.concurrency} scenarios at once, wall time ${
+      formatMs(env.durationMs)
+    }`,
+    md`- **Deadline per scenario:** ${formatMs(env.deadlineMs)}`,
+    md``,
+    timeLimits(results),
     md``,
     ...interruptedLine(env),
     ...knobsSection(target.knobs),
     md`## Summary`,
     md``,
     table(
-      [...summaryVerdicts(counts).map(badge), "MUST passed", "SHOULD passed"],
+      [...shown.map(icon), "MUST passed", "SHOULD passed"],
       [[
-        ...summaryVerdicts(counts).map((v) => String(counts[v])),
+        ...shown.map((v) => String(counts[v])),
         score(scenarios, "MUST"),
         score(scenarios, "SHOULD"),
       ]],
     ),
     md``,
+    legend({ interrupted: counts.interrupted > 0 }),
+    md``,
+    withHarness.length
+      ? md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios carry notes on the harness's own trouble, shown under each scenario apart from its verdict (not part of any verdict).`
+      : md`**Harness notes:** none.`,
+    md``,
     table(
       ["Scenario", "Level", "Verdict", "Key figure"],
       scenarios.map((s) => [
-        link(s.id, `#${anchor(heading(s))}`),
+        link(s.id, `#${scenarioAnchor(s)}`),
         s.level,
         badge(s.verdict),
-        keyFigure(s),
+        keyFigure(s, ctx),
       ]),
     ),
     md``,
     md`## Scenarios`,
     md``,
-    ...scenarios.map(scenarioSection),
+    ...scenarios.map((s) => scenarioSection(s, ctx)),
   ]).toString();
 }

@@ -19,19 +19,62 @@ function tablesLineUp(markdown: string): void {
 
 Deno.test("target report: metadata, summary, scenario table and sections", () => {
   const md = renderTargetReport(SAMPLE);
-  assert.match(md, /^# clientdown conformance report: Reference server, hardened \(ref-hardened\)/);
-  assert.match(md, /\| Kernel \| 6\.18\.44 \|/);
-  assert.match(md, /\| 1 \| 0 \| 1 \| 0 \| 0 \| 0 \| 0 \| — \| 1 \/ 1 \|/); // pass, info, skip ... MUST, SHOULD
-  assert.match(md, /\[vanish\/idle\]\(#vanishidle-idle-connection--client-host-vanishes\)/);
-  assert.match(md, /released after 5 s \(kernel keepalive timeout\)/);
+  assert.match(md, /^# clientdown conformance report: ref-hardened\n/);
+  assert.match(md, /^- \*\*Server:\*\* Reference server, hardened, version 0\.1\.0$/m);
+  assert.match(md, /kernel 6\.18\.44/);
+  assert.match(md, /^\*\*Three time limits\.\*\* .*budget.*deadline.*prediction/m);
+  // pass, info, skip, warn, inconclusive, fail, error, then MUST and SHOULD passed.
+  assert.match(md, /\| ✅ \| ℹ️ \| ⏭️ \| ⚠️ \| ❓ \| ❌ \| 💥 \| MUST passed \| SHOULD passed \|/);
+  assert.match(md, /\| 1 \| 0 \| 1 \| 0 \| 0 \| 0 \| 0 \| — \| 1 \/ 1 \|/);
   assert.match(
     md,
-    /Prediction \(from the socket options .*not measured\): released 5 s after the last traffic/,
+    /\[vanish\/idle\]\(#vanishidle\) \| SHOULD \| ✅ pass \| released at 5 s by kernel keepalive \|/,
   );
-  assert.match(md, /S->>C: keepalive probe ×2 \(\+2 s … \+3 s\)/);
-  assert.match(md, /S-xC: RST \(\+5 s\)/);
+  assert.match(md, /^### vanish\/idle\n\n\*\*Idle connection \\\| client host vanishes\*\*$/m);
+  assert.match(md, /\| released within 10 min \| SHOULD \| ✅ pass \| 5 s \|/);
+  assert.match(
+    md,
+    /^Measured: released at 5 s \(keepalive\)\. Predicted from the socket options and sysctls: released 5 s after the last traffic by keepalive \(user timeout\) \(no tolerance to judge the two by\)\.$/m,
+  );
+  const confirmed = structuredClone(SAMPLE);
+  confirmed.scenarios[0]!.prediction!.toleranceMs = { early: 0, late: 100 };
+  assert.match(
+    renderTargetReport(confirmed),
+    /^The measurement confirmed the prediction: released at 5 s \(keepalive\), predicted released 5 s after the last traffic by keepalive \(user timeout\) \(tolerance 0 ms early, 100 ms late\)\.$/m,
+  );
+  assert.match(md, /<details><summary>Timeline<\/summary>\n\n```mermaid\n/);
   assert.match(md, /Unsupported on this kernel/);
+  assert.match(md, /^\*\*Harness notes:\*\* none\.$/m);
   tablesLineUp(md);
+});
+
+Deno.test("target report: a contradicted prediction says what acted; harness notes stand apart", () => {
+  const r = structuredClone(SAMPLE);
+  const s = r.scenarios[0]!;
+  s.measurements = { releaseMs: 75_100, releasedHow: "server-fin" };
+  s.prediction = {
+    predicted: true,
+    releaseMs: null,
+    from: "last-traffic",
+    mechanism: "none: SO_KEEPALIVE is off: nothing probes an idle connection",
+  };
+  s.notes = "Teardown: ClientAgentError: No reply from the client agent";
+  const md = renderTargetReport(r);
+  assert.match(
+    md,
+    /^The kernel alone would never have ended it \(SO_KEEPALIVE is off\); the server itself did: released at 75\.1 s \(FIN\)\.$/m,
+  );
+  assert.doesNotMatch(md, /never released by none/);
+  assert.match(
+    md,
+    /^> \*\*Harness notes \(not part of the verdict\):\*\* Teardown: ClientAgentError: No reply/m,
+  );
+  assert.match(md, /^\*\*Harness notes:\*\* 1 of 2 scenarios/m);
+  const row = md.split("\n").find((l) => l.startsWith("| [vanish/idle]"));
+  assert.equal(
+    row,
+    "| [vanish/idle](#vanishidle) | SHOULD | ✅ pass | released at 75.1 s by the server's FIN |",
+  );
 });
 
 Deno.test("target report is a pure function of the results", () => {
@@ -39,16 +82,30 @@ Deno.test("target report is a pure function of the results", () => {
   assert.equal(renderTargetReport(copy), renderTargetReport(SAMPLE));
 });
 
-Deno.test("index: one row per scenario, one column per target", () => {
+Deno.test("index: a summary per target, then targets × families, icons linking to sections", () => {
   const other = structuredClone(SAMPLE);
   other.target = { id: "ref-naive", version: "0.1.0" };
   other.scenarios[0]!.verdict = "warn";
-  const md = renderIndex([SAMPLE, other]);
+  const variant = structuredClone(SAMPLE);
+  variant.target = { id: "aa@tuned", version: "1" };
+  const stock = structuredClone(SAMPLE);
+  stock.target = { id: "aa", version: "1" };
+  const md = renderIndex([SAMPLE, other, variant, stock], { chartPath: "releases.svg" });
+  assert.match(md, /\| Target \| Version \| ✅ \| ℹ️ \| ⏭️ \| ⚠️ \| ❓ \| ❌ \| 💥 \|/);
+  // Stock target, its variant, then the reference servers.
+  const rows = md.split("\n").filter((l) => l.startsWith("| [")).slice(0, 4).map((l) =>
+    l.split("]")[0]
+  );
+  assert.deepEqual(rows, ["| [aa", "| [aa@tuned", "| [ref-hardened", "| [ref-naive"]);
+  assert.match(md, /\| Target \| vanish \| freeze \|/);
   assert.match(
     md,
-    /\| Scenario \| Level \| \[ref-hardened\]\(ref-hardened\.md\) \| \[ref-naive\]\(ref-naive\.md\) \|/,
+    /\| \[ref-naive\]\(ref-naive\.md\) \| \[⚠️\]\(ref-naive\.md#vanishidle "vanish\/idle: warn"\) \| \[⏭️\]\(ref-naive\.md#freezezero-window "freeze\/zero-window: skip"\) \|/,
   );
-  assert.match(md, /\| vanish\/idle \| SHOULD \| ✅ pass \| ⚠️ warn \|/);
+  assert.match(md, /^- \*\*vanish\*\*: idle \(SHOULD\)$/m);
+  assert.match(md, /^- ❌ fail: a MUST broken\. Whatever the scenario's level/m);
+  assert.match(md, /\[chart\]\(releases\.svg\)/);
+  assert.doesNotMatch(renderIndex([SAMPLE]), /releases\.svg/);
   tablesLineUp(md);
 });
 

@@ -1,0 +1,420 @@
+/**
+ * Plain statements of what happened in a scenario, built from the structured fields of a
+ * results file (`measurements`, `prediction`, the environment's deadline), never by gluing an
+ * expectation to its measured text. The Markdown reports and the terminal both print them, so
+ * they are plain text: escape them for Markdown.
+ *
+ * @module
+ */
+
+import type {
+  ExpectationResult,
+  Level,
+  Prediction,
+  ReleaseHow,
+  ScenarioResult,
+} from "../results/schema.ts";
+import { formatMs } from "../time/duration.ts";
+
+/** What a statement may use beyond the scenario itself. */
+export interface OutcomeContext {
+  /** The run's deadline per scenario (`environment.deadlineMs`): how long a scenario was watched at most. */
+  deadlineMs?: number;
+}
+
+/** Who or what ended the connection, after "by". */
+const BY: Record<ReleaseHow, string> = {
+  "server-fin": "the server's FIN",
+  "server-rst": "the server's RST",
+  "keepalive-timeout": "kernel keepalive",
+  "retransmission-timeout": "the kernel's retransmission timeout",
+  "zero-window-timeout": "the kernel's zero-window probe timeout",
+  "reset-by-peer": "the peer's RST",
+  "freed-silently": "the server, without a FIN or RST",
+  "never": "nothing",
+};
+
+/** Short names of release mechanisms, for parentheses: "(FIN)". */
+const SHORT: Record<ReleaseHow, string> = {
+  "server-fin": "FIN",
+  "server-rst": "RST",
+  "keepalive-timeout": "keepalive",
+  "retransmission-timeout": "retransmission timeout",
+  "zero-window-timeout": "zero-window timeout",
+  "reset-by-peer": "the peer's RST",
+  "freed-silently": "freed without FIN or RST",
+  "never": "never",
+};
+
+/**
+ * "by the server's FIN", "by kernel keepalive": how a connection was released, after "released
+ * at 75 s".
+ *
+ * @example
+ * ```ts
+ * import { releasedBy } from "./outcome.ts";
+ * releasedBy("server-fin"); // "by the server's FIN"
+ * ```
+ */
+export function releasedBy(how: ReleaseHow | undefined): string {
+  return how && how !== "never" ? `by ${BY[how]}` : "";
+}
+
+/** The mechanism in a word or two: "FIN", "keepalive", "the peer's RST". */
+export function releasedShort(how: ReleaseHow): string {
+  return SHORT[how];
+}
+
+/** Where harness notes used to live, before the `harnessNotes` field: `notes` from these on. */
+const HARNESS_START = /(?:^|\s)(?=Teardown:|No packet capture:)/;
+/** Each harness note starts with one of these. */
+const HARNESS_SPLIT = /\s+(?=Teardown:|No packet capture:)/;
+
+/**
+ * A scenario's notes split in two: what a reader should know about the server (`notes`) and the
+ * harness's own trouble (`harness`, never part of the verdict). From `harnessNotes`, and for
+ * results written before that field, the part of `notes` from a "Teardown:" or
+ * "No packet capture:" on (the runner wrote its own trouble there, last).
+ *
+ * @example
+ * ```ts
+ * import { splitNotes } from "./outcome.ts";
+ * splitNotes({ notes: "Teardown: agent gone" }); // { notes: "", harness: ["Teardown: agent gone"] }
+ * ```
+ */
+export function splitNotes(
+  s: Pick<ScenarioResult, "notes" | "harnessNotes">,
+): { notes: string; harness: string[] } {
+  const at = s.notes.search(HARNESS_START);
+  const notes = at < 0 ? s.notes : s.notes.slice(0, at);
+  const old = at < 0 ? "" : s.notes.slice(at);
+  const harness = [s.harnessNotes ?? "", old]
+    .flatMap((h) => h.trim().split(HARNESS_SPLIT))
+    .map((h) => h.trim())
+    .filter(Boolean);
+  return { notes: notes.trim(), harness };
+}
+
+/**
+ * The level an expectation is judged at: its own; in files written before the field, the
+ * scenario's, except for the two expectations that are always judged as a MUST (the server
+ * keeps running, other clients are served; see INTERPRETING.md, "Levels and verdicts").
+ */
+export function expectationLevel(s: ScenarioResult, e: ExpectationResult): Level {
+  if (e.level) return e.level;
+  if (
+    e.expectation === "server keeps running" || e.expectation.startsWith("other clients served")
+  ) {
+    return "MUST";
+  }
+  return s.level;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+
+/** The budget of a "released within X" expectation: as written ("11 min") and in ms. */
+export function budgetOf(s: ScenarioResult): { text: string; ms: number } | undefined {
+  for (const e of s.expectations) {
+    const m = /^released within ((\d+(?:\.\d+)?) (ms|s|min|h))$/.exec(e.expectation);
+    if (m) return { text: m[1] ?? "", ms: Number(m[2]) * (UNIT_MS[m[3] ?? ""] ?? 0) };
+  }
+  return undefined;
+}
+
+/** A reason in a few words: no parenthetical, a lower-case start unless it is an acronym. */
+function reasonWords(reason: string): string {
+  const short = reason.replace(/ \([^)]*\)/g, "").trim();
+  const first = short.split(" ")[0] ?? "";
+  return /^[A-Z][a-z']*$/.test(first) ? short[0]!.toLowerCase() + short.slice(1) : short;
+}
+
+/** The kernel mechanism of a prediction, in words, and why it never acts when it does not. */
+function mechanismWords(p: Prediction): { by: string; never?: string } {
+  const [head = "", ...rest] = p.mechanism.split(": ");
+  const detail = rest[0] ?? "";
+  switch (head) {
+    case "none":
+      return { by: "nothing", never: reasonWords(detail || p.mechanism) };
+    case "keepalive":
+      return { by: "kernel keepalive" };
+    case "retransmission timeout":
+      return { by: "the kernel's retransmission timeout" };
+    case "zero-window timeout":
+    case "zero-window probe timeout":
+      return { by: "the kernel's zero-window probe timeout" };
+    case "reset by peer":
+      return { by: "the peer's RST to a keepalive probe" };
+    default:
+      return { by: head || p.mechanism };
+  }
+}
+
+/** When a prediction says the kernel ends the connection, in ms after the fault (if known). */
+function predictedAt(p: Prediction): number | undefined {
+  return p.releaseMs === null ? undefined : p.atMs;
+}
+
+/**
+ * What the prediction says, as a statement: "released at 15.7 min by the kernel's
+ * retransmission timeout", "never released (SO_KEEPALIVE is off)".
+ */
+export function predictionStatement(p: Prediction): string {
+  const words = mechanismWords(p);
+  if (p.releaseMs === null || words.never !== undefined) {
+    return `never released by the kernel alone (${words.never ?? p.mechanism})`;
+  }
+  const at = predictedAt(p);
+  const when = at !== undefined
+    ? `at ${formatMs(at)}`
+    : `${formatMs(p.releaseMs)} after the ${p.from.replaceAll("-", " ")}`;
+  return `released ${when} by ${words.by}`;
+}
+
+/**
+ * Whether a measured release fell within the prediction's tolerance: true or false when the
+ * prediction states a tolerance and a moment the measurement can be set against (ms after the
+ * fault, or after the last traffic), undefined when it cannot be told.
+ */
+export function predictionHeld(p: Prediction, s: ScenarioResult): boolean | undefined {
+  const m = s.measurements;
+  if (!p.toleranceMs || p.releaseMs === null || m.releaseMs === undefined) return undefined;
+  const pair: [number, number] | undefined = p.atMs !== undefined
+    ? [p.atMs, m.releaseMs]
+    : p.from === "last-traffic" && m.releaseSinceLastTrafficMs !== undefined
+    ? [p.releaseMs, m.releaseSinceLastTrafficMs]
+    : undefined;
+  if (!pair) return undefined;
+  const [predicted, measured] = pair;
+  return measured >= predicted - p.toleranceMs.early && measured <= predicted + p.toleranceMs.late;
+}
+
+/**
+ * How long the connection was watched without a release, ms: as the prediction recorded it,
+ * else the budget (a release is watched for until its budget is used up), at most the deadline.
+ */
+export function watchedMs(s: ScenarioResult, ctx: OutcomeContext): number | undefined {
+  const limits = [budgetOf(s)?.ms, ctx.deadlineMs].filter((v): v is number => v !== undefined);
+  return s.prediction?.watchedMs ?? (limits.length ? Math.min(...limits) : undefined);
+}
+
+function watched(s: ScenarioResult, ctx: OutcomeContext): string | undefined {
+  const ms = watchedMs(s, ctx);
+  return ms === undefined ? undefined : formatMs(ms);
+}
+
+/**
+ * The release, as a statement: "released at 75 s by the server's FIN", "held for the whole
+ * 11 min watched (budget 11 min); predicted: released at 15.7 min by the kernel's
+ * retransmission timeout", "the kernel ended it at 2 h 11 min (keepalive) but the server still
+ * holds fd 12 (a leak)".
+ */
+export function releaseStatement(s: ScenarioResult, ctx: OutcomeContext = {}): string {
+  const m = s.measurements;
+  if (m.releaseMs !== undefined) {
+    const by = releasedBy(m.releasedHow);
+    return `released at ${formatMs(m.releaseMs)}${by ? ` ${by}` : ""}`;
+  }
+  if (m.serverExit) return `not released: ${exitStatement(s)}`;
+  if (m.leak) {
+    const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
+    return `the kernel ended it at ${formatMs(m.leak.kernelEndedMs)} (${
+      SHORT[m.leak.how]
+    }) but the server still holds ${fd} (a leak)`;
+  }
+  const budget = budgetOf(s);
+  const span = watched(s, ctx);
+  const held = span ? `held for the whole ${span} watched` : "held for as long as it was watched";
+  const parts = [`${held}${budget ? ` (budget ${budget.text})` : ""}`];
+  if (s.prediction) parts.push(`predicted: ${predictionStatement(s.prediction)}`);
+  return parts.join("; ");
+}
+
+/** "server killed by SIGPIPE 6 ms after the fault", "server exited with code 1". */
+export function exitStatement(s: ScenarioResult): string {
+  const exit = s.measurements.serverExit;
+  if (!exit) return "server kept running";
+  const what = exit.signal
+    ? `server killed by ${exit.signal}`
+    : `server exited with code ${exit.code}`;
+  const when = s.expectations.map((e) => /(\d[^,;]*? after the fault)/.exec(e.measured)?.[1])
+    .find((w) => w !== undefined);
+  return when ? `${what} ${when}` : what;
+}
+
+/** True when an expectation held (a MAY's `info` says nothing either way: read its text). */
+function held(e: ExpectationResult): boolean {
+  return e.verdict === "pass";
+}
+
+/** A survival expectation's outcome: "survived: …", "connection lost: EOF from the server". */
+function survivalStatement(e: ExpectationResult): string {
+  const m = e.measured.trim();
+  const lost = /^connection lost: (.*)$/.exec(m);
+  if (lost) {
+    const why = lost[1] ?? "";
+    const words: Record<string, string> = {
+      EOF: "EOF from the server",
+      ECONNRESET: "reset (ECONNRESET)",
+      ETIMEDOUT: "the client's kernel timed out (ETIMEDOUT)",
+    };
+    return `connection lost: ${words[why] ?? why}`;
+  }
+  if (m.startsWith("predicted:")) return m;
+  if (!m) return held(e) ? "survived" : "not shown to survive";
+  return `survived: ${m}`;
+}
+
+/** "other clients served, slowest answer 104 ms, 0 of 6 unanswered". */
+function othersStatement(e: ExpectationResult): string {
+  const m = /max (.+?), (\d+) of (\d+) unanswered/.exec(e.measured);
+  const figures = m ? `slowest answer ${m[1]}, ${m[2]} of ${m[3]} unanswered` : e.measured;
+  const within = /within (.+)$/.exec(e.expectation)?.[1];
+  if (held(e) || (e.verdict === "info" && m?.[2] === "0")) {
+    return figures ? `other clients served: ${figures}` : "other clients served";
+  }
+  return `other clients not served${within ? ` within ${within}` : ""}: ${figures}`;
+}
+
+/** "back to baseline: fds 37 → 37, RSS 15408 → 15924 KiB". */
+function baselineStatement(s: ScenarioResult, e: ExpectationResult): string {
+  const m = s.measurements;
+  const figures = m.fdsBefore !== undefined && m.fdsAfter !== undefined
+    ? `fds ${m.fdsBefore} → ${m.fdsAfter}${
+      m.rssKbBefore !== undefined && m.rssKbAfter !== undefined
+        ? `, RSS ${m.rssKbBefore} → ${m.rssKbAfter} KiB`
+        : ""
+    }`
+    : e.measured;
+  return `${held(e) ? "back to baseline" : "not back to baseline"}: ${figures}`;
+}
+
+/**
+ * One expectation's outcome as a statement (plain text), from the structured fields where the
+ * expectation has them.
+ */
+export function expectationStatement(
+  s: ScenarioResult,
+  e: ExpectationResult,
+  ctx: OutcomeContext = {},
+): string {
+  const name = e.expectation;
+  if (name.startsWith("released within")) {
+    if (
+      s.measurements.releaseMs !== undefined || s.measurements.leak ||
+      s.measurements.serverExit || s.measurements.releasedHow === "never" || s.prediction
+    ) return releaseStatement(s, ctx);
+    const after = /^after (.+)$/.exec(e.measured);
+    return after ? `released at ${after[1]}` : e.measured;
+  }
+  if (name === "server keeps running") return exitStatement(s);
+  if (name.startsWith("other clients served")) return othersStatement(e);
+  if (name.startsWith("connection survives")) return survivalStatement(e);
+  if (name === "fds and memory back to baseline") return baselineStatement(s, e);
+  if (name === "response delivered") {
+    return held(e) ? `response delivered (${e.measured})` : `response not delivered: ${e.measured}`;
+  }
+  return e.measured ? `${name}: ${e.measured}` : name;
+}
+
+/** The first sentence of a text. */
+function firstSentence(text: string): string {
+  return text.split(/(?<=\.)\s/)[0]?.trim() ?? "";
+}
+
+/**
+ * The one statement that sums a scenario up: why it was not judged (skip, error, interrupted);
+ * else the server's death; else what broke; else the release; else the first expectation.
+ * Plain text, never a harness note.
+ *
+ * @example
+ * ```ts
+ * import { keyStatement } from "./outcome.ts";
+ * import { SAMPLE } from "./testdata/sample_results.ts";
+ * keyStatement(SAMPLE.scenarios[0]!); // "released at 5 s by kernel keepalive"
+ * ```
+ */
+export function keyStatement(s: ScenarioResult, ctx: OutcomeContext = {}): string {
+  if (s.verdict === "skip" || s.verdict === "error" || s.verdict === "interrupted") {
+    const { notes, harness } = splitNotes(s);
+    const first = firstSentence(notes);
+    if (first) return first;
+    if (s.verdict === "error") {
+      return harness.length ? "the harness failed (see its notes)" : "the harness failed";
+    }
+    return s.verdict === "skip" ? "not applicable" : "the run was stopped";
+  }
+  if (s.measurements.serverExit) return exitStatement(s);
+  const broken = s.expectations.find((e) => e.verdict === s.verdict && e.verdict !== "pass");
+  if (broken) return expectationStatement(s, broken, ctx);
+  if (s.measurements.releaseMs !== undefined || s.measurements.leak) {
+    return releaseStatement(s, ctx);
+  }
+  const first = s.expectations[0];
+  return first ? expectationStatement(s, first, ctx) : "—";
+}
+
+/** The tolerance of a prediction, in words: " (tolerance 10 ms early, 6.3 s late)". */
+function toleranceWords(p: Prediction): string {
+  return p.toleranceMs
+    ? ` (tolerance ${formatMs(p.toleranceMs.early)} early, ${formatMs(p.toleranceMs.late)} late)`
+    : "";
+}
+
+/**
+ * What the prediction means next to what was measured, as sentences: a prediction the
+ * measurement contradicts is never printed as if it held.
+ *
+ * - released, and the kernel alone would never have ended it: says so, and which mechanism
+ *   acted;
+ * - released within the prediction's tolerance: the measurement confirmed it;
+ * - released otherwise: the prediction did not hold, and what acted instead;
+ * - not released: what the kernel would do after the watch ended (labelled a prediction).
+ */
+export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {}): string {
+  const p = s.prediction;
+  if (!p) return "";
+  const m = s.measurements;
+  const words = mechanismWords(p);
+  const detail = p.mechanism.includes(": ")
+    ? p.mechanism.split(": ").slice(1).join(": ")
+    : p.mechanism;
+  const situation = p.situation ? ` Situation: ${p.situation}.` : "";
+  if (m.releaseMs !== undefined) {
+    const actual = `released at ${formatMs(m.releaseMs)}${
+      m.releasedHow && m.releasedHow !== "never" ? ` (${SHORT[m.releasedHow]})` : ""
+    }`;
+    const actor = m.releasedHow === "server-fin" || m.releasedHow === "server-rst" ||
+        m.releasedHow === "freed-silently"
+      ? "the server itself"
+      : m.releasedHow === "reset-by-peer"
+      ? "the peer's RST"
+      : "the kernel";
+    if (p.releaseMs === null || words.never !== undefined) {
+      return `The kernel alone would never have ended it (${
+        words.never ?? p.mechanism
+      }); ${actor} did: ${actual}.${situation}`;
+    }
+    const held = predictionHeld(p, s);
+    if (held) {
+      return `The measurement confirmed the prediction: ${actual}, predicted ${
+        predictionStatement(p)
+      }${toleranceWords(p)}.`;
+    }
+    if (held === undefined) {
+      return `Measured: ${actual}. Predicted from the socket options and sysctls: ${
+        predictionStatement(p)
+      } (no tolerance to judge the two by).${situation}`;
+    }
+    return `The prediction did not hold: by the kernel alone it would have been ${
+      predictionStatement(p)
+    }${toleranceWords(p)}; ${actor} acted instead: ${actual}.${situation}`;
+  }
+  const span = watched(s, ctx);
+  const after = span ? `after the ${span} watched` : "after the watch ended";
+  if (p.releaseMs === null || words.never !== undefined) {
+    return `Prediction (not measured; from the server socket's options and the namespace's sysctls): ${after}, the kernel alone would never end it (${detail}).${situation}`;
+  }
+  return `Prediction (not measured; from the server socket's options and the namespace's sysctls): ${after}, it would be ${
+    predictionStatement(p)
+  }${toleranceWords(p)}: ${detail}.${situation}`;
+}
