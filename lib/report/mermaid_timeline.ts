@@ -281,6 +281,7 @@ function stretchLines(events: readonly TimelineEvent[]): Line[] {
       const words = `${how} answered${by} with ${answers.with}`;
       line.extra = line.extra ? `${line.extra}, ${words}` : words;
       line.kinds.push(...kindsOf(answers.by));
+      line.end = Math.max(line.end, ...answers.by.map((e) => e.atMs));
       line.weight = Math.max(line.weight, ...answers.by.map(weightOf));
     }
     lines.push({ line, first: events.indexOf(group[0] as TimelineEvent) });
@@ -306,9 +307,9 @@ function setupLine(events: readonly TimelineEvent[], beforeFault: boolean): Line
   if (steps.length) parts.push(kindsText(steps, 5));
   if (packets.length) {
     const n = packets.length;
-    parts.push(`${n} packet${n > 1 ? "s" : ""} (${kindsText(kindsOf(packets))})`);
+    parts.push(`${n} packet${n > 1 ? "s" : ""} (${kindsText(kindsOf(packets), 3)})`);
   }
-  if (others.length) parts.push(kindsText(kindsOf(others), 3));
+  if (others.length) parts.push(kindsText(kindsOf(others), 2));
   const first = events[0] as TimelineEvent;
   const last = events.at(-1) as TimelineEvent;
   return {
@@ -342,34 +343,35 @@ function faultIndex(events: readonly TimelineEvent[]): number {
 /** The story as lines, before anything is left out. */
 function storyLines(events: readonly TimelineEvent[]): Line[] {
   const fault = faultIndex(events);
-  let from = fault >= 0 ? fault : events.findIndex((e) => e.atMs >= 0);
-  if (from < 0) from = events.length;
   const lines: Line[] = [];
-  const before = events.slice(0, from);
-  // The server's release before the fault is part of the story, not of the set-up.
-  const setup = before.filter((e) => weightOf(e) < KEEP);
-  if (setup.length >= 3) {
-    lines.push(setupLine(setup, fault >= 0));
-    lines.push(...before.filter((e) => weightOf(e) === KEEP).map((e) => groupLine([e])));
-  } else lines.push(...before.map((e) => groupLine([e])));
-  let i = from;
+  let i = 0;
   if (fault >= 0) {
-    const e = events[fault] as TimelineEvent;
-    const line = groupLine([e]);
+    const before = events.slice(0, fault);
+    // The server's release before the fault is part of the story, not of the set-up.
+    const setup = before.filter((e) => weightOf(e) < KEEP);
+    if (setup.length >= 3) {
+      lines.push(setupLine(setup, true));
+      lines.push(...before.filter((e) => weightOf(e) === KEEP).map((e) => groupLine([e])));
+    } else lines.push(...before.map((e) => groupLine([e])));
+    const line = groupLine([events[fault] as TimelineEvent]);
     if (!/^fault:/.test(line.text)) line.text = `fault: ${line.text}`;
     line.weight = KEEP;
     lines.push(line);
-    i++;
-    if (before.length === 0) {
-      let j = i;
-      while (
-        j < events.length && isSetup(events[j] as TimelineEvent) &&
-        (events[j] as TimelineEvent).atMs - (events[j - 1] as TimelineEvent).atMs <= SETUP_GAP_MS
-      ) j++;
-      if (j - i >= 3) {
-        lines.push(setupLine(events.slice(i, j), false));
-        i = j;
-      }
+    i = fault + 1;
+  }
+  if (fault <= 0) {
+    // No set-up before the fault (or no fault): the connection made at the start is folded.
+    let j = i;
+    while (
+      j < events.length && isSetup(events[j] as TimelineEvent) &&
+      (j === i ||
+        (events[j] as TimelineEvent).atMs - (events[j - 1] as TimelineEvent).atMs <=
+          SETUP_GAP_MS)
+    ) j++;
+    // Folded only when a story follows: a record that is all set-up shows as it is.
+    if (j - i >= 3 && j < events.length) {
+      lines.push(setupLine(events.slice(i, j), false));
+      i = j;
     }
   }
   let stretch: TimelineEvent[] = [];
@@ -401,7 +403,7 @@ function storyLines(events: readonly TimelineEvent[]): Line[] {
 }
 
 function isSetup(e: TimelineEvent): boolean {
-  if (e.to) return !e.dropped && /^(SYN|SYN-ACK|data)( retransmission)?$/.test(e.what);
+  if (e.to) return !e.dropped && /^(SYN|SYN-ACK|data)$/.test(e.what);
   if (isStep(e)) return SETUP_STEP.test(e.what) && !/failed/.test(e.what);
   return e.actor === "server" && /^socket (ESTABLISHED|in the accept queue)/.test(e.what);
 }
@@ -485,7 +487,7 @@ function mergeElided(lines: readonly Line[]): Line[] {
 }
 
 /** Notes where a long time passes between shown lines: index of the line after → the gap. */
-function gaps(lines: readonly Line[]): Map<number, number> {
+function gaps(lines: readonly Line[], max = MAX_GAP_NOTES): Map<number, number> {
   if (lines.length === 0) return new Map();
   const first = Math.min(...lines.map((l) => l.start));
   const last = Math.max(...lines.map((l) => l.end));
@@ -497,7 +499,7 @@ function gaps(lines: readonly Line[]): Map<number, number> {
     reached = Math.max(reached, line.end);
   }
   return new Map(
-    found.sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, MAX_GAP_NOTES)
+    found.sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, max)
       .sort((a, b) => a[0] - b[0]),
   );
 }
@@ -547,12 +549,15 @@ export function mermaidTimeline(
   for (let round = 0; round < MAX_GAP_NOTES + 3; round++) {
     shown = elide(story, Math.max(1, limit - reserved));
     marks = gaps(shown);
-    const lastLine = shown.at(-1);
-    ending = endMs !== undefined && lastLine !== undefined && lastLine.end !== endMs;
+    // The last event is on a line of its own or ends a run; a note only if neither.
+    ending = endMs !== undefined && !shown.some((l) => l.end === endMs);
     const needed = marks.size + (ending ? 1 : 0);
     if (needed <= reserved) break;
     reserved = needed;
   }
+  // Lines that must stay (the fault, the release, the end) leave the gaps what room is left.
+  const room = limit - shown.length - (ending ? 1 : 0);
+  if (marks.size > room) marks = gaps(shown, Math.max(0, room));
   const who = new Set<Who>(["C", "S"]);
   for (const line of shown) {
     who.add(line.from);
