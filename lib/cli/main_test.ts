@@ -112,6 +112,7 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
         "ref-hardened.md",
         "ref-naive.json",
         "ref-naive.md",
+        "releases.svg",
       ]);
       const json = Deno.readTextFileSync(`${out}/ref-naive.json`);
       assert.equal(json, `${JSON.stringify(JSON.parse(json), null, 2)}\n`);

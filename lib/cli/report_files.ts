@@ -9,6 +9,7 @@
 import { basename, join } from "node:path";
 import { INDEX_JSON, renderIndexJson } from "../report/index_json.ts";
 import { renderIndex } from "../report/index_report.ts";
+import { CHART_FILE, renderReleaseChart } from "../report/release_chart.ts";
 import { renderTargetReport } from "../report/target_report.ts";
 import { type Results, RESULTS_SCHEMA } from "../results/schema.ts";
 import { describeProblem, shortJson, validateResults } from "../results/validate_results.ts";
@@ -109,16 +110,20 @@ export async function writeTargetFiles(dir: string, results: Results): Promise<s
 }
 
 /**
- * Rewrites the index over every results file of the directory: `README.md` and its
- * machine-readable twin `index.json`; returns their paths.
+ * Rewrites the index over every results file of the directory: `README.md`, its
+ * machine-readable twin `index.json` and, when a target ran a charted scenario, the chart of
+ * release times across servers (`releases.svg`, which the index links); returns their paths.
  */
 export async function writeIndex(dir: string): Promise<string[]> {
   const all = (await readResultsDir(dir)).map((f) => f.results);
   const md = join(dir, "README.md");
   const json = join(dir, INDEX_JSON);
-  await writeFileAtomic(md, renderIndex(all));
+  const chart = await renderReleaseChart(all);
+  const svg = join(dir, CHART_FILE);
+  if (chart !== null) await writeFileAtomic(svg, chart);
+  await writeFileAtomic(md, renderIndex(all, chart === null ? {} : { chartPath: CHART_FILE }));
   await writeFileAtomic(json, renderIndexJson(all));
-  return [md, json];
+  return [...chart === null ? [] : [svg], md, json];
 }
 
 /**
