@@ -102,6 +102,35 @@ Deno.test("every published timeline: at most 25 lines, the fault, the release an
   assert(scenarios > 0);
 });
 
+Deno.test("published stories with the router's drops marked: nothing after the fault reaches the client", () => {
+  let stories = 0;
+  let drops = 0;
+  for (const [file, results] of allResults()) {
+    for (const s of results.scenarios) {
+      // The runner's rule, for files that predate `dropped`: a vanish or an ICMP rejection
+      // leaves the client silent from the fault on (these scenarios never heal).
+      const fault = s.evidence.find((e) => /^fault: (vanish|icmp-unreachable)\b/.test(e.what));
+      if (!fault || s.evidence.some((e) => /^fault: heal/.test(e.what))) continue;
+      const evidence = s.evidence.map((e): TimelineEvent =>
+        e.actor === "server" && e.to === "client" && e.atMs > fault.atMs
+          ? { ...e, dropped: true }
+          : e
+      );
+      if (!evidence.some((e) => e.dropped)) continue;
+      const lines = drawn(mermaidTimeline(evidence).toString());
+      const after = lines.slice(lines.findIndex((l) => l.includes(fault.what)) + 1);
+      const where = `${file} ${s.id}`;
+      assert(lines.length <= TIMELINE_MAX_LINES, `${where}\n${lines.join("\n")}`);
+      assert(!after.some((l) => l.includes("S->>C")), `${where}\n${lines.join("\n")}`);
+      assert(after.some((l) => /^ {2}S-xR: .*dropped by the router/.test(l)), where);
+      drops += after.filter((l) => l.startsWith("  S-xR:")).length;
+      stories++;
+    }
+  }
+  console.log(`${stories} published stories with drops marked: ${drops} lines drawn as drops`);
+  assert(stories > 0);
+});
+
 /** A connection set up before the fault: handshake, request, response (12 events). */
 function setUp(): TimelineEvent[] {
   return [
