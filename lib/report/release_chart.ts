@@ -49,7 +49,7 @@ export const KIND_LABELS: Readonly<Record<ChartKind, string>> = {
   predicted: "predicted (socket options)",
   never: "never (no kernel timer ends it)",
   unreleased: "not released while watched",
-  "n/a": "n/a (skipped)",
+  "n/a": "not charted",
 };
 
 /** Who let go, grouped as a reader asks it: the server's own timer, or which kernel timer. */
@@ -135,28 +135,24 @@ function howOfPrediction(mechanism: string): HowGroup {
 export function chartPoint(results: Results, result: ScenarioResult): ChartPoint {
   const base = { target: results.target.id, scenario: result.id };
   const { measurements: m, prediction: p } = result;
-  if (result.verdict === "skip") {
-    return { ...base, kind: "n/a", ms: null, how: HOW_LABEL.get("none")!, label: "n/a" };
+  const none = HOW_LABEL.get("none")!;
+  // Skipped (does not apply), or no verdict on the server at all (harness error, interrupted).
+  if (result.verdict === "skip") return { ...base, kind: "n/a", ms: null, how: none, label: "n/a" };
+  if (result.verdict === "error" || result.verdict === "interrupted") {
+    return { ...base, kind: "n/a", ms: null, how: none, label: `no result (${result.verdict})` };
   }
-  if (result.verdict !== "error" && result.verdict !== "interrupted") {
-    if (m.releaseMs !== undefined) {
-      const how = HOW_LABEL.get(howOfRelease(m.releasedHow))!;
-      return { ...base, kind: "measured", ms: m.releaseMs, how, label: "" };
-    }
-    if (p?.releaseMs === null) {
-      return { ...base, kind: "never", ms: null, how: HOW_LABEL.get("none")!, label: "never" };
-    }
-    if (p?.atMs !== undefined) {
-      const how = HOW_LABEL.get(howOfPrediction(p.mechanism))!;
-      return { ...base, kind: "predicted", ms: Math.max(0, p.atMs), how, label: "" };
-    }
+  if (m.releaseMs !== undefined) {
+    const how = HOW_LABEL.get(howOfRelease(m.releasedHow))!;
+    return { ...base, kind: "measured", ms: m.releaseMs, how, label: "" };
+  }
+  if (p?.releaseMs === null) return { ...base, kind: "never", ms: null, how: none, label: "never" };
+  if (p?.atMs !== undefined) {
+    const how = HOW_LABEL.get(howOfPrediction(p.mechanism))!;
+    return { ...base, kind: "predicted", ms: Math.max(0, p.atMs), how, label: "" };
   }
   const deadline = results.environment.deadlineMs;
   const watched = p?.watchedMs ?? Math.min(budgetOf(result) ?? deadline, deadline);
-  const label = result.verdict === "error" || result.verdict === "interrupted"
-    ? `no result (${result.verdict})`
-    : `> ${formatMs(watched)}`;
-  return { ...base, kind: "unreleased", ms: watched, how: HOW_LABEL.get("none")!, label };
+  return { ...base, kind: "unreleased", ms: watched, how: none, label: `> ${formatMs(watched)}` };
 }
 
 /**
@@ -256,9 +252,7 @@ export function releaseChartSpec(data: ChartData): TopLevelSpec {
       : Math.min(Math.max(p.ms ?? 0, AXIS_MIN_MS), axisEnd);
     const figure = p.kind === "measured" || p.kind === "predicted"
       ? `${KIND_LABELS[p.kind]} ${formatMs(p.ms ?? 0)} after the fault, by ${p.how}`
-      : p.kind === "unreleased"
-      ? `${KIND_LABELS[p.kind]}: ${p.label}`
-      : KIND_LABELS[p.kind];
+      : `${KIND_LABELS[p.kind]}: ${p.label}`;
     return {
       target: p.target,
       panel: header(p.scenario),
@@ -270,7 +264,7 @@ export function releaseChartSpec(data: ChartData): TopLevelSpec {
       desc: `${p.scenario}, ${p.target}: ${figure}`,
     };
   });
-  const kinds: ChartKind[] = ["measured", "predicted", "never", "unreleased", "n/a"];
+  const kinds: ChartKind[] = ["measured", "predicted", "never", "unreleased"];
   const x = {
     field: "x",
     type: "quantitative" as const,
@@ -304,7 +298,7 @@ export function releaseChartSpec(data: ChartData): TopLevelSpec {
   const hollow =
     `datum.kind === '${KIND_LABELS.predicted}' || datum.kind === '${KIND_LABELS.unreleased}'`;
   const symbol = {
-    filter: "datum.kind !== 'n/a (skipped)'",
+    filter: `datum.kind !== '${KIND_LABELS["n/a"]}'`,
   };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -369,7 +363,7 @@ export function releaseChartSpec(data: ChartData): TopLevelSpec {
               title: "Mark",
               scale: {
                 domain: kinds.map((k) => KIND_LABELS[k]),
-                range: ["circle", "circle", "triangle-right", "triangle-right", "cross"],
+                range: ["circle", "circle", "triangle-right", "triangle-right"],
               },
               legend: { orient: "top", columns: 2, labelLimit: 0 },
             },
@@ -380,13 +374,13 @@ export function releaseChartSpec(data: ChartData): TopLevelSpec {
           },
         },
         {
-          transform: [{ filter: "datum.label !== '' && datum.kind !== 'n/a (skipped)'" }],
+          transform: [{ filter: `datum.label !== '' && datum.kind !== '${KIND_LABELS["n/a"]}'` }],
           // The label beside a mark: its mark already describes it.
           mark: { type: "text", fontSize: 9, color: "#444", align: "right", dx: -7, aria: false },
           encoding: { x, y, text: { field: "label" } },
         },
         {
-          transform: [{ filter: "datum.kind === 'n/a (skipped)'" }],
+          transform: [{ filter: `datum.kind === '${KIND_LABELS["n/a"]}'` }],
           mark: { type: "text", fontSize: 9, color: "#8c8c8c", align: "left", dx: 2 },
           encoding: { x, y, text: { field: "label" }, description: { field: "desc" } },
         },

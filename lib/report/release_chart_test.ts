@@ -140,7 +140,16 @@ Deno.test("each mark comes from the results: measured, else predicted, never, or
     ["predicted", 7_874_800],
   );
   assert.equal(point(predicted, "vanish/idle").how, "kernel keepalive");
-  assert.equal(point(predicted, "freeze/stops-reading").kind, "n/a");
+  assert.deepEqual(
+    [point(predicted, "freeze/stops-reading").kind, point(predicted, "freeze/stops-reading").label],
+    ["n/a", "n/a"],
+  );
+  // A harness error says nothing about the server: no figure, even one it measured.
+  const error = { ...measured!.scenarios[0]!, verdict: "error" as const };
+  assert.deepEqual(
+    [chartPoint(measured!, error).kind, chartPoint(measured!, error).label],
+    ["n/a", "no result (error)"],
+  );
   assert.deepEqual(
     [point(never, "vanish/idle").kind, point(never, "vanish/idle").label],
     ["never", "never"],
