@@ -94,6 +94,8 @@ const FAULT_STEP =
 /** Steps and notes that make the connection (folded with the set-up when after the fault). */
 const SETUP_STEP =
   /^(connect|exchange|greeting|send-request|send-partial|request-large|read-response|client reading at|churn: \d+ clients connected)\b/;
+/** A packet that ends a connection. */
+const CONTROL = /^(FIN|RST)/;
 /** A set-up after the fault ends where nothing happens for this long. */
 const SETUP_GAP_MS = 3000;
 /** The server letting go of the connection. */
@@ -120,7 +122,7 @@ function isTimer(e: TimelineEvent): boolean {
 function isRelease(e: TimelineEvent): boolean {
   if (e.actor !== "server") return false;
   if (!e.to) return RELEASE_NOTE.test(e.what);
-  return /^(FIN|RST)/.test(e.what) && !/retransmission/.test(e.what);
+  return CONTROL.test(e.what) && !/retransmission/.test(e.what);
 }
 
 /** Events that are the same kind of thing: numbers aside, and timers by their kind only. */
@@ -347,11 +349,13 @@ function storyLines(events: readonly TimelineEvent[]): Line[] {
   let i = 0;
   if (fault >= 0) {
     const before = events.slice(0, fault);
-    // The server's release before the fault is part of the story, not of the set-up.
-    const setup = before.filter((e) => weightOf(e) < KEEP);
+    // A FIN or RST just before the fault step (the fault's own packet, or the server's
+    // release) is part of the story, not of the set-up.
+    const story = (e: TimelineEvent) => weightOf(e) === KEEP || CONTROL.test(e.to ? e.what : "");
+    const setup = before.filter((e) => !story(e));
     if (setup.length >= 3) {
       lines.push(setupLine(setup, true));
-      lines.push(...before.filter((e) => weightOf(e) === KEEP).map((e) => groupLine([e])));
+      lines.push(...stretchLines(before.filter(story)));
     } else lines.push(...before.map((e) => groupLine([e])));
     const line = groupLine([events[fault] as TimelineEvent]);
     if (!/^fault:/.test(line.text)) line.text = `fault: ${line.text}`;
