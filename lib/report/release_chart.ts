@@ -225,8 +225,9 @@ function wrap(text: string, width: number, size: number): string[] {
 }
 
 /** One decade-ish tick per order of magnitude a reader thinks in. */
-const TICKS = [100, 1000, 10_000, 60_000, 600_000, 3_600_000];
-const TICK_LABEL_EXPR = "datum.value >= 3600000 ? format(datum.value / 3600000, 'd') + ' h' : " +
+const TICKS = [100, 1000, 10_000, 60_000, 600_000, 3_600_000, 86_400_000, 864_000_000];
+const TICK_LABEL_EXPR = "datum.value >= 86400000 ? format(datum.value / 86400000, 'd') + ' d' : " +
+  "datum.value >= 3600000 ? format(datum.value / 3600000, 'd') + ' h' : " +
   "datum.value >= 60000 ? format(datum.value / 60000, 'd') + ' min' : " +
   "datum.value >= 1000 ? format(datum.value / 1000, 'd') + ' s' : format(datum.value, 'd') + ' ms'";
 
@@ -537,7 +538,37 @@ function helveticaWidth(item: TextItem, text: unknown): number {
 export async function renderReleaseChart(all: readonly Results[]): Promise<string | null> {
   const data = chartData(all);
   if (!data.points.length) return null;
-  const spec = compile(releaseChartSpec(data)).spec;
+  const view = new vega.View(vega.parse(releaseChartVega(data)), {
+    renderer: "none",
+    logLevel: vega.Error,
+  });
+  const estimate = textMetrics.width;
+  textMetrics.width = helveticaWidth;
+  try {
+    const svg = await view.toSVG();
+    return `${svg}\n`;
+  } finally {
+    textMetrics.width = estimate;
+    view.finalize();
+  }
+}
+
+/**
+ * The chart compiled to a vega specification. vega-lite's warnings about the specification
+ * go to `warnings` (none is expected: a test checks), not to the console of `report`.
+ */
+export function releaseChartVega(data: ChartData, warnings: string[] = []): vega.Spec {
+  const note = (...args: readonly unknown[]) => void warnings.push(args.map(String).join(" "));
+  const logger = {
+    level(): number {
+      return vega.Warn;
+    },
+    error: note,
+    warn: note,
+    info: () => logger,
+    debug: () => logger,
+  } as unknown as vega.LoggerInterface;
+  const spec = compile(releaseChartSpec(data), { logger }).spec;
   // vega-lite draws every symbol of a shape legend filled: the marks legend shows its
   // hollow kinds hollow, as the marks are.
   for (const legend of spec.legends ?? []) {
@@ -555,14 +586,5 @@ export async function renderReleaseChart(all: readonly Results[]): Promise<strin
       },
     };
   }
-  const view = new vega.View(vega.parse(spec), { renderer: "none" });
-  const estimate = textMetrics.width;
-  textMetrics.width = helveticaWidth;
-  try {
-    const svg = await view.toSVG();
-    return `${svg}\n`;
-  } finally {
-    textMetrics.width = estimate;
-    view.finalize();
-  }
+  return spec;
 }

@@ -9,6 +9,7 @@ import {
   CHART_SCENARIOS,
   chartData,
   chartPoint,
+  releaseChartVega,
   renderReleaseChart,
 } from "./release_chart.ts";
 import { elements, parseXml, type XmlElement } from "./testdata/parse_xml.ts";
@@ -217,6 +218,9 @@ Deno.test("no chart when no target ran a charted scenario", async () => {
 Deno.test("the published results chart: one mark per target and charted scenario, at GitHub's width", async () => {
   const published = (await readResultsDir(REPORTS)).map((f) => f.results);
   const data = chartData(published);
+  const warnings: string[] = [];
+  releaseChartVega(data, warnings);
+  assert.deepEqual(warnings, [], "vega-lite has no warning about the chart");
   const svg = await renderReleaseChart(published);
   assert.ok(svg);
   const root = parseXml(svg);
