@@ -203,8 +203,13 @@ function groupLine(events: readonly TimelineEvent[]): Line {
   }
   if (first.dropped) extra = extra ? `dropped by the router, ${extra}` : "dropped by the router";
   const to = target(first);
+  // The bystander's and the harness's notes span client to server: two more columns would
+  // make the diagram wider than GitHub's text column.
+  const aside = !to && (first.actor === "bystander" || first.actor === "harness");
+  if (first.actor === "bystander" && !to) text = `other client: ${text}`;
   return {
-    from: WHO[first.actor],
+    from: aside ? "C" : WHO[first.actor],
+    ...(aside ? { over: "S" as const } : {}),
     ...(to ? { to } : {}),
     ...(first.dropped ? { cross: true } : {}),
     text,
@@ -570,7 +575,7 @@ export function mermaidTimeline(
   }
   const lines = ["```mermaid", "sequenceDiagram"];
   for (const [id, name] of PARTICIPANTS) {
-    if (who.has(id) || (id === "H" && sorted.length === 0)) {
+    if (who.has(id)) {
       lines.push(`  participant ${id} as ${name}`);
     }
   }
@@ -581,7 +586,7 @@ export function mermaidTimeline(
   }
   const last = sorted.at(-1);
   if (ending && last) lines.push(note(`the record ends at ${at(last.atMs)}: ${kindName(last)}`));
-  if (sorted.length === 0) lines.push("  Note over H: no events recorded");
+  if (sorted.length === 0) lines.push("  Note over C,S: no events recorded");
   lines.push("```");
   // Every label went through mermaidText; the rest is this function's own syntax.
   return Markdown.unsafe(lines.join("\n"));

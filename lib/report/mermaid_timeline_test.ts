@@ -286,7 +286,7 @@ Deno.test("same input, same bytes; no events, one note", () => {
   assert.equal(
     mermaidTimeline([]).toString(),
     "```mermaid\nsequenceDiagram\n  participant C as Client\n  participant S as Server\n" +
-      "  participant H as clientdown\n  Note over H: no events recorded\n```",
+      "  Note over C,S: no events recorded\n```",
   );
 });
 
