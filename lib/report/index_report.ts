@@ -8,9 +8,10 @@
  * @module
  */
 
-import type { Results, ScenarioResult } from "../results/schema.ts";
-import { lines, link, linkTarget, Markdown, md } from "./markdown_escape.ts";
+import type { Results, ScenarioResult, Verdict } from "../results/schema.ts";
+import { joinMd, lines, link, linkTarget, Markdown, md } from "./markdown_escape.ts";
 import {
+  badge,
   CELL_PADDING_PX,
   columnWidthsPx,
   GITHUB_COLUMN_PX,
@@ -147,8 +148,15 @@ export function renderIndex(
 ): string {
   const targets = targetOrder(all);
   const fams = families(scenarioOrder(all));
-  const interrupted = targets.some((r) => verdictCounts(r.scenarios).interrupted > 0);
-  const shown = VERDICT_ORDER.filter((v) => v !== "interrupted" || interrupted);
+  const counts = new Map(targets.map((r) => [r, verdictCounts(r.scenarios)]));
+  const occurred = (v: Verdict) => [...counts.values()].some((c) => c[v] > 0);
+  const interrupted = occurred("interrupted");
+  // A column for each verdict some target had (pass, warn and fail always): the summary must
+  // fit GitHub's column with the longest ids and versions.
+  const shown = VERDICT_ORDER.filter((v) =>
+    v === "pass" || v === "warn" || v === "fail" || occurred(v)
+  );
+  const left = VERDICT_ORDER.filter((v) => !shown.includes(v) && v !== "interrupted");
   const levels = new Map(targets.flatMap((r) => r.scenarios.map((s) => [s.id, s.level] as const)));
   const chart = options.chartPath
     ? [
@@ -174,10 +182,16 @@ export function renderIndex(
     ...chart,
     md`## Summary`,
     md``,
+    md`Scenarios per verdict, for each target${
+      left.length
+        ? md` (no column where no target had one: ${joinMd(left.map(badge), ", ")})`
+        : md``
+    }.`,
+    md``,
     table(
       ["Target", "Version", ...shown.map(icon)],
       targets.map((r) => {
-        const c = verdictCounts(r.scenarios);
+        const c = counts.get(r) ?? verdictCounts(r.scenarios);
         return [targetLink(r), r.target.version, ...shown.map((v) => String(c[v]))];
       }),
     ),

@@ -270,7 +270,7 @@ function othersStatement(e: ExpectationResult): string {
   const figures = m ? `slowest answer ${m[1]}, ${m[2]} of ${m[3]} unanswered` : e.measured;
   const within = /within (.+)$/.exec(e.expectation)?.[1];
   if (held(e) || (e.verdict === "info" && m?.[2] === "0")) {
-    return figures ? `other clients served: ${figures}` : "other clients served";
+    return figures ? `other clients served, ${figures}` : "other clients served";
   }
   return `other clients not served${within ? ` within ${within}` : ""}: ${figures}`;
 }
