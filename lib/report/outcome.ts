@@ -30,7 +30,7 @@ const BY: Record<ReleaseHow, string> = {
   "retransmission-timeout": "the kernel's retransmission timeout",
   "zero-window-timeout": "the kernel's zero-window probe timeout",
   "reset-by-peer": "the peer's RST",
-  "freed-silently": "the server, without a FIN or RST",
+  "freed-silently": "a silent close (no FIN or RST)",
   "never": "nothing",
 };
 
@@ -259,6 +259,9 @@ function survivalStatement(e: ExpectationResult): string {
     };
     return `connection lost: ${words[why] ?? why}`;
   }
+  // "predicted: the 4 min mapping expires: keepalive is off": the reason in brackets.
+  const predicted = /^predicted: (.*?): (.*)$/.exec(m);
+  if (predicted) return `predicted: ${predicted[1]} (${predicted[2]})`;
   if (m.startsWith("predicted:")) return m;
   if (!m) return held(e) ? "survived" : "not shown to survive";
   return `survived: ${m}`;

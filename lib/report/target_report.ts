@@ -17,6 +17,7 @@ import {
   VERDICT_ORDER,
 } from "./markdown_parts.ts";
 import {
+  exitStatement,
   expectationLevel,
   type OutcomeContext,
   predictionSentences,
@@ -115,11 +116,8 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
     );
   }
   if (m.serverExit) {
-    lines.push(
-      md`Server process ended: ${
-        m.serverExit.signal ? `killed by ${m.serverExit.signal}` : `exit code ${m.serverExit.code}`
-      }`,
-    );
+    const exit = exitStatement(s);
+    lines.push(md`${exit[0]!.toUpperCase()}${exit.slice(1)}`);
   }
   if (m.churnOpened !== undefined) {
     const refused = m.churnRefused
