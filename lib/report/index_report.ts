@@ -158,11 +158,18 @@ export function renderIndex(
   );
   const left = VERDICT_ORDER.filter((v) => !shown.includes(v) && v !== "interrupted");
   const levels = new Map(targets.flatMap((r) => r.scenarios.map((s) => [s.id, s.level] as const)));
+  // The chart is linked at the top and drawn at the end, after the tables it sums up.
+  const chartLink = options.chartPath
+    ? [
+      md`How long each server holds a dead client, across servers: [the chart](#release-times-across-servers) (${
+        link(options.chartPath, options.chartPath)
+      }).`,
+      md``,
+    ]
+    : [];
   const chart = options.chartPath
     ? [
-      md`Release times across servers, per dead-client scenario: ${
-        link("chart", options.chartPath)
-      }.`,
+      md`## Release times across servers`,
       md``,
       Markdown.unsafe(`![Release times across servers](${linkTarget(options.chartPath)})`),
       md``,
@@ -179,7 +186,7 @@ export function renderIndex(
     md``,
     legend({ interrupted }),
     md``,
-    ...chart,
+    ...chartLink,
     md`## Summary`,
     md``,
     md`Scenarios per verdict, for each target${
@@ -211,5 +218,6 @@ export function renderIndex(
     ),
     md``,
     ...groups(targets, fams).flatMap((group) => [matrix(targets, group), md``]),
+    ...chart,
   ]).toString();
 }

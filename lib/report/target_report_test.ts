@@ -106,7 +106,8 @@ Deno.test("index: a summary per target, then targets × families, icons linking 
   );
   assert.match(md, /^- \*\*vanish\*\*: idle \(SHOULD\)$/m);
   assert.match(md, /^- ❌ fail: a MUST broken\. Whatever the scenario's level/m);
-  assert.match(md, /\[chart\]\(releases\.svg\)/);
+  assert.match(md, /\[releases\.svg\]\(releases\.svg\)/);
+  assert.match(md, /^!\[Release times across servers\]\(releases\.svg\)$/m);
   assert.doesNotMatch(renderIndex([SAMPLE]), /releases\.svg/);
   tablesLineUp(md);
 });
