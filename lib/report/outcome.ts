@@ -34,6 +34,24 @@ const BY: Record<ReleaseHow, string> = {
   "never": "nothing",
 };
 
+/** Who ended a connection that was meant to survive, as the subject of a sentence. */
+const LOST_BY: Record<ReleaseHow, string> = {
+  "server-fin": "the server closed it (FIN)",
+  "server-rst": "the server reset it (RST)",
+  "keepalive-timeout": "the server's kernel keepalive gave up on it",
+  "retransmission-timeout": "the server's kernel gave up retransmitting",
+  "zero-window-timeout": "the server's kernel gave up probing the zero window",
+  "reset-by-peer": "an RST from the client's side ended it",
+  "freed-silently": "the server closed it silently",
+  "never": "nothing",
+};
+/** What the client saw, after "the client then saw". */
+const SEEN: Record<string, string> = {
+  EOF: "EOF",
+  ECONNRESET: "a reset (ECONNRESET)",
+  ETIMEDOUT: "a timeout (ETIMEDOUT)",
+};
+
 /** Short names of release mechanisms, for parentheses: "(FIN)". */
 const SHORT: Record<ReleaseHow, string> = {
   "server-fin": "FIN",
@@ -247,7 +265,7 @@ function held(e: ExpectationResult): boolean {
 }
 
 /** A survival expectation's outcome: "survived: …", "connection lost: EOF from the server". */
-function survivalStatement(e: ExpectationResult): string {
+function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
   const m = e.measured.trim();
   const lost = /^connection lost: (.*)$/.exec(m);
   if (lost) {
@@ -257,6 +275,12 @@ function survivalStatement(e: ExpectationResult): string {
       ECONNRESET: "reset (ECONNRESET)",
       ETIMEDOUT: "the client's kernel timed out (ETIMEDOUT)",
     };
+    const r = s.measurements;
+    if (r.releaseMs !== undefined && r.releasedHow && r.releasedHow !== "never") {
+      return `connection lost: ${LOST_BY[r.releasedHow]} at ${
+        formatMs(r.releaseMs)
+      }; the client then saw ${SEEN[why] ?? why}`;
+    }
     return `connection lost: ${words[why] ?? why}`;
   }
   // "predicted: the 4 min mapping expires: keepalive is off": the reason in brackets.
@@ -311,7 +335,7 @@ export function expectationStatement(
   }
   if (name === "server keeps running") return exitStatement(s);
   if (name.startsWith("other clients served")) return othersStatement(e);
-  if (name.startsWith("connection survives")) return survivalStatement(e);
+  if (name.startsWith("connection survives")) return survivalStatement(s, e);
   if (name === "fds and memory back to baseline") return baselineStatement(s, e);
   if (name === "response delivered") {
     return held(e) ? `response delivered (${e.measured})` : `response not delivered: ${e.measured}`;
