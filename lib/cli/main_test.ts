@@ -118,7 +118,7 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
       assert.equal(json, `${JSON.stringify(JSON.parse(json), null, 2)}\n`);
       assert.match(
         Deno.readTextFileSync(`${out}/README.md`),
-        /\| rst\/idle \| MUST \| ✅ pass \| ✅ pass \|/,
+        /\[✅\]\(ref-naive\.md#rstidle "rst\/idle: pass"\)\[✅\]\(ref-naive\.md#rstmid-request "rst\/mid-request: pass"\)/,
       );
       assert.match(result.stdout, /^Wrote .*ref-naive\.json, .*README\.md, .*index\.json\n$/);
       // Progress (stderr): one line per scenario and target, then the summary.
@@ -195,7 +195,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
       certify: fakeCertify((id) => id === "rst/idle" ? "fail" : "pass").certify,
     });
     assert.equal(human.code, 1);
-    assert.match(human.stdout, /^fail +rst\/idle +released within 10 min: 5 s/m);
+    assert.match(human.stdout, /^fail +rst\/idle +released at 5 s by kernel keepalive/m);
     assert.match(human.stdout, /^ {4}MUST: A server does the right thing in rst\/idle$/m);
 
     await withDir({ "my_echo.ts": targetSource() }, async (targets) => {

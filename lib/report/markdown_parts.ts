@@ -47,9 +47,12 @@ export function icon(verdict: Verdict): string {
   return VERDICT_ICON[verdict];
 }
 
-/** A verdict with its icon, as every table shows it: "✅ pass". */
+/**
+ * A verdict with its icon, as every table shows it: "✅ pass", joined by a no-break space so a
+ * narrow column never wraps the word under its icon.
+ */
 export function badge(verdict: Verdict): Markdown {
-  return text(`${VERDICT_ICON[verdict]} ${verdict}`);
+  return text(`${VERDICT_ICON[verdict]}\u00a0${verdict}`);
 }
 
 /**
@@ -59,7 +62,7 @@ export function badge(verdict: Verdict): Markdown {
 export function legend(options: { interrupted?: boolean } = {}): Markdown {
   return lines(
     VERDICT_ORDER.filter((v) => v !== "interrupted" || options.interrupted).map((v) =>
-      md`- ${badge(v)}: ${VERDICT_MEANING[v]}`
+      md`- ${VERDICT_ICON[v]} ${v}: ${VERDICT_MEANING[v]}`
     ),
   );
 }

@@ -127,7 +127,8 @@ function diagrams(markdown: string): string[] {
 }
 
 const ICONS = new Set(Object.values(VERDICT_ICON));
-const BADGE = new Map(VERDICT_ORDER.map((v) => [`${VERDICT_ICON[v]} ${v}`, v]));
+/** A verdict cell: icon, no-break space, word. */
+const BADGE = new Map(VERDICT_ORDER.map((v) => [`${VERDICT_ICON[v]}\u00a0${v}`, v]));
 /** Every pictograph a document may show outside code: the verdict icons and the "not run" dot. */
 const PICTOGRAPH = /\p{Extended_Pictographic}\uFE0F?/gu;
 

@@ -28,10 +28,10 @@ Deno.test("target report: metadata, summary, scenario table and sections", () =>
   assert.match(md, /\| 1 \| 0 \| 1 \| 0 \| 0 \| 0 \| 0 \| — \| 1 \/ 1 \|/);
   assert.match(
     md,
-    /\[vanish\/idle\]\(#vanishidle\) \| SHOULD \| ✅ pass \| released at 5 s by kernel keepalive \|/,
+    /\[vanish\/idle\]\(#vanishidle\) \| SHOULD \| ✅\u00a0pass \| released at 5 s by kernel keepalive \|/,
   );
   assert.match(md, /^### vanish\/idle\n\n\*\*Idle connection \\\| client host vanishes\*\*$/m);
-  assert.match(md, /\| released within 10 min \| SHOULD \| ✅ pass \| 5 s \|/);
+  assert.match(md, /\| released within 10 min \| SHOULD \| ✅\u00a0pass \| 5 s \|/);
   assert.match(
     md,
     /^Measured: released at 5 s \(keepalive\)\. Predicted from the socket options and sysctls: released 5 s after the last traffic by keepalive \(user timeout\) \(no tolerance to judge the two by\)\.$/m,
@@ -73,7 +73,7 @@ Deno.test("target report: a contradicted prediction says what acted; harness not
   const row = md.split("\n").find((l) => l.startsWith("| [vanish/idle]"));
   assert.equal(
     row,
-    "| [vanish/idle](#vanishidle) | SHOULD | ✅ pass | released at 75.1 s by the server's FIN |",
+    "| [vanish/idle](#vanishidle) | SHOULD | ✅\u00a0pass | released at 75.1 s by the server's FIN |",
   );
 });
 
@@ -93,7 +93,10 @@ Deno.test("index: a summary per target, then targets × families, icons linking 
   const md = renderIndex([SAMPLE, other, variant, stock], { chartPath: "releases.svg" });
   // Verdicts in the one order; no column for those no target had (pass, warn, fail always).
   assert.match(md, /\| Target \| Version \| ✅ \| ⏭️ \| ⚠️ \| ❌ \|/);
-  assert.match(md, /no column where no target had one: ℹ️ info, ❓ inconclusive, 💥 error/);
+  assert.match(
+    md,
+    /no column where no target had one: ℹ️\u00a0info, ❓\u00a0inconclusive, 💥\u00a0error/,
+  );
   // Stock target, its variant, then the reference servers.
   const rows = md.split("\n").filter((l) => l.startsWith("| [")).slice(0, 4).map((l) =>
     l.split("]")[0]
@@ -144,10 +147,10 @@ Deno.test("an interrupted run: its scenarios show why, the summary counts them, 
     md,
     /^\*\*Interrupted\*\* by SIGINT: 2 of 9 scenarios finished; the rest were not run\.$/m,
   );
-  assert.match(md, /\| ⏹️ interrupted \|/);
+  assert.match(md, /\| ⏹️\u00a0interrupted \|/);
   assert.match(
     md,
-    /\| \[vanish\/idle\]\(#[^)]+\) \| SHOULD \| ⏹️ interrupted \| Interrupted: SIGINT\. \|/,
+    /\| \[vanish\/idle\]\(#[^)]+\) \| SHOULD \| ⏹️\u00a0interrupted \| Interrupted: SIGINT\. \|/,
   );
   tablesLineUp(md);
   assert.doesNotMatch(renderTargetReport(SAMPLE), /interrupted/);
