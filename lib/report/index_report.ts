@@ -18,6 +18,7 @@ import {
   icon,
   legend,
   table,
+  tableWidthPx,
   VERDICT_ORDER,
 } from "./markdown_parts.ts";
 import { scenarioAnchor, verdictCounts } from "./target_report.ts";
@@ -137,6 +138,35 @@ function groups(
   return [[...all]];
 }
 
+/** A version cut to `max` characters ("10.11.19-MariaDB-0…"); each report has it whole. */
+function cut(version: string, max: number): string {
+  return [...version].length > max ? `${[...version].slice(0, max - 1).join("")}…` : version;
+}
+
+/**
+ * The summary table: target, version and a count per verdict shown. Versions are cut, as
+ * little as it takes, when the table would not fit GitHub's column whole.
+ */
+function summary(
+  targets: readonly Results[],
+  shown: readonly Verdict[],
+  counts: ReadonlyMap<Results, Record<Verdict, number>>,
+): Markdown {
+  const longest = Math.max(0, ...targets.map((r) => [...r.target.version].length));
+  let out = md``;
+  for (let max = Math.max(longest, 8); max >= 8; max--) {
+    out = table(
+      ["Target", "Version", ...shown.map(icon)],
+      targets.map((r) => {
+        const c = counts.get(r) ?? verdictCounts(r.scenarios);
+        return [targetLink(r), cut(r.target.version, max), ...shown.map((v) => String(c[v]))];
+      }),
+    );
+    if (tableWidthPx(out.toString()) <= GITHUB_COLUMN_PX) break;
+  }
+  return out;
+}
+
 /**
  * The index of several targets' results. `chartPath`: the chart of release times across
  * servers (e.g. `"releases.svg"`, relative to the index); when given, the index shows it and
@@ -195,13 +225,7 @@ export function renderIndex(
         : md``
     }.`,
     md``,
-    table(
-      ["Target", "Version", ...shown.map(icon)],
-      targets.map((r) => {
-        const c = counts.get(r) ?? verdictCounts(r.scenarios);
-        return [targetLink(r), r.target.version, ...shown.map((v) => String(c[v]))];
-      }),
-    ),
+    summary(targets, shown, counts),
     md``,
     md`## Matrix`,
     md``,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Results } from "../results/schema.ts";
 import { validateResults } from "../results/validate_results.ts";
 import { renderIndex } from "./index_report.ts";
+import { GITHUB_COLUMN_PX, tableWidthPx } from "./markdown_parts.ts";
 import { renderTargetReport } from "./target_report.ts";
 import { SAMPLE } from "./testdata/sample_results.ts";
 
@@ -113,6 +114,23 @@ Deno.test("index: a summary per target, then targets × families, icons linking 
   assert.match(md, /^!\[Release times across servers\]\(releases\.svg\)$/m);
   assert.doesNotMatch(renderIndex([SAMPLE]), /releases\.svg/);
   tablesLineUp(md);
+});
+
+Deno.test("index: 57 configurations with long ids and versions still fit GitHub's column", () => {
+  const all = Array.from({ length: 57 }, (_, i) => {
+    const r = structuredClone(SAMPLE);
+    const id = i % 3 ? `server-${i}@transaction-idle-timeout-${i}` : `server-${i}`;
+    r.target = { id, version: `10.11.19-MariaDB-0+deb12u1-extra-long-${i}` };
+    return r;
+  });
+  const md = renderIndex(all);
+  const blocks = md.split("\n\n").filter((b) => b.startsWith("|"));
+  for (const block of blocks) {
+    assert(tableWidthPx(block) <= GITHUB_COLUMN_PX, `fits: ${block.split("\n")[0]}`);
+  }
+  // The versions were cut to fit; every target still has its row.
+  assert.match(md, /\| 10\.11\.19-MariaDB[^|]*… \|/);
+  assert.equal(md.split("\n").filter((l) => l.startsWith("| [server-")).length, 57 * 2);
 });
 
 Deno.test("the published Markdown is what the renderers make of the published JSON, byte for byte", async () => {
