@@ -138,7 +138,7 @@ const norm = (value: string) => value.replace(/\s+/g, " ").trim();
  * The document as parsed: its blocks (with HTML blocks' text and fences' info), the inline
  * markup of each block, and the text each block shows, where the untrusted string `planted`
  * (as the renderer shows it: flattened, a prediction's dashes as spaces, a note's first
- * sentence, a mechanism's parts around ": ") reads `⟨S⟩`. Two documents with the same structure differ only in those strings.
+ * sentence, a mechanism's parts around ": ", a version cut with "…") reads `⟨S⟩`. Two documents with the same structure differ only in those strings.
  */
 function structure(markdown: string, planted: string): string[] {
   const flat = (v: string) => norm(oneLine(v));
@@ -160,6 +160,9 @@ function structure(markdown: string, planted: string): string[] {
       }
       let text = norm(words);
       if (text === firstSentence) text = "⟨S⟩";
+      // A long version is cut in the index's summary: its start and "…".
+      const cut = /^(.+)…$/.exec(text)?.[1];
+      if (cut && flat(planted).startsWith(norm(cut))) text = "⟨S⟩";
       // A prediction's `from` made only of dashes shows as nothing.
       if (!flat(planted.replaceAll("-", " "))) {
         text = text.replace("after the by", "after the⟨S⟩by");
