@@ -423,9 +423,9 @@ export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {})
     }
     const held = predictionHeld(p, s);
     if (held) {
-      return `The measurement confirmed the prediction: ${actual}, predicted ${
-        predictionStatement(p)
-      }${toleranceWords(p)}.`;
+      return `The measurement confirmed the prediction within its tolerance${
+        toleranceWords(p)
+      }: ${actual}; predicted: ${predictionStatement(p)}.`;
     }
     if (held === undefined) {
       return `Measured: ${actual}. Predicted from the socket options and sysctls: ${

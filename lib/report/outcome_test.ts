@@ -138,7 +138,10 @@ Deno.test("prediction against measurement: contradicted, confirmed, or labelled 
       toleranceMs: { early: 0, late: 1000 },
     },
   });
-  assert.match(predictionSentences(confirmed), /^The measurement confirmed the prediction: /);
+  assert.match(
+    predictionSentences(confirmed),
+    /^The measurement confirmed the prediction within its tolerance \(tolerance 0 ms early, 1 s late\): released at 2 min \(keepalive\); predicted: released at 2 min by kernel keepalive\.$/,
+  );
   confirmed.measurements.releaseMs = 60_000;
   confirmed.measurements.releasedHow = "server-fin";
   assert.match(

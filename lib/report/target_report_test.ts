@@ -41,7 +41,7 @@ Deno.test("target report: metadata, summary, scenario table and sections", () =>
   confirmed.scenarios[0]!.prediction!.toleranceMs = { early: 0, late: 100 };
   assert.match(
     renderTargetReport(confirmed),
-    /^The measurement confirmed the prediction: released at 5 s \(keepalive\), predicted released 5 s after the last traffic by keepalive \(user timeout\) \(tolerance 0 ms early, 100 ms late\)\.$/m,
+    /^The measurement confirmed the prediction within its tolerance \(tolerance 0 ms early, 100 ms late\): released at 5 s \(keepalive\); predicted: released 5 s after the last traffic by keepalive \(user timeout\)\.$/m,
   );
   assert.match(md, /<details><summary>Timeline<\/summary>\n\n```mermaid\n/);
   assert.match(md, /Unsupported on this kernel/);
