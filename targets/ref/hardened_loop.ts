@@ -19,7 +19,6 @@ import {
   errno,
   errnoName,
   getIntOption,
-  IPPROTO_TCP,
   libc,
   monotonicMs,
   MSG_DONTWAIT,
@@ -30,23 +29,18 @@ import {
   POLLIN,
   POLLOUT,
   revents,
-  setIntOption,
   setLinger,
   SIG_IGN,
   SIGPIPE,
   SO_ERROR,
-  SO_KEEPALIVE,
   SOL_SOCKET,
-  TCP_KEEPCNT,
-  TCP_KEEPIDLE,
-  TCP_KEEPINTVL,
-  TCP_USER_TIMEOUT,
 } from "../../lib/libc/libc.ts";
 import { logEvent } from "./event_log.ts";
 import type { HardenedSettings } from "./hardened_settings.ts";
 import { respond, takeLines } from "./line_protocol.ts";
 import { acceptClient } from "./listen_socket.ts";
 import { Outbox } from "./outbox.ts";
+import { setTimeoutOptions, timeoutOptions } from "./socket_timeouts.ts";
 
 interface Connection {
   fd: number;
@@ -145,11 +139,13 @@ function acceptAll(
       return;
     }
     const { fd, peer } = accepted;
-    setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-    setIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE, settings.keepIdleSeconds);
-    setIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL, settings.keepIntvlSeconds);
-    setIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT, settings.keepCnt);
-    setIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, settings.userTimeoutMs);
+    setTimeoutOptions(fd, {
+      keepalive: true,
+      keepIdleS: settings.keepIdleSeconds,
+      keepIntvlS: settings.keepIntvlSeconds,
+      keepCnt: settings.keepCnt,
+      userTimeoutMs: settings.userTimeoutMs,
+    });
     const now = monotonicMs();
     connections.set(fd, {
       fd,
@@ -161,15 +157,7 @@ function acceptAll(
       progressAt: now,
       peerFinished: false,
     });
-    logEvent("accept", {
-      fd,
-      peer,
-      keepalive: getIntOption(fd, SOL_SOCKET, SO_KEEPALIVE),
-      keepidle: getIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE),
-      keepintvl: getIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL),
-      keepcnt: getIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT),
-      user_timeout_ms: getIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT),
-    });
+    logEvent("accept", { fd, peer, ...timeoutOptions(fd) });
   }
 }
 

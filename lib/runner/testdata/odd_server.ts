@@ -27,7 +27,6 @@ import {
   errno,
   errnoName,
   getIntOption,
-  IPPROTO_TCP,
   libc,
   monotonicMs,
   MSG_DONTWAIT,
@@ -38,21 +37,16 @@ import {
   POLLIN,
   POLLOUT,
   revents,
-  setIntOption,
   SIG_IGN,
   SIGPIPE,
   SO_ERROR,
-  SO_KEEPALIVE,
   SOL_SOCKET,
-  TCP_KEEPCNT,
-  TCP_KEEPIDLE,
-  TCP_KEEPINTVL,
-  TCP_USER_TIMEOUT,
 } from "../../libc/libc.ts";
 import { logEvent } from "../../../targets/ref/event_log.ts";
 import { respond, takeLines } from "../../../targets/ref/line_protocol.ts";
 import { acceptClient, openListener } from "../../../targets/ref/listen_socket.ts";
 import { Outbox } from "../../../targets/ref/outbox.ts";
+import { setTimeoutOptions, timeoutOptions } from "../../../targets/ref/socket_timeouts.ts";
 
 /** What the odd server does; every field but address and port is optional. */
 export interface OddServerConfig {
@@ -206,7 +200,7 @@ function serve(config: OddServerConfig): never {
       for (;;) {
         const accepted = acceptClient(listener, true);
         if (typeof accepted === "number") break;
-        configure(accepted.fd, config);
+        setTimeoutOptions(accepted.fd, config);
         connections.set(accepted.fd, {
           ...accepted,
           input: new Uint8Array(),
@@ -217,7 +211,11 @@ function serve(config: OddServerConfig): never {
         if (config.exitAfterMs !== undefined && exitAt === Infinity) {
           exitAt = monotonicMs() + config.exitAfterMs;
         }
-        logEvent("accept", { fd: accepted.fd, peer: accepted.peer, ...options(accepted.fd) });
+        logEvent("accept", {
+          fd: accepted.fd,
+          peer: accepted.peer,
+          ...timeoutOptions(accepted.fd),
+        });
       }
     }
     list.forEach((c, index) => {
@@ -261,28 +259,6 @@ function serve(config: OddServerConfig): never {
       }
     });
   }
-}
-
-function configure(fd: number, config: OddServerConfig): void {
-  if (config.keepalive) setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-  if (config.keepIdleS !== undefined) setIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE, config.keepIdleS);
-  if (config.keepIntvlS !== undefined) {
-    setIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL, config.keepIntvlS);
-  }
-  if (config.keepCnt !== undefined) setIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT, config.keepCnt);
-  if (config.userTimeoutMs !== undefined) {
-    setIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, config.userTimeoutMs);
-  }
-}
-
-function options(fd: number): Record<string, number> {
-  return {
-    keepalive: getIntOption(fd, SOL_SOCKET, SO_KEEPALIVE),
-    keepidle: getIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE),
-    keepintvl: getIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL),
-    keepcnt: getIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT),
-    user_timeout_ms: getIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT),
-  };
 }
 
 if (import.meta.main) {
