@@ -84,10 +84,25 @@ function droppedAtRouter(steps: readonly StepRecord[]): (at: number) => boolean 
   };
 }
 
-/** Keeps the first and last `max / 2` events of a story longer than `max`. */
-function headAndTail<T>(events: readonly T[], max: number): T[] {
+/**
+ * Keeps the first and last `max / 2` events of a story longer than `max`, with a harness event
+ * where the middle was left out, saying how many.
+ */
+function headAndTail(
+  events: readonly (TimelineEvent & { at: number })[],
+  max: number,
+): (TimelineEvent & { at: number })[] {
   if (events.length <= max) return [...events];
-  return [...events.slice(0, max / 2), ...events.slice(events.length - max / 2)];
+  const head = events.slice(0, max / 2);
+  const tail = events.slice(events.length - max / 2);
+  const left = events.length - head.length - tail.length;
+  const gap = {
+    at: events[head.length]!.at,
+    atMs: 0,
+    actor: "harness" as const,
+    what: `${left} events not kept here (a results file keeps the first and last ${max / 2})`,
+  };
+  return [...head, gap, ...tail];
 }
 
 /** Builds the timeline of the connection under test. */

@@ -56,7 +56,12 @@ Deno.test("buildTimeline keeps the end of a long story: its start and its end, n
   obs.connection.clientPort = CLIENT.port;
   obs.capture.packets = Array.from({ length: 1000 }, (_, i) => fromServer(i * 10));
   const events = buildTimeline(obs);
-  assert.equal(events.length, 400);
+  assert.equal(events.length, 401);
   assert.equal(events[0]?.atMs, 0);
+  assert.deepEqual(events[200], {
+    atMs: 2000,
+    actor: "harness",
+    what: "600 events not kept here (a results file keeps the first and last 200)",
+  });
   assert.equal(events.at(-1)?.atMs, 9990);
 });
