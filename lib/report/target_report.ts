@@ -287,7 +287,9 @@ export function renderTargetReport(results: Results): string {
     legend({ interrupted: counts.interrupted > 0 }),
     md``,
     withHarness.length
-      ? md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios carry notes on the harness's own trouble, shown under each scenario apart from its verdict (not part of any verdict).`
+      ? md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios ${
+        withHarness.length === 1 ? "carries" : "carry"
+      } notes on the harness's own trouble, shown under the scenario apart from its verdict (not part of any verdict).`
       : md`**Harness notes:** none.`,
     md``,
     table(
