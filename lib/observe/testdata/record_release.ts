@@ -431,7 +431,7 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
     // A little more of the aftermath: the RST, the socket freed.
     await sleep(300);
     watch.stop();
-    const packets = (await capture.stop()).filter((p) => p.client.port === peer.port);
+    const packets = (await capture.stop()).packets.filter((p) => p.client.port === peer.port);
     if (c.fault === "freeze") await agent.thaw();
     if (nat) await nat.remove();
     server.signal("SIGKILL");
