@@ -10,7 +10,7 @@
 import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
 import type { PacketEvent, UnreachableEvent } from "./capture.ts";
 import type { PeerBehaviour } from "./predict_release.ts";
-import type { ProcessExit, ProcessSample } from "./server_process.ts";
+import type { ProcessExit, ServerSample } from "./server_process.ts";
 import type { SocketEvent } from "./socket_watch.ts";
 
 /** One exchange of the bystander (the liveness probe); times are monotonic ms. */
@@ -115,9 +115,9 @@ export interface CaptureRecord {
 /** The server process. */
 export interface ServerRecord {
   /** Just before the fault. */
-  before?: ProcessSample;
+  before?: ServerSample;
   /** When the runner stopped watching, if it was still running. */
-  after?: ProcessSample;
+  after?: ServerSample;
   /** Its exit, when it ended by itself during the scenario (not at teardown). */
   exit?: ProcessExit;
   /** The last lines it wrote to stderr. */

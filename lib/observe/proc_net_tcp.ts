@@ -152,6 +152,44 @@ export function readSocketTable(
   });
 }
 
+/** The inode column of each /proc/net table of sockets that are not TCP. */
+const OTHER_SOCKET_TABLES: Record<string, number> = {
+  unix: 6,
+  udp: 9,
+  udp6: 9,
+  udplite: 9,
+  udplite6: 9,
+  raw: 9,
+  raw6: 9,
+  icmp: 9,
+  icmp6: 9,
+  netlink: 9,
+  packet: 8,
+};
+
+/**
+ * Inodes of the sockets of the network namespace `pid` lives in that are not TCP (Unix, UDP,
+ * raw, ICMP, netlink, packet). A socket fd whose inode is neither here nor in the TCP tables is
+ * a TCP socket the kernel no longer lists: one it ended (reset, timed out) whose fd is still
+ * held, or one not yet bound or connected.
+ */
+export function otherSocketInodes(pid: number): Set<number> {
+  const inodes = new Set<number>();
+  for (const [file, column] of Object.entries(OTHER_SOCKET_TABLES)) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`/proc/${pid}/net/${file}`);
+    } catch {
+      continue; // the table does not exist on this kernel, or the process is gone
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const inode = Number(line.trim().split(/\s+/)[column]);
+      if (Number.isInteger(inode) && inode > 0) inodes.add(inode);
+    }
+  }
+  return inodes;
+}
+
 /** Socket inodes the process holds open, mapped to its fd numbers. */
 export function socketFds(pid: number): Map<number, number> {
   const map = new Map<number, number>();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseProcNetTcp } from "./proc_net_tcp.ts";
+import { createSocket } from "node:dgram";
+import { otherSocketInodes, parseProcNetTcp, readSocketTable, socketFds } from "./proc_net_tcp.ts";
 
 // Lines read from a lab on Linux 6.18: the keepalive fixture on 198.51.100.2:8080 (IPv4) and
 // on [::]:8081 (dual stack), clients 192.0.2.2 and 2001:db8:c::2.
@@ -88,4 +89,28 @@ Deno.test("parseProcNetTcp reads an overdue timer as negative", () => {
 
 Deno.test("parseProcNetTcp skips the header and blank or short lines", () => {
   assert.deepEqual(parseProcNetTcp(TCP_V4.split("\n")[0] + "\n\n   7: 026433C6:1F90\n"), []);
+});
+
+Deno.test("otherSocketInodes lists this process's UDP socket, never its TCP listener", async () => {
+  const udp = createSocket("udp4");
+  await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (tcp.addr as Deno.NetAddr).port;
+    const listener = readSocketTable(Deno.pid).find((e) =>
+      e.state === "LISTEN" && e.local.port === port
+    );
+    assert.ok(listener && socketFds(Deno.pid).has(listener.inode));
+    const other = otherSocketInodes(Deno.pid);
+    assert.equal(other.has(listener.inode), false);
+    // Every socket this process holds is in the TCP table or in the others: none is unlisted.
+    const tcpInodes = new Set(readSocketTable(Deno.pid).map((e) => e.inode));
+    const unlisted = [...socketFds(Deno.pid).keys()].filter((i) =>
+      !tcpInodes.has(i) && !other.has(i)
+    );
+    assert.deepEqual(unlisted, []);
+  } finally {
+    udp.close();
+    tcp.close();
+  }
 });

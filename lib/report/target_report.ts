@@ -125,6 +125,11 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
       : md``;
     lines.push(md`Churn: ${m.churnOpened} clients connected${refused}`);
   }
+  if (m.clientConnectionsBefore !== undefined && m.clientConnectionsAfter !== undefined) {
+    lines.push(
+      md`Server's client connections: ${m.clientConnectionsBefore} before, ${m.clientConnectionsAfter} after`,
+    );
+  }
   if (m.fdsBefore !== undefined && m.fdsAfter !== undefined) {
     lines.push(md`Server fds: ${m.fdsBefore} before, ${m.fdsAfter} after`);
   }

@@ -195,6 +195,12 @@ const measurementsSchema = z.strictObject({
   othersTimeouts: count().exactOptional(),
   fdsBefore: count().exactOptional(),
   fdsAfter: count().exactOptional(),
+  clientConnectionsBefore: count().exactOptional().describe(
+    "TCP connections the server's processes held to client hosts (the bystander left out) just before the fault",
+  ),
+  clientConnectionsAfter: count().exactOptional().describe(
+    "The same when the runner stopped watching",
+  ),
   rssKbBefore: count().exactOptional(),
   rssKbAfter: count().exactOptional(),
   keepaliveProbes: count().exactOptional(),
@@ -411,6 +417,13 @@ export interface Measurements {
   fdsBefore?: number;
   /** fds of the server's process tree after it. */
   fdsAfter?: number;
+  /**
+   * TCP connections the server's processes held to client hosts (the bystander left out) just
+   * before the fault.
+   */
+  clientConnectionsBefore?: number;
+  /** The same when the runner stopped watching. */
+  clientConnectionsAfter?: number;
   /** RSS of the server's process tree before the scenario, KiB. */
   rssKbBefore?: number;
   /** RSS of the server's process tree after it, KiB. */

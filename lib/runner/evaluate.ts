@@ -107,6 +107,11 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   const { before, after, exit } = obs.server;
   if (before) [m.fdsBefore, m.rssKbBefore] = [before.fds, before.rssKiB];
   if (after) [m.fdsAfter, m.rssKbAfter] = [after.fds, after.rssKiB];
+  // Samples recorded before client connections were counted have none.
+  if (before?.clientConnections !== undefined) {
+    m.clientConnectionsBefore = before.clientConnections;
+  }
+  if (after?.clientConnections !== undefined) m.clientConnectionsAfter = after.clientConnections;
   if (exit) m.serverExit = { code: exit.code, signal: exit.signal };
   const churn = obs.exchanges.churn;
   if (churn) [m.churnOpened, m.churnRefused] = [churn.opened, churn.refused];

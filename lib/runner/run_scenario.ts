@@ -97,12 +97,12 @@ async function waitForServer(
       ? "the outage to pass"
       : "the server",
   );
-  const atFault = obs.server.before?.fds;
+  const atFault = obs.server.before?.clientConnections;
   while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {
     const live = {
       faultAt: obs.run.faultAt,
       socket: ctx.watch?.events ?? [],
-      fds: { now: sampleServer(ctx.server.pid).fds, atFault },
+      clientConnections: { now: sampleServer(ctx.server.pid).clientConnections, atFault },
     };
     const sinceFault = monotonicMs() - (obs.run.faultAt ?? start);
     const pending = scenario.expect.some((e) => {

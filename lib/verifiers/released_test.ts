@@ -68,7 +68,7 @@ Deno.test("released: settled once the watch shows no fd referring to the socket"
   const live = (socket: ReturnType<typeof socketEvent>[]) => ({
     faultAt: 0,
     socket,
-    fds: { now: 1, atFault: 1 },
+    clientConnections: { now: 1, atFault: 1 },
   });
   assert.equal(
     v.settled(e, live([socketEvent(1, "held"), socketEvent(2, "closed_fd_held")])),

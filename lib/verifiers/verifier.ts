@@ -33,8 +33,8 @@ export interface LiveView {
   faultAt: number | undefined;
   /** The socket watch's events so far. */
   socket: readonly SocketEvent[];
-  /** The server's fds now, and at the fault. */
-  fds: { now: number; atFault: number | undefined };
+  /** The client connections the server holds now, and at the fault (sampleServer). */
+  clientConnections: { now: number; atFault: number | undefined };
 }
 
 /** What evaluation derived once from the observations, shared by every verifier. */
