@@ -121,6 +121,8 @@ ${RUN_OPTIONS_HELP}
   --junit FILE          also write JUnit XML of this run (one testsuite per target)
   --shard K/N           run only the K-th of N shares of the (target × scenario) pairs, for
                         running one certification on N machines; "merge" puts them together
+  --only ID             run one suite ("churn") or one scenario ("vanish/idle") instead of
+                        every suite, against every TARGET
 `,
   suite: `Usage: clientdown suite ID --target TARGET [options]
 
@@ -328,6 +330,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     out: { type: "string", default: "reports" },
     junit: { type: "string" },
     shard: { type: "string" },
+    only: { type: "string" },
   });
   if (values.help) return help(io, "certify");
   const { deadlineMs, concurrency } = runOptions(values);
@@ -338,7 +341,10 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     throw new UsageError((error as Error).message);
   }
   const specs = positionals.length ? positionals : REFERENCE_TARGETS;
-  const scenarios = (await loadSuites(deps.suitesDir)).flatMap((s) => s.scenarios);
+  const suites = await loadSuites(deps.suitesDir);
+  const scenarios = values.only === undefined
+    ? suites.flatMap((s) => s.scenarios)
+    : selectScenarios(suites, values.only);
   checkTimePlans(scenarios, deadlineMs);
   const targets: TargetDefinition[] = [];
   for (const spec of specs) {

@@ -77,6 +77,24 @@ Deno.test("certify: exit 0 when no MUST failed, 1 when one did, 3 on a harness e
   });
 });
 
+Deno.test("certify --only runs one suite or one scenario against every target; an unknown id exits 2", async () => {
+  await withDir(GOOD_SUITES, async (suites) => {
+    await withDir({}, async (out) => {
+      const one = await cli(["certify", "--only", "rst/idle", "--out", out], { suitesDir: suites });
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(
+        [...new Set(one.calls.flatMap((c) => c.scenarios))],
+        ["rst/idle"],
+      );
+      const unknown = await cli(["certify", "--only", "rst/idel", "--out", out], {
+        suitesDir: suites,
+      });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /Unknown suite or scenario "rst\/idel"/);
+    });
+  });
+});
+
 Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Markdown byte for byte", async () => {
   await withDir(GOOD_SUITES, (suites) =>
     withDir({}, async (out) => {
