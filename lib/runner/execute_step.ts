@@ -25,7 +25,11 @@ import { EXCHANGE_MS, READ_RESPONSE_MS } from "./time_plan.ts";
  * server is still sending, with data in flight and its window open, when the client goes down.
  */
 const READING_LINK_KBIT = 2000;
-/** Connections the churn step opens at a time. */
+/**
+ * Connections the churn step opens, or resets, at a time: the agent answers one command after
+ * another, and 500 commands sent at once would wait longer for their replies than a busy
+ * machine allows (each reply is awaited for 2 s).
+ */
 const CHURN_BATCH = 50;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -186,7 +190,9 @@ async function churn(
     traffic: true,
   };
   if (then === "abort") {
-    await Promise.all(ids.map((id) => ctx.agent.abort(id)));
+    for (let start = 0; start < ids.length; start += CHURN_BATCH) {
+      await Promise.all(ids.slice(start, start + CHURN_BATCH).map((id) => ctx.agent.abort(id)));
+    }
     return [connected, {
       actor: "client",
       action: "churn",
