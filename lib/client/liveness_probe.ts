@@ -131,7 +131,19 @@ export class LivenessProbe {
     });
   }
 
+  /**
+   * One exchange. A request on a kept-alive connection that the server closes before any byte
+   * of its answer (EOF: it closed the idle connection as the request left, which HTTP lets a
+   * server do, RFC 9112 §9.3.1) is sent again once on a new connection, as clients do; only
+   * that second try counts.
+   */
   async #exchange(startedAt: number): Promise<LivenessSample> {
+    const first = await this.#tryExchange(startedAt);
+    if (first.ok || first.reconnected || first.error !== "EOF") return first;
+    return await this.#tryExchange(startedAt);
+  }
+
+  async #tryExchange(startedAt: number): Promise<LivenessSample> {
     const { address, port, exchange, timeoutMs } = this.#options;
     const agent = this.#agent;
     const deadline = startedAt + timeoutMs;
@@ -178,7 +190,8 @@ export class LivenessProbe {
     }
     // A late response would answer the next request: start over on a new connection.
     await this.#drop();
-    return { ...sample, ok: false, error: read.ok ? "EOF" : read.error };
+    const error = !read.ok ? read.error : read.bytes ? `EOF after ${read.bytes} bytes` : "EOF";
+    return { ...sample, ok: false, error };
   }
 
   async #drop(): Promise<void> {

@@ -11,11 +11,16 @@ async function withServer(
   family: Family,
   test: (lab: Lab, server: EchoServer) => Promise<void>,
   closeAfter?: number,
+  unanswered = false,
 ): Promise<void> {
   const lab = await createLab();
   let server: EchoServer | undefined;
   try {
-    server = await startEchoServer(lab, family, closeAfter === undefined ? {} : { closeAfter });
+    server = await startEchoServer(
+      lab,
+      family,
+      closeAfter === undefined ? {} : { closeAfter, unanswered },
+    );
     await test(lab, server);
   } finally {
     await server?.stop();
@@ -126,4 +131,32 @@ Deno.test("liveness probe reconnects when the server closes its connection", asy
     // The server closes after every 2nd answer, so every 2nd exchange needs a new connection.
     assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i % 2 === 0));
   }, 2);
+});
+
+Deno.test("liveness probe sends again on a new connection when a kept-alive one closes unanswered", async () => {
+  await withServer(
+    "v4",
+    async (lab, server) => {
+      const probe = await LivenessProbe.start(lab, {
+        address: server.address,
+        port: server.port,
+        exchange: PING,
+        intervalMs: 30,
+        timeoutMs: 500,
+      });
+      let samples: LivenessSample[] = [];
+      try {
+        await waitFor("six samples", 3000, () => probe.samples.length >= 6);
+      } finally {
+        samples = await probe.stop();
+      }
+      console.log(summary(samples));
+      // The server answers once per connection, then closes on the next request unanswered: as
+      // an HTTP client would, the probe sends that request again on a new connection.
+      assert(samples.every((s) => s.ok && s.reconnected), summary(samples));
+      assert.ok(server.lines.some((l) => l.startsWith("CLOSED UNANSWERED")));
+    },
+    1,
+    true,
+  );
 });

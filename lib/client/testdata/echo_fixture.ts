@@ -44,12 +44,13 @@ export interface EchoServer {
 export async function startEchoServer(
   lab: Pick<Lab, "hosts">,
   family: Family,
-  options: { port?: number; closeAfter?: number } = {},
+  options: { port?: number; closeAfter?: number; unanswered?: boolean } = {},
 ): Promise<EchoServer> {
   const address = SERVER[family];
   const port = options.port ?? 7000;
   const argv = [Deno.execPath(), "run", "--allow-all", ECHO_SERVER, address, String(port)];
   if (options.closeAfter !== undefined) argv.push(String(options.closeAfter));
+  if (options.unanswered) argv.push("unanswered");
   const child = spawn(argv, { netns: lab.hosts.server, stdout: "piped", stderr: "inherit" });
   const lines: string[] = [];
   const reading = (async () => {

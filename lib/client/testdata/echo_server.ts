@@ -1,6 +1,8 @@
 /**
  * Test fixture: a line server. `PING\n` → `PONG\n`; `BIG <n>\n` → n bytes of `x`.
- * Usage: `echo_server.ts <address> <port> [<answers before it closes a connection>]`.
+ * Usage: `echo_server.ts <address> <port> [<answers before it closes a connection> [unanswered]]`:
+ * with `unanswered`, it closes on the request after those answers, reading it and answering
+ * nothing (a server closing an idle kept-alive connection just as a request arrives).
  *
  * It prints what each connection did on stdout (`ACCEPT <client port>`, `EOF <port>`,
  * `ERROR <error name> <port>`, `CLOSED <port>`), and keeps a connection whose client sent FIN
@@ -9,7 +11,8 @@
  * @module
  */
 
-const [hostname = "", port = "0", closeAfter] = Deno.args;
+const [hostname = "", port = "0", closeAfter, mode] = Deno.args;
+const closeUnanswered = mode === "unanswered";
 const answersPerConnection = closeAfter === undefined ? Infinity : Number(closeAfter);
 const encoder = new TextEncoder();
 const held: Deno.Conn[] = [];
@@ -45,9 +48,14 @@ async function serve(conn: Deno.Conn<Deno.NetAddr>): Promise<void> {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
         const big = /^BIG (\d+)$/.exec(line);
+        if (closeUnanswered && answers >= answersPerConnection) {
+          conn.close();
+          log(`CLOSED UNANSWERED ${peer}`);
+          return;
+        }
         if (line === "PING") await conn.write(encoder.encode("PONG\n"));
         else if (big) await writeBig(conn, Number(big[1]));
-        if (++answers >= answersPerConnection) {
+        if (++answers >= answersPerConnection && !closeUnanswered) {
           conn.close();
           log(`CLOSED ${peer}`);
           return;
