@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CHART_FILE, renderReleaseChart } from "./release_chart.ts";
 import type { Results } from "../results/schema.ts";
 import { validateResults } from "../results/validate_results.ts";
 import { renderIndex } from "./index_report.ts";
@@ -147,7 +148,12 @@ Deno.test("the published Markdown is what the renderers make of the published JS
     assert.equal(renderTargetReport(check.results), md, `${entry.name}: run \`deno task report\``);
   }
   assert(all.length > 0);
-  assert.equal(renderIndex(all), await Deno.readTextFile(new URL("README.md", reports)));
+  const chart = await renderReleaseChart(all);
+  assert.equal(chart, await Deno.readTextFile(new URL(CHART_FILE, reports)));
+  assert.equal(
+    renderIndex(all, { chartPath: CHART_FILE }),
+    await Deno.readTextFile(new URL("README.md", reports)),
+  );
 });
 
 Deno.test("an interrupted run: its scenarios show why, the summary counts them, the header says so", () => {
