@@ -50,10 +50,11 @@ export function releaseHow(
     p.direction === "client_to_server" && p.flags.includes("RST") && window(p)
   );
   // The peer's RST ended it only when the server had not closed first: an RST that answers the
-  // server's own FIN (or RST) follows a release that was the server's.
+  // server's own FIN (or RST) follows a release that was the server's, however long before the
+  // fault that FIN left (a server that closes after each response, just before the fault).
   const serverFirst = packets.find((p) =>
     p.direction === "server_to_client" && (p.flags.includes("FIN") || p.flags.includes("RST")) &&
-    window(p)
+    p.at <= releasedAt + 50
   );
   if (peerRst && !(serverFirst && serverFirst.at <= peerRst.at)) return "reset-by-peer";
   const closedByKernel = before.some((e) => e.holding === "closed_fd_held") ||

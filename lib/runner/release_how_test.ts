@@ -90,6 +90,15 @@ Deno.test("releaseHow: the peer's RST that answers the server's FIN does not mak
     ]),
     "server-fin",
   );
+  // A server that closes after each response sent its FIN before the fault, more than 50 ms
+  // before the client's RST (python's http.server, recorded: FIN at -51 ms, RST at +2 ms).
+  assert.equal(
+    releaseHow(16, 0, [held(-60, "none"), freed(16)], [
+      packet(-51, "server_to_client", ["FIN", "ACK"]),
+      packet(2, "client_to_server", ["RST"]),
+    ]),
+    "server-fin",
+  );
   // The same RST before any FIN of the server's is the peer's doing.
   assert.equal(
     releaseHow(2000, 0, [held(10, "none"), freed(2000)], [
