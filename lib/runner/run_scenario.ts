@@ -16,7 +16,8 @@ import { createLab, type Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
 import { emptyObservations, type Observations } from "../observe/observations.ts";
-import { recordExit, sampleServer } from "../observe/server_process.ts";
+import { processTree } from "../observe/process_tree.ts";
+import { clientConnections, recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
 import { CLOSED_BY_SERVER, isConnectionFrom } from "../observe/socket_watch.ts";
@@ -99,10 +100,18 @@ async function waitForServer(
   );
   const atFault = obs.server.before?.clientConnections;
   while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {
+    // Counted only when a verifier asks (reading the socket tables is the costly part of a poll).
+    let connectionsNow: number | undefined;
+    const pid = ctx.server.pid;
     const live = {
       faultAt: obs.run.faultAt,
       socket: ctx.watch?.events ?? [],
-      clientConnections: { now: sampleServer(ctx.server.pid).clientConnections, atFault },
+      clientConnections: {
+        get now() {
+          return connectionsNow ??= clientConnections(processTree(pid));
+        },
+        atFault,
+      },
     };
     const sinceFault = monotonicMs() - (obs.run.faultAt ?? start);
     const pending = scenario.expect.some((e) => {
