@@ -40,6 +40,25 @@ function summary(samples: LivenessSample[]): string {
   } ms, errors [${errors.join(", ")}], ${samples.filter((s) => s.reconnected).length} connects`;
 }
 
+/** Runs a probe every 30 ms (500 ms each) until it has six samples, and prints them. */
+async function sixSamples(lab: Lab, server: EchoServer): Promise<LivenessSample[]> {
+  const probe = await LivenessProbe.start(lab, {
+    address: server.address,
+    port: server.port,
+    exchange: PING,
+    intervalMs: 30,
+    timeoutMs: 500,
+  });
+  let samples: LivenessSample[] = [];
+  try {
+    await waitFor("six samples", 3000, () => probe.samples.length >= 6);
+  } finally {
+    samples = await probe.stop();
+  }
+  console.log(summary(samples));
+  return samples;
+}
+
 for (const family of ["v4", "v6"] as const) {
   Deno.test(`liveness probe exchanges every interval from the bystander address (${family})`, async () => {
     await withServer(family, async (lab, server) => {
@@ -113,20 +132,7 @@ Deno.test("liveness probe records timeouts while the server is stopped, then rec
 
 Deno.test("liveness probe reconnects when the server closes its connection", async () => {
   await withServer("v6", async (lab, server) => {
-    const probe = await LivenessProbe.start(lab, {
-      address: server.address,
-      port: server.port,
-      exchange: PING,
-      intervalMs: 30,
-      timeoutMs: 500,
-    });
-    let samples: LivenessSample[] = [];
-    try {
-      await waitFor("six samples", 3000, () => probe.samples.length >= 6);
-    } finally {
-      samples = await probe.stop();
-    }
-    console.log(summary(samples));
+    const samples = await sixSamples(lab, server);
     assert(samples.every((s) => s.ok), summary(samples));
     // The server closes after every 2nd answer, so every 2nd exchange needs a new connection.
     assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i % 2 === 0));
@@ -137,20 +143,7 @@ Deno.test("liveness probe sends again on a new connection when a kept-alive one 
   await withServer(
     "v4",
     async (lab, server) => {
-      const probe = await LivenessProbe.start(lab, {
-        address: server.address,
-        port: server.port,
-        exchange: PING,
-        intervalMs: 30,
-        timeoutMs: 500,
-      });
-      let samples: LivenessSample[] = [];
-      try {
-        await waitFor("six samples", 3000, () => probe.samples.length >= 6);
-      } finally {
-        samples = await probe.stop();
-      }
-      console.log(summary(samples));
+      const samples = await sixSamples(lab, server);
       // The server answers once per connection, then closes on the next request unanswered: as
       // an HTTP client would, the probe sends that request again on a new connection.
       assert(samples.every((s) => s.ok && s.reconnected), summary(samples));
