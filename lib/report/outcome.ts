@@ -267,6 +267,7 @@ function held(e: ExpectationResult): boolean {
 /** A survival expectation's outcome: "survived: …", "connection lost: EOF from the server". */
 function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
   const m = e.measured.trim();
+  if (m.startsWith("not applicable:")) return m;
   const lost = /^connection lost: (.*)$/.exec(m);
   if (lost) {
     const why = lost[1] ?? "";

@@ -10,6 +10,7 @@
 
 import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
+import { type UnpromptedClose, unpromptedClose } from "../observe/unprompted_close.ts";
 import {
   type PeerBehaviour,
   predictFromObservations,
@@ -51,6 +52,7 @@ export function worst(verdicts: readonly Verdict[]): Verdict {
 
 function verdictOf(level: Level, judgement: Judgement): Verdict {
   if (judgement.met === "inconclusive") return "inconclusive";
+  if (judgement.met === "not-applicable") return "skip";
   if (!judgement.met) return BROKEN[level];
   return level === "MAY" ? "info" : "pass";
 }
@@ -172,6 +174,20 @@ function toSchema(
   };
 }
 
+/**
+ * The server's close of an idle connection that nothing since the fault (or, without one, the
+ * end of the steps) prompted: see lib/observe/unprompted_close.ts.
+ */
+function closedUnprompted(obs: Observations, phase: string): UnpromptedClose | undefined {
+  const packets = obs.capture.packets;
+  const quietFrom = obs.run.faultAt ?? obs.run.stepsEndedAt;
+  if (phase !== "idle" || !packets || quietFrom === undefined) return undefined;
+  const lastTrafficAt = obs.run.lastTrafficAt ??
+    obs.steps.filter((s) => s.traffic && s.t <= quietFrom).at(-1)?.t;
+  if (lastTrafficAt === undefined) return undefined;
+  return unpromptedClose(packetsOf(packets, obs.connection.clientPort), quietFrom, lastTrafficAt);
+}
+
 function describe(e: Expectation): string {
   return verifierOf(e.kind)?.describe(e as never) ?? e.kind;
 }
@@ -191,6 +207,11 @@ function outcomeVerdict(obs: Observations): { verdict: Verdict; notes: string } 
     case "interrupted":
       return { verdict: "interrupted", notes: `Interrupted: ${o.reason}` };
   }
+}
+
+/** A judgement's words as the start of a sentence: "Not applicable: …". */
+function sentence(words: string): string {
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** Turns what was observed into the scenario's result. */
@@ -247,6 +268,8 @@ export function evaluate(
     measurements,
     phase: scenario.phase,
   };
+  const own = release.releasedAt === undefined ? undefined : closedUnprompted(obs, scenario.phase);
+  if (own) facts.unpromptedClose = own;
   const judged = scenario.expect.map((e) => {
     const verifier = verifierOf(e.kind)!;
     const judgement = verifier.judge(e as never, facts);
@@ -257,9 +280,15 @@ export function evaluate(
       ...(judgement.predicted ? { predicted: true } : {}),
       level: e.level ?? scenario.level,
     };
-    return { e, result, advice: () => verifier.advice(e as never, facts) };
+    return { e, judgement, result, advice: () => verifier.advice(e as never, facts) };
   });
   const expectations = judged.map((j) => j.result);
+  // A question the server made moot: the scenario is skipped, unless something else broke.
+  const moot = judged.find((j) => j.judgement.met === "not-applicable");
+  const judgedVerdict = worst(expectations.map((e) => e.verdict));
+  const verdict = moot && (judgedVerdict === "pass" || judgedVerdict === "info")
+    ? "skip"
+    : judgedVerdict;
   const broken = judged.find((j) => j.result.verdict === "fail" || j.result.verdict === "warn");
   const recommendation = broken?.advice();
   const predicted = prediction && faultAt !== undefined
@@ -268,13 +297,13 @@ export function evaluate(
   const harnessNotes = [obs.capture.note, obs.run.teardownNote].filter(Boolean).join(" ");
   return {
     ...base,
-    verdict: worst(expectations.map((e) => e.verdict)),
+    verdict,
     measurements,
     expectations,
     ...extras,
     ...(predicted ? { prediction: predicted } : {}),
     evidence,
-    notes: "",
+    notes: verdict === "skip" && moot ? `${sentence(moot.judgement.actual)}.` : "",
     ...(harnessNotes ? { harnessNotes } : {}),
     ...(recommendation ? { recommendation } : {}),
   };

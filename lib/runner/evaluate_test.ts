@@ -202,3 +202,29 @@ Deno.test("a server that dies mid-scenario is judged dead, with its exit and its
   assert.equal(r.prediction, undefined);
   assert.ok(r.server?.log);
 });
+
+Deno.test("a server that closed the idle connection on its own: survival not applicable", () => {
+  // mosquitto closes a client silent for 1.5 × its MQTT keepalive: its FIN, 17 s after the
+  // last traffic, was the first segment since the fault. The client says nothing either way.
+  const mqtt = judge("mosquitto", "blip/idle-30s");
+  assert.equal(mqtt.verdict, "skip");
+  assert.deepEqual(verdicts(mqtt), ["skip", "pass", "pass"]);
+  assert.match(
+    mqtt.notes,
+    /^Not applicable: the server closed the idle connection on its own \(FIN\) 17 s after the last traffic/,
+  );
+  assert.equal(mqtt.measurements.releasedHow, "server-fin");
+  assert.equal(mqtt.recommendation, undefined);
+  // vsftpd's idle_session_timeout: "421 Timeout." and its FIN in one burst, then an RST to
+  // the client's next command. The FIN released it.
+  const ftp = judge("vsftpd@idle-30", "blip/idle-30s");
+  assert.equal(ftp.verdict, "skip");
+  assert.equal(ftp.measurements.releasedHow, "server-fin");
+  // Other expectations are still judged: a server that died fails.
+  const died = judge("mosquitto", "blip/idle-30s", (obs) => {
+    obs.server.exit = { at: obs.run.endAt - 100, code: 1, signal: null };
+  });
+  assert.equal(died.verdict, "fail");
+  // Keepalive probes went unanswered before ref-hardened's abort: the loss stands.
+  assert.equal(judge("ref-hardened", "blip/idle-30s").verdict, "info");
+});

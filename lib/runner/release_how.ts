@@ -62,12 +62,13 @@ export function releaseHow(
   const timerOut = TIMER_OUT[lastHeld?.timer ?? "none"];
   if (closedByKernel) return timerOut ?? "freed-silently";
   const rst = serverSent(packets, "RST", releasedAt);
+  const fin = serverSent(packets, "FIN", releasedAt);
   // The kernel's keepalive abort is the one timeout that sends RST (tcp_keepalive_timer).
   if (rst && timerOut === "keepalive-timeout" && (lastHeld?.probes ?? 0) > 0) return timerOut;
-  if (rst) return "server-rst";
-  if (serverSent(packets, "FIN", releasedAt) || before.some((e) => e.holding === "orphaned")) {
-    return "server-fin";
-  }
+  // An RST after the server's own FIN answers a segment that reached the closed socket: the
+  // FIN was the release (vsftpd's "421 Timeout.", FIN, then RST to the client's next command).
+  if (rst && !(fin && fin.at < rst.at)) return "server-rst";
+  if (fin || before.some((e) => e.holding === "orphaned")) return "server-fin";
   // Retransmission and zero-window timeouts end the socket without a packet. A peer that
   // answers zero-window probes keeps the probe count at 0: TCP_USER_TIMEOUT ends it by time.
   if (timerOut === "zero-window-timeout") return timerOut;

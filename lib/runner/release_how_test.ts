@@ -64,6 +64,15 @@ Deno.test("releaseHow tells the kernel's timers from the server's own close and 
     ]),
     "server-fin",
   );
+  // Its FIN, then an RST to the client's next segment: the FIN released it.
+  assert.equal(
+    releaseHow(40, 0, [held(10, "none"), freed(40)], [
+      packet(30, "server_to_client", ["FIN", "ACK"]),
+      packet(75, "client_to_server", ["PSH", "ACK"]),
+      packet(75, "server_to_client", ["RST"]),
+    ]),
+    "server-fin",
+  );
   // Retransmissions unanswered, no packet at the end.
   assert.equal(
     releaseHow(6000, 0, [held(10, "retransmit", { retransmits: 4 }), freed(6000)], []),

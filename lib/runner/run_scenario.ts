@@ -135,8 +135,9 @@ async function survivalCheck(
   if (ctx.conn === undefined) return { ok: false, error: "no connection", at };
   if (ctx.server.child.exited) return { ok: false, error: "server exited", at };
   // Behind a NAT the mapping is what must survive: the client's own next packet would make a
-  // new one, so the exchange below cannot tell. Look at the NAT first.
-  if (ctx.natTimeoutMs !== undefined) {
+  // new one, so the exchange below cannot tell. Look at the NAT first, unless the server has
+  // closed the connection itself: then the NAT is not why it was lost.
+  if (ctx.natTimeoutMs !== undefined && !closedByServer(ctx)) {
     const mappings = await readNatMappings(ctx.lab);
     const port = ctx.connection.clientPort;
     if (

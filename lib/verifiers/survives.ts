@@ -3,7 +3,8 @@
  * succeeds, or both ends still hold it ESTABLISHED for protocols with one request per
  * connection), optionally after watching it this long. What was observed wins: a server
  * that closed the connection or died, or an exchange that failed, breaks it whatever a model
- * says. Only when the deadline ended the watch first and the connection was still fine is
+ * says; but a server that closed the idle connection before anything could tell it of the fault
+ * makes the question moot (not applicable). Only when the deadline ended the watch first and the connection was still fine is
  * survival behind a NAT predicted from the server's keepalive.
  *
  * @module
@@ -65,6 +66,15 @@ export const survivesVerifier = defineVerifier({
   judge(e, facts) {
     const death = serverDeath(facts);
     if (death) return { met: false, actual: `connection lost: ${death}` };
+    const own = facts.unpromptedClose;
+    if (own) {
+      return {
+        met: "not-applicable",
+        actual: `not applicable: the server closed the idle connection on its own (${own.flag}) ${
+          formatMs(own.idleMs)
+        } after the last traffic, before anything could tell it of the fault: its idle policy, not the fault, ended it`,
+      };
+    }
     const survived = facts.obs.exchanges.survived;
     if (!survived) return { met: false, actual: "connection lost: not checked" };
     if (!survived.ok) return { met: false, actual: `connection lost: ${survived.error ?? ""}` };

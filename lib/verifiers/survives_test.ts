@@ -43,3 +43,18 @@ Deno.test("survives: what was observed wins over a prediction of survival", () =
   });
   assert.equal(v.judge(e, dead).met, false);
 });
+
+Deno.test("survives: a close the server made on its own makes the question moot", () => {
+  const closed = facts((obs) => {
+    obs.exchanges.survived = { ok: false, error: "EOF", at: 3500 };
+    obs.connection.socket = [socketEvent(500, "held"), socketEvent(3300, "orphaned")];
+  }, { unpromptedClose: { at: 3230, flag: "FIN", idleMs: 2730 } });
+  assert.deepEqual(v.judge(v.build(), closed), {
+    met: "not-applicable",
+    actual:
+      "not applicable: the server closed the idle connection on its own (FIN) 2.7 s after the last traffic, before anything could tell it of the fault: its idle policy, not the fault, ended it",
+  });
+  // A dead server is still a lost connection.
+  const dead = facts(died(3000), { unpromptedClose: { at: 3230, flag: "FIN", idleMs: 2730 } });
+  assert.equal(v.judge(v.build(), dead).met, false);
+});

@@ -11,6 +11,7 @@ import type { ConnectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
 import type { PredictionOutcome } from "../observe/predict_release.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
+import type { UnpromptedClose } from "../observe/unprompted_close.ts";
 import type { Level, Measurements } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
 
@@ -50,12 +51,20 @@ export interface Facts {
   measurements: Measurements;
   /** The scenario's phase: where in the connection's life the client went down. */
   phase: string;
+  /**
+   * The server's close of an idle connection that nothing seen since the fault prompted
+   * (lib/observe/unprompted_close.ts): its own policy, not the fault, ended the connection.
+   */
+  unpromptedClose?: UnpromptedClose;
 }
 
 /** A verifier's finding: whether the expectation was met, and what was seen. */
 export interface Judgement {
-  /** `true` met, `false` broken, or "inconclusive" when nothing observed or predicted decides. */
-  met: boolean | "inconclusive";
+  /**
+   * `true` met, `false` broken, "inconclusive" when nothing observed or predicted decides, or
+   * "not-applicable" when the server made the question moot (the scenario is then skipped).
+   */
+  met: boolean | "inconclusive" | "not-applicable";
   /** The actual outcome, in words (predicted, and then it says so). */
   actual: string;
   /** Whether the finding rests on a prediction. */

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import type { PacketEvent } from "./capture.ts";
+import { BURST_MS, unpromptedClose } from "./unprompted_close.ts";
+
+/** A segment of the connection at `at` ms. */
+function segment(
+  at: number,
+  direction: PacketEvent["direction"],
+  flags: PacketEvent["flags"],
+  length = 0,
+  kinds: PacketEvent["kinds"] = [],
+): PacketEvent {
+  const client = { address: "192.0.2.2", port: 40000 };
+  return { at, direction, client, flags, seq: 1, ack: 1, window: 64240, length, kinds };
+}
+
+// The exchange before the fault at 1000 ms, the last traffic at 500 ms.
+const EXCHANGE = [
+  segment(480, "client_to_server", ["PSH", "ACK"], 78),
+  segment(481, "server_to_client", ["PSH", "ACK"], 160),
+  segment(520, "client_to_server", ["ACK"]),
+];
+
+Deno.test("unpromptedClose: a FIN that is the server's first segment after the fault", () => {
+  // gunicorn --worker-class gthread, blip/idle: keepalive 2 s closed the idle connection
+  // during the 2 s outage; its FIN and the retransmission were dropped at the router.
+  const packets = [
+    ...EXCHANGE,
+    segment(3230, "server_to_client", ["FIN", "ACK"]),
+    segment(3437, "server_to_client", ["FIN", "ACK"], 0, ["retransmission"]),
+  ];
+  assert.deepEqual(unpromptedClose(packets, 1000, 500), { at: 3230, flag: "FIN", idleMs: 2730 });
+  // An RST (mariadb's wait_timeout) counts the same.
+  const rst = [...EXCHANGE, segment(30_757, "server_to_client", ["RST", "ACK"])];
+  assert.deepEqual(unpromptedClose(rst, 1000, 500), { at: 30_757, flag: "RST", idleMs: 30_257 });
+});
+
+Deno.test("unpromptedClose: a parting message in the same burst as the FIN", () => {
+  // vsftpd's "421 Timeout." then its FIN; the client's pure ACK does not tell of anything.
+  const packets = [
+    ...EXCHANGE,
+    segment(30_498, "server_to_client", ["PSH", "ACK"], 14),
+    segment(30_499, "server_to_client", ["FIN", "ACK"]),
+    segment(30_500, "client_to_server", ["ACK"]),
+  ];
+  assert.equal(unpromptedClose(packets, 1000, 500)?.idleMs, 29_999);
+});
+
+Deno.test("unpromptedClose: anything that could have told the server of the fault", () => {
+  const lateFin = segment(20_000, "server_to_client", ["FIN", "ACK"]);
+  const cases: Record<string, PacketEvent[]> = {
+    "keepalive probes before an abort": [
+      segment(3000, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
+      segment(4000, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
+      segment(5000, "server_to_client", ["RST", "ACK"]),
+    ],
+    "an application heartbeat before the close": [
+      segment(10_000, "server_to_client", ["PSH", "ACK"], 8),
+      lateFin,
+    ],
+    "a parting message retransmitted before the FIN": [
+      segment(19_000, "server_to_client", ["PSH", "ACK"], 14),
+      segment(19_000 + BURST_MS + 1, "server_to_client", ["FIN", "PSH", "ACK"], 14),
+    ],
+    "the client's data": [segment(8000, "client_to_server", ["PSH", "ACK"], 5), lateFin],
+    "no close at all": [segment(8000, "server_to_client", ["ACK"], 0, ["keepalive_probe"])],
+  };
+  for (const [name, after] of Object.entries(cases)) {
+    assert.equal(unpromptedClose([...EXCHANGE, ...after], 1000, 500), undefined, name);
+  }
+  assert.equal(unpromptedClose(EXCHANGE, 1000, 500), undefined, "nothing after the fault");
+});
