@@ -5,7 +5,8 @@
  * @module
  */
 
-import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
+import { CommandError, onPath } from "../process/spawn.ts";
+import { aptInstall, aptUpdate } from "./apt.ts";
 import { LAB_PROGRAMS } from "./lab_packages.ts";
 
 /** Setup cannot proceed on this machine; the message says what is missing and how to fix it. */
@@ -51,13 +52,9 @@ export async function ensureLabPackages(
     );
   }
   log(`Installing ${missing.join(" ")} with apt-get`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
-    await run(["apt-get", "update", "-qq"], { env, timeoutMs: INSTALL_TIMEOUT_MS });
-    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], {
-      env,
-      timeoutMs: INSTALL_TIMEOUT_MS,
-    });
+    await aptUpdate();
+    await aptInstall(missing);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     throw new SetupError(`Could not install ${missing.join(" ")} with apt-get: ${error.message}`);

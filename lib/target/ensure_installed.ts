@@ -6,7 +6,8 @@
  * @module
  */
 
-import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
+import { CommandError, onPath } from "../process/spawn.ts";
+import { aptInstall, aptUpdate } from "../setup/apt.ts";
 import { SetupError } from "../setup/ensure_packages.ts";
 import type { TargetDefinition } from "./define_target.ts";
 
@@ -60,21 +61,12 @@ export async function ensureInstalled(
     );
   }
   log(`Installing ${packages} for target "${target.id}" with apt-get`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
-    await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...names], {
-      env,
-      timeoutMs: INSTALL_TIMEOUT_MS,
-    }).catch(
-      async () => {
-        // The package lists may be missing or stale on a fresh machine.
-        await run(["apt-get", "update", "-qq"], { env, timeoutMs: INSTALL_TIMEOUT_MS });
-        await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...names], {
-          env,
-          timeoutMs: INSTALL_TIMEOUT_MS,
-        });
-      },
-    );
+    await aptInstall(names).catch(async () => {
+      // The package lists may be missing or stale on a fresh machine.
+      await aptUpdate();
+      await aptInstall(names);
+    });
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     throw new SetupError(

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { CommandError, INSTALL_TIMEOUT_MS, onPath, run } from "../process/spawn.ts";
+import { CommandError, onPath } from "../process/spawn.ts";
+import { aptInstall, aptUpdate } from "../setup/apt.ts";
 import type { TargetDefinition } from "./define_target.ts";
 import { missingPackages } from "./ensure_installed.ts";
 import { isRoot } from "../setup/ensure_packages.ts";
@@ -31,9 +32,6 @@ export interface TargetPackagesResult {
   /** Targets whose server is still missing, with the reason. */
   unavailable: Unavailable[];
 }
-
-const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
-const APT_INSTALL = ["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
 
 /**
  * Why this machine cannot have the target's server, or undefined when it has it or can get
@@ -103,13 +101,13 @@ export async function ensureTargetPackages(
   const started = performance.now();
   const failures = new Map<string, string>();
   try {
-    await run(["apt-get", "update", "-qq"], { env: APT_ENV, timeoutMs: INSTALL_TIMEOUT_MS });
-    await run([...APT_INSTALL, ...packages], { env: APT_ENV, timeoutMs: INSTALL_TIMEOUT_MS });
+    await aptUpdate();
+    await aptInstall(packages);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     for (const name of packages) {
       try {
-        await run([...APT_INSTALL, name], { env: APT_ENV, timeoutMs: INSTALL_TIMEOUT_MS });
+        await aptInstall([name]);
       } catch (single) {
         if (!(single instanceof CommandError)) throw single;
         failures.set(name, lastLine(single.stderr) || single.message);
