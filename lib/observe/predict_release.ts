@@ -3,7 +3,8 @@
  * observed during the wait (the socket table's events and the packets at the router), the
  * socket's options and its namespace's sysctls: the rules of net/ipv4/tcp_timer.c
  * (tcp_keepalive_timer, tcp_write_timeout / retransmits_timed_out, tcp_probe_timer) and the
- * lateness of the timer wheel (timer_wheel.ts). Always a prediction, labelled as one; where the
+ * lateness of the timer wheel (timer_wheel.ts) at the kernel's CONFIG_HZ, or, where it is not
+ * known, of the coarsest wheel Linux allows. Always a prediction, labelled as one; where the
  * observed situation has no exact model, none at all. The rules are written down in
  * suites/INTERPRETING.md ("Predictions").
  *
@@ -14,9 +15,9 @@ import type { ReleaseHow, SocketOptions, TcpSysctls } from "../results/schema.ts
 import { formatMs } from "../time/duration.ts";
 import type { PacketEvent } from "./capture.ts";
 import type { SocketEvent } from "./socket_watch.ts";
-import { maxLatenessMs, tickMs } from "./timer_wheel.ts";
+import { type TimerWheel, timerWheel } from "./timer_wheel.ts";
 
-export type { ReleaseHow, SocketOptions, TcpSysctls };
+export type { ReleaseHow, SocketOptions, TcpSysctls, TimerWheel };
 
 /** What the connection is doing when its peer goes down. */
 export type Situation = "idle" | "unacked-data" | "zero-window";
@@ -44,6 +45,11 @@ export interface PredictionInput {
   options: SocketOptions;
   /** The server namespace's TCP sysctls. */
   sysctls: TcpSysctls;
+  /**
+   * CONFIG_HZ of the server's kernel, which sets how late its timers fire; undefined (not
+   * recorded, or the kernel does not say): the coarsest timer wheel Linux allows.
+   */
+  kernelHz?: number | undefined;
   /** Socket watch events of the connection under test, oldest first. */
   socket: readonly SocketEvent[];
   /** Captured segments of this connection only, in capture order; undefined: no capture. */
@@ -107,8 +113,23 @@ const RTO_MIN_MS = 200;
  * the server needs a moment to close the fd after the error, the runner to be scheduled.
  */
 export const OBSERVATION_LATE_MS = 100;
-/** The capture's clock conversion and the kernel's one-jiffy slack in retransmits_timed_out(). */
+/**
+ * The capture's clock conversion and the kernel's one-jiffy slack in retransmits_timed_out(), at
+ * HZ=250; where a jiffy is longer (HZ=100, or HZ unknown), the early tolerance grows with it
+ * (earlyToleranceMs).
+ */
 export const OBSERVATION_EARLY_MS = 10;
+
+/** The capture's clock conversion alone: OBSERVATION_EARLY_MS less HZ=250's 4 ms jiffy. */
+const CAPTURE_CLOCK_MS = 6;
+
+/** How much earlier than predicted a release may be observed on `wheel`'s kernel. */
+function earlyToleranceMs(wheel: TimerWheel): number {
+  return Math.max(OBSERVATION_EARLY_MS, Math.ceil(CAPTURE_CLOCK_MS + wheel.tickMs));
+}
+
+/** The wheel of a kernel whose HZ is not known: the coarsest Linux allows. */
+const UNKNOWN_HZ: TimerWheel = timerWheel(undefined);
 
 /**
  * The retransmission model of tcp_model_timeout(): the time `retries2` retransmissions take
@@ -147,15 +168,17 @@ const MAX_FIRINGS = 10_000;
 /**
  * When a chain of kernel timers ends the connection: firing 0 at `anchorMs` after the reference
  * (up to `anchorLateMs` late), each further firing armed `delay(k)` ms after firing k - 1 fired
- * and so up to maxLatenessMs(delay(k)) late, lateness adding up along the chain. Under a time
- * rule the kernel checks the real elapsed time at each firing, so a late firing may already
+ * and so up to `wheel.latenessMs(delay(k))` late, lateness adding up along the chain. Under a
+ * time rule the kernel checks the real elapsed time at each firing, so a late firing may already
  * qualify: the window runs from the first firing that may qualify to the first that must.
+ * `wheel` is the kernel's timer wheel (default: HZ unknown, the coarsest).
  *
  * @example
  * ```ts
  * import { abortWindow } from "./predict_release.ts";
+ * import { timerWheel } from "./timer_wheel.ts";
  * // Keepalive: first probe 2 s after the last segment, then every 1 s, abort at the 3rd firing.
- * abortWindow(2000, 36, () => 1000, { firing: 3 }); // { earliestMs: 5000, latestMs: 5144 }
+ * abortWindow(2000, 36, () => 1000, { firing: 3 }, timerWheel(250)); // { earliestMs: 5000, latestMs: 5144 }
  * ```
  */
 export function abortWindow(
@@ -163,13 +186,14 @@ export function abortWindow(
   anchorLateMs: number,
   delay: (firing: number) => number,
   rule: AbortRule,
+  wheel: TimerWheel = UNKNOWN_HZ,
 ): AbortWindow {
   let nominal = anchorMs, late = anchorLateMs;
   if ("firing" in rule) {
     for (let k = 1; k <= rule.firing; k++) {
       const d = delay(k);
       nominal += d;
-      late += maxLatenessMs(d);
+      late += wheel.latenessMs(d);
     }
     return { earliestMs: nominal, latestMs: nominal + late };
   }
@@ -179,7 +203,7 @@ export function abortWindow(
       const d = delay(k);
       if (!(d > 0)) break;
       nominal += d;
-      late += maxLatenessMs(d);
+      late += wheel.latenessMs(d);
     }
     if (k < rule.minFiring) continue;
     if (earliest === undefined && nominal + late >= rule.thresholdMs) {
@@ -198,33 +222,36 @@ export function abortWindow(
  * abort (RST, then ETIMEDOUT) comes at the firing after TCP_KEEPCNT unanswered probes; with
  * it, at the first firing after a probe where the silence has lasted the user timeout
  * (TCP_KEEPCNT ignored). `probesSeen` are the probes already observed (ms after the last
- * segment): the chain then starts from the last of them, exactly.
+ * segment): the chain then starts from the last of them, exactly. `wheel` is the kernel's timer
+ * wheel (default: HZ unknown, the coarsest).
  *
  * @example
  * ```ts
  * import { keepaliveAbortWindow } from "./predict_release.ts";
+ * import { timerWheel } from "./timer_wheel.ts";
  * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
- * keepaliveAbortWindow(options); // { earliestMs: 5000, latestMs: 5144 }
+ * keepaliveAbortWindow(options, [], timerWheel(250)); // { earliestMs: 5000, latestMs: 5144 }
  * ```
  */
 export function keepaliveAbortWindow(
   options: SocketOptions,
   probesSeen: readonly number[] = [],
+  wheel: TimerWheel = UNKNOWN_HZ,
 ): AbortWindow {
   const idleMs = options.keepIdleS * 1000, intvlMs = options.keepIntvlS * 1000;
   const last = probesSeen.length - 1;
   const anchor = probesSeen[last] ?? idleMs;
-  const anchorLate = last >= 0 ? 0 : maxLatenessMs(idleMs);
+  const anchorLate = last >= 0 ? 0 : wheel.latenessMs(idleMs);
   const seen = Math.max(0, last);
   if (options.userTimeoutMs === 0) {
     return abortWindow(anchor, anchorLate, () => intvlMs, {
       firing: Math.max(1, options.keepCnt - seen),
-    });
+    }, wheel);
   }
   return abortWindow(anchor, anchorLate, () => intvlMs, {
     thresholdMs: options.userTimeoutMs,
     minFiring: 1,
-  });
+  }, wheel);
 }
 
 /**
@@ -232,17 +259,23 @@ export function keepaliveAbortWindow(
  * start (the first retransmission of the oldest unacknowledged segment, or the first
  * zero-window probe): the kernel clamps its timer to fire at the start plus the user timeout
  * (tcp_clamp_rto_to_user_timeout, tcp_clamp_probe0_to_user_timeout), one timer late at most.
+ * `wheel` is the kernel's timer wheel (default: HZ unknown, the coarsest).
  *
  * @example
  * ```ts
  * import { userTimeoutAbortWindow } from "./predict_release.ts";
- * userTimeoutAbortWindow(5000, 120_000); // { earliestMs: 5000, latestMs: 5260 }
+ * import { timerWheel } from "./timer_wheel.ts";
+ * userTimeoutAbortWindow(5000, 120_000, timerWheel(250)); // { earliestMs: 5000, latestMs: 5260 }
  * ```
  */
-export function userTimeoutAbortWindow(userTimeoutMs: number, rtoMaxMs: number): AbortWindow {
+export function userTimeoutAbortWindow(
+  userTimeoutMs: number,
+  rtoMaxMs: number,
+  wheel: TimerWheel = UNKNOWN_HZ,
+): AbortWindow {
   return {
     earliestMs: userTimeoutMs,
-    latestMs: userTimeoutMs + maxLatenessMs(Math.min(userTimeoutMs, rtoMaxMs)),
+    latestMs: userTimeoutMs + wheel.latenessMs(Math.min(userTimeoutMs, rtoMaxMs)),
   };
 }
 
@@ -252,11 +285,13 @@ export function userTimeoutAbortWindow(userTimeoutMs: number, rtoMaxMs: number):
  * model (retransmissionModelMs), the RTO doubling from `rtoMs` (the timeout that fired the
  * first retransmission) up to `rtoMaxMs`. `seen` are the retransmissions of that segment
  * already observed (ms after the first, the first being 0): the chain continues from the last.
+ * `wheel` is the kernel's timer wheel (default: HZ unknown, the coarsest).
  *
  * @example
  * ```ts
  * import { retries2AbortWindow } from "./predict_release.ts";
- * retries2AbortWindow(15, 204, 120_000); // earliest 924_600, latest one RTO later
+ * import { timerWheel } from "./timer_wheel.ts";
+ * retries2AbortWindow(15, 204, 120_000, [0], timerWheel(250)); // earliest 924_600, latest one RTO later
  * ```
  */
 export function retries2AbortWindow(
@@ -264,11 +299,12 @@ export function retries2AbortWindow(
   rtoMs: number,
   rtoMaxMs: number,
   seen: readonly number[] = [0],
+  wheel: TimerWheel = UNKNOWN_HZ,
 ): AbortWindow {
   const model = retransmissionModelMs(retries2, rtoMaxMs);
   const last = Math.max(0, seen.length - 1);
   const delay = (k: number) => Math.min(rtoMs * 2 ** (last + k), rtoMaxMs);
-  return abortWindow(seen[last] ?? 0, 0, delay, { thresholdMs: model, minFiring: 1 });
+  return abortWindow(seen[last] ?? 0, 0, delay, { thresholdMs: model, minFiring: 1 }, wheel);
 }
 
 /** The kernel's own deadline for a connection whose peer went silent (the model alone). */
@@ -384,6 +420,7 @@ function observedPeer(
   after: readonly PacketEvent[],
   heldAfter: readonly SocketEvent[],
   lastHeard: number | undefined,
+  wheel: TimerWheel,
 ): { peer: PeerBehaviour; evidence: string } | undefined {
   if (input.packets) {
     const rst = after.find((p) => fromClient(p) && isRst(p));
@@ -420,7 +457,7 @@ function observedPeer(
   const o = input.options;
   const keepaliveDue = lastHeard === undefined
     ? undefined
-    : lastHeard + (o.keepIdleS + o.keepIntvlS) * 1000 + 2 * maxLatenessMs(o.keepIdleS * 1000);
+    : lastHeard + (o.keepIdleS + o.keepIntvlS) * 1000 + 2 * wheel.latenessMs(o.keepIdleS * 1000);
   const last = heldAfter.at(-1);
   if (
     o.keepalive && keepaliveDue !== undefined && input.watchedUntil > keepaliveDue &&
@@ -486,9 +523,10 @@ type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindo
  * ```
  */
 export function predictFromObservations(input: PredictionInput): PredictionOutcome {
+  const wheel = timerWheel(input.kernelHz);
   let draft: ReturnType<typeof draftPrediction>;
   try {
-    draft = draftPrediction(input);
+    draft = draftPrediction(input, wheel);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     return unknown(`No kernel timer of the model ends it: ${error.message}`);
@@ -513,7 +551,7 @@ export function predictFromObservations(input: PredictionInput): PredictionOutco
     kind: "release",
     at: predicted,
     toleranceMs: {
-      early: OBSERVATION_EARLY_MS,
+      early: earlyToleranceMs(wheel),
       late: Math.round(rest.fromAt + window.latestMs - predicted + OBSERVATION_LATE_MS),
     },
   };
@@ -525,6 +563,7 @@ function unknown(reason: string): { kind: "unknown"; reason: string } {
 
 function draftPrediction(
   input: PredictionInput,
+  wheel: TimerWheel,
 ): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
   const { options: o, faultAt } = input;
   const socket = input.socket.filter((e) => e.at <= input.watchedUntil);
@@ -563,7 +602,7 @@ function draftPrediction(
     const probes = after.filter((p) => fromServer(p) && p.kinds.includes("keepalive_probe"));
     const heard = lastClient?.at ?? input.lastTrafficAt;
     if (heard === undefined) return unknown("No last traffic known to count keepalive from");
-    const seen = observedPeer(input, after, heldAfter, heard);
+    const seen = observedPeer(input, after, heldAfter, heard, wheel);
     const peer = seen?.peer ?? input.peerExpected;
     const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
     if (peer === undefined) {
@@ -585,7 +624,7 @@ function draftPrediction(
       return {
         from: "last-traffic",
         fromAt: heard,
-        window: { earliestMs: idleMs, latestMs: idleMs + maxLatenessMs(idleMs) },
+        window: { earliestMs: idleMs, latestMs: idleMs + wheel.latenessMs(idleMs) },
         mechanism: "reset_by_peer",
         how: "reset-by-peer",
         sendsRst: false,
@@ -604,7 +643,7 @@ function draftPrediction(
     return {
       from: "last-traffic",
       fromAt: heard,
-      window: keepaliveAbortWindow(o, probesSeen),
+      window: keepaliveAbortWindow(o, probesSeen, wheel),
       mechanism: "keepalive",
       how: "keepalive-timeout",
       sendsRst: true,
@@ -631,7 +670,7 @@ function draftPrediction(
     const other = socket.findLastIndex((e) => e.timer !== "zero_window_probe");
     const timerSet = socket[other + 1];
     const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
-    const seen = observedPeer(input, after, heldAfter, undefined);
+    const seen = observedPeer(input, after, heldAfter, undefined, wheel);
     const peer = seen?.peer ?? input.peerExpected;
     const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
     if (o.userTimeoutMs > 0) {
@@ -639,7 +678,7 @@ function draftPrediction(
       return {
         from: "first-zero-window-probe",
         fromAt: first,
-        window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs),
+        window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs, wheel),
         mechanism: "user_timeout",
         how: "zero-window-timeout",
         sendsRst: false,
@@ -667,8 +706,8 @@ function draftPrediction(
           "tcp_retries2, which applies once three of them are seen unanswered in the capture",
       );
     }
-    const rto = rtoRange(probes, undefined, probes[0]!.at, packets, o.rtoMaxMs);
-    if (!rto) {
+    const rtos = rtoCandidates(probes, undefined, probes[0]!.at, packets, o.rtoMaxMs, wheel);
+    if (!rtos) {
       return unknown("Zero window: the window probes do not back off as the model has them");
     }
     const seenAt = probes.map((p) => p.at - probes[0]!.at);
@@ -680,18 +719,17 @@ function draftPrediction(
     const chain = (rtoMs: number) =>
       abortWindow(seenAt[last]!, 0, (k) => Math.min(rtoMs * 2 ** (last + k), o.rtoMaxMs), {
         firing: retries2 - last,
-      });
-    const [lo, hi] = [chain(rto.lo), chain(rto.hi)];
+      }, wheel);
     return {
       from: "first-zero-window-probe",
       fromAt: probes[0]!.at,
-      window: { earliestMs: lo.earliestMs, latestMs: Math.max(lo.latestMs, hi.latestMs) },
+      window: widest(rtos.map(chain)),
       mechanism: "zero_window_probes",
       how: "zero-window-timeout",
       sendsRst: false,
       situation: `zero window, peer silent${because}`,
       reason: `tcp_retries2 ${retries2} unanswered window probes, the interval doubling from ` +
-        `${rto.lo === rto.hi ? rto.lo : `${rto.lo} to ${rto.hi}`} ms up to ` +
+        `${rtoWords(rtos)} ms up to ` +
         `${formatMs(o.rtoMaxMs)}; the kernel gives up at the probe timer after the last`,
     };
   }
@@ -711,7 +749,7 @@ function draftPrediction(
   // Before the first retransmission its moment is not known: the timer armed may be a tail
   // loss probe's, and the RTO follows the path's round trips.
   const start = first?.at ?? counted?.at;
-  const seen = observedPeer(input, after, heldAfter, undefined);
+  const seen = observedPeer(input, after, heldAfter, undefined, wheel);
   const peer = seen?.peer ?? input.peerExpected;
   const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
   if (start === undefined) {
@@ -726,7 +764,7 @@ function draftPrediction(
     return {
       from: "first-retransmission",
       fromAt: start,
-      window: { earliestMs: 0, latestMs: maxLatenessMs(RTO_MIN_MS) },
+      window: { earliestMs: 0, latestMs: wheel.latenessMs(RTO_MIN_MS) },
       mechanism: "reset_by_peer",
       how: "reset-by-peer",
       sendsRst: false,
@@ -741,7 +779,7 @@ function draftPrediction(
     return {
       from: "first-retransmission",
       fromAt: start,
-      window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs),
+      window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs, wheel),
       mechanism: "user_timeout",
       how: "retransmission-timeout",
       sendsRst: false,
@@ -759,39 +797,79 @@ function draftPrediction(
         "applies once they are seen to back off (three of them)",
     );
   }
-  const rto = rtoRange(chain, counted, start, packets, o.rtoMaxMs);
-  if (!rto) {
+  const rtos = rtoCandidates(chain, counted, start, packets, o.rtoMaxMs, wheel);
+  if (!rtos) {
     return unknown(
       "Data unacknowledged, but the retransmissions do not back off as the tcp_retries2 model " +
         "has them (an ICMP error undoes a backoff step): no exact model",
     );
   }
-  const early = retries2AbortWindow(input.sysctls.retries2, rto.lo, o.rtoMaxMs, times);
-  const late = retries2AbortWindow(input.sysctls.retries2, rto.hi, o.rtoMaxMs, times);
+  const windows = rtos.map((rto) =>
+    retries2AbortWindow(input.sysctls.retries2, rto, o.rtoMaxMs, times, wheel)
+  );
   return {
     from: "first-retransmission",
     fromAt: start,
-    window: { earliestMs: early.earliestMs, latestMs: Math.max(early.latestMs, late.latestMs) },
+    window: widest(windows),
     mechanism: "retransmission_timeout",
     how: "retransmission-timeout",
     sendsRst: false,
     situation: `data unacknowledged, peer silent${because}`,
     reason: `tcp_retries2 ${input.sysctls.retries2}: the first retransmission timer at or ` +
       `after ${formatMs(retransmissionModelMs(input.sysctls.retries2, o.rtoMaxMs))} ` +
-      `(tcp_model_timeout) from the first retransmission; RTO ${
-        rto.lo === rto.hi ? rto.lo : `${rto.lo} to ${rto.hi}`
-      } ms doubling ` +
+      `(tcp_model_timeout) from the first retransmission; RTO ${rtoWords(rtos)} ms doubling ` +
       `up to ${formatMs(o.rtoMaxMs)}`,
   };
 }
 
+/** The earliest and the latest of several windows: one per RTO the observations allow. */
+function widest(windows: readonly AbortWindow[]): AbortWindow {
+  return {
+    earliestMs: Math.min(...windows.map((w) => w.earliestMs)),
+    latestMs: Math.max(...windows.map((w) => w.latestMs)),
+  };
+}
+
+/** The RTOs in words: "204" or "204 to 208" (ms, to 0.01 ms: a tick at HZ=300 is 3.33 ms). */
+function rtoWords(rtos: readonly number[]): string {
+  const [lo, hi] = [rtos[0]!, rtos.at(-1)!].map((v) => Math.round(v * 100) / 100);
+  return lo === hi ? `${lo}` : `${lo} to ${hi}`;
+}
+
 /**
- * The RTO that fired the first retransmission (icsk_rto before backoff), as a range. Each later
- * retransmission fires `rto << backoff` after the one before, late by the timer wheel and never
- * early: every gap bounds it from above, and from below once the most its timer could be late
- * is taken off; the range is the tightest of them, on whole ticks. Without two retransmissions,
- * the socket table's next expiry after the first (to its 10 ms resolution), or the gap from the
- * segment's first transmission.
+ * Every RTO (on whole ticks, ascending) that may have fired the first retransmission, as
+ * rtoRange bounds it on each wheel `wheel` stands for: its own when HZ is known; when it is
+ * not, those of every HZ Linux allows whose wheel the gaps fit. Undefined: no RTO fits. The
+ * abort window is then the widest over all of them: a window is not monotonic in the RTO (a
+ * slightly longer one may reach the model's floor a firing earlier or later).
+ */
+function rtoCandidates(
+  chain: readonly PacketEvent[],
+  counted: SocketEvent | undefined,
+  start: number,
+  packets: readonly PacketEvent[],
+  rtoMaxMs: number,
+  wheel: TimerWheel,
+): number[] | undefined {
+  const all = new Set<number>();
+  for (const one of wheel.candidates) {
+    const range = rtoRange(chain, counted, start, packets, rtoMaxMs, one);
+    if (!range) continue;
+    const tick = one.tickMs;
+    for (let k = Math.round(range.lo / tick); k <= Math.round(range.hi / tick); k++) {
+      all.add(k * tick);
+    }
+  }
+  return all.size ? [...all].sort((a, b) => a - b) : undefined;
+}
+
+/**
+ * The RTO that fired the first retransmission (icsk_rto before backoff), as a range, on the
+ * wheel of one HZ. Each later retransmission fires `rto << backoff` after the one before, late
+ * by the timer wheel and never early: every gap bounds it from above, and from below once the
+ * most its timer could be late is taken off; the range is the tightest of them, on whole ticks.
+ * Without two retransmissions, the socket table's next expiry after the first (to its 10 ms
+ * resolution), or the gap from the segment's first transmission.
  */
 function rtoRange(
   chain: readonly PacketEvent[],
@@ -799,14 +877,15 @@ function rtoRange(
   start: number,
   packets: readonly PacketEvent[],
   rtoMaxMs: number,
+  wheel: TimerWheel,
 ): { lo: number; hi: number } | undefined {
-  const tick = tickMs();
+  const tick = wheel.tickMs;
   let lo = RTO_MIN_MS, hi = Infinity;
   for (let i = 1; i < chain.length; i++) {
     const gap = chain[i]!.at - chain[i - 1]!.at;
     if (gap >= rtoMaxMs * 0.9) continue; // capped at the ceiling: says nothing of the base
     hi = Math.min(hi, (gap + tick) / 2 ** i);
-    lo = Math.max(lo, (gap - maxLatenessMs(gap) - tick) / 2 ** i);
+    lo = Math.max(lo, (gap - wheel.latenessMs(gap) - tick) / 2 ** i);
   }
   if (hi === Infinity) {
     let rto = RTO_MIN_MS;

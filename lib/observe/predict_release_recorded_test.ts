@@ -108,3 +108,32 @@ Deno.test("without a capture, predictions from the socket table alone never cont
   }
   assert.ok(made > 0);
 });
+
+Deno.test("the recordings say the HZ they were recorded at: 250", () => {
+  for (const r of recordings) assert.equal(r.kernelHz, 250, r.name);
+});
+
+Deno.test("with HZ unknown (the coarsest wheel), predictions never contradict the kernel", () => {
+  let made = 0, wider = 0;
+  for (const r of recordings) {
+    const expected = EXPECTED[r.name];
+    const end = lastHeldMs(r);
+    for (let ms = 0; ms <= end; ms += 250) {
+      for (const captured of [true, false]) {
+        const p = predictAt(r, ms, captured, null);
+        if (p.kind !== "unknown") made++;
+        if (p.kind === "never" && expected?.kind === "release") continue;
+        const at = `${r.name}, cut at ${ms} ms${captured ? "" : " (no capture)"}: ${show(p, r)}`;
+        assert.notEqual(agrees(r, p), false, at);
+        const known = predictAt(r, ms, captured);
+        if (p.kind === "release" && known.kind === "release") {
+          // Never a tighter window than at the recorded HZ.
+          assert.ok(p.at - p.toleranceMs.early <= known.at - known.toleranceMs.early, at);
+          assert.ok(p.at + p.toleranceMs.late >= known.at + known.toleranceMs.late, at);
+          if (p.toleranceMs.late > known.toleranceMs.late) wider++;
+        }
+      }
+    }
+  }
+  assert.ok(made > 0 && wider > 0, `${made} predictions, ${wider} wider`);
+});

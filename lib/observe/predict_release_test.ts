@@ -123,6 +123,10 @@ import {
 } from "./predict_release.ts";
 import type { PacketEvent } from "./capture.ts";
 import type { SocketEvent } from "./socket_watch.ts";
+import { LINUX_HZ, timerWheel } from "./timer_wheel.ts";
+
+// The exact figures below are this project's kernel's: CONFIG_HZ=250, 4 ms ticks.
+const HZ250 = timerWheel(250);
 
 const ev = (at: number, extra: Partial<SocketEvent> = {}): SocketEvent => ({
   at,
@@ -166,6 +170,7 @@ const HARDENED = {
 const input = (extra: Partial<PredictionInput>): PredictionInput => ({
   options: HARDENED,
   sysctls: LINUX_DEFAULTS,
+  kernelHz: 250,
   socket: [ev(0)],
   packets: [pkt(0, "server_to_client", { length: 5 }), pkt(1, "client_to_server")],
   faultAt: 10,
@@ -175,31 +180,34 @@ const input = (extra: Partial<PredictionInput>): PredictionInput => ({
 });
 
 Deno.test("abortWindow: count rule adds each timer's lateness; time rule spans the firings that may and must qualify", () => {
-  assert.deepEqual(abortWindow(2000, 36, () => 1000, { firing: 3 }), {
+  assert.deepEqual(abortWindow(2000, 36, () => 1000, { firing: 3 }, HZ250), {
     earliestMs: 5000,
     latestMs: 5144,
   });
   // Nominal firings at 2, 3, 4, 5 s; threshold 4.5 s: the 4 s firing may qualify if it is
   // 0.5 s late (it cannot: at most 108 ms), so only the 5 s firing.
-  assert.deepEqual(abortWindow(2000, 36, () => 1000, { thresholdMs: 4500, minFiring: 1 }), {
+  assert.deepEqual(abortWindow(2000, 36, () => 1000, { thresholdMs: 4500, minFiring: 1 }, HZ250), {
     earliestMs: 5000,
     latestMs: 5144,
   });
   // Threshold 4.05 s: the 4 s firing qualifies when 50 ms late or more.
-  assert.deepEqual(abortWindow(2000, 36, () => 1000, { thresholdMs: 4050, minFiring: 1 }), {
+  assert.deepEqual(abortWindow(2000, 36, () => 1000, { thresholdMs: 4050, minFiring: 1 }, HZ250), {
     earliestMs: 4050,
     latestMs: 5144,
   });
 });
 
 Deno.test("keepaliveAbortWindow continues from the probes already seen", () => {
-  assert.deepEqual(keepaliveAbortWindow(HARDENED), { earliestMs: 5000, latestMs: 5144 });
-  assert.deepEqual(keepaliveAbortWindow(HARDENED, [2020, 3030]), {
+  assert.deepEqual(keepaliveAbortWindow(HARDENED, [], HZ250), {
+    earliestMs: 5000,
+    latestMs: 5144,
+  });
+  assert.deepEqual(keepaliveAbortWindow(HARDENED, [2020, 3030], HZ250), {
     // Probes at firings 0 and 1, exactly; the abort at firing 3, two timers later.
     earliestMs: 5030,
     latestMs: 5030 + 2 * 36,
   });
-  assert.deepEqual(keepaliveAbortWindow({ ...HARDENED, userTimeoutMs: 5000 }), {
+  assert.deepEqual(keepaliveAbortWindow({ ...HARDENED, userTimeoutMs: 5000 }, [], HZ250), {
     earliestMs: 5000,
     latestMs: 5144,
   });
@@ -208,7 +216,7 @@ Deno.test("keepaliveAbortWindow continues from the probes already seen", () => {
 Deno.test("retries2AbortWindow: the first firing at or after 924.6 s from the first retransmission", () => {
   // RTO 200 ms: nominal firings at 0.4, 1.2, ... 924.4 s (short of the model by 0.2 s, but
   // any lateness over 0.2 s makes it qualify), then 1044.4 s.
-  const w = retries2AbortWindow(15, 200, 120_000);
+  const w = retries2AbortWindow(15, 200, 120_000, [0], HZ250);
   assert.equal(w.earliestMs, 924_600);
   assert.equal(w.latestMs > 1_044_400 && w.latestMs < 1_044_400 + 40_000, true);
   // 944.6 s after the fault was measured on this kernel: inside the window.
@@ -316,10 +324,89 @@ Deno.test("predictFromObservations: a socket the kernel ended while its fd is he
 
 Deno.test("userTimeoutAbortWindow: the clamped timer fires at the user timeout, one timer late at most", () => {
   // 5 s: level 2 of the wheel (256 ms) plus a tick.
-  assert.deepEqual(userTimeoutAbortWindow(5000, 120_000), { earliestMs: 5000, latestMs: 5260 });
+  assert.deepEqual(userTimeoutAbortWindow(5000, 120_000, HZ250), {
+    earliestMs: 5000,
+    latestMs: 5260,
+  });
   // Longer than the RTO ceiling: the last timer is at most an RTO_MAX away (level 3, 2048 ms).
-  assert.deepEqual(userTimeoutAbortWindow(600_000, 120_000), {
+  assert.deepEqual(userTimeoutAbortWindow(600_000, 120_000, HZ250), {
     earliestMs: 600_000,
     latestMs: 602_052,
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The kernel's CONFIG_HZ
+
+// A 75 s keepalive (KEEPIDLE 75 s, one probe after 75 s): two timers on the wheel's level of
+// 75 s, 2048 ms granularity at HZ 250, 4096 ms at HZ 1000, 5120 ms at HZ 100.
+const KEEPALIVE_75S = { ...HARDENED, keepIdleS: 75, keepIntvlS: 75, keepCnt: 1 };
+
+Deno.test("keepaliveAbortWindow: a 75 s keepalive is up to twice 2052 ms late at HZ 250, 4097 ms at HZ 1000", () => {
+  assert.deepEqual(keepaliveAbortWindow(KEEPALIVE_75S, [], timerWheel(250)), {
+    earliestMs: 150_000,
+    latestMs: 150_000 + 2 * 2052,
+  });
+  assert.deepEqual(keepaliveAbortWindow(KEEPALIVE_75S, [], timerWheel(1000)), {
+    earliestMs: 150_000,
+    latestMs: 150_000 + 2 * 4097,
+  });
+  // HZ unknown (the default): the coarsest, HZ 100's 5120 ms granularity at 75 s.
+  assert.deepEqual(keepaliveAbortWindow(KEEPALIVE_75S), {
+    earliestMs: 150_000,
+    latestMs: 150_000 + 2 * 5130,
+  });
+});
+
+Deno.test("predictFromObservations: the late tolerance follows the recorded HZ; unknown HZ gives the widest", () => {
+  const late = (kernelHz: number | undefined) => {
+    const o = predictFromObservations(
+      input({ options: KEEPALIVE_75S, peerExpected: "silent", kernelHz }),
+    );
+    assert.equal(o.kind, "release");
+    if (o.kind !== "release") throw new Error("No release");
+    assert.equal(o.at, 150_001);
+    return o.toleranceMs;
+  };
+  // The window's latest moment less the prediction, plus 100 ms to see the release.
+  assert.deepEqual(late(250), { early: 10, late: 2 * 2052 + 100 });
+  assert.deepEqual(late(1000), { early: 10, late: 2 * 4097 + 100 });
+  assert.ok(late(1000).late > late(250).late);
+  const unknown = late(undefined);
+  assert.deepEqual(unknown, { early: 16, late: 2 * 5130 + 100 });
+  for (const hz of LINUX_HZ) {
+    assert.ok(unknown.late >= late(hz).late, `HZ ${hz}`);
+    assert.ok(unknown.early >= late(hz).early, `HZ ${hz}`);
+  }
+});
+
+Deno.test("predictFromObservations: with HZ unknown, every RTO some HZ fits the retransmissions to is covered", () => {
+  // Retransmissions 208 ms, then 416 ms apart: 52 ticks at HZ 250; at HZ 1000 from 208 ms.
+  const packets = [
+    pkt(1, "client_to_server", { ack: 100 }),
+    pkt(3000, "server_to_client", { seq: 100, length: 10 }),
+    pkt(3208, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
+    pkt(3624, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
+    pkt(4456, "server_to_client", { seq: 100, length: 10, kinds: ["retransmission"] }),
+  ];
+  const socket = [
+    ev(0),
+    ev(3001, { timer: "retransmit", txQueue: 10, timerMs: 208 }),
+    ev(3210, { timer: "retransmit", txQueue: 10, retransmits: 1, timerMs: 416 }),
+    ev(4460, { timer: "retransmit", txQueue: 10, retransmits: 3, timerMs: 1664 }),
+  ];
+  const at = (kernelHz: number | undefined) => {
+    const o = predictFromObservations(
+      input({ packets, socket, peerExpected: "silent", watchedUntil: 6000, kernelHz }),
+    );
+    assert.equal(o.kind, "release", `HZ ${kernelHz}`);
+    if (o.kind !== "release") throw new Error("No release");
+    assert.equal(o.how, "retransmission-timeout");
+    return [o.at - o.toleranceMs.early, o.at + o.toleranceMs.late] as const;
+  };
+  const unknown = at(undefined);
+  for (const hz of [250, 1000]) {
+    const [early, late] = at(hz);
+    assert.ok(unknown[0] <= early && unknown[1] >= late, `HZ ${hz}: ${early}..${late}`);
+  }
 });

@@ -21,6 +21,7 @@ import { spawn } from "../../process/spawn.ts";
 import { run } from "../../process/spawn.ts";
 import { type PacketEvent, startCapture } from "../capture.ts";
 import { readSocketOptions, readTcpSysctls } from "../socket_options.ts";
+import { readKernelHz } from "../kernel_hz.ts";
 import { type SocketEvent, watchSocket } from "../socket_watch.ts";
 import { connectionRelease } from "../connection_release.ts";
 import { readSocketTable, socketFds } from "../proc_net_tcp.ts";
@@ -78,6 +79,11 @@ export interface ReleaseRecording extends ReleaseCase {
   options: SocketOptions;
   /** The server namespace's TCP sysctls. */
   sysctls: TcpSysctls;
+  /**
+   * CONFIG_HZ of the kernel it was recorded on (the recordings before it was recorded were all
+   * made on this project's HZ=250 kernel, and say 250).
+   */
+  kernelHz?: number;
   /** The fault moment (monotonic ms, as every time here). */
   faultAt: number;
   /** When the last exchange before the fault completed. */
@@ -390,6 +396,7 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
     if (found?.fd === undefined) throw new Error("Server socket not found");
     const options = readSocketOptions(server.pid, found.fd);
     const sysctls = await readTcpSysctls(lab.hosts.server);
+    const kernelHz = await readKernelHz();
     let faultAt: number;
     switch (c.fault) {
       case "vanish": {
@@ -441,6 +448,7 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
       ...c,
       options,
       sysctls,
+      ...(kernelHz === undefined ? {} : { kernelHz }),
       faultAt,
       lastTrafficAt,
       releasedAt: connectionRelease(watch.events).releasedAt,
@@ -515,16 +523,21 @@ export interface TableRow {
   lastAgrees: boolean | undefined;
 }
 
-/** The prediction at `cutMs` after the fault, from a recording (without its capture: `captured` false). */
+/**
+ * The prediction at `cutMs` after the fault, from a recording (without its capture: `captured`
+ * false), on the kernel's recorded HZ, or on `kernelHz` when given (null: as if not known).
+ */
 export function predictAt(
   r: ReleaseRecording,
   cutMs: number,
   captured = true,
+  kernelHz?: number | null,
 ): PredictionOutcome {
   const watchedUntil = r.faultAt + cutMs;
   return predictFromObservations({
     options: r.options,
     sysctls: r.sysctls,
+    kernelHz: kernelHz === null ? undefined : kernelHz ?? r.kernelHz,
     socket: r.socket.filter((e) => e.at <= watchedUntil),
     packets: captured ? r.packets.filter((p) => p.at <= watchedUntil) : undefined,
     faultAt: r.faultAt,
