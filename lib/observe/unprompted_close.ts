@@ -32,14 +32,30 @@ export const BURST_MS = 200;
  * The server's first FIN or RST after `quietFrom`, when nothing before it could have told the
  * server of a fault: the client sent no segment but pure ACKs, and the server sent nothing but
  * the burst that carries the close (a parting message, then its FIN) within BURST_MS of it.
- * `lastTrafficAt` is when data last moved, for the idle time. Undefined when the server did not
- * close, or something came first.
+ * `lastTrafficAt` is when data last moved, for the idle time. `otherSigns` are moments when
+ * something besides the capture shows the server sent a segment (an ICMP error answering one,
+ * a probe or retransmission counted in its socket): one before the close means the capture
+ * missed something, and the close is not taken for unprompted. Undefined when the server did
+ * not close, or something came first.
  */
 export function unpromptedClose(
   packets: readonly PacketEvent[],
   quietFrom: number,
   lastTrafficAt: number,
+  otherSigns: readonly number[] = [],
 ): UnpromptedClose | undefined {
+  const close = firstClose(packets, quietFrom);
+  if (!close || otherSigns.some((at) => at > quietFrom && at < close.at - BURST_MS)) {
+    return undefined;
+  }
+  return { ...close, idleMs: Math.max(0, Math.round(close.at - lastTrafficAt)) };
+}
+
+/** The server's first FIN or RST after `quietFrom`, if only pure ACKs and its burst came first. */
+function firstClose(
+  packets: readonly PacketEvent[],
+  quietFrom: number,
+): Omit<UnpromptedClose, "idleMs"> | undefined {
   let burstFrom: number | undefined;
   for (const p of packets) {
     if (p.at <= quietFrom) continue;
@@ -51,8 +67,7 @@ export function unpromptedClose(
     burstFrom ??= p.at;
     const flag = p.flags.includes("RST") ? "RST" : p.flags.includes("FIN") ? "FIN" : undefined;
     if (flag === undefined) continue;
-    if (p.at - burstFrom > BURST_MS) return undefined;
-    return { at: p.at, flag, idleMs: Math.max(0, Math.round(p.at - lastTrafficAt)) };
+    return p.at - burstFrom > BURST_MS ? undefined : { at: p.at, flag };
   }
   return undefined;
 }

@@ -70,3 +70,12 @@ Deno.test("unpromptedClose: anything that could have told the server of the faul
   }
   assert.equal(unpromptedClose(EXCHANGE, 1000, 500), undefined, "nothing after the fault");
 });
+
+Deno.test("unpromptedClose: a sign the capture missed a segment of the server's", () => {
+  // rabbitmq's FIN came first in the capture, but the router had answered something of the
+  // server's with ICMP net unreachable at 4.7 s: the server did send, so it may have noticed.
+  const packets = [...EXCHANGE, segment(30_949, "server_to_client", ["FIN", "ACK"])];
+  assert.equal(unpromptedClose(packets, 1000, 500, [5706]), undefined);
+  // Before the fault, or the close's own FIN retransmitted, says nothing.
+  assert.equal(unpromptedClose(packets, 1000, 500, [900, 31_160])?.at, 30_949);
+});

@@ -185,7 +185,17 @@ function closedUnprompted(obs: Observations, phase: string): UnpromptedClose | u
   const lastTrafficAt = obs.run.lastTrafficAt ??
     obs.steps.filter((s) => s.traffic && s.t <= quietFrom).at(-1)?.t;
   if (lastTrafficAt === undefined) return undefined;
-  return unpromptedClose(packetsOf(packets, obs.connection.clientPort), quietFrom, lastTrafficAt);
+  const port = obs.connection.clientPort;
+  // Signs the capture may have missed a segment of the server's: an ICMP error answering one
+  // (IPv6's do not say which connection: counted), a probe or retransmission in its socket.
+  const otherSigns = [
+    ...(obs.capture.unreachables ?? []).filter((u) =>
+      u.clientPort === undefined || u.clientPort === port
+    )
+      .map((u) => u.at),
+    ...obs.connection.socket.filter((e) => e.probes > 0 || e.retransmits > 0).map((e) => e.at),
+  ];
+  return unpromptedClose(packetsOf(packets, port), quietFrom, lastTrafficAt, otherSigns);
 }
 
 function describe(e: Expectation): string {
