@@ -100,6 +100,11 @@ export interface ConnectionRecord {
   options?: SocketOptions;
   /** The server namespace's TCP sysctls. */
   sysctls?: TcpSysctls;
+  /**
+   * CONFIG_HZ of the kernel (lib/observe/kernel_hz.ts), which sets how late its TCP timers fire;
+   * absent when the kernel does not say (predictions then take the coarsest timer wheel).
+   */
+  kernelHz?: number;
 }
 
 /** The packet capture at the router. */

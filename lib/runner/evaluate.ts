@@ -127,13 +127,15 @@ function peerExpected(obs: Observations): { peerExpected?: PeerBehaviour } {
 
 /** The kernel's outcome for a connection still held when the watch ended, where one applies. */
 function predict(obs: Observations, releasedAt: number | undefined): PredictionOutcome | undefined {
-  const { options, sysctls } = obs.connection;
+  const { options, sysctls, kernelHz } = obs.connection;
   const faultAt = obs.run.faultAt;
   if (releasedAt !== undefined || obs.server.exit || !options || !sysctls) return undefined;
   if (faultAt === undefined || obs.connection.socket.length === 0) return undefined;
   return predictFromObservations({
     options,
     sysctls,
+    // Unknown (recorded before it was, or a kernel that does not say): the coarsest wheel.
+    kernelHz,
     socket: obs.connection.socket,
     packets: obs.capture.packets === undefined
       ? undefined

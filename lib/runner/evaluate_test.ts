@@ -70,6 +70,20 @@ Deno.test("idle and silent peer, deadline first: keepalive predicted from the la
   assert.equal(r.measurements.releasedHow, undefined);
 });
 
+Deno.test("the prediction's tolerance follows the kernel's recorded CONFIG_HZ; unknown: the coarsest", () => {
+  const tolerance = (hz: number | undefined) =>
+    judge("ref-hardened", "vanish/idle", (obs) => {
+      if (hz === undefined) delete obs.connection.kernelHz;
+      else obs.connection.kernelHz = hz;
+    }).prediction!.toleranceMs!;
+  const [hz250, hz1000, unknown] = [tolerance(250), tolerance(1000), tolerance(undefined)];
+  // Its 2 s and 1 s keepalive timers: one wheel level coarser in ticks at HZ 1000 (64 ms vs
+  // 32 ms granularity), and 80 ms plus a 10 ms tick at HZ 100, the coarsest of them.
+  assert.ok(hz1000.late > hz250.late, `${hz1000.late} vs ${hz250.late} ms`);
+  assert.ok(unknown.late > hz1000.late, `${unknown.late} vs ${hz1000.late} ms`);
+  assert.ok(unknown.early >= hz250.early);
+});
+
 Deno.test("a peer whose kernel answers keepalive probes: no release predicted, inconclusive", () => {
   const r = judge("ref-hardened", "freeze/sigstop-idle");
   assert.equal(r.expectations[0]?.verdict, "inconclusive");

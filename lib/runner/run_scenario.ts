@@ -15,6 +15,7 @@ import { CLIENT } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
+import { readKernelHz } from "../observe/kernel_hz.ts";
 import { emptyObservations, type Observations } from "../observe/observations.ts";
 import { processTree } from "../observe/process_tree.ts";
 import { clientConnections, recordExit, sampleServer } from "../observe/server_process.ts";
@@ -192,12 +193,16 @@ async function setUp(
   t = monotonicMs();
   report("the target to listen");
   const sysctls = readTcpSysctls(lab.hosts.server);
+  // An unreadable configuration leaves HZ unknown: predictions take the coarsest wheel.
+  const kernelHz = readKernelHz().catch(() => undefined);
   const [server, agent] = await Promise.all([
     startTarget(target, lab, family).then((s) => parts.server = s),
     ClientAgent.start(lab).then((a) => parts.agent = a),
   ]);
   obs.run.harness.targetReadyMs = monotonicMs() - t;
   obs.connection.sysctls = await sysctls;
+  const hz = await kernelHz;
+  if (hz !== undefined) obs.connection.kernelHz = hz;
   recordExit(server.child).then((exit) => {
     if (!isStopping()) obs.server.exit = exit;
   });
