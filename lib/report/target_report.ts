@@ -269,7 +269,9 @@ export function renderTargetReport(results: Results): string {
     md`# clientdown conformance report: ${target.id}`,
     md``,
     md`- **Server:** ${server}`,
-    md`- **Run:** ${env.startedAt}, kernel ${env.kernel}, clientdown ${env.clientdown}, ${env.concurrency} scenarios at once, wall time ${
+    md`- **Run:** ${env.startedAt}, kernel ${env.kernel}${
+      env.kernelHz === undefined ? "" : md` (CONFIG_HZ=${env.kernelHz})`
+    }, clientdown ${env.clientdown}, ${env.concurrency} scenarios at once, wall time ${
       formatMs(env.durationMs)
     }`,
     md`- **Deadline per scenario:** ${formatMs(env.deadlineMs)}`,

@@ -19,6 +19,21 @@ function tablesLineUp(markdown: string): void {
   }
 }
 
+Deno.test("target report: the kernel's CONFIG_HZ beside its release, only when recorded", () => {
+  assert.doesNotMatch(renderTargetReport(SAMPLE), /CONFIG_HZ/);
+  const withHz = structuredClone(SAMPLE);
+  withHz.environment.kernelHz = 250;
+  const md = renderTargetReport(withHz);
+  assert.match(md, /^- \*\*Run:\*\* .*, kernel 6\.18\.44 \(CONFIG_HZ=250\), clientdown /m);
+  // Nothing else changes.
+  assert.equal(md.replace(" (CONFIG_HZ=250)", ""), renderTargetReport(SAMPLE));
+  assert.equal(validateResults(withHz).ok, true);
+  assert.equal(
+    validateResults({ ...withHz, environment: { ...withHz.environment, kernelHz: 0 } }).ok,
+    false,
+  );
+});
+
 Deno.test("target report: metadata, summary, scenario table and sections", () => {
   const md = renderTargetReport(SAMPLE);
   assert.match(md, /^# clientdown conformance report: ref-hardened\n/);

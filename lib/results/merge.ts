@@ -68,8 +68,11 @@ function environmentOf(pieces: readonly Results[]): Results["environment"] {
   const first = envs[0]!;
   const kernels = [...new Set(envs.map((e) => e.kernel))];
   const interrupted = envs.filter((e) => e.interrupted).map((e) => e.interrupted!);
+  const hzs = [...new Set(envs.map((e) => e.kernelHz))];
   const env: Results["environment"] = {
     kernel: kernels.join(", "),
+    // One HZ only when every piece says the same.
+    ...(hzs.length === 1 && hzs[0] !== undefined ? { kernelHz: hzs[0] } : {}),
     startedAt: envs.map((e) => e.startedAt).sort()[0]!,
     // Shards run side by side: the run took as long as its slowest shard.
     durationMs: Math.max(...envs.map((e) => e.durationMs)),

@@ -55,6 +55,21 @@ Deno.test("merge: shards from several machines give the results one machine writ
   }
 });
 
+Deno.test("merge: keeps the kernel's CONFIG_HZ only when every piece says the same", () => {
+  const withHz = (hz: number | undefined) => (i: MergeInput): MergeInput => {
+    const results = structuredClone(i.results);
+    if (hz !== undefined) results.environment.kernelHz = hz;
+    return { ...i, results };
+  };
+  const hzOf = (a: number | undefined, b: number | undefined) =>
+    mergeResults([...shard(1, 2).map(withHz(a)), ...shard(2, 2).map(withHz(b))])[0]!
+      .environment.kernelHz;
+  assert.equal(hzOf(250, 250), 250);
+  assert.equal(hzOf(250, 1000), undefined);
+  assert.equal(hzOf(250, undefined), undefined);
+  assert.equal(hzOf(undefined, undefined), undefined);
+});
+
 Deno.test("merge: refuses different clientdown versions, suites, deadlines, plans; names the files", () => {
   const cases: [(r: Results) => void, RegExp][] = [
     [

@@ -270,6 +270,9 @@ const resultsObject = z.strictObject({
   }),
   environment: z.strictObject({
     kernel: label(),
+    kernelHz: z.int().min(1).max(100_000).exactOptional().describe(
+      "CONFIG_HZ of the kernel, which sets how late its TCP timers fire and so the tolerance of predictions; absent when not known (predictions then assume the coarsest timer wheel Linux allows)",
+    ),
     startedAt: z.iso.datetime({ offset: true }),
     durationMs: ms(),
     deadlineMs: ms(),
@@ -511,6 +514,11 @@ export interface Results {
   environment: {
     /** The kernel's release. */
     kernel: string;
+    /**
+     * CONFIG_HZ of the kernel, which sets how late its TCP timers fire and so the tolerance of
+     * predictions; absent when not known (predictions then assume the coarsest timer wheel).
+     */
+    kernelHz?: number;
     /** When the run started, ISO-8601. */
     startedAt: string;
     /** Wall time of the run. */

@@ -7,6 +7,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { monotonicMs } from "../libc/libc.ts";
+import { readKernelHz } from "../observe/kernel_hz.ts";
 import { type Results, RESULTS_SCHEMA, type ScenarioResult } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -36,6 +37,8 @@ export async function certifyTarget(
   const t0 = monotonicMs();
   const progress = options.onProgress ?? (() => {});
   const version = await targetVersion(target);
+  // Which timer wheel the predictions assumed: unknown (absent) means the coarsest.
+  const kernelHz = await readKernelHz().catch(() => undefined);
   const startGate = options.startGate ?? new Gate(START_SLOTS);
   const runGate = options.runGate ?? new Gate(options.concurrency);
   const signal = options.signal ?? new AbortController().signal;
@@ -94,6 +97,7 @@ export async function certifyTarget(
     },
     environment: {
       kernel: Deno.osRelease(),
+      ...(kernelHz === undefined ? {} : { kernelHz }),
       startedAt,
       durationMs: Math.round(monotonicMs() - t0),
       deadlineMs: options.deadlineMs,
