@@ -62,7 +62,10 @@ export interface UnreachableEvent {
 export interface Captured {
   /** Every segment of the server's port, in capture order. */
   packets: PacketEvent[];
-  /** Every ICMP(v6) destination unreachable message, in capture order. */
+  /**
+   * Every ICMP(v6) destination unreachable message that may concern a TCP connection (one that
+   * quotes a UDP datagram or the like is left out), in capture order.
+   */
   unreachables: UnreachableEvent[];
 }
 
@@ -203,6 +206,8 @@ export async function startCapture(
         // An ICMP message quotes a segment: never count the quote as a segment.
         const icmp = parseTcpdumpUnreachable(record);
         if (icmp) {
+          // One that quotes a UDP datagram or the like is about no TCP connection.
+          if (icmp.quotedProtocol !== undefined && icmp.quotedProtocol !== "TCP") continue;
           unreachables.push({
             at: icmp.wallMs - offsetMs,
             says: icmp.says.replace(/ [0-9a-f.:]*[.:][0-9a-f.:]+/gi, ""),

@@ -63,8 +63,12 @@ export interface TcpdumpUnreachable {
   says: string;
   /** The TCP port the quoted packet was sent to (IPv4: tcpdump prints the quoted packet). */
   quotedDstPort?: number;
+  /** The protocol of the quoted packet, e.g. "TCP", "UDP" (IPv4; ICMPv6's quote is not printed). */
+  quotedProtocol?: string;
 }
 
+/** The quoted IPv4 header's protocol: "proto TCP (6)". */
+const QUOTED_PROTOCOL = /\bproto (\w+) \(\d+\)/;
 const ICMP_HEADER = /\s(\S+) > (\S+): (?:\[icmp6 sum ok\] )?ICMP6?[ ,]\s*(.*)$/;
 
 /**
@@ -82,12 +86,14 @@ export function parseTcpdumpUnreachable(record: string): TcpdumpUnreachable | un
     "";
   if (!/unreachable|prohibited/.test(says)) return undefined;
   const quoted = ENDPOINTS.exec(rest);
+  const protocol = QUOTED_PROTOCOL.exec(rest)?.[1];
   return {
     wallMs: Number(time[1]) * 1000 + Number(time[2]) / 1000,
     src,
     dst,
     says,
     ...(quoted ? { quotedDstPort: Number(quoted[4]) } : {}),
+    ...(protocol ? { quotedProtocol: protocol } : {}),
   };
 }
 

@@ -89,7 +89,21 @@ Deno.test("parseTcpdumpUnreachable reads ICMP and ICMPv6 unreachables; their quo
     ["2001:db8:1::1", "2001:db8:1::10", "unreachable route 2001:db8:2::5", undefined],
   ]);
   assert.equal(icmp[0]?.wallMs, 1796041064910.459);
+  assert.deepEqual(icmp.map((m) => m.quotedProtocol), ["TCP", "TCP", undefined]);
   // Only the three SYNs are segments: the ICMP records are not read as the segment they quote.
   const segments = records.filter((r) => !parseTcpdumpUnreachable(r)).map(parseTcpdumpLine);
   assert.equal(segments.filter((p) => p !== undefined).length, 3);
+});
+
+Deno.test("parseTcpdumpUnreachable names the protocol of a quoted datagram that is not TCP", () => {
+  // The server's own DNS query, answered by the router: about no TCP connection.
+  const record = [
+    "1796041070.100000 IP (tos 0xc0, ttl 64, id 7, offset 0, flags [none], proto ICMP (1), length 84)",
+    "    198.51.100.1 > 198.51.100.10: ICMP net 203.0.113.53 unreachable, length 64",
+    "\tIP (tos 0x0, ttl 64, id 9, offset 0, flags [DF], proto UDP (17), length 56)",
+    "    198.51.100.10.41234 > 203.0.113.53.53: 4660+ A? example.test. (28)",
+  ].join("\n");
+  const [message] = tcpdumpRecords(record).map(parseTcpdumpUnreachable);
+  assert.equal(message?.quotedProtocol, "UDP");
+  assert.equal(message?.quotedDstPort, undefined);
 });

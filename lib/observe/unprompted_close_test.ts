@@ -15,6 +15,7 @@ function segment(
 }
 
 // The exchange before the fault at 1000 ms, the last traffic at 500 ms.
+const QUIET = { lastTrafficAt: 500 };
 const EXCHANGE = [
   segment(480, "client_to_server", ["PSH", "ACK"], 78),
   segment(481, "server_to_client", ["PSH", "ACK"], 160),
@@ -29,10 +30,10 @@ Deno.test("unpromptedClose: a FIN that is the server's first segment after the f
     segment(3230, "server_to_client", ["FIN", "ACK"]),
     segment(3437, "server_to_client", ["FIN", "ACK"], 0, ["retransmission"]),
   ];
-  assert.deepEqual(unpromptedClose(packets, 1000, 500), { at: 3230, flag: "FIN", idleMs: 2730 });
+  assert.deepEqual(unpromptedClose(packets, 1000, QUIET), { at: 3230, flag: "FIN", idleMs: 2730 });
   // An RST (mariadb's wait_timeout) counts the same.
   const rst = [...EXCHANGE, segment(30_757, "server_to_client", ["RST", "ACK"])];
-  assert.deepEqual(unpromptedClose(rst, 1000, 500), { at: 30_757, flag: "RST", idleMs: 30_257 });
+  assert.deepEqual(unpromptedClose(rst, 1000, QUIET), { at: 30_757, flag: "RST", idleMs: 30_257 });
 });
 
 Deno.test("unpromptedClose: a parting message in the same burst as the FIN", () => {
@@ -43,13 +44,13 @@ Deno.test("unpromptedClose: a parting message in the same burst as the FIN", () 
     segment(30_499, "server_to_client", ["FIN", "ACK"]),
     segment(30_500, "client_to_server", ["ACK"]),
   ];
-  assert.equal(unpromptedClose(packets, 1000, 500)?.idleMs, 29_999);
+  assert.equal(unpromptedClose(packets, 1000, QUIET)?.idleMs, 29_999);
 });
 
 Deno.test("unpromptedClose: anything that could have told the server of the fault", () => {
   const lateFin = segment(20_000, "server_to_client", ["FIN", "ACK"]);
   const cases: Record<string, PacketEvent[]> = {
-    "keepalive probes before an abort": [
+    "keepalive probes, then the kernel's RST": [
       segment(3000, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
       segment(4000, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
       segment(5000, "server_to_client", ["RST", "ACK"]),
@@ -66,16 +67,40 @@ Deno.test("unpromptedClose: anything that could have told the server of the faul
     "no close at all": [segment(8000, "server_to_client", ["ACK"], 0, ["keepalive_probe"])],
   };
   for (const [name, after] of Object.entries(cases)) {
-    assert.equal(unpromptedClose([...EXCHANGE, ...after], 1000, 500), undefined, name);
+    assert.equal(unpromptedClose([...EXCHANGE, ...after], 1000, QUIET), undefined, name);
   }
-  assert.equal(unpromptedClose(EXCHANGE, 1000, 500), undefined, "nothing after the fault");
+  assert.equal(unpromptedClose(EXCHANGE, 1000, QUIET), undefined, "nothing after the fault");
 });
 
-Deno.test("unpromptedClose: a sign the capture missed a segment of the server's", () => {
-  // rabbitmq's FIN came first in the capture, but the router had answered something of the
-  // server's with ICMP net unreachable at 4.7 s: the server did send, so it may have noticed.
+Deno.test("unpromptedClose: keepalive probes tell the application nothing before its FIN", () => {
+  // caddy@timeouts-30s: Go's 15 s keepalive probed once, unanswered; its 30 s idle timeout
+  // then closed the connection with a FIN. The kernel was far from giving up.
+  const packets = [
+    ...EXCHANGE,
+    segment(15_500, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
+    segment(30_500, "server_to_client", ["FIN", "ACK"]),
+  ];
+  assert.deepEqual(unpromptedClose(packets, 1000, QUIET), {
+    at: 30_500,
+    flag: "FIN",
+    idleMs: 30_000,
+  });
+});
+
+Deno.test("unpromptedClose: signs the capture cannot show, and a NAT mapping gone first", () => {
   const packets = [...EXCHANGE, segment(30_949, "server_to_client", ["FIN", "ACK"])];
-  assert.equal(unpromptedClose(packets, 1000, 500, [5706]), undefined);
+  // The client sent during the outage (dropped before the capture point), or an ICMP error
+  // quoted a segment of the connection the capture missed.
+  assert.equal(unpromptedClose(packets, 1000, { ...QUIET, otherSigns: [5706] }), undefined);
   // Before the fault, or the close's own FIN retransmitted, says nothing.
-  assert.equal(unpromptedClose(packets, 1000, 500, [900, 31_160])?.at, 30_949);
+  assert.equal(
+    unpromptedClose(packets, 1000, { ...QUIET, otherSigns: [900, 31_160] })?.at,
+    30_949,
+  );
+  // Behind a NAT whose mapping expired at 20.5 s, a close at 30.9 s may be the NAT's doing.
+  assert.equal(unpromptedClose(packets, 1000, { ...QUIET, mappingExpiresAt: 20_500 }), undefined);
+  assert.equal(
+    unpromptedClose(packets, 1000, { ...QUIET, mappingExpiresAt: 240_500 })?.flag,
+    "FIN",
+  );
 });

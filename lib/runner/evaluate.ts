@@ -188,16 +188,20 @@ function closedUnprompted(obs: Observations, phase: string): UnpromptedClose | u
     obs.steps.filter((s) => s.traffic && s.t <= quietFrom).at(-1)?.t;
   if (lastTrafficAt === undefined) return undefined;
   const port = obs.connection.clientPort;
-  // Signs the capture may have missed a segment of the server's: an ICMP error answering one
-  // (IPv6's do not say which connection: counted), a probe or retransmission in its socket.
+  // What the capture may not hold: the client's own sends (dropped before the capture point
+  // during an outage), an ICMP error quoting a segment of the connection, a retransmission
+  // counted in the server's socket.
   const otherSigns = [
-    ...(obs.capture.unreachables ?? []).filter((u) =>
-      u.clientPort === undefined || u.clientPort === port
-    )
-      .map((u) => u.at),
-    ...obs.connection.socket.filter((e) => e.probes > 0 || e.retransmits > 0).map((e) => e.at),
+    ...obs.steps.filter((s) => s.traffic).map((s) => s.t),
+    ...(obs.capture.unreachables ?? []).filter((u) => u.clientPort === port).map((u) => u.at),
+    ...obs.connection.socket.filter((e) => e.retransmits > 0).map((e) => e.at),
   ];
-  return unpromptedClose(packetsOf(packets, port), quietFrom, lastTrafficAt, otherSigns);
+  const nat = obs.run.natTimeoutMs;
+  return unpromptedClose(packetsOf(packets, port), quietFrom, {
+    lastTrafficAt,
+    otherSigns,
+    ...(nat === undefined ? {} : { mappingExpiresAt: lastTrafficAt + nat }),
+  });
 }
 
 function describe(e: Expectation): string {
@@ -280,7 +284,7 @@ export function evaluate(
     measurements,
     phase: scenario.phase,
   };
-  const own = release.releasedAt === undefined ? undefined : closedUnprompted(obs, scenario.phase);
+  const own = closedUnprompted(obs, scenario.phase);
   if (own) facts.unpromptedClose = own;
   const judged = scenario.expect.map((e) => {
     const verifier = verifierOf(e.kind)!;
@@ -315,7 +319,9 @@ export function evaluate(
     ...extras,
     ...(predicted ? { prediction: predicted } : {}),
     evidence,
-    notes: verdict === "skip" && moot ? `${sentence(moot.judgement.actual)}.` : "",
+    notes: verdict === "skip" && moot
+      ? [`${sentence(moot.judgement.actual)}.`, moot.judgement.why ?? ""].join(" ").trim()
+      : "",
     ...(harnessNotes ? { harnessNotes } : {}),
     ...(recommendation ? { recommendation } : {}),
   };

@@ -69,6 +69,8 @@ export interface Judgement {
   actual: string;
   /** Whether the finding rests on a prediction. */
   predicted?: boolean;
+  /** Why, in a sentence or two, when the finding makes the scenario not applicable. */
+  why?: string;
 }
 
 /** One expectation kind. `E` is its data as a suite file makes it. */
