@@ -134,7 +134,14 @@ export interface ServerRecord {
 /** Exchanges on the connection under test after the fault, and churn counts. */
 export interface ExchangeRecord {
   /** An exchange (or a look at both ends) after the steps, for `survives`. */
-  survived?: { ok: boolean; error?: string; byState?: boolean; at: number };
+  survived?: {
+    ok: boolean;
+    error?: string;
+    byState?: boolean;
+    /** Behind a NAT: it held no mapping for the connection any more (no exchange was tried). */
+    natForgot?: boolean;
+    at: number;
+  };
   /** The response read by a `read-response` step. */
   response?: { found: boolean; bytes: number; error?: string };
   /** Connections the churn step opened, and those the server refused or dropped at once. */

@@ -14,8 +14,8 @@
 
 import type { PacketEvent } from "./capture.ts";
 
-/** The server's close that nothing since the quiet moment prompted. */
-export interface UnpromptedClose {
+/** A close of the server's own: its FIN or RST, and how long the connection was idle then. */
+export interface OwnClose {
   /** When its FIN or RST left (monotonic ms). */
   at: number;
   flag: "FIN" | "RST";
@@ -34,8 +34,8 @@ export interface CloseContext {
    * socket. One before the close means the server may have been told something.
    */
   otherSigns?: readonly number[];
-  /** When a NAT's mapping of the connection expires: a close after it may be the NAT's doing. */
-  mappingExpiresAt?: number;
+  /** A NAT's established-connection timeout: a close once its mapping expired may be its doing. */
+  natTimeoutMs?: number;
 }
 
 /**
@@ -57,11 +57,12 @@ export function unpromptedClose(
   packets: readonly PacketEvent[],
   quietFrom: number,
   context: CloseContext,
-): UnpromptedClose | undefined {
+): OwnClose | undefined {
   const close = firstClose(packets, quietFrom);
   if (!close) return undefined;
   const told = (context.otherSigns ?? []).some((at) => at > quietFrom && at < close.at - BURST_MS);
-  const expired = context.mappingExpiresAt !== undefined && close.at >= context.mappingExpiresAt;
+  const expired = context.natTimeoutMs !== undefined &&
+    !mappingAlive(packets, close.at, context.natTimeoutMs, context.lastTrafficAt);
   if (told || expired) return undefined;
   return { ...close, idleMs: Math.max(0, Math.round(close.at - context.lastTrafficAt)) };
 }
@@ -70,7 +71,7 @@ export function unpromptedClose(
 function firstClose(
   packets: readonly PacketEvent[],
   quietFrom: number,
-): Omit<UnpromptedClose, "idleMs"> | undefined {
+): Omit<OwnClose, "idleMs"> | undefined {
   let burstFrom: number | undefined;
   let probed = false;
   for (const p of packets) {
@@ -90,6 +91,34 @@ function firstClose(
     // An RST after probes is the kernel's keepalive giving up: the fault's doing.
     if (flag === "RST" && probed) return undefined;
     return p.at - burstFrom > BURST_MS ? undefined : { at: p.at, flag };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a NAT's mapping of the connection still lived at `at`: a segment of the client's
+ * reached the server less than `natTimeoutMs` before (each one refreshes the mapping, and none
+ * gets through once it is gone), or, when none came since, the last traffic did.
+ */
+export function mappingAlive(
+  packets: readonly PacketEvent[],
+  at: number,
+  natTimeoutMs: number,
+  lastTrafficAt: number,
+): boolean {
+  const heard = packets.filter((p) => p.direction === "client_to_server" && p.at <= at).at(-1);
+  return at - Math.max(heard?.at ?? lastTrafficAt, lastTrafficAt) < natTimeoutMs;
+}
+
+/** The server's first FIN or RST after `from` (monotonic ms), whatever came before it. */
+export function serverCloseAfter(
+  packets: readonly PacketEvent[],
+  from: number,
+): { at: number; flag: "FIN" | "RST" } | undefined {
+  for (const p of packets) {
+    if (p.at <= from || p.direction !== "server_to_client") continue;
+    if (p.flags.includes("RST")) return { at: p.at, flag: "RST" };
+    if (p.flags.includes("FIN")) return { at: p.at, flag: "FIN" };
   }
   return undefined;
 }

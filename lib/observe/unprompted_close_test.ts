@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { PacketEvent } from "./capture.ts";
-import { BURST_MS, unpromptedClose } from "./unprompted_close.ts";
+import { BURST_MS, mappingAlive, serverCloseAfter, unpromptedClose } from "./unprompted_close.ts";
 
 /** A segment of the connection at `at` ms. */
 function segment(
@@ -97,10 +97,23 @@ Deno.test("unpromptedClose: signs the capture cannot show, and a NAT mapping gon
     unpromptedClose(packets, 1000, { ...QUIET, otherSigns: [900, 31_160] })?.at,
     30_949,
   );
-  // Behind a NAT whose mapping expired at 20.5 s, a close at 30.9 s may be the NAT's doing.
-  assert.equal(unpromptedClose(packets, 1000, { ...QUIET, mappingExpiresAt: 20_500 }), undefined);
-  assert.equal(
-    unpromptedClose(packets, 1000, { ...QUIET, mappingExpiresAt: 240_500 })?.flag,
-    "FIN",
-  );
+  // Behind a NAT with a 20 s timeout, nothing from the client since 500 ms: the mapping was
+  // gone at 30.9 s, and the close may be the NAT's doing. With 240 s it still lived.
+  assert.equal(unpromptedClose(packets, 1000, { ...QUIET, natTimeoutMs: 20_000 }), undefined);
+  assert.equal(unpromptedClose(packets, 1000, { ...QUIET, natTimeoutMs: 240_000 })?.flag, "FIN");
+});
+
+Deno.test("mappingAlive: every segment of the client's refreshes the mapping", () => {
+  // caddy: Go's keepalive probes every 15 s, each answered through the NAT, then its 5 min
+  // idle timeout's FIN: the 240 s mapping still lived at 300 s.
+  const probes = [15_000, 30_000, 285_000].flatMap((at) => [
+    segment(at, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
+    segment(at + 1, "client_to_server", ["ACK"]),
+  ]);
+  const packets = [...EXCHANGE, ...probes, segment(300_500, "server_to_client", ["FIN", "ACK"])];
+  assert.deepEqual(serverCloseAfter(packets, 1000), { at: 300_500, flag: "FIN" });
+  assert.equal(mappingAlive(packets, 300_500, 240_000, 500), true);
+  // Without the answers, the last traffic at 500 ms is the last refresh.
+  const unanswered = packets.filter((p) => p.direction === "server_to_client" || p.at < 1000);
+  assert.equal(mappingAlive(unanswered, 300_500, 240_000, 500), false);
 });

@@ -10,7 +10,7 @@
 
 import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
-import { type UnpromptedClose, unpromptedClose } from "../observe/unprompted_close.ts";
+import { mappingAlive, serverCloseAfter, unpromptedClose } from "../observe/unprompted_close.ts";
 import {
   type PeerBehaviour,
   predictFromObservations,
@@ -177,17 +177,22 @@ function toSchema(
 }
 
 /**
- * The server's close of an idle connection that nothing since the fault (or, without one, the
- * end of the steps) prompted: see lib/observe/unprompted_close.ts.
+ * How the server closed an idle connection by itself: unprompted (nothing since the fault, or
+ * without one since the end of the steps, could have told it of the fault), and behind a NAT,
+ * whether its first close came while the mapping still lived (lib/observe/unprompted_close.ts).
  */
-function closedUnprompted(obs: Observations, phase: string): UnpromptedClose | undefined {
+function ownClose(
+  obs: Observations,
+  phase: string,
+): Pick<Facts, "unpromptedClose" | "closedWhileMapped"> {
   const packets = obs.capture.packets;
   const quietFrom = obs.run.faultAt ?? obs.run.stepsEndedAt;
-  if (phase !== "idle" || !packets || quietFrom === undefined) return undefined;
+  if (phase !== "idle" || !packets || quietFrom === undefined) return {};
   const lastTrafficAt = obs.run.lastTrafficAt ??
     obs.steps.filter((s) => s.traffic && s.t <= quietFrom).at(-1)?.t;
-  if (lastTrafficAt === undefined) return undefined;
+  if (lastTrafficAt === undefined) return {};
   const port = obs.connection.clientPort;
+  const ours = packetsOf(packets, port);
   // What the capture may not hold: the client's own sends (dropped before the capture point
   // during an outage), an ICMP error quoting a segment of the connection, a retransmission
   // counted in the server's socket.
@@ -197,11 +202,19 @@ function closedUnprompted(obs: Observations, phase: string): UnpromptedClose | u
     ...obs.connection.socket.filter((e) => e.retransmits > 0).map((e) => e.at),
   ];
   const nat = obs.run.natTimeoutMs;
-  return unpromptedClose(packetsOf(packets, port), quietFrom, {
+  const unprompted = unpromptedClose(ours, quietFrom, {
     lastTrafficAt,
     otherSigns,
-    ...(nat === undefined ? {} : { mappingExpiresAt: lastTrafficAt + nat }),
+    ...(nat === undefined ? {} : { natTimeoutMs: nat }),
   });
+  const close = nat === undefined ? undefined : serverCloseAfter(ours, quietFrom);
+  const whileMapped = nat !== undefined && close && mappingAlive(ours, close.at, nat, lastTrafficAt)
+    ? { ...close, idleMs: Math.max(0, Math.round(close.at - lastTrafficAt)) }
+    : undefined;
+  return {
+    ...(unprompted ? { unpromptedClose: unprompted } : {}),
+    ...(whileMapped ? { closedWhileMapped: whileMapped } : {}),
+  };
 }
 
 function describe(e: Expectation): string {
@@ -284,8 +297,7 @@ export function evaluate(
     measurements,
     phase: scenario.phase,
   };
-  const own = closedUnprompted(obs, scenario.phase);
-  if (own) facts.unpromptedClose = own;
+  Object.assign(facts, ownClose(obs, scenario.phase));
   const judged = scenario.expect.map((e) => {
     const verifier = verifierOf(e.kind)!;
     const judgement = verifier.judge(e as never, facts);

@@ -79,6 +79,15 @@ export const survivesVerifier = defineVerifier({
           "It closes a connection idle that long whether or not the client is there (an idle timeout, or a heartbeat the test client does not send), so whether the connection survives the outage was not tested.",
       };
     }
+    const mapped = facts.closedWhileMapped;
+    if (!survived.ok && survived.natForgot && mapped) {
+      return {
+        met: false,
+        actual: `connection lost: the server closed it itself (${mapped.flag} ${
+          formatMs(mapped.idleMs)
+        } after the last traffic) while the NAT's mapping still lived`,
+      };
+    }
     if (!survived.ok) return { met: false, actual: `connection lost: ${survived.error ?? ""}` };
     if (facts.release.releasedAt !== undefined) {
       return { met: false, actual: "connection lost: the server released it" };

@@ -65,3 +65,29 @@ Deno.test("survives: a close the server made on its own makes the question moot"
   const dead = facts(died(3000), { unpromptedClose: { at: 3230, flag: "FIN", idleMs: 2730 } });
   assert.equal(v.judge(v.build(), dead).met, false);
 });
+
+/** Behind a 240 s NAT whose mapping was gone at the survival check. */
+function natForgot(obs: Observations): void {
+  obs.run.natTimeoutMs = 240_000;
+  obs.exchanges.survived = {
+    ok: false,
+    error: "the NAT forgot the connection's mapping",
+    natForgot: true,
+    at: 900_000,
+  };
+}
+
+Deno.test("survives: behind a NAT, a server that closed while the mapping lived is why it was lost", () => {
+  // nats-server: its PINGs went unanswered by the test client, and it closed after two, at
+  // 242 s; the mapping, refreshed by the client's ACKs, still lived. No idle close: a loss.
+  const closed = facts(natForgot, {
+    closedWhileMapped: { at: 243_000, flag: "FIN", idleMs: 242_000 },
+  });
+  assert.deepEqual(v.judge(v.build({ for: "15m" }), closed), {
+    met: false,
+    actual:
+      "connection lost: the server closed it itself (FIN 4 min after the last traffic) while the NAT's mapping still lived",
+  });
+  // Without such a close, the NAT forgot it.
+  assert.match(v.judge(v.build({ for: "15m" }), facts(natForgot)).actual, /the NAT forgot/);
+});

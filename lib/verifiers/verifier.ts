@@ -11,7 +11,7 @@ import type { ConnectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
 import type { PredictionOutcome } from "../observe/predict_release.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
-import type { UnpromptedClose } from "../observe/unprompted_close.ts";
+import type { OwnClose } from "../observe/unprompted_close.ts";
 import type { Level, Measurements } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
 
@@ -55,7 +55,12 @@ export interface Facts {
    * The server's close of an idle connection that nothing seen since the fault prompted
    * (lib/observe/unprompted_close.ts): its own policy, not the fault, ended the connection.
    */
-  unpromptedClose?: UnpromptedClose;
+  unpromptedClose?: OwnClose;
+  /**
+   * Behind a NAT: the server's first close of the idle connection, when the NAT's mapping still
+   * lived then (so the NAT is not why the connection was lost).
+   */
+  closedWhileMapped?: OwnClose;
 }
 
 /** A verifier's finding: whether the expectation was met, and what was seen. */
