@@ -79,6 +79,8 @@ function firstClose(
     if (p.direction === "client_to_server") {
       const pureAck = p.length === 0 && p.flags.every((f) => f === "ACK");
       if (!pureAck) return undefined;
+      // An answered probe counts for nothing: the kernel gives up only on unanswered ones.
+      probed = false;
       continue;
     }
     const flag = p.flags.includes("RST") ? "RST" : p.flags.includes("FIN") ? "FIN" : undefined;
@@ -88,7 +90,7 @@ function firstClose(
     }
     burstFrom ??= p.at;
     if (flag === undefined) continue;
-    // An RST after probes is the kernel's keepalive giving up: the fault's doing.
+    // An RST after unanswered probes is the kernel's keepalive giving up: the fault's doing.
     if (flag === "RST" && probed) return undefined;
     return p.at - burstFrom > BURST_MS ? undefined : { at: p.at, flag };
   }

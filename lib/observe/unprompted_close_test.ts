@@ -117,3 +117,15 @@ Deno.test("mappingAlive: every segment of the client's refreshes the mapping", (
   const unanswered = packets.filter((p) => p.direction === "server_to_client" || p.at < 1000);
   assert.equal(mappingAlive(unanswered, 300_500, 240_000, 500), false);
 });
+
+Deno.test("unpromptedClose: an RST after answered probes is the application's", () => {
+  // The kernel gives up only on unanswered probes: these were answered, so the RST that
+  // followed is the application's own abortive close (SO_LINGER 0 at its idle timeout).
+  const packets = [
+    ...EXCHANGE,
+    segment(3000, "server_to_client", ["ACK"], 0, ["keepalive_probe"]),
+    segment(3001, "client_to_server", ["ACK"]),
+    segment(30_500, "server_to_client", ["RST", "ACK"]),
+  ];
+  assert.equal(unpromptedClose(packets, 1000, QUIET)?.flag, "RST");
+});

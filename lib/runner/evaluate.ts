@@ -192,7 +192,9 @@ function ownClose(
     obs.steps.filter((s) => s.traffic && s.t <= quietFrom).at(-1)?.t;
   if (lastTrafficAt === undefined) return {};
   const port = obs.connection.clientPort;
-  const ours = packetsOf(packets, port);
+  // Up to the survival check: a FIN at teardown, after it, is the harness ending the server.
+  const checkedAt = obs.exchanges.survived?.at ?? obs.run.endAt;
+  const ours = packetsOf(packets, port).filter((p) => p.at <= checkedAt);
   // What the capture may not hold: the client's own sends (dropped before the capture point
   // during an outage), an ICMP error quoting a segment of the connection, a retransmission
   // counted in the server's socket.

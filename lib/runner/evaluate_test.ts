@@ -239,6 +239,12 @@ Deno.test("a server that closed the idle connection on its own: survival not app
     obs.server.exit = { at: obs.run.endAt - 100, code: 1, signal: null };
   });
   assert.equal(died.verdict, "fail");
+  // A FIN after the survival check is the harness stopping the server: it says nothing.
+  const late = judge("mosquitto", "blip/idle-30s", (obs) => {
+    const survived = obs.exchanges.survived!;
+    obs.exchanges.survived = { ...survived, at: obs.run.faultAt! + 16_000 };
+  });
+  assert.equal(late.verdict, "info");
   // Keepalive probes went unanswered before ref-hardened's abort: the loss stands.
   assert.equal(judge("ref-hardened", "blip/idle-30s").verdict, "info");
 });

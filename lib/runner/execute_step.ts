@@ -74,11 +74,12 @@ export async function exchangeOn(
   id: number,
   action: string,
   request: Exchange = ctx.target.protocol.request,
+  timeoutMs: number = EXCHANGE_MS,
 ): Promise<StepRecord> {
   const base = { actor: "client" as const, action, traffic: true };
   const sent = await ctx.agent.send(id, request.send, { timeoutMs: EXCHANGE_MS });
   if (!sent.ok) return { ...base, t: sent.t, ok: false, error: sent.error };
-  const read = await ctx.agent.read(id, { until: request.until, timeoutMs: EXCHANGE_MS });
+  const read = await ctx.agent.read(id, { until: request.until, timeoutMs });
   if (read.ok && read.found) return { ...base, t: read.t, ok: true };
   const error = read.ok ? (read.eof ? "EOF" : "response incomplete") : read.error;
   return { ...base, t: read.t, ok: false, error };

@@ -30,7 +30,7 @@ import { verifierOf } from "../verifiers/registry.ts";
 import { exchangeOn, executeStep, readServerOptions, sleepUnless } from "./execute_step.ts";
 import { Gate } from "./pool.ts";
 import { NotApplicable, type ScenarioContext } from "./scenario_context.ts";
-import { OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan.ts";
+import { EXCHANGE_MS, OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan.ts";
 
 /** How often the wait loop looks at what it waits for. */
 const POLL_MS = 25;
@@ -70,12 +70,19 @@ async function untilAcknowledged(ctx: ScenarioContext): Promise<void> {
   }
 }
 
+/** Why a survival scenario does not apply to a server that has already closed the connection. */
+const CLOSES_AFTER_EACH_RESPONSE =
+  "The server closes the connection after each response: there is no open connection left to survive the fault";
+
 /** Whether the server has already closed the connection under test (or it is gone). */
 function closedByServer(ctx: ScenarioContext): boolean {
   const row = connectionRow(ctx);
   if (row === "unconnected") return false;
   return !row || (row.inode === 0 && CLOSED_BY_SERVER.has(row.state));
 }
+
+/** The longest a server's pending retransmission may keep the survival check's answer back: TCP_RTO_MAX's default. */
+const RETRANSMIT_WAIT_MAX_MS = 120_000;
 
 /** What the runner is waiting for, for the progress display. */
 export type WaitReporter = (what: string) => void;
@@ -162,7 +169,20 @@ async function survivalCheck(
       at,
     };
   }
-  const done = await exchangeOn(ctx, ctx.conn, "exchange");
+  // A server with data in flight to a client that was away sends nothing new until its
+  // backed-off retransmission timer fires (RFC 6298 §5.5): the answer may wait that long, and
+  // that is no loss. Wait for it, as far as the kernel's longest retransmission timeout.
+  const row = connectionRow(ctx);
+  const pendingMs = row !== undefined && row !== "unconnected" && row.timer === "retransmit"
+    ? Math.min(row.timerMs, RETRANSMIT_WAIT_MAX_MS)
+    : 0;
+  const done = await exchangeOn(
+    ctx,
+    ctx.conn,
+    "exchange",
+    ctx.target.protocol.request,
+    EXCHANGE_MS + pendingMs,
+  );
   obs.steps.push(done);
   return { ok: done.ok, ...(done.error ? { error: done.error } : {}), at: done.t };
 }
@@ -331,9 +351,7 @@ export async function runScenario(
       if (isDownStep(step) && obs.run.faultAt === undefined) {
         if (QUIET_PHASES.has(scenario.phase)) await untilAcknowledged(ctx);
         if (scenario.expect.some((e) => e.kind === "survives") && closedByServer(ctx)) {
-          throw new NotApplicable(
-            "The server closes the connection after each response: there is no open connection to survive an outage",
-          );
+          throw new NotApplicable(CLOSES_AFTER_EACH_RESPONSE);
         }
         readServerOptions(ctx);
         obs.server.before = sampleServer(server.pid);
@@ -346,6 +364,14 @@ export async function runScenario(
       }
       obs.steps.push(...await executeStep(ctx, step));
       if (ctx.natTimeoutMs !== undefined) obs.run.natTimeoutMs = ctx.natTimeoutMs;
+    }
+    if (
+      obs.run.faultAt === undefined && scenario.expect.some((e) => e.kind === "survives") &&
+      closedByServer(ctx)
+    ) {
+      // No step took the client down (a NAT's timeout is the threat): the same question as at a
+      // fault, asked when the steps end.
+      throw new NotApplicable(CLOSES_AFTER_EACH_RESPONSE);
     }
     if (!signal.aborted) await waitForServer(ctx, obs, scenario, report);
   } catch (error) {
