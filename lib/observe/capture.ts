@@ -67,6 +67,17 @@ export interface Captured {
    * quotes a UDP datagram or the like is left out), in capture order.
    */
   unreachables: UnreachableEvent[];
+  /** Packets the kernel dropped before tcpdump read them; undefined when tcpdump did not say. */
+  droppedByKernel?: number;
+}
+
+/**
+ * How many packets the kernel dropped before tcpdump read them, from the statistics tcpdump
+ * prints as it ends ("3 packets dropped by kernel"); undefined when it printed none.
+ */
+export function droppedByKernel(stderr: string): number | undefined {
+  const m = /(\d+) packets? dropped by kernel/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** A running capture. */
@@ -198,7 +209,7 @@ export async function startCapture(
     available: true,
     async stop() {
       await child.end();
-      const [text] = await Promise.all([stdout, stderr]);
+      const [text, said] = await Promise.all([stdout, stderr]);
       const classifier = new PacketClassifier();
       const events: PacketEvent[] = [];
       const unreachables: UnreachableEvent[] = [];
@@ -231,7 +242,12 @@ export async function startCapture(
           kinds: classifier.classify(packet),
         });
       }
-      return { packets: events, unreachables };
+      const dropped = droppedByKernel(said);
+      return {
+        packets: events,
+        unreachables,
+        ...(dropped === undefined ? {} : { droppedByKernel: dropped }),
+      };
     },
   };
 }

@@ -3,7 +3,7 @@ import { monotonicMs } from "../libc/libc.ts";
 import { CLIENT, SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { onPath } from "../process/spawn.ts";
-import { type PacketEvent, startCapture } from "./capture.ts";
+import { droppedByKernel, type PacketEvent, startCapture } from "./capture.ts";
 import { connectIdleClient, dropAtRouter, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 
 const PORT = 8080;
@@ -31,7 +31,9 @@ Deno.test({
       // Fixture: probes at 2 s and 3 s of silence, abort with RST at 4 s; 4.6 s leaves
       // room for timer slack and gives the IPv6 connection its answered probe at 2 s.
       await new Promise((resolve) => setTimeout(resolve, 4600));
-      const { packets: events } = await capture.stop();
+      const { packets: events, droppedByKernel: dropped } = await capture.stop();
+      // tcpdump says how many packets the kernel dropped as it ends: none, on this quiet lab.
+      assert.equal(dropped, 0);
       const of = (port: number) => events.filter((e) => e.client.port === port);
       const summary = (list: PacketEvent[]) =>
         list.map((e) =>
@@ -95,4 +97,11 @@ Deno.test({
       await lab.teardown();
     }
   },
+});
+
+Deno.test("droppedByKernel reads tcpdump's closing statistics", () => {
+  const said = "12 packets captured\n12 packets received by filter\n3 packets dropped by kernel\n";
+  assert.equal(droppedByKernel(said), 3);
+  assert.equal(droppedByKernel("1 packet dropped by kernel"), 1);
+  assert.equal(droppedByKernel("tcpdump: listening on r1-s"), undefined);
 });

@@ -113,7 +113,9 @@ export interface CaptureRecord {
   packets?: PacketEvent[];
   /** ICMP(v6) destination unreachable messages the router sent the server. */
   unreachables?: UnreachableEvent[];
-  /** Why there was no capture. */
+  /** Packets the kernel dropped before the capture read them: the capture is incomplete. */
+  droppedByKernel?: number;
+  /** For the reader, not the verdict: why there was no capture, or that it is incomplete. */
   note?: string;
 }
 

@@ -187,7 +187,10 @@ function ownClose(
 ): Pick<Facts, "unpromptedClose" | "closedWhileMapped"> {
   const packets = obs.capture.packets;
   const quietFrom = obs.run.faultAt ?? obs.run.stepsEndedAt;
-  if (phase !== "idle" || !packets || quietFrom === undefined) return {};
+  // An incomplete capture cannot show that the server sent nothing.
+  if (phase !== "idle" || !packets || obs.capture.droppedByKernel || quietFrom === undefined) {
+    return {};
+  }
   const lastTrafficAt = obs.run.lastTrafficAt ??
     obs.steps.filter((s) => s.traffic && s.t <= quietFrom).at(-1)?.t;
   if (lastTrafficAt === undefined) return {};

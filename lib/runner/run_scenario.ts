@@ -270,9 +270,14 @@ async function tearDown(obs: Observations, parts: Parts): Promise<void> {
     ),
   ]);
   const ended = await Promise.allSettled([
-    parts.capture?.stop().then(({ packets, unreachables }) => {
+    parts.capture?.stop().then(({ packets, unreachables, droppedByKernel }) => {
       obs.capture.packets = packets;
       obs.capture.unreachables = unreachables;
+      if (droppedByKernel !== undefined) obs.capture.droppedByKernel = droppedByKernel;
+      if (droppedByKernel) {
+        obs.capture.note =
+          `The packet capture is incomplete: the kernel dropped ${droppedByKernel} packet(s) before tcpdump read them.`;
+      }
     }),
     parts.agent?.stop(),
     parts.server?.stop(),
