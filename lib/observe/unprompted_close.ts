@@ -64,7 +64,28 @@ export function unpromptedClose(
   const expired = context.natTimeoutMs !== undefined &&
     !mappingAlive(packets, close.at, context.natTimeoutMs, context.lastTrafficAt);
   if (told || expired) return undefined;
-  return { ...close, idleMs: Math.max(0, Math.round(close.at - context.lastTrafficAt)) };
+  return withIdle(close, context.lastTrafficAt);
+}
+
+/**
+ * Behind a NAT: the server's first FIN or RST after `from`, whatever came before it, when the
+ * mapping still lived then (see mappingAlive): the NAT had not acted yet.
+ */
+export function closeWhileMapped(
+  packets: readonly PacketEvent[],
+  from: number,
+  natTimeoutMs: number,
+  lastTrafficAt: number,
+): OwnClose | undefined {
+  const close = serverCloseAfter(packets, from);
+  return close && mappingAlive(packets, close.at, natTimeoutMs, lastTrafficAt)
+    ? withIdle(close, lastTrafficAt)
+    : undefined;
+}
+
+/** A close with how long the connection had been idle at it. */
+function withIdle(close: Omit<OwnClose, "idleMs">, lastTrafficAt: number): OwnClose {
+  return { ...close, idleMs: Math.max(0, Math.round(close.at - lastTrafficAt)) };
 }
 
 /** The server's first FIN or RST after `quietFrom`, if nothing that could tell came first. */
@@ -116,7 +137,7 @@ export function mappingAlive(
 export function serverCloseAfter(
   packets: readonly PacketEvent[],
   from: number,
-): { at: number; flag: "FIN" | "RST" } | undefined {
+): Omit<OwnClose, "idleMs"> | undefined {
   for (const p of packets) {
     if (p.at <= from || p.direction !== "server_to_client") continue;
     if (p.flags.includes("RST")) return { at: p.at, flag: "RST" };

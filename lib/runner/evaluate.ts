@@ -10,7 +10,7 @@
 
 import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
-import { mappingAlive, serverCloseAfter, unpromptedClose } from "../observe/unprompted_close.ts";
+import { closeWhileMapped, unpromptedClose } from "../observe/unprompted_close.ts";
 import {
   type PeerBehaviour,
   predictFromObservations,
@@ -212,10 +212,9 @@ function ownClose(
     otherSigns,
     ...(nat === undefined ? {} : { natTimeoutMs: nat }),
   });
-  const close = nat === undefined ? undefined : serverCloseAfter(ours, quietFrom);
-  const whileMapped = nat !== undefined && close && mappingAlive(ours, close.at, nat, lastTrafficAt)
-    ? { ...close, idleMs: Math.max(0, Math.round(close.at - lastTrafficAt)) }
-    : undefined;
+  const whileMapped = nat === undefined
+    ? undefined
+    : closeWhileMapped(ours, quietFrom, nat, lastTrafficAt);
   return {
     ...(unprompted ? { unpromptedClose: unprompted } : {}),
     ...(whileMapped ? { closedWhileMapped: whileMapped } : {}),

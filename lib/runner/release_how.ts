@@ -49,20 +49,18 @@ export function releaseHow(
   const peerRst = packets.find((p) =>
     p.direction === "client_to_server" && p.flags.includes("RST") && window(p)
   );
+  const rst = serverSent(packets, "RST", releasedAt);
+  const fin = serverSent(packets, "FIN", releasedAt);
   // The peer's RST ended it only when the server had not closed first: an RST that answers the
   // server's own FIN (or RST) follows a release that was the server's, however long before the
   // fault that FIN left (a server that closes after each response, just before the fault).
-  const serverFirst = packets.find((p) =>
-    p.direction === "server_to_client" && (p.flags.includes("FIN") || p.flags.includes("RST")) &&
-    p.at <= releasedAt + 50
-  );
-  if (peerRst && !(serverFirst && serverFirst.at <= peerRst.at)) return "reset-by-peer";
+  const serverFirst = peerRst !== undefined &&
+    [rst, fin].some((p) => p !== undefined && p.at <= peerRst.at);
+  if (peerRst && !serverFirst) return "reset-by-peer";
   const closedByKernel = before.some((e) => e.holding === "closed_fd_held") ||
     lastHeld?.state === "CLOSE";
   const timerOut = TIMER_OUT[lastHeld?.timer ?? "none"];
   if (closedByKernel) return timerOut ?? "freed-silently";
-  const rst = serverSent(packets, "RST", releasedAt);
-  const fin = serverSent(packets, "FIN", releasedAt);
   // The kernel's keepalive abort is the one timeout that sends RST (tcp_keepalive_timer).
   if (rst && timerOut === "keepalive-timeout" && (lastHeld?.probes ?? 0) > 0) return timerOut;
   // An RST after the server's own FIN answers a segment that reached the closed socket: the
