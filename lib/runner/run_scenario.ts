@@ -15,7 +15,7 @@ import { CLIENT } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
-import { readKernelHz } from "../observe/kernel_hz.ts";
+import { runningKernelHz } from "../observe/kernel_hz.ts";
 import { emptyObservations, type Observations } from "../observe/observations.ts";
 import { processTree } from "../observe/process_tree.ts";
 import { clientConnections, recordExit, sampleServer } from "../observe/server_process.ts";
@@ -70,10 +70,6 @@ async function untilAcknowledged(ctx: ScenarioContext): Promise<void> {
   }
 }
 
-/** Why a survival scenario does not apply to a server that has already closed the connection. */
-const CLOSES_AFTER_EACH_RESPONSE =
-  "The server closes the connection after each response: there is no open connection left to survive the fault";
-
 /** Whether the server has already closed the connection under test (or it is gone). */
 function closedByServer(ctx: ScenarioContext): boolean {
   const row = connectionRow(ctx);
@@ -81,7 +77,22 @@ function closedByServer(ctx: ScenarioContext): boolean {
   return !row || (row.inode === 0 && CLOSED_BY_SERVER.has(row.state));
 }
 
-/** The longest a server's pending retransmission may keep the survival check's answer back: TCP_RTO_MAX's default. */
+/**
+ * A survival scenario does not apply to a server that has already closed the connection (one
+ * that closes after each response): asked at the fault, or when the steps end without one.
+ */
+function requireConnectionToSurvive(ctx: ScenarioContext, scenario: Scenario): void {
+  if (scenario.expect.some((e) => e.kind === "survives") && closedByServer(ctx)) {
+    throw new NotApplicable(
+      "The server closes the connection after each response: there is no open connection left to survive the fault",
+    );
+  }
+}
+
+/**
+ * The longest a server's pending retransmission may keep the survival check's answer back:
+ * TCP_RTO_MAX's default.
+ */
 const RETRANSMIT_WAIT_MAX_MS = 120_000;
 
 /** What the runner is waiting for, for the progress display. */
@@ -213,8 +224,7 @@ async function setUp(
   t = monotonicMs();
   report("the target to listen");
   const sysctls = readTcpSysctls(lab.hosts.server);
-  // An unreadable configuration leaves HZ unknown: predictions take the coarsest wheel.
-  const kernelHz = readKernelHz().catch(() => undefined);
+  const kernelHz = runningKernelHz();
   const [server, agent] = await Promise.all([
     startTarget(target, lab, family).then((s) => parts.server = s),
     ClientAgent.start(lab).then((a) => parts.agent = a),
@@ -355,9 +365,7 @@ export async function runScenario(
       if (signal.aborted) break;
       if (isDownStep(step) && obs.run.faultAt === undefined) {
         if (QUIET_PHASES.has(scenario.phase)) await untilAcknowledged(ctx);
-        if (scenario.expect.some((e) => e.kind === "survives") && closedByServer(ctx)) {
-          throw new NotApplicable(CLOSES_AFTER_EACH_RESPONSE);
-        }
+        requireConnectionToSurvive(ctx, scenario);
         readServerOptions(ctx);
         obs.server.before = sampleServer(server.pid);
         const traffic = obs.steps.filter((s) => s.traffic).at(-1)?.t;
@@ -370,14 +378,8 @@ export async function runScenario(
       obs.steps.push(...await executeStep(ctx, step));
       if (ctx.natTimeoutMs !== undefined) obs.run.natTimeoutMs = ctx.natTimeoutMs;
     }
-    if (
-      obs.run.faultAt === undefined && scenario.expect.some((e) => e.kind === "survives") &&
-      closedByServer(ctx)
-    ) {
-      // No step took the client down (a NAT's timeout is the threat): the same question as at a
-      // fault, asked when the steps end.
-      throw new NotApplicable(CLOSES_AFTER_EACH_RESPONSE);
-    }
+    // No step took the client down (a NAT's timeout is the threat): asked when the steps end.
+    if (obs.run.faultAt === undefined) requireConnectionToSurvive(ctx, scenario);
     if (!signal.aborted) await waitForServer(ctx, obs, scenario, report);
   } catch (error) {
     if (signal.aborted) {

@@ -3,9 +3,10 @@
  * succeeds, or both ends still hold it ESTABLISHED for protocols with one request per
  * connection), optionally after watching it this long. What was observed wins: a server
  * that closed the connection or died, or an exchange that failed, breaks it whatever a model
- * says; but a server that closed the idle connection before anything could tell it of the fault
- * makes the question moot (not applicable). Only when the deadline ended the watch first and the connection was still fine is
- * survival behind a NAT predicted from the server's keepalive.
+ * says; but a server that closed the idle connection before anything could tell it of the
+ * fault makes the question moot (not applicable). Only when the deadline ended the watch first
+ * and the connection was still fine is survival behind a NAT predicted from the server's
+ * keepalive.
  *
  * @module
  */
