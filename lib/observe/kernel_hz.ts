@@ -67,6 +67,17 @@ export async function readKernelHz(
   return boot === undefined ? undefined : parseConfigHz(boot);
 }
 
+let running: Promise<number | undefined> | undefined;
+
+/**
+ * CONFIG_HZ of the running kernel, read once per process (it cannot change while the process
+ * runs); undefined when the configuration is unknown or unreadable: predictions then take the
+ * coarsest wheel.
+ */
+export function runningKernelHz(): Promise<number | undefined> {
+  return running ??= readKernelHz().catch(() => undefined);
+}
+
 /** The file's content, or undefined when it is absent or may not be read. */
 async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -7,7 +7,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { monotonicMs } from "../libc/libc.ts";
-import { readKernelHz } from "../observe/kernel_hz.ts";
+import { runningKernelHz } from "../observe/kernel_hz.ts";
 import { type Results, RESULTS_SCHEMA, type ScenarioResult } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -38,7 +38,7 @@ export async function certifyTarget(
   const progress = options.onProgress ?? (() => {});
   const version = await targetVersion(target);
   // Which timer wheel the predictions assumed: unknown (absent) means the coarsest.
-  const kernelHz = await readKernelHz().catch(() => undefined);
+  const kernelHz = await runningKernelHz();
   const startGate = options.startGate ?? new Gate(START_SLOTS);
   const runGate = options.runGate ?? new Gate(options.concurrency);
   const signal = options.signal ?? new AbortController().signal;
