@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
+import type { HarnessFigures, SocketOptions, TcpSysctls } from "../results/schema.ts";
 import type { PacketEvent, UnreachableEvent } from "./capture.ts";
 import type { PeerBehaviour } from "./predict_release.ts";
 import type { ProcessExit, ServerSample } from "./server_process.ts";
@@ -86,8 +86,8 @@ export interface RunRecord {
   natTimeoutMs?: number;
   /** Something went wrong while ending the helpers, after everything was observed. */
   teardownNote?: string;
-  /** Harness overhead. */
-  harness: { labUpMs: number; targetReadyMs: number; teardownMs: number };
+  /** Harness overhead, and the runner's lateness while the scenario measured. */
+  harness: HarnessFigures;
 }
 
 /** The connection under test, as the server's kernel showed it. */

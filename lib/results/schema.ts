@@ -222,8 +222,19 @@ const measurementsSchema = z.strictObject({
     "The kernel ended the socket (RST, timeout) kernelEndedMs after the fault while the server " +
       "still holds its fd: a leak, not a release",
   ),
-  harness: z.strictObject({ labUpMs: ms(), targetReadyMs: ms(), teardownMs: ms() })
-    .exactOptional().describe("Harness overhead: lab up, target ready, teardown"),
+  harness: z.strictObject({
+    labUpMs: ms(),
+    targetReadyMs: ms(),
+    teardownMs: ms(),
+    latenessMs: ms().exactOptional().describe(
+      "The runner's largest event-loop lateness while the scenario measured (its tolerance is 100 ms)",
+    ),
+    attempts: z.int().min(1).max(MAX_COUNT).exactOptional().describe(
+      "Runs it took: a run measured while the runner was late beyond tolerance is run again",
+    ),
+  }).exactOptional().describe(
+    "Harness overhead (lab up, target ready, teardown) and the runner's lateness",
+  ),
 }).describe("Figures measured for a scenario; all times in milliseconds");
 
 /** Schema of {@linkcode ScenarioResult}. */
@@ -277,6 +288,9 @@ const resultsObject = z.strictObject({
     durationMs: ms(),
     deadlineMs: ms(),
     concurrency: z.int().min(1).max(MAX_COUNT),
+    peakLatenessMs: ms().exactOptional().describe(
+      "The runner's largest event-loop lateness during the run (scenarios measured while it was over 100 ms were run again)",
+    ),
     clientdown: label(),
     interrupted: z.strictObject({
       signal: text(),
@@ -404,6 +418,17 @@ export interface ExpectationResult {
   level?: Level;
 }
 
+/** Harness overhead of one scenario and the runner's lateness while it measured. */
+export interface HarnessFigures {
+  labUpMs: number;
+  targetReadyMs: number;
+  teardownMs: number;
+  /** The runner's largest event-loop lateness while the scenario measured (tolerance 100 ms). */
+  latenessMs?: number;
+  /** Runs it took: a run measured while the runner was late beyond tolerance is run again. */
+  attempts?: number;
+}
+
 /** Figures measured for a scenario. All times in milliseconds. */
 export interface Measurements {
   /** From the fault to the server releasing the connection. */
@@ -448,8 +473,8 @@ export interface Measurements {
    * server still holds its fd `fd`: a leak, not a release.
    */
   leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
-  /** Harness overhead: lab up, target ready, teardown. */
-  harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
+  /** Harness overhead (lab up, target ready, teardown) and the runner's lateness. */
+  harness?: HarnessFigures;
 }
 
 /** The result of one scenario. */
@@ -527,6 +552,11 @@ export interface Results {
     deadlineMs: number;
     /** Scenarios run at once. */
     concurrency: number;
+    /**
+     * The runner's largest event-loop lateness during the run (scenarios measured while it
+     * was over 100 ms were run again).
+     */
+    peakLatenessMs?: number;
     /** clientdown's version. */
     clientdown: string;
     /** Set when the run was interrupted: the signal, scenarios finished and planned. */

@@ -79,10 +79,16 @@ function byId(results: ScenarioResult[], id: string): ScenarioResult {
 }
 
 Deno.test("ref-hardened: abort, vanish, reboot and NAT expiry end the connection the way the kernel says", async () => {
-  const { scenarios: results } = await certifyTarget(hardened, scenarios, {
+  const { scenarios: results, environment } = await certifyTarget(hardened, scenarios, {
     deadlineMs: 12_000,
     concurrency: 8,
   });
+  // The runner's lateness is recorded: the run's peak, and per scenario what it measured with.
+  assert(environment.peakLatenessMs !== undefined);
+  for (const r of results) {
+    const h = r.measurements.harness!;
+    assert(h.attempts! >= 1 && h.latenessMs! <= environment.peakLatenessMs, r.id);
+  }
 
   // RST reaches the server: its socket is gone at once (100 ms covers the 15 ms sampling and scheduling).
   const aborted = byId(results, "t/abort");

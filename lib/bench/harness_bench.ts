@@ -1,0 +1,314 @@
+/**
+ * `deno task bench`: the harness's own weight, measured. Runs a fixed mix of short scenarios
+ * against ref-hardened at 1, 32 and 128 in flight (as many scenarios as in flight, at least
+ * one of each in the mix) and prints, and writes as JSON:
+ *
+ * - harness overhead per scenario (lab up, target ready, teardown), p50 and p90;
+ * - the runner's event-loop lateness, p99 of its 100 ms maxima, and its peak;
+ * - fault apply → effect (the lag between asking for a fault and the kernel acting on it),
+ *   p50 and p99, where the results record it;
+ * - peak RSS per lab, the server excluded: the processes in the lab's client and router hosts,
+ *   plus the runner's own growth shared among the labs in flight;
+ * - wall time;
+ *
+ * and compares verdicts and figures between the lowest and the highest level: the same
+ * scenario must get the same verdict, and its release time must agree within its tolerance.
+ *
+ * A benchmark, not a test: it asserts nothing, it reports. Needs root.
+ *
+ * Usage: `deno task bench [--levels 1,32,128] [--out FILE]` (default out:
+ * clientdown-reports/bench.json)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { loadTarget } from "../cli/load_target.ts";
+import { loadSuites, selectScenarios } from "../cli/load_suites.ts";
+import { monotonicMs } from "../libc/libc.ts";
+import type { ScenarioResult } from "../results/schema.ts";
+import { certifyTarget } from "../runner/certify_target.ts";
+import { LatenessMonitor } from "../runner/lateness.ts";
+import type { Scenario } from "../suite/define_suite.ts";
+
+/** The mix: short scenarios that between them use every kind of fault the runner times. */
+export const MIX: readonly string[] = [
+  "fin/idle",
+  "fin/mid-request",
+  "rst/idle",
+  "rst/mid-response",
+  "crash/idle",
+  "blip/idle",
+  "vanish/idle",
+  "reboot/idle",
+];
+const TARGET = "ref-hardened";
+/** The runner waits this long for the server (every scenario of the mix settles sooner). */
+const DEADLINE_MS = 20_000;
+/** How often lab processes' memory is sampled. */
+const RSS_SAMPLE_MS = 1000;
+
+/** What one level of concurrency measured. */
+export interface LevelFigures {
+  inFlight: number;
+  scenarios: number;
+  wallMs: number;
+  overheadMs: Quantiles & { labUp: Quantiles; targetReady: Quantiles; teardown: Quantiles };
+  latenessMs: { p99: number; peak: number };
+  faultLagMs?: Quantiles & { p99: number; count: number };
+  peakRssPerLabKb?: number;
+  verdicts: Record<string, Record<string, number>>;
+}
+
+/** p50 and p90 of a sample. */
+export interface Quantiles {
+  p50: number;
+  p90: number;
+}
+
+/** The value at quantile q (0..1) of `values`, nearest rank; 0 for an empty sample. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? 0;
+}
+
+function quantiles(values: readonly number[]): Quantiles {
+  return { p50: quantile(values, 0.5), p90: quantile(values, 0.9) };
+}
+
+/** The scenarios of one level: the mix repeated until `inFlight` are there, at least once. */
+export function scenariosFor(mix: readonly Scenario[], inFlight: number): Scenario[] {
+  const count = Math.max(inFlight, mix.length);
+  return Array.from({ length: count }, (_, i) => mix[i % mix.length]!);
+}
+
+/** Verdict counts per scenario id. */
+function verdictCounts(results: readonly ScenarioResult[]): Record<string, Record<string, number>> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const r of results) {
+    const of = counts[r.id] ??= {};
+    of[r.verdict] = (of[r.verdict] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The inode of a network namespace named in /run/netns, or undefined. */
+function netnsInode(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).ino ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rssKb(pid: string): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Resident memory of every lab now in flight, the server host left out: the processes in each
+ * lab's client and router namespaces. Returns the labs' count and their summed RSS (kB).
+ */
+export function labsRss(): { labs: number; kb: number } {
+  const labs = new Map<number, string>();
+  let names: string[] = [];
+  try {
+    names = [...Deno.readDirSync("/run/netns")].map((e) => e.name);
+  } catch {
+    return { labs: 0, kb: 0 };
+  }
+  const labIds = new Set<string>();
+  for (const name of names) {
+    const host = /^(cd-.+)-(cli|rtr|srv)$/.exec(name);
+    if (!host) continue;
+    labIds.add(host[1]!);
+    if (host[2] === "srv") continue;
+    const ino = netnsInode(`/run/netns/${name}`);
+    if (ino !== undefined) labs.set(ino, host[1]!);
+  }
+  let kb = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let link;
+    try {
+      link = Deno.readLinkSync(`/proc/${entry.name}/ns/net`);
+    } catch {
+      continue;
+    }
+    const ino = Number(/net:\[(\d+)\]/.exec(link)?.[1]);
+    if (labs.has(ino)) kb += rssKb(entry.name);
+  }
+  return { labs: labIds.size, kb };
+}
+
+/** Runs one level and returns its figures and its results. */
+async function runLevel(
+  mix: readonly Scenario[],
+  inFlight: number,
+): Promise<{ figures: LevelFigures; results: ScenarioResult[] }> {
+  const target = await loadTarget(TARGET);
+  const scenarios = scenariosFor(mix, inFlight);
+  const monitor = new LatenessMonitor();
+  const release = monitor.hold();
+  const runnerBaseKb = rssKb(String(Deno.pid));
+  let peakPerLabKb = 0;
+  const sampler = setInterval(() => {
+    const { labs, kb } = labsRss();
+    if (labs === 0) return;
+    const runnerShare = Math.max(0, rssKb(String(Deno.pid)) - runnerBaseKb) / labs;
+    peakPerLabKb = Math.max(peakPerLabKb, kb / labs + runnerShare);
+  }, RSS_SAMPLE_MS);
+  const t0 = monotonicMs();
+  let results;
+  try {
+    results = await certifyTarget(target, scenarios, {
+      deadlineMs: DEADLINE_MS,
+      concurrency: inFlight,
+    });
+  } finally {
+    clearInterval(sampler);
+    release();
+  }
+  const wallMs = monotonicMs() - t0;
+  const harness = results.scenarios.flatMap((s) => s.measurements.harness ?? []);
+  const buckets = monitor.bucketsBetween(t0, t0 + wallMs);
+  const figures: LevelFigures = {
+    inFlight,
+    scenarios: scenarios.length,
+    wallMs: Math.round(wallMs),
+    overheadMs: {
+      ...quantiles(harness.map((h) => h.labUpMs + h.targetReadyMs + h.teardownMs)),
+      labUp: quantiles(harness.map((h) => h.labUpMs)),
+      targetReady: quantiles(harness.map((h) => h.targetReadyMs)),
+      teardown: quantiles(harness.map((h) => h.teardownMs)),
+    },
+    latenessMs: { p99: quantile(buckets, 0.99), peak: Math.max(0, ...buckets) },
+    ...(peakPerLabKb ? { peakRssPerLabKb: Math.round(peakPerLabKb) } : {}),
+    verdicts: verdictCounts(results.scenarios),
+  };
+  return { figures, results: results.scenarios };
+}
+
+/**
+ * Differences between two levels: a scenario whose verdicts differ, or whose release time at
+ * the higher level lies outside the lower level's range widened by its tolerance.
+ */
+export function compareLevels(
+  low: readonly ScenarioResult[],
+  high: readonly ScenarioResult[],
+  toleranceMs: number,
+): string[] {
+  const differences: string[] = [];
+  const ids = [...new Set([...low, ...high].map((r) => r.id))];
+  for (const id of ids) {
+    const a = low.filter((r) => r.id === id);
+    const b = high.filter((r) => r.id === id);
+    const verdictsA = new Set(a.map((r) => r.verdict));
+    const verdictsB = new Set(b.map((r) => r.verdict));
+    if (
+      [...verdictsB].some((v) => !verdictsA.has(v)) || [...verdictsA].some((v) => !verdictsB.has(v))
+    ) {
+      differences.push(
+        `${id}: verdicts ${[...verdictsA].join("/")} at the lowest level, ${
+          [...verdictsB].join("/")
+        } at the highest`,
+      );
+    }
+    const releases = (rs: readonly ScenarioResult[]) =>
+      rs.flatMap((r) => r.measurements.releaseMs ?? []);
+    const ra = releases(a);
+    const rb = releases(b);
+    if (ra.length && rb.length) {
+      const lo = Math.min(...ra) - toleranceMs;
+      const hi = Math.max(...ra) + toleranceMs;
+      const off = rb.filter((ms) => ms < lo || ms > hi);
+      if (off.length) {
+        differences.push(
+          `${id}: release ${off.map((ms) => `${ms} ms`).join(", ")} at the highest level, ` +
+            `outside ${Math.min(...ra)}–${Math.max(...ra)} ms ± ${toleranceMs} ms`,
+        );
+      }
+    }
+  }
+  return differences;
+}
+
+function line(f: LevelFigures): string {
+  const o = f.overheadMs;
+  return [
+    `${String(f.inFlight).padStart(3)} in flight, ${f.scenarios} scenarios, ${
+      (f.wallMs / 1000).toFixed(1)
+    } s:`,
+    `  overhead p50 ${o.p50} ms, p90 ${o.p90} ms (lab up p50 ${o.labUp.p50}, ready ${o.targetReady.p50}, teardown ${o.teardown.p50})`,
+    `  event-loop lateness p99 ${f.latenessMs.p99} ms, peak ${f.latenessMs.peak} ms`,
+    ...(f.faultLagMs
+      ? [
+        `  fault apply→effect p50 ${f.faultLagMs.p50} ms, p99 ${f.faultLagMs.p99} ms (${f.faultLagMs.count})`,
+      ]
+      : []),
+    ...(f.peakRssPerLabKb !== undefined
+      ? [`  peak RSS per lab, server excluded: ${(f.peakRssPerLabKb / 1024).toFixed(1)} MB`]
+      : []),
+  ].join("\n");
+}
+
+/** Release times of the same scenario may differ this much between levels (see INTERPRETING). */
+const RELEASE_TOLERANCE_MS = 50;
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      levels: { type: "string", default: "1,32,128" },
+      out: { type: "string", default: "clientdown-reports/bench.json" },
+    },
+    strict: true,
+  });
+  const levels = values.levels.split(",").map(Number);
+  if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
+    console.error(`bench: --levels must be whole numbers from 1 to 1000 (got "${values.levels}")`);
+    Deno.exit(2);
+  }
+  const suites = await loadSuites();
+  const mix = MIX.flatMap((id) => selectScenarios(suites, id));
+  const runs = [];
+  for (const inFlight of levels) {
+    console.error(`bench: ${inFlight} in flight …`);
+    const run = await runLevel(mix, inFlight);
+    console.log(line(run.figures));
+    runs.push(run);
+  }
+  const differences = runs.length > 1
+    ? compareLevels(runs[0]!.results, runs.at(-1)!.results, RELEASE_TOLERANCE_MS)
+    : [];
+  console.log(
+    differences.length
+      ? `Lowest vs highest level: ${differences.length} difference(s):\n  ${
+        differences.join("\n  ")
+      }`
+      : "Lowest vs highest level: the same verdicts, release times within ±50 ms",
+  );
+  await Deno.mkdir(new URL(".", `file://${Deno.cwd()}/${values.out}`), { recursive: true });
+  await Deno.writeTextFile(
+    values.out,
+    JSON.stringify(
+      {
+        target: TARGET,
+        mix: MIX,
+        deadlineMs: DEADLINE_MS,
+        levels: runs.map((r) => r.figures),
+        differences,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  console.error(`bench: written to ${values.out}`);
+}

@@ -1,0 +1,121 @@
+/**
+ * The runner's own lateness: how late its event loop runs a timer. Every figure the runner
+ * takes by reading (a socket-table poll that sees a release, the end of an outage it times) is
+ * late by as much, so the runner measures it, admits new scenarios only while it stays small,
+ * and reruns a scenario whose figures were taken while it was too late.
+ *
+ * The tolerance: a release seen by a socket-table poll may be up to one poll interval late
+ * (15 ms, 50 ms after a quiet second) plus the event loop's lateness. With the lateness at most
+ * 100 ms, such a figure is at most 150 ms late, which no verdict of these suites turns on: the
+ * budgets are 1 s and longer, and a server told by a FIN or RST that closes within them sends
+ * its own FIN or RST, timed by the capture (the kernel's clock), not by a poll. An outage the
+ * runner times (a 2 s blip) lasts at most 100 ms longer: 5 %.
+ *
+ * @module
+ */
+
+import { monotonicMs } from "../libc/libc.ts";
+
+/** The most the event loop may be late while a scenario measures (see the module doc). */
+export const LATENESS_TOLERANCE_MS = 100;
+/** New scenarios start only while the recent lateness stays below this. */
+export const ADMIT_BELOW_MS = LATENESS_TOLERANCE_MS / 2;
+/** How often the monitor's timer is due. */
+const TICK_MS = 10;
+/** Lateness is kept per bucket of this many ms: its largest value. */
+const BUCKET_MS = 100;
+/** "Recent" for admission: the last this many ms. */
+const RECENT_MS = 1000;
+
+/**
+ * Measures how late a timer due every 10 ms fires, while at least one user holds it
+ * (`hold()`); keeps the largest lateness per 100 ms for the whole time it ran.
+ */
+export class LatenessMonitor {
+  #holders = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #due = 0;
+  /** Start of bucket 0 on the monotonic clock. */
+  #origin: number | undefined;
+  #buckets: number[] = [];
+  #peak = 0;
+
+  /** Starts measuring (if not already); the returned function stops this hold. */
+  hold(): () => void {
+    if (this.#holders++ === 0) this.#start();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.#holders === 0) this.#stop();
+    };
+  }
+
+  /** The largest lateness seen since the monitor was created (ms). */
+  get peakMs(): number {
+    return this.#peak;
+  }
+
+  /** The largest lateness in the last second (ms). */
+  recentMs(): number {
+    return this.maxBetween(monotonicMs() - RECENT_MS, monotonicMs());
+  }
+
+  /** The largest lateness between two monotonic moments (ms), 0 where nothing was measured. */
+  maxBetween(from: number, to: number): number {
+    return this.bucketsBetween(from, to).reduce((a, b) => Math.max(a, b), 0);
+  }
+
+  /** The largest lateness of each 100 ms between two monotonic moments (ms). */
+  bucketsBetween(from: number, to: number): number[] {
+    if (this.#origin === undefined || to < from) return [];
+    const first = Math.max(0, Math.floor((from - this.#origin) / BUCKET_MS));
+    const last = Math.floor((to - this.#origin) / BUCKET_MS);
+    return this.#buckets.slice(first, last + 1);
+  }
+
+  /** Records a lateness measured elsewhere (a fault that took effect late) at moment `t`. */
+  record(t: number, lateMs: number): void {
+    this.#origin ??= t;
+    const i = Math.floor((t - this.#origin) / BUCKET_MS);
+    if (i < 0) return;
+    while (this.#buckets.length <= i) this.#buckets.push(0);
+    this.#buckets[i] = Math.max(this.#buckets[i] ?? 0, lateMs);
+    this.#peak = Math.max(this.#peak, lateMs);
+  }
+
+  #start(): void {
+    this.#due = monotonicMs() + TICK_MS;
+    const schedule = () => {
+      const timer = setTimeout(tick, TICK_MS);
+      Deno.unrefTimer(timer);
+      this.#timer = timer;
+    };
+    const tick = () => {
+      const now = monotonicMs();
+      this.record(now, Math.max(0, now - this.#due));
+      this.#due = now + TICK_MS;
+      schedule();
+    };
+    schedule();
+  }
+
+  #stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
+ * Waits until the recent lateness is below ADMIT_BELOW_MS, or nothing else runs (`running()`
+ * is 0: someone must go on), checking every 50 ms.
+ */
+export async function admitted(
+  monitor: LatenessMonitor,
+  running: () => number,
+  signal?: AbortSignal,
+): Promise<void> {
+  while (running() > 0 && monitor.recentMs() >= ADMIT_BELOW_MS && !signal?.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

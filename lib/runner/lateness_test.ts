@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { monotonicMs } from "../libc/libc.ts";
+import { ADMIT_BELOW_MS, admitted, LatenessMonitor } from "./lateness.ts";
+
+Deno.test("lateness: the largest value per window, 0 where nothing was measured", () => {
+  const monitor = new LatenessMonitor();
+  assert.equal(monitor.maxBetween(0, 1e9), 0);
+  monitor.record(1000, 3);
+  monitor.record(1050, 7);
+  monitor.record(1500, 40);
+  monitor.record(2500, 1);
+  assert.equal(monitor.maxBetween(1000, 1099), 7);
+  assert.equal(monitor.maxBetween(1000, 1600), 40);
+  assert.equal(monitor.maxBetween(1600, 3000), 1);
+  assert.equal(monitor.maxBetween(5000, 6000), 0);
+  assert.equal(monitor.peakMs, 40);
+});
+
+Deno.test("lateness: an event loop blocked for 60 ms is measured at least 40 ms late", async () => {
+  const monitor = new LatenessMonitor();
+  const release = monitor.hold();
+  const from = monotonicMs();
+  // The monitor's timer is due 10 ms after hold(); blocking 60 ms makes it at least 50 ms late.
+  while (monotonicMs() - from < 60) { /* block the event loop */ }
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  release();
+  assert(
+    monitor.maxBetween(from, monotonicMs()) >= 40,
+    `${monitor.maxBetween(from, monotonicMs())}`,
+  );
+});
+
+Deno.test("admission: waits while late and others run; never blocks the only one", async () => {
+  const monitor = new LatenessMonitor();
+  monitor.record(monotonicMs(), ADMIT_BELOW_MS + 10);
+  await admitted(monitor, () => 0); // nothing else runs: in at once
+  // Kept late for as long as the test looks, however slowly it runs.
+  const late = setInterval(() => monitor.record(monotonicMs(), ADMIT_BELOW_MS + 10), 20);
+  let running = 1;
+  let admittedYet = false;
+  const waiting = admitted(monitor, () => running).then(() => admittedYet = true);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.equal(admittedYet, false);
+  running = 0;
+  clearInterval(late);
+  await waiting;
+  assert(admittedYet);
+});
