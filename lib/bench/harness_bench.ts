@@ -55,6 +55,8 @@ export interface LevelFigures {
   wallMs: number;
   overheadMs: Quantiles & { labUp: Quantiles; targetReady: Quantiles; teardown: Quantiles };
   latenessMs: { p99: number; peak: number };
+  /** Runs repeated because the runner was late while measuring. */
+  reruns: number;
   faultLagMs?: Quantiles & { p99: number; count: number };
   peakRssPerLabKb?: number;
   verdicts: Record<string, Record<string, number>>;
@@ -75,7 +77,7 @@ export function quantile(values: readonly number[], q: number): number {
 }
 
 function quantiles(values: readonly number[]): Quantiles {
-  return { p50: quantile(values, 0.5), p90: quantile(values, 0.9) };
+  return { p50: Math.round(quantile(values, 0.5)), p90: Math.round(quantile(values, 0.9)) };
 }
 
 /** The scenarios of one level: the mix repeated until `inFlight` are there, at least once. */
@@ -189,7 +191,11 @@ async function runLevel(
       targetReady: quantiles(harness.map((h) => h.targetReadyMs)),
       teardown: quantiles(harness.map((h) => h.teardownMs)),
     },
-    latenessMs: { p99: quantile(buckets, 0.99), peak: Math.max(0, ...buckets) },
+    latenessMs: {
+      p99: Math.round(quantile(buckets, 0.99)),
+      peak: Math.round(Math.max(0, ...buckets)),
+    },
+    reruns: harness.reduce((n, h) => n + (h.attempts ?? 1) - 1, 0),
     ...(peakPerLabKb ? { peakRssPerLabKb: Math.round(peakPerLabKb) } : {}),
     verdicts: verdictCounts(results.scenarios),
   };
@@ -247,7 +253,7 @@ function line(f: LevelFigures): string {
       (f.wallMs / 1000).toFixed(1)
     } s:`,
     `  overhead p50 ${o.p50} ms, p90 ${o.p90} ms (lab up p50 ${o.labUp.p50}, ready ${o.targetReady.p50}, teardown ${o.teardown.p50})`,
-    `  event-loop lateness p99 ${f.latenessMs.p99} ms, peak ${f.latenessMs.peak} ms`,
+    `  event-loop lateness p99 ${f.latenessMs.p99} ms, peak ${f.latenessMs.peak} ms; ${f.reruns} reruns`,
     ...(f.faultLagMs
       ? [
         `  fault apply→effect p50 ${f.faultLagMs.p50} ms, p99 ${f.faultLagMs.p99} ms (${f.faultLagMs.count})`,
