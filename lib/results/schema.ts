@@ -61,8 +61,8 @@ export const VERDICTS = [
 /**
  * `pass`; `fail` a MUST broken; `warn` a SHOULD broken; `info` a MAY (measured only);
  * `skip` not applicable or unsupported; `interrupted` the run was stopped (never a server
- * failure); `inconclusive` the deadline ended before the server acted and nothing predicts
- * the outcome; `error` the harness itself failed.
+ * failure); `inconclusive` the deadline ended before the server acted and no prediction of
+ * the kernel alone proves a pass; `error` the harness itself failed.
  */
 export type Verdict = typeof VERDICTS[number];
 

@@ -71,7 +71,7 @@ export async function certifyTarget(
           startGate,
           signal,
         );
-        const result = evaluate(scenario, obs, monotonicMs() - started);
+        const result = evaluate(scenario, obs, monotonicMs() - started, target.knobs);
         progress({ kind: "end", target: target.id, result, t: monotonicMs() });
         return result;
       })

@@ -247,11 +247,15 @@ function sentence(words: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Turns what was observed into the scenario's result. */
+/**
+ * Turns what was observed into the scenario's result. `knobs` are the target's settings in
+ * words, which a result names when the server's own timeouts may act before the kernel's.
+ */
 export function evaluate(
   scenario: Scenario,
   obs: Observations,
   durationMs: number,
+  knobs: Readonly<Record<string, string>> = {},
 ): ScenarioResult {
   const base = {
     id: scenario.id,
@@ -300,6 +304,7 @@ export function evaluate(
     prediction,
     measurements,
     phase: scenario.phase,
+    knobs,
   };
   Object.assign(facts, ownClose(obs, scenario.phase));
   const judged = scenario.expect.map((e) => {

@@ -52,6 +52,11 @@ export interface Facts {
   /** The scenario's phase: where in the connection's life the client went down. */
   phase: string;
   /**
+   * The knobs the target lists, in words (knob → setting): the server's own timeouts, which
+   * may end a connection before the kernel's predicted release.
+   */
+  knobs: Readonly<Record<string, string>>;
+  /**
    * The server's close of an idle connection that nothing seen since the fault prompted
    * (lib/observe/unprompted_close.ts): its own policy, not the fault, ended the connection.
    */
