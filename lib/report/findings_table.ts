@@ -43,7 +43,7 @@ function mechanism(result: ScenarioResult | undefined): string {
   if (m.releaseMs !== undefined) return releasedHow(m.releasedHow);
   if (m.leak) return `${releasedHow(m.leak.how)}, fd held`;
   const p = result.prediction;
-  if (p?.atMs !== undefined) return p.mechanism.split(":")[0] ?? "";
+  if (p?.atMs !== undefined) return releasedHow(p.how);
   return "—";
 }
 
@@ -55,7 +55,7 @@ function sigpipeSafe(scenarios: readonly ScenarioResult[]): string {
 function othersServed(scenarios: readonly ScenarioResult[]): string {
   const stalled = scenarios.filter((s) =>
     s.expectations.some((e) =>
-      e.expectation.startsWith("other clients served") &&
+      e.kind === "others-served" &&
       (e.verdict === "fail" || e.verdict === "warn")
     )
   );

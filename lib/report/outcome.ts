@@ -9,7 +9,6 @@
 
 import type {
   ExpectationResult,
-  Level,
   Prediction,
   ReleaseHow,
   ScenarioResult,
@@ -113,30 +112,15 @@ export function splitNotes(
   return { notes: notes.trim(), harness };
 }
 
-/**
- * The level an expectation is judged at: its own; in files written before the field, the
- * scenario's, except for the two expectations that are always judged as a MUST (the server
- * keeps running, other clients are served; see INTERPRETING.md, "Levels and verdicts").
- */
-export function expectationLevel(s: ScenarioResult, e: ExpectationResult): Level {
-  if (e.level) return e.level;
-  if (
-    e.expectation === "server keeps running" || e.expectation.startsWith("other clients served")
-  ) {
-    return "MUST";
-  }
-  return s.level;
+/** The release expectation of a scenario ("released within", "released by"), if it has one. */
+function releaseExpectation(s: ScenarioResult): ExpectationResult | undefined {
+  return s.expectations.find((e) => e.kind === "released" || e.kind === "released-by");
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
-
-/** The budget of a "released within X" expectation: as written ("11 min") and in ms. */
+/** The budget of a scenario's release expectation: in words ("11 min") and in ms. */
 export function budgetOf(s: ScenarioResult): { text: string; ms: number } | undefined {
-  for (const e of s.expectations) {
-    const m = /^released within ((\d+(?:\.\d+)?) (ms|s|min|h))$/.exec(e.expectation);
-    if (m) return { text: m[1] ?? "", ms: Number(m[2]) * (UNIT_MS[m[3] ?? ""] ?? 0) };
-  }
-  return undefined;
+  const ms = releaseExpectation(s)?.budgetMs;
+  return ms === undefined ? undefined : { text: formatMs(ms), ms };
 }
 
 /** A reason in a few words: no parenthetical, a lower-case start unless it is an acronym. */
@@ -146,24 +130,23 @@ function reasonWords(reason: string): string {
   return /^[A-Z][a-z']*$/.test(first) ? short[0]!.toLowerCase() + short.slice(1) : short;
 }
 
+/** The reason a prediction gives, after its mechanism's name ("keepalive: idle 2 s ..."). */
+function predictionReason(p: Prediction): string {
+  const at = p.mechanism.indexOf(": ");
+  return at < 0 ? p.mechanism : p.mechanism.slice(at + 2);
+}
+
 /** The kernel mechanism of a prediction, in words, and why it never acts when it does not. */
 function mechanismWords(p: Prediction): { by: string; never?: string } {
-  const [head = "", ...rest] = p.mechanism.split(": ");
-  const detail = rest[0] ?? "";
-  switch (head) {
-    case "none":
-      return { by: "nothing", never: reasonWords(detail || p.mechanism) };
-    case "keepalive":
+  switch (p.how) {
+    case "never":
+      return { by: "nothing", never: reasonWords(predictionReason(p).split(": ")[0] ?? "") };
+    case "keepalive-timeout":
       return { by: "kernel keepalive" };
-    case "retransmission timeout":
-      return { by: "the kernel's retransmission timeout" };
-    case "zero-window timeout":
-    case "zero-window probe timeout":
-      return { by: "the kernel's zero-window probe timeout" };
-    case "reset by peer":
+    case "reset-by-peer":
       return { by: "the peer's RST to a keepalive probe" };
     default:
-      return { by: head || p.mechanism };
+      return { by: BY[p.how] };
   }
 }
 
@@ -292,15 +275,24 @@ function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
   return `survived: ${m}`;
 }
 
-/** "other clients served, slowest answer 104 ms, 0 of 6 unanswered". */
+/**
+ * "other clients served, slowest answer 104 ms, 0 of 6 unanswered"; without a figure (one
+ * above the bound cannot stand beside a pass): "other clients served, each answered within 1 s,
+ * 0 of 6 unanswered".
+ */
 function othersStatement(e: ExpectationResult): string {
-  const m = /max (.+?), (\d+) of (\d+) unanswered/.exec(e.measured);
-  const figures = m ? `slowest answer ${m[1]}, ${m[2]} of ${m[3]} unanswered` : e.measured;
-  const within = /within (.+)$/.exec(e.expectation)?.[1];
-  if (held(e) || (e.verdict === "info" && m?.[2] === "0")) {
+  const a = e.actual;
+  const within = e.budgetMs === undefined ? "" : ` within ${formatMs(e.budgetMs)}`;
+  const counts = a?.unanswered === undefined ? "" : `${a.unanswered} of ${a.of ?? 0} unanswered`;
+  const figures = a?.ms !== undefined
+    ? [`slowest answer ${formatMs(a.ms)}`, counts].filter(Boolean).join(", ")
+    : a
+    ? [`each answered${within}`, counts].filter(Boolean).join(", ")
+    : e.measured;
+  if (held(e) || (e.verdict === "info" && a?.unanswered === 0)) {
     return figures ? `other clients served, ${figures}` : "other clients served";
   }
-  return `other clients not served${within ? ` within ${within}` : ""}: ${figures}`;
+  return `other clients not served${within}: ${figures}`;
 }
 
 /**
@@ -320,23 +312,31 @@ export function expectationStatement(
   e: ExpectationResult,
   ctx: OutcomeContext = {},
 ): string {
-  const name = e.expectation;
-  if (name.startsWith("released within")) {
-    if (
-      s.measurements.releaseMs !== undefined || s.measurements.leak ||
-      s.measurements.serverExit || s.measurements.releasedHow === "never" || s.prediction
-    ) return releaseStatement(s, ctx);
-    const after = /^after (.+)$/.exec(e.measured);
-    return after ? `released at ${after[1]}` : e.measured;
+  switch (e.kind) {
+    case "released":
+    case "released-by": {
+      const m = s.measurements;
+      if (m.releaseMs !== undefined || m.leak || m.serverExit || m.releasedHow === "never") {
+        return releaseStatement(s, ctx);
+      }
+      if (s.prediction) return releaseStatement(s, ctx);
+      return e.actual?.ms !== undefined ? `released at ${formatMs(e.actual.ms)}` : e.measured;
+    }
+    case "server-alive":
+      return exitStatement(s);
+    case "others-served":
+      return othersStatement(e);
+    case "survives":
+      return survivalStatement(s, e);
+    case "resources-restored":
+      return baselineStatement(e);
+    case "response-delivered":
+      return held(e)
+        ? `response delivered (${e.measured})`
+        : `response not delivered: ${e.measured}`;
+    default:
+      return e.measured ? `${e.expectation}: ${e.measured}` : e.expectation;
   }
-  if (name === "server keeps running") return exitStatement(s);
-  if (name.startsWith("other clients served")) return othersStatement(e);
-  if (name.startsWith("connection survives")) return survivalStatement(s, e);
-  if (name.endsWith("and memory back to baseline")) return baselineStatement(e);
-  if (name === "response delivered") {
-    return held(e) ? `response delivered (${e.measured})` : `response not delivered: ${e.measured}`;
-  }
-  return e.measured ? `${name}: ${e.measured}` : name;
 }
 
 /** The first sentence of a text. */
@@ -398,9 +398,7 @@ export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {})
   if (!p) return "";
   const m = s.measurements;
   const words = mechanismWords(p);
-  const detail = p.mechanism.includes(": ")
-    ? p.mechanism.split(": ").slice(1).join(": ")
-    : p.mechanism;
+  const detail = predictionReason(p);
   const situation = p.situation ? ` Situation: ${p.situation}.` : "";
   if (m.releaseMs !== undefined) {
     const actual = `released at ${formatMs(m.releaseMs)}${

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "../results/schema.ts";
-import {
-  expectationLevel,
-  keyStatement,
-  predictionSentences,
-  releasedBy,
-  splitNotes,
-} from "./outcome.ts";
+import { keyStatement, predictionSentences, releasedBy, splitNotes } from "./outcome.ts";
 
 function scenario(patch: Partial<ScenarioResult>): ScenarioResult {
   return {
@@ -19,8 +13,21 @@ function scenario(patch: Partial<ScenarioResult>): ScenarioResult {
     verdict: "pass",
     measurements: {},
     expectations: [
-      { expectation: "released within 11 min", verdict: "pass", measured: "after 75.1 s" },
-      { expectation: "server keeps running", verdict: "pass", measured: "still running" },
+      {
+        kind: "released",
+        level: "SHOULD",
+        expectation: "released within 11 min",
+        budgetMs: 660000,
+        verdict: "pass",
+        measured: "after 75.1 s",
+      },
+      {
+        kind: "server-alive",
+        level: "MUST",
+        expectation: "server keeps running",
+        verdict: "pass",
+        measured: "still running",
+      },
     ],
     evidence: [],
     notes: "",
@@ -35,6 +42,7 @@ const NEVER = {
   from: "last-traffic",
   mechanism:
     "none: SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone never ends it",
+  how: "never" as const,
 };
 
 Deno.test("key statement: a release, by what", () => {
@@ -48,7 +56,10 @@ Deno.test("key statement: held past the budget, with the prediction", () => {
     verdict: "warn",
     measurements: { releasedHow: "never" },
     expectations: [{
+      kind: "released",
+      level: "SHOULD",
       expectation: "released within 11 min",
+      budgetMs: 660000,
       verdict: "warn",
       measured: "not released within 11 min",
     }],
@@ -57,6 +68,7 @@ Deno.test("key statement: held past the budget, with the prediction", () => {
       releaseMs: 7_860_000,
       from: "last-traffic",
       mechanism: "keepalive: idle 7200 s + 9 probes × 75 s after the last segment, then RST",
+      how: "keepalive-timeout",
       atMs: 7_860_000,
       watchedMs: 900_000,
     },
@@ -80,6 +92,7 @@ Deno.test("key statement: the server's death, with its moment", () => {
     verdict: "fail",
     measurements: { serverExit: { code: 141, signal: "SIGPIPE" } },
     expectations: [{
+      kind: "server-alive",
       expectation: "server keeps running",
       verdict: "fail",
       measured: "server killed by SIGPIPE, 6 ms after the fault",
@@ -94,7 +107,10 @@ Deno.test("key statement: survival, said as a statement", () => {
     verdict: "info",
     level: "MAY",
     expectations: [{
+      kind: "survives",
+      level: "SHOULD",
       expectation: "connection survives 15 min",
+      budgetMs: 900000,
       verdict: "info",
       measured: "connection lost: EOF",
     }],
@@ -134,6 +150,7 @@ Deno.test("prediction against measurement: contradicted, confirmed, or labelled 
       releaseMs: 120_000,
       from: "last-traffic",
       mechanism: "keepalive: idle 60 s + 3 probes × 20 s",
+      how: "keepalive-timeout",
       atMs: 120_000,
       toleranceMs: { early: 0, late: 1000 },
     },
@@ -164,12 +181,4 @@ Deno.test("harness notes: their own field, and the old notes' tail", () => {
     notes: "Skipped.",
     harness: ["Teardown: y"],
   });
-});
-
-Deno.test("expectation level: its own, else always-MUST ones, else the scenario's", () => {
-  const s = scenario({ level: "SHOULD" });
-  const [released, alive] = s.expectations;
-  assert.equal(expectationLevel(s, released!), "SHOULD");
-  assert.equal(expectationLevel(s, alive!), "MUST");
-  assert.equal(expectationLevel(s, { ...released!, level: "MAY" }), "MAY");
 });

@@ -18,7 +18,6 @@ import {
 } from "./markdown_parts.ts";
 import {
   exitStatement,
-  expectationLevel,
   type OutcomeContext,
   predictionSentences,
   releasedBy,
@@ -173,7 +172,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
         ["Expectation", "Level", "Verdict", "Measured"],
         s.expectations.map((e) => [
           e.expectation,
-          expectationLevel(s, e),
+          e.level,
           badge(e.verdict),
           e.predicted ? `${e.measured} (predicted)` : e.measured,
         ]),

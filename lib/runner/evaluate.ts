@@ -50,10 +50,16 @@ export function worst(verdicts: readonly Verdict[]): Verdict {
   return "skip";
 }
 
-function verdictOf(level: Level, judgement: Judgement): Verdict {
+/**
+ * The verdict of a judgement at a level. A figure above its budget cannot stand beside a pass:
+ * a verifier that found the expectation met says so without a figure that breaks it.
+ */
+function verdictOf(level: Level, judgement: Judgement, budgetMs: number | undefined): Verdict {
   if (judgement.met === "inconclusive") return "inconclusive";
   if (judgement.met === "not-applicable") return "skip";
-  if (!judgement.met) return BROKEN[level];
+  const figure = judgement.found?.ms;
+  const within = figure === undefined || budgetMs === undefined || figure <= budgetMs;
+  if (!judgement.met || !within) return BROKEN[level];
   return level === "MAY" ? "info" : "pass";
 }
 
@@ -160,6 +166,7 @@ function toSchema(
       releaseMs: null,
       from: "last-traffic",
       mechanism: `none: ${p.reason}`,
+      how: "never",
       watchedMs,
       situation: p.situation,
     };
@@ -169,6 +176,7 @@ function toSchema(
     releaseMs: Math.round(p.at - p.fromAt),
     from: p.from,
     mechanism: `${p.mechanism.replaceAll("_", " ")}: ${p.reason}`,
+    how: p.how,
     toleranceMs: { early: Math.round(p.toleranceMs.early), late: Math.round(p.toleranceMs.late) },
     atMs: Math.round(p.at - faultAt),
     watchedMs,
@@ -221,8 +229,19 @@ function ownClose(
   };
 }
 
-function describe(e: Expectation): string {
-  return verifierOf(e.kind)?.describe(e as never) ?? e.kind;
+/** What an expectation's result holds before it is judged: its kind, words, level and budget. */
+function expected(
+  e: Expectation,
+  scenario: Scenario,
+): Pick<ExpectationResult, "kind" | "expectation" | "level" | "budgetMs"> {
+  const verifier = verifierOf(e.kind)!;
+  const budgetMs = verifier.budgetMs(e as never);
+  return {
+    kind: e.kind,
+    expectation: verifier.describe(e as never),
+    level: e.level ?? scenario.level,
+    ...(budgetMs === undefined ? {} : { budgetMs }),
+  };
 }
 
 /** Why the whole scenario has one verdict without judging: skipped, errored or interrupted. */
@@ -282,10 +301,9 @@ export function evaluate(
       verdict: whole.verdict,
       measurements,
       expectations: scenario.expect.map((e) => ({
-        expectation: describe(e),
+        ...expected(e, scenario),
         verdict: whole.verdict,
         measured: "",
-        level: e.level ?? scenario.level,
       })),
       evidence,
       notes: whole.notes,
@@ -310,12 +328,13 @@ export function evaluate(
   const judged = scenario.expect.map((e) => {
     const verifier = verifierOf(e.kind)!;
     const judgement = verifier.judge(e as never, facts);
+    const what = expected(e, scenario);
     const result: ExpectationResult = {
-      expectation: describe(e),
-      verdict: verdictOf(e.level ?? scenario.level, judgement),
+      ...what,
+      verdict: verdictOf(what.level, judgement, what.budgetMs),
+      ...(judgement.found ? { actual: judgement.found } : {}),
       measured: judgement.actual,
       ...(judgement.predicted ? { predicted: true } : {}),
-      level: e.level ?? scenario.level,
     };
     return { e, judgement, result, advice: () => verifier.advice(e as never, facts) };
   });

@@ -62,6 +62,7 @@ export const releasedVerifier = defineVerifier({
   }),
   check: (e: Released) => checkDuration(e.within, "within"),
   describe: (e) => `released within ${formatMs(parseDuration(e.within))}`,
+  budgetMs: (e) => parseDuration(e.within),
   watchMs: (e) => parseDuration(e.within),
   settled: (_e, live) => connectionRelease(live.socket).releasedAt !== undefined,
   judge(e, facts) {
@@ -73,7 +74,11 @@ export const releasedVerifier = defineVerifier({
       return { met: false, actual: `not released: ${death}, the connection ended with it` };
     }
     if (m.releaseMs !== undefined) {
-      return { met: m.releaseMs <= budget, actual: `after ${formatMs(m.releaseMs)}` };
+      return {
+        met: m.releaseMs <= budget,
+        actual: `after ${formatMs(m.releaseMs)}`,
+        found: { ms: m.releaseMs, ...(m.releasedHow ? { how: m.releasedHow } : {}) },
+      };
     }
     if (m.leak) {
       const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -109,12 +114,14 @@ export const releasedVerifier = defineVerifier({
     const kernel = `the kernel alone releases it ${formatMs(atMs)} after the fault (${
       tolerance(prediction)
     }; ${prediction.reason})`;
+    const found = { ms: Math.round(atMs), how: prediction.how };
     if (atMs + prediction.toleranceMs.late <= budget) {
-      return { met: true, actual: `predicted: ${kernel}`, predicted: true };
+      return { met: true, actual: `predicted: ${kernel}`, found, predicted: true };
     }
     return {
       met: "inconclusive",
       actual: `${watched}; predicted: ${kernel}; ${ownTimeouts(facts, atMs)}: ${tell}`,
+      found,
       predicted: true,
     };
   },

@@ -8,6 +8,7 @@ Deno.test("released: a measured release is judged against the budget", () => {
   assert.deepEqual(v.judge(e, facts(() => {}, { measurements: { releaseMs: 900 } })), {
     met: true,
     actual: "after 900 ms",
+    found: { ms: 900 },
   });
   assert.equal(v.judge(e, facts(() => {}, { measurements: { releaseMs: 10_001 } })).met, false);
 });

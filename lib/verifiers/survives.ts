@@ -70,6 +70,7 @@ export const survivesVerifier = defineVerifier({
   check: (e: Survives) => e.for === undefined ? undefined : checkDuration(e.for, "for"),
   describe: (e) =>
     e.for ? `connection survives ${formatMs(parseDuration(e.for))}` : "connection survives",
+  budgetMs: (e) => e.for === undefined ? undefined : parseDuration(e.for),
   watchMs: (e) => e.for === undefined ? 0 : parseDuration(e.for),
   judge(e, facts) {
     const death = serverDeath(facts);
