@@ -237,9 +237,9 @@ export function exitStatement(s: ScenarioResult): string {
   const what = exit.signal
     ? `server killed by ${exit.signal}`
     : `server exited with code ${exit.code}`;
-  const when = s.expectations.map((e) => /(\d[^,;]*? after the fault)/.exec(e.measured)?.[1])
-    .find((w) => w !== undefined);
-  return when ? `${what} ${when}` : what;
+  const at = exit.atMs;
+  if (at === undefined) return what;
+  return `${what} ${formatMs(Math.abs(at))} ${at >= 0 ? "after" : "before"} the fault`;
 }
 
 /** True when an expectation held (a MAY's `info` says nothing either way: read its text). */
@@ -249,11 +249,9 @@ function held(e: ExpectationResult): boolean {
 
 /** A survival expectation's outcome: "survived: …", "connection lost: EOF from the server". */
 function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
-  const m = e.measured.trim();
-  if (m.startsWith("not applicable:")) return m;
-  const lost = /^connection lost: (.*)$/.exec(m);
-  if (lost) {
-    const why = lost[1] ?? "";
+  const a = e.actual;
+  if (a?.survived === true) return `survived: ${e.measured}`;
+  if (a?.survived === false && a.error !== undefined) {
     const words: Record<string, string> = {
       EOF: "EOF from the server",
       ECONNRESET: "reset (ECONNRESET)",
@@ -263,16 +261,11 @@ function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
     if (r.releaseMs !== undefined && r.releasedHow && r.releasedHow !== "never") {
       return `connection lost: ${LOST_BY[r.releasedHow]} at ${
         formatMs(r.releaseMs)
-      }; the client then saw ${SEEN[why] ?? why}`;
+      }; the client then saw ${SEEN[a.error] ?? a.error}`;
     }
-    return `connection lost: ${words[why] ?? why}`;
+    return `connection lost: ${words[a.error] ?? a.error}`;
   }
-  // "predicted: the 4 min mapping expires: keepalive is off": the reason in brackets.
-  const predicted = /^predicted: (.*?): (.*)$/.exec(m);
-  if (predicted) return `predicted: ${predicted[1]} (${predicted[2]})`;
-  if (m.startsWith("predicted:")) return m;
-  if (!m) return held(e) ? "survived" : "not shown to survive";
-  return `survived: ${m}`;
+  return e.measured || (held(e) ? "survived" : "not shown to survive");
 }
 
 /**

@@ -90,7 +90,7 @@ Deno.test("key statement: held past the budget, with the prediction", () => {
 Deno.test("key statement: the server's death, with its moment", () => {
   const s = scenario({
     verdict: "fail",
-    measurements: { serverExit: { code: 141, signal: "SIGPIPE" } },
+    measurements: { serverExit: { code: 141, signal: "SIGPIPE", atMs: 6 } },
     expectations: [{
       kind: "server-alive",
       expectation: "server keeps running",
@@ -112,6 +112,7 @@ Deno.test("key statement: survival, said as a statement", () => {
       expectation: "connection survives 15 min",
       budgetMs: 900000,
       verdict: "info",
+      actual: { survived: false, error: "EOF" },
       measured: "connection lost: EOF",
     }],
   });

@@ -236,10 +236,8 @@ function budgets(scenarios: readonly ScenarioResult[]): string[] {
   const seen = new Map<string, number>();
   for (const s of scenarios) {
     for (const e of s.expectations) {
-      const m = /^released within (\d+(?:\.\d+)?) (ms|s|min|h)$/.exec(e.expectation);
-      if (!m) continue;
-      const unit: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
-      seen.set(`${m[1]} ${m[2]}`, Number(m[1]) * (unit[m[2] ?? ""] ?? 0));
+      if ((e.kind !== "released" && e.kind !== "released-by") || e.budgetMs === undefined) continue;
+      seen.set(formatMs(e.budgetMs), e.budgetMs);
     }
   }
   return [...seen].sort((a, b) => a[1] - b[1]).map(([b]) => b);

@@ -192,6 +192,12 @@ const expectationResultSchema = z.strictObject({
       "The figure judged against the budget (release after the fault, slowest answer), ms",
     ),
     how: z.enum(RELEASE_HOWS).exactOptional().describe("How the connection was released"),
+    survived: z.boolean().exactOptional().describe(
+      "Whether the connection was found usable after the outage",
+    ),
+    error: text().exactOptional().describe(
+      'What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why',
+    ),
     unanswered: count().exactOptional().describe("Exchanges left unanswered"),
     of: count().exactOptional().describe("Exchanges tried"),
   }).exactOptional().describe("What was found, as data (absent where nothing was)"),
@@ -226,6 +232,9 @@ const measurementsSchema = z.strictObject({
   serverExit: z.strictObject({
     code: z.int().min(0).max(255),
     signal: z.string().regex(/^SIG[A-Z0-9+-]+$/).nullable(),
+    atMs: relMs().exactOptional().describe(
+      "When it ended, milliseconds after the fault (negative: before it)",
+    ),
   }).exactOptional().describe("Exit of the server process, when it ended during the scenario"),
   churnOpened: count().exactOptional().describe("Connections a churn step opened"),
   churnRefused: count().exactOptional().describe(
@@ -412,6 +421,10 @@ export interface ExpectationActual {
   ms?: number;
   /** How the connection was released. */
   how?: ReleaseHow;
+  /** Whether the connection was found usable after the outage. */
+  survived?: boolean;
+  /** What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why. */
+  error?: string;
   /** Exchanges left unanswered. */
   unanswered?: number;
   /** Exchanges tried. */
@@ -475,7 +488,12 @@ export interface Measurements {
   /** Zero-window probes the server sent. */
   zeroWindowProbes?: number;
   /** Exit of the server process, when it ended during the scenario. */
-  serverExit?: { code: number; signal: string | null };
+  serverExit?: {
+    code: number;
+    signal: string | null;
+    /** When it ended, milliseconds after the fault (negative: before it). */
+    atMs?: number;
+  };
   /** Connections a churn step opened. */
   churnOpened?: number;
   /** Connections of a churn step the server refused or dropped at once. */

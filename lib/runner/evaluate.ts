@@ -120,7 +120,13 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
     m.clientConnectionsBefore = before.clientConnections;
   }
   if (after?.clientConnections !== undefined) m.clientConnectionsAfter = after.clientConnections;
-  if (exit) m.serverExit = { code: exit.code, signal: exit.signal };
+  if (exit) {
+    m.serverExit = {
+      code: exit.code,
+      signal: exit.signal,
+      ...(fault === undefined ? {} : { atMs: Math.round(exit.at - fault) }),
+    };
+  }
   const churn = obs.exchanges.churn;
   if (churn) [m.churnOpened, m.churnRefused] = [churn.opened, churn.refused];
   return m;

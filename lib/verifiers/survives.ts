@@ -100,9 +100,16 @@ export const survivesVerifier = defineVerifier({
           "Nothing but the NAT happened to the client, so the server ends such connections itself (an idle timeout, or a heartbeat or ping the test client does not answer): whether its probes keep the mapping alive was not tested.",
       };
     }
-    if (!survived.ok) return { met: false, actual: `connection lost: ${survived.error ?? ""}` };
+    if (!survived.ok) {
+      const error = survived.error ?? "";
+      return { met: false, actual: `connection lost: ${error}`, found: { survived: false, error } };
+    }
     if (facts.release.releasedAt !== undefined) {
-      return { met: false, actual: "connection lost: the server released it" };
+      return {
+        met: false,
+        actual: "connection lost: the server released it",
+        found: { survived: false },
+      };
     }
     const span = e.for === undefined ? 0 : parseDuration(e.for);
     if (span > facts.watchedMs + SHORT_WATCH_SLACK_MS) return survivalPredicted(facts, span);
@@ -111,6 +118,7 @@ export const survivesVerifier = defineVerifier({
       actual: survived.byState
         ? "both ends still hold it ESTABLISHED"
         : "an exchange after the outage succeeded",
+      found: { survived: true },
     };
   },
   advice: () =>

@@ -7,7 +7,11 @@ Deno.test("survives: an exchange after the outage decides", () => {
   const ok = facts((obs) => obs.exchanges.survived = { ok: true, at: 2000 });
   assert.equal(v.judge(v.build(), ok).met, true);
   const lost = facts((obs) => obs.exchanges.survived = { ok: false, error: "EOF", at: 2000 });
-  assert.deepEqual(v.judge(v.build(), lost), { met: false, actual: "connection lost: EOF" });
+  assert.deepEqual(v.judge(v.build(), lost), {
+    met: false,
+    actual: "connection lost: EOF",
+    found: { survived: false, error: "EOF" },
+  });
 });
 
 Deno.test("survives: what was observed wins over a prediction of survival", () => {
@@ -36,6 +40,7 @@ Deno.test("survives: what was observed wins over a prediction of survival", () =
   assert.deepEqual(v.judge(e, closed), {
     met: false,
     actual: "connection lost: the server released it",
+    found: { survived: false },
   });
   const dead = facts((obs) => {
     natAndKeepalive(obs);
