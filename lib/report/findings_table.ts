@@ -9,6 +9,7 @@
 
 import type { Results, ScenarioResult } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
+import { CLOSED_BEFORE_FAULT } from "./vocabulary.ts";
 import { Markdown, type MdValue, text } from "./markdown_escape.ts";
 import { releasedHow, table } from "./markdown_parts.ts";
 
@@ -26,6 +27,7 @@ function release(result: ScenarioResult | undefined, deadlineMs: number): string
   if (!result) return "—";
   if (result.verdict === "skip") return "n/a";
   const m = result.measurements;
+  if (m.releasedBeforeFault) return CLOSED_BEFORE_FAULT;
   if (m.releaseMs !== undefined) return formatMs(m.releaseMs);
   if (m.leak) {
     return `never: fd held after the kernel ended it at ${formatMs(m.leak.kernelEndedMs)}`;

@@ -14,6 +14,7 @@ import type {
   ScenarioResult,
 } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
+import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "./vocabulary.ts";
 
 /** What a statement may use beyond the scenario itself. */
 export interface OutcomeContext {
@@ -142,11 +143,13 @@ function mechanismWords(p: Prediction): { by: string; never?: string } {
     case "never":
       return { by: "nothing", never: reasonWords(predictionReason(p).split(": ")[0] ?? "") };
     case "keepalive-timeout":
-      return { by: "kernel keepalive" };
+      return { by: "keepalive" };
+    case "zero-window-timeout":
+      return { by: "zero-window probe timeout" };
     case "reset-by-peer":
       return { by: "the peer's RST to a keepalive probe" };
     default:
-      return { by: BY[p.how] };
+      return { by: SHORT[p.how] };
   }
 }
 
@@ -156,19 +159,19 @@ function predictedAt(p: Prediction): number | undefined {
 }
 
 /**
- * What the prediction says, as a statement: "released at 15.7 min by the kernel's
- * retransmission timeout", "never released (SO_KEEPALIVE is off)".
+ * What the prediction says, as a statement: "released by the kernel alone at 15.7 min
+ * (retransmission timeout)", "never by the kernel alone (SO_KEEPALIVE is off)".
  */
 export function predictionStatement(p: Prediction): string {
   const words = mechanismWords(p);
   if (p.releaseMs === null || words.never !== undefined) {
-    return `never released by the kernel alone (${words.never ?? p.mechanism})`;
+    return `${NEVER_BY_KERNEL} (${words.never ?? p.mechanism})`;
   }
   const at = predictedAt(p);
   const when = at !== undefined
     ? `at ${formatMs(at)}`
     : `${formatMs(p.releaseMs)} after the ${p.from.replaceAll("-", " ")}`;
-  return `released ${when} by ${words.by}`;
+  return `released by the kernel alone ${when} (${words.by})`;
 }
 
 /**
@@ -198,22 +201,19 @@ export function watchedMs(s: ScenarioResult, ctx: OutcomeContext): number | unde
   return s.prediction?.watchedMs ?? (limits.length ? Math.min(...limits) : undefined);
 }
 
-function watched(s: ScenarioResult, ctx: OutcomeContext): string | undefined {
-  const ms = watchedMs(s, ctx);
-  return ms === undefined ? undefined : formatMs(ms);
-}
-
 /**
- * The release, as a statement: "released at 75 s by the server's FIN", "held for the whole
- * 11 min watched (budget 11 min); predicted: released at 15.7 min by the kernel's
- * retransmission timeout", "the kernel ended it at 2 h 11 min (keepalive) but the server still
- * holds fd 12 (a leak)".
+ * The release, as a statement: "released at 75 s by the server's FIN", "not released within
+ * its 11 min budget; predicted: released at 15.7 min by the kernel's retransmission timeout",
+ * "the kernel ended it at 2 h 11 min (keepalive) but the server still holds fd 12 (a leak)".
  */
 export function releaseStatement(s: ScenarioResult, ctx: OutcomeContext = {}): string {
   const m = s.measurements;
   if (m.releaseMs !== undefined) {
     const by = releasedBy(m.releasedHow);
-    return `released at ${formatMs(m.releaseMs)}${by ? ` ${by}` : ""}`;
+    const when = m.releasedBeforeFault
+      ? CLOSED_BEFORE_FAULT
+      : `released at ${formatMs(m.releaseMs)}`;
+    return `${when}${by ? ` ${by}` : ""}`;
   }
   if (m.serverExit) return `not released: ${exitStatement(s)}`;
   if (m.leak) {
@@ -222,10 +222,7 @@ export function releaseStatement(s: ScenarioResult, ctx: OutcomeContext = {}): s
       SHORT[m.leak.how]
     }) but the server still holds ${fd} (a leak)`;
   }
-  const budget = budgetOf(s);
-  const span = watched(s, ctx);
-  const held = span ? `held for the whole ${span} watched` : "held for as long as it was watched";
-  const parts = [`${held}${budget ? ` (budget ${budget.text})` : ""}`];
+  const parts = [notReleased(watchedMs(s, ctx), budgetOf(s)?.ms)];
   if (s.prediction) parts.push(`predicted: ${predictionStatement(s.prediction)}`);
   return parts.join("; ");
 }
@@ -386,9 +383,11 @@ function toleranceWords(p: Prediction): string {
  * - released otherwise: the prediction did not hold, and what acted instead;
  * - not released: what the kernel would do after the watch ended (labelled a prediction).
  */
-export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {}): string {
+export function predictionSentences(s: ScenarioResult): string {
   const p = s.prediction;
-  if (!p) return "";
+  // Only a release still open is the prediction's question: a survival the exchange settled,
+  // or a scenario without a release expectation, is not.
+  if (!p || !releaseExpectation(s)) return "";
   const m = s.measurements;
   const words = mechanismWords(p);
   const detail = predictionReason(p);
@@ -419,16 +418,16 @@ export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {})
         predictionStatement(p)
       } (no tolerance to judge the two by).${situation}`;
     }
-    return `The prediction did not hold: by the kernel alone it would have been ${
-      predictionStatement(p)
-    }${toleranceWords(p)}; ${actor} acted instead: ${actual}.${situation}`;
+    return `The prediction did not hold: it would have been ${predictionStatement(p)}${
+      toleranceWords(p)
+    }; ${actor} acted instead: ${actual}.${situation}`;
   }
-  const span = watched(s, ctx);
-  const after = span ? `after the ${span} watched` : "after the watch ended";
+  const source =
+    "Prediction (not measured; from the server socket's options and the namespace's sysctls)";
   if (p.releaseMs === null || words.never !== undefined) {
-    return `Prediction (not measured; from the server socket's options and the namespace's sysctls): ${after}, the kernel alone would never end it (${detail}).${situation}`;
+    return `${source}: the kernel alone would never end it (${detail}).${situation}`;
   }
-  return `Prediction (not measured; from the server socket's options and the namespace's sysctls): ${after}, it would be ${
-    predictionStatement(p)
-  }${toleranceWords(p)}: ${detail}.${situation}`;
+  return `${source}: it would be ${predictionStatement(p)}${
+    toleranceWords(p)
+  }: ${detail}.${situation}`;
 }

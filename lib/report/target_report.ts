@@ -17,6 +17,7 @@ import {
   VERDICT_ORDER,
 } from "./markdown_parts.ts";
 import {
+  budgetOf,
   exitStatement,
   type OutcomeContext,
   predictionSentences,
@@ -36,6 +37,7 @@ import {
   oneLine,
 } from "./markdown_escape.ts";
 import { mermaidTimeline } from "./mermaid_timeline.ts";
+import { notReleased } from "./vocabulary.ts";
 
 /** Counts of each verdict. */
 export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verdict, number> {
@@ -87,14 +89,13 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
       ? md` (${formatMs(m.releaseSinceLastTrafficMs)} after the last traffic)`
       : md``;
     const by = releasedBy(m.releasedHow);
-    lines.push(md`Released ${formatMs(m.releaseMs)} after the fault${since}${by ? ` ${by}` : ""}`);
+    const when = m.releasedBeforeFault
+      ? "Closed before the fault"
+      : `Released ${formatMs(m.releaseMs)} after the fault`;
+    lines.push(md`${when}${since}${by ? ` ${by}` : ""}`);
   } else if (m.releasedHow === "never" && !m.leak) {
-    const watched = watchedMs(s, ctx);
-    lines.push(
-      watched === undefined
-        ? md`Not released while watched`
-        : md`Not released in the ${formatMs(watched)} watched`,
-    );
+    const words = notReleased(watchedMs(s, ctx), budgetOf(s)?.ms);
+    lines.push(md`${words[0]!.toUpperCase()}${words.slice(1)}`);
   }
   if (m.leak) {
     const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -191,7 +192,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
       md``,
     );
   }
-  const prediction = predictionSentences(s, ctx);
+  const prediction = predictionSentences(s);
   if (prediction) parts.push(blockText(prediction), md``);
   if (notes) parts.push(blockText(notes), md``);
   if (s.recommendation) parts.push(md`**Recommendation:** ${s.recommendation}`, md``);

@@ -212,6 +212,9 @@ const measurementsSchema = z.strictObject({
     "From the last traffic on the connection to the release",
   ),
   releasedHow: z.enum(RELEASE_HOWS).exactOptional(),
+  releasedBeforeFault: z.literal(true).exactOptional().describe(
+    "The server had closed the connection before the fault (it closes after each response): releaseMs is then 0",
+  ),
   othersMaxLatencyMs: ms().exactOptional().describe(
     "Largest latency seen by the healthy bystander client during the fault",
   ),
@@ -462,6 +465,11 @@ export interface Measurements {
   releaseSinceLastTrafficMs?: number;
   /** How the server released. */
   releasedHow?: ReleaseHow;
+  /**
+   * The server had closed the connection before the fault (it closes after each response):
+   * `releaseMs` is then 0.
+   */
+  releasedBeforeFault?: true;
   /** Largest latency seen by the healthy bystander client during the fault. */
   othersMaxLatencyMs?: number;
   /** Requests of the bystander client left unanswered during the fault. */

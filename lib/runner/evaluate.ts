@@ -81,6 +81,7 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
       );
     }
     m.releasedHow = releaseHow(release.releasedAt, fault, obs.connection.socket, packets);
+    if (release.releasedAt < fault) m.releasedBeforeFault = true;
   } else if (
     obs.connection.socket.length && fault !== undefined && !obs.server.exit &&
     facts.prediction?.kind !== "release"

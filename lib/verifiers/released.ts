@@ -76,7 +76,9 @@ export const releasedVerifier = defineVerifier({
     if (m.releaseMs !== undefined) {
       return {
         met: m.releaseMs <= budget,
-        actual: `after ${formatMs(m.releaseMs)}`,
+        actual: m.releasedBeforeFault
+          ? "closed before the fault"
+          : `after ${formatMs(m.releaseMs)}`,
         found: { ms: m.releaseMs, ...(m.releasedHow ? { how: m.releasedHow } : {}) },
       };
     }
