@@ -104,6 +104,7 @@ export {
   type TargetVariant,
 } from "./lib/target/define_target.ts";
 export {
+  type ExpectationActual,
   type ExpectationResult,
   type Measurements,
   type Prediction,

@@ -171,7 +171,7 @@ Deno.test("diff: a verdict that got worse is printed and exits 1; unchanged or b
     assert.equal(same.code, 0);
     assert.equal(same.stdout, "No changes over 5 scenarios compared\n");
 
-    Deno.writeTextFileSync(`${root}/bad.json`, `{"schema": "clientdown/results@1"}`);
+    Deno.writeTextFileSync(`${root}/bad.json`, `{"schema": "clientdown/results@2"}`);
     const bad = await cli(["diff", `${root}/old`, `${root}/bad.json`]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^clientdown: Results file ".*bad\.json": /);

@@ -309,7 +309,7 @@ Deno.test("report without results, or with a broken results file, exits 2; docto
     assert.equal(broken.code, 2);
     assert.match(
       broken.stderr,
-      /Results file ".+\/x\.json": field "schema" must be "clientdown\/results@1" \(got "other"\)/,
+      /Results file ".+\/x\.json": field "schema" must be "clientdown\/results@2" \(got "other"\)/,
     );
   });
   assert.equal((await cli(["doctor"], { doctor: () => Promise.resolve(0) })).code, 0);

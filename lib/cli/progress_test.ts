@@ -17,7 +17,7 @@ const scenario = (id: string): Scenario => ({
 
 function results(id: string, verdicts: ["pass" | "fail" | "error" | "skip", number][]): Results {
   return {
-    schema: "clientdown/results@1",
+    schema: "clientdown/results@2",
     target: { id, version: "0.1.0" },
     environment: {
       kernel: "6.18.0",

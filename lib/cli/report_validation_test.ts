@@ -49,7 +49,7 @@ const MALFORMED: [string, string, RegExp][] = [
     /field "scenarios\[0\]\.measurements\.releaseMs" must be ≥ 0: got -1/,
   ],
   ["not JSON", "{", /is not JSON/],
-  ["an array", "[]", /field "schema" must be "clientdown\/results@1" \(got undefined\)/],
+  ["an array", "[]", /field "schema" must be "clientdown\/results@2" \(got undefined\)/],
 ];
 
 Deno.test("parseResults: each malformed case is a UsageError naming file and field", () => {

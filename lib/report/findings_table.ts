@@ -9,6 +9,7 @@
 
 import type { Results, ScenarioResult } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
+import { CLOSED_BEFORE_FAULT } from "./vocabulary.ts";
 import { Markdown, type MdValue, text } from "./markdown_escape.ts";
 import { releasedHow, table } from "./markdown_parts.ts";
 
@@ -26,6 +27,7 @@ function release(result: ScenarioResult | undefined, deadlineMs: number): string
   if (!result) return "—";
   if (result.verdict === "skip") return "n/a";
   const m = result.measurements;
+  if (m.releasedBeforeFault) return CLOSED_BEFORE_FAULT;
   if (m.releaseMs !== undefined) return formatMs(m.releaseMs);
   if (m.leak) {
     return `never: fd held after the kernel ended it at ${formatMs(m.leak.kernelEndedMs)}`;
@@ -43,7 +45,7 @@ function mechanism(result: ScenarioResult | undefined): string {
   if (m.releaseMs !== undefined) return releasedHow(m.releasedHow);
   if (m.leak) return `${releasedHow(m.leak.how)}, fd held`;
   const p = result.prediction;
-  if (p?.atMs !== undefined) return p.mechanism.split(":")[0] ?? "";
+  if (p?.atMs !== undefined) return releasedHow(p.how);
   return "—";
 }
 
@@ -55,7 +57,7 @@ function sigpipeSafe(scenarios: readonly ScenarioResult[]): string {
 function othersServed(scenarios: readonly ScenarioResult[]): string {
   const stalled = scenarios.filter((s) =>
     s.expectations.some((e) =>
-      e.expectation.startsWith("other clients served") &&
+      e.kind === "others-served" &&
       (e.verdict === "fail" || e.verdict === "warn")
     )
   );

@@ -64,6 +64,8 @@ function full(): Results {
   s.measurements.leak = { kernelEndedMs: 7875, how: "keepalive-timeout", fd: 7 };
   s.measurements.serverExit = { code: 141, signal: "SIGPIPE" };
   s.expectations.push({
+    kind: "server-alive",
+    level: "MUST",
     expectation: "server alive",
     verdict: "warn",
     measured: "died",

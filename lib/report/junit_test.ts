@@ -61,7 +61,13 @@ Deno.test("JUnit: hostile text from a target, a server or a results file is esca
     makeScenario("rst/idle", "fail", {
       notes: hostile,
       recommendation: hostile,
-      expectations: [{ expectation: hostile, verdict: "fail", measured: hostile }],
+      expectations: [{
+        kind: "released",
+        expectation: hostile,
+        level: "MUST",
+        verdict: "fail",
+        measured: hostile,
+      }],
       server: { stderrTail: hostile, log: hostile },
     }),
   ];

@@ -36,7 +36,7 @@ export const VERDICT_MEANING: Readonly<Record<Verdict, string>> = {
   interrupted: "the run was stopped while the scenario ran (never the server's doing)",
   warn: "a SHOULD broken",
   inconclusive:
-    "the watch ended before the server acted and nothing predicts the outcome (rerun with a longer deadline)",
+    "the watch ended before the server acted, and no prediction of the kernel alone proves a pass (rerun with a longer deadline)",
   fail:
     "a MUST broken. Whatever the scenario's level, an expectation that is always a MUST makes it fail: the server died, or other clients were not served in time",
   error: "the harness itself failed: says nothing about the server",

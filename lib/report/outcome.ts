@@ -9,12 +9,12 @@
 
 import type {
   ExpectationResult,
-  Level,
   Prediction,
   ReleaseHow,
   ScenarioResult,
 } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
+import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "./vocabulary.ts";
 
 /** What a statement may use beyond the scenario itself. */
 export interface OutcomeContext {
@@ -113,30 +113,15 @@ export function splitNotes(
   return { notes: notes.trim(), harness };
 }
 
-/**
- * The level an expectation is judged at: its own; in files written before the field, the
- * scenario's, except for the two expectations that are always judged as a MUST (the server
- * keeps running, other clients are served; see INTERPRETING.md, "Levels and verdicts").
- */
-export function expectationLevel(s: ScenarioResult, e: ExpectationResult): Level {
-  if (e.level) return e.level;
-  if (
-    e.expectation === "server keeps running" || e.expectation.startsWith("other clients served")
-  ) {
-    return "MUST";
-  }
-  return s.level;
+/** The release expectation of a scenario ("released within", "released by"), if it has one. */
+function releaseExpectation(s: ScenarioResult): ExpectationResult | undefined {
+  return s.expectations.find((e) => e.kind === "released" || e.kind === "released-by");
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
-
-/** The budget of a "released within X" expectation: as written ("11 min") and in ms. */
+/** The budget of a scenario's release expectation: in words ("11 min") and in ms. */
 export function budgetOf(s: ScenarioResult): { text: string; ms: number } | undefined {
-  for (const e of s.expectations) {
-    const m = /^released within ((\d+(?:\.\d+)?) (ms|s|min|h))$/.exec(e.expectation);
-    if (m) return { text: m[1] ?? "", ms: Number(m[2]) * (UNIT_MS[m[3] ?? ""] ?? 0) };
-  }
-  return undefined;
+  const ms = releaseExpectation(s)?.budgetMs;
+  return ms === undefined ? undefined : { text: formatMs(ms), ms };
 }
 
 /** A reason in a few words: no parenthetical, a lower-case start unless it is an acronym. */
@@ -146,24 +131,25 @@ function reasonWords(reason: string): string {
   return /^[A-Z][a-z']*$/.test(first) ? short[0]!.toLowerCase() + short.slice(1) : short;
 }
 
+/** The reason a prediction gives, after its mechanism's name ("keepalive: idle 2 s ..."). */
+function predictionReason(p: Prediction): string {
+  const at = p.mechanism.indexOf(": ");
+  return at < 0 ? p.mechanism : p.mechanism.slice(at + 2);
+}
+
 /** The kernel mechanism of a prediction, in words, and why it never acts when it does not. */
 function mechanismWords(p: Prediction): { by: string; never?: string } {
-  const [head = "", ...rest] = p.mechanism.split(": ");
-  const detail = rest[0] ?? "";
-  switch (head) {
-    case "none":
-      return { by: "nothing", never: reasonWords(detail || p.mechanism) };
-    case "keepalive":
-      return { by: "kernel keepalive" };
-    case "retransmission timeout":
-      return { by: "the kernel's retransmission timeout" };
-    case "zero-window timeout":
-    case "zero-window probe timeout":
-      return { by: "the kernel's zero-window probe timeout" };
-    case "reset by peer":
+  switch (p.how) {
+    case "never":
+      return { by: "nothing", never: reasonWords(predictionReason(p).split(": ")[0] ?? "") };
+    case "keepalive-timeout":
+      return { by: "keepalive" };
+    case "zero-window-timeout":
+      return { by: "zero-window probe timeout" };
+    case "reset-by-peer":
       return { by: "the peer's RST to a keepalive probe" };
     default:
-      return { by: head || p.mechanism };
+      return { by: SHORT[p.how] };
   }
 }
 
@@ -173,19 +159,19 @@ function predictedAt(p: Prediction): number | undefined {
 }
 
 /**
- * What the prediction says, as a statement: "released at 15.7 min by the kernel's
- * retransmission timeout", "never released (SO_KEEPALIVE is off)".
+ * What the prediction says, as a statement: "released by the kernel alone at 15.7 min
+ * (retransmission timeout)", "never by the kernel alone (SO_KEEPALIVE is off)".
  */
 export function predictionStatement(p: Prediction): string {
   const words = mechanismWords(p);
   if (p.releaseMs === null || words.never !== undefined) {
-    return `never released by the kernel alone (${words.never ?? p.mechanism})`;
+    return `${NEVER_BY_KERNEL} (${words.never ?? p.mechanism})`;
   }
   const at = predictedAt(p);
   const when = at !== undefined
     ? `at ${formatMs(at)}`
     : `${formatMs(p.releaseMs)} after the ${p.from.replaceAll("-", " ")}`;
-  return `released ${when} by ${words.by}`;
+  return `released by the kernel alone ${when} (${words.by})`;
 }
 
 /**
@@ -215,22 +201,19 @@ export function watchedMs(s: ScenarioResult, ctx: OutcomeContext): number | unde
   return s.prediction?.watchedMs ?? (limits.length ? Math.min(...limits) : undefined);
 }
 
-function watched(s: ScenarioResult, ctx: OutcomeContext): string | undefined {
-  const ms = watchedMs(s, ctx);
-  return ms === undefined ? undefined : formatMs(ms);
-}
-
 /**
- * The release, as a statement: "released at 75 s by the server's FIN", "held for the whole
- * 11 min watched (budget 11 min); predicted: released at 15.7 min by the kernel's
- * retransmission timeout", "the kernel ended it at 2 h 11 min (keepalive) but the server still
- * holds fd 12 (a leak)".
+ * The release, as a statement: "released at 75 s by the server's FIN", "not released within
+ * its 11 min budget; predicted: released at 15.7 min by the kernel's retransmission timeout",
+ * "the kernel ended it at 2 h 11 min (keepalive) but the server still holds fd 12 (a leak)".
  */
 export function releaseStatement(s: ScenarioResult, ctx: OutcomeContext = {}): string {
   const m = s.measurements;
   if (m.releaseMs !== undefined) {
     const by = releasedBy(m.releasedHow);
-    return `released at ${formatMs(m.releaseMs)}${by ? ` ${by}` : ""}`;
+    const when = m.releasedBeforeFault
+      ? CLOSED_BEFORE_FAULT
+      : `released at ${formatMs(m.releaseMs)}`;
+    return `${when}${by ? ` ${by}` : ""}`;
   }
   if (m.serverExit) return `not released: ${exitStatement(s)}`;
   if (m.leak) {
@@ -239,10 +222,7 @@ export function releaseStatement(s: ScenarioResult, ctx: OutcomeContext = {}): s
       SHORT[m.leak.how]
     }) but the server still holds ${fd} (a leak)`;
   }
-  const budget = budgetOf(s);
-  const span = watched(s, ctx);
-  const held = span ? `held for the whole ${span} watched` : "held for as long as it was watched";
-  const parts = [`${held}${budget ? ` (budget ${budget.text})` : ""}`];
+  const parts = [notReleased(watchedMs(s, ctx), budgetOf(s)?.ms)];
   if (s.prediction) parts.push(`predicted: ${predictionStatement(s.prediction)}`);
   return parts.join("; ");
 }
@@ -254,9 +234,9 @@ export function exitStatement(s: ScenarioResult): string {
   const what = exit.signal
     ? `server killed by ${exit.signal}`
     : `server exited with code ${exit.code}`;
-  const when = s.expectations.map((e) => /(\d[^,;]*? after the fault)/.exec(e.measured)?.[1])
-    .find((w) => w !== undefined);
-  return when ? `${what} ${when}` : what;
+  const at = exit.atMs;
+  if (at === undefined) return what;
+  return `${what} ${formatMs(Math.abs(at))} ${at >= 0 ? "after" : "before"} the fault`;
 }
 
 /** True when an expectation held (a MAY's `info` says nothing either way: read its text). */
@@ -266,11 +246,9 @@ function held(e: ExpectationResult): boolean {
 
 /** A survival expectation's outcome: "survived: …", "connection lost: EOF from the server". */
 function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
-  const m = e.measured.trim();
-  if (m.startsWith("not applicable:")) return m;
-  const lost = /^connection lost: (.*)$/.exec(m);
-  if (lost) {
-    const why = lost[1] ?? "";
+  const a = e.actual;
+  if (a?.survived === true) return `survived: ${e.measured}`;
+  if (a?.survived === false && a.error !== undefined) {
     const words: Record<string, string> = {
       EOF: "EOF from the server",
       ECONNRESET: "reset (ECONNRESET)",
@@ -280,27 +258,31 @@ function survivalStatement(s: ScenarioResult, e: ExpectationResult): string {
     if (r.releaseMs !== undefined && r.releasedHow && r.releasedHow !== "never") {
       return `connection lost: ${LOST_BY[r.releasedHow]} at ${
         formatMs(r.releaseMs)
-      }; the client then saw ${SEEN[why] ?? why}`;
+      }; the client then saw ${SEEN[a.error] ?? a.error}`;
     }
-    return `connection lost: ${words[why] ?? why}`;
+    return `connection lost: ${words[a.error] ?? a.error}`;
   }
-  // "predicted: the 4 min mapping expires: keepalive is off": the reason in brackets.
-  const predicted = /^predicted: (.*?): (.*)$/.exec(m);
-  if (predicted) return `predicted: ${predicted[1]} (${predicted[2]})`;
-  if (m.startsWith("predicted:")) return m;
-  if (!m) return held(e) ? "survived" : "not shown to survive";
-  return `survived: ${m}`;
+  return e.measured || (held(e) ? "survived" : "not shown to survive");
 }
 
-/** "other clients served, slowest answer 104 ms, 0 of 6 unanswered". */
+/**
+ * "other clients served, slowest answer 104 ms, 0 of 6 unanswered"; without a figure (one
+ * above the bound cannot stand beside a pass): "other clients served, each answered within 1 s,
+ * 0 of 6 unanswered".
+ */
 function othersStatement(e: ExpectationResult): string {
-  const m = /max (.+?), (\d+) of (\d+) unanswered/.exec(e.measured);
-  const figures = m ? `slowest answer ${m[1]}, ${m[2]} of ${m[3]} unanswered` : e.measured;
-  const within = /within (.+)$/.exec(e.expectation)?.[1];
-  if (held(e) || (e.verdict === "info" && m?.[2] === "0")) {
+  const a = e.actual;
+  const within = e.budgetMs === undefined ? "" : ` within ${formatMs(e.budgetMs)}`;
+  const counts = a?.unanswered === undefined ? "" : `${a.unanswered} of ${a.of ?? 0} unanswered`;
+  const figures = a?.ms !== undefined
+    ? [`slowest answer ${formatMs(a.ms)}`, counts].filter(Boolean).join(", ")
+    : a
+    ? [`each answered${within}`, counts].filter(Boolean).join(", ")
+    : e.measured;
+  if (held(e) || (e.verdict === "info" && a?.unanswered === 0)) {
     return figures ? `other clients served, ${figures}` : "other clients served";
   }
-  return `other clients not served${within ? ` within ${within}` : ""}: ${figures}`;
+  return `other clients not served${within}: ${figures}`;
 }
 
 /**
@@ -320,23 +302,31 @@ export function expectationStatement(
   e: ExpectationResult,
   ctx: OutcomeContext = {},
 ): string {
-  const name = e.expectation;
-  if (name.startsWith("released within")) {
-    if (
-      s.measurements.releaseMs !== undefined || s.measurements.leak ||
-      s.measurements.serverExit || s.measurements.releasedHow === "never" || s.prediction
-    ) return releaseStatement(s, ctx);
-    const after = /^after (.+)$/.exec(e.measured);
-    return after ? `released at ${after[1]}` : e.measured;
+  switch (e.kind) {
+    case "released":
+    case "released-by": {
+      const m = s.measurements;
+      if (m.releaseMs !== undefined || m.leak || m.serverExit || m.releasedHow === "never") {
+        return releaseStatement(s, ctx);
+      }
+      if (s.prediction) return releaseStatement(s, ctx);
+      return e.actual?.ms !== undefined ? `released at ${formatMs(e.actual.ms)}` : e.measured;
+    }
+    case "server-alive":
+      return exitStatement(s);
+    case "others-served":
+      return othersStatement(e);
+    case "survives":
+      return survivalStatement(s, e);
+    case "resources-restored":
+      return baselineStatement(e);
+    case "response-delivered":
+      return held(e)
+        ? `response delivered (${e.measured})`
+        : `response not delivered: ${e.measured}`;
+    default:
+      return e.measured ? `${e.expectation}: ${e.measured}` : e.expectation;
   }
-  if (name === "server keeps running") return exitStatement(s);
-  if (name.startsWith("other clients served")) return othersStatement(e);
-  if (name.startsWith("connection survives")) return survivalStatement(s, e);
-  if (name.endsWith("and memory back to baseline")) return baselineStatement(e);
-  if (name === "response delivered") {
-    return held(e) ? `response delivered (${e.measured})` : `response not delivered: ${e.measured}`;
-  }
-  return e.measured ? `${name}: ${e.measured}` : name;
 }
 
 /** The first sentence of a text. */
@@ -393,14 +383,14 @@ function toleranceWords(p: Prediction): string {
  * - released otherwise: the prediction did not hold, and what acted instead;
  * - not released: what the kernel would do after the watch ended (labelled a prediction).
  */
-export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {}): string {
+export function predictionSentences(s: ScenarioResult): string {
   const p = s.prediction;
-  if (!p) return "";
+  // Only a release still open is the prediction's question: a survival the exchange settled,
+  // or a scenario without a release expectation, is not.
+  if (!p || !releaseExpectation(s)) return "";
   const m = s.measurements;
   const words = mechanismWords(p);
-  const detail = p.mechanism.includes(": ")
-    ? p.mechanism.split(": ").slice(1).join(": ")
-    : p.mechanism;
+  const detail = predictionReason(p);
   const situation = p.situation ? ` Situation: ${p.situation}.` : "";
   if (m.releaseMs !== undefined) {
     const actual = `released at ${formatMs(m.releaseMs)}${
@@ -428,16 +418,16 @@ export function predictionSentences(s: ScenarioResult, ctx: OutcomeContext = {})
         predictionStatement(p)
       } (no tolerance to judge the two by).${situation}`;
     }
-    return `The prediction did not hold: by the kernel alone it would have been ${
-      predictionStatement(p)
-    }${toleranceWords(p)}; ${actor} acted instead: ${actual}.${situation}`;
+    return `The prediction did not hold: it would have been ${predictionStatement(p)}${
+      toleranceWords(p)
+    }; ${actor} acted instead: ${actual}.${situation}`;
   }
-  const span = watched(s, ctx);
-  const after = span ? `after the ${span} watched` : "after the watch ended";
+  const source =
+    "Prediction (not measured; from the server socket's options and the namespace's sysctls)";
   if (p.releaseMs === null || words.never !== undefined) {
-    return `Prediction (not measured; from the server socket's options and the namespace's sysctls): ${after}, the kernel alone would never end it (${detail}).${situation}`;
+    return `${source}: the kernel alone would never end it (${detail}).${situation}`;
   }
-  return `Prediction (not measured; from the server socket's options and the namespace's sysctls): ${after}, it would be ${
-    predictionStatement(p)
-  }${toleranceWords(p)}: ${detail}.${situation}`;
+  return `${source}: it would be ${predictionStatement(p)}${
+    toleranceWords(p)
+  }: ${detail}.${situation}`;
 }

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "../results/schema.ts";
-import {
-  expectationLevel,
-  keyStatement,
-  predictionSentences,
-  releasedBy,
-  splitNotes,
-} from "./outcome.ts";
+import { keyStatement, predictionSentences, releasedBy, splitNotes } from "./outcome.ts";
 
 function scenario(patch: Partial<ScenarioResult>): ScenarioResult {
   return {
@@ -19,8 +13,21 @@ function scenario(patch: Partial<ScenarioResult>): ScenarioResult {
     verdict: "pass",
     measurements: {},
     expectations: [
-      { expectation: "released within 11 min", verdict: "pass", measured: "after 75.1 s" },
-      { expectation: "server keeps running", verdict: "pass", measured: "still running" },
+      {
+        kind: "released",
+        level: "SHOULD",
+        expectation: "released within 11 min",
+        budgetMs: 660000,
+        verdict: "pass",
+        measured: "after 75.1 s",
+      },
+      {
+        kind: "server-alive",
+        level: "MUST",
+        expectation: "server keeps running",
+        verdict: "pass",
+        measured: "still running",
+      },
     ],
     evidence: [],
     notes: "",
@@ -35,6 +42,7 @@ const NEVER = {
   from: "last-traffic",
   mechanism:
     "none: SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone never ends it",
+  how: "never" as const,
 };
 
 Deno.test("key statement: a release, by what", () => {
@@ -48,7 +56,10 @@ Deno.test("key statement: held past the budget, with the prediction", () => {
     verdict: "warn",
     measurements: { releasedHow: "never" },
     expectations: [{
+      kind: "released",
+      level: "SHOULD",
       expectation: "released within 11 min",
+      budgetMs: 660000,
       verdict: "warn",
       measured: "not released within 11 min",
     }],
@@ -57,6 +68,7 @@ Deno.test("key statement: held past the budget, with the prediction", () => {
       releaseMs: 7_860_000,
       from: "last-traffic",
       mechanism: "keepalive: idle 7200 s + 9 probes × 75 s after the last segment, then RST",
+      how: "keepalive-timeout",
       atMs: 7_860_000,
       watchedMs: 900_000,
     },
@@ -64,22 +76,23 @@ Deno.test("key statement: held past the budget, with the prediction", () => {
   const key = keyStatement(s, { deadlineMs: 900_000 });
   assert.equal(
     key,
-    "held for the whole 15 min watched (budget 11 min); predicted: released at 2 h 11 min by kernel keepalive",
+    "not released within its 11 min budget; predicted: released by the kernel alone at 2 h 11 min (keepalive)",
   );
   assert.doesNotMatch(key, /released within 11 min: not released/);
   // Without the prediction's record of the watch: the budget, at most the deadline.
   delete s.prediction;
   assert.equal(
     keyStatement(s, { deadlineMs: 900_000 }),
-    "held for the whole 11 min watched (budget 11 min)",
+    "not released within its 11 min budget",
   );
 });
 
 Deno.test("key statement: the server's death, with its moment", () => {
   const s = scenario({
     verdict: "fail",
-    measurements: { serverExit: { code: 141, signal: "SIGPIPE" } },
+    measurements: { serverExit: { code: 141, signal: "SIGPIPE", atMs: 6 } },
     expectations: [{
+      kind: "server-alive",
       expectation: "server keeps running",
       verdict: "fail",
       measured: "server killed by SIGPIPE, 6 ms after the fault",
@@ -94,8 +107,12 @@ Deno.test("key statement: survival, said as a statement", () => {
     verdict: "info",
     level: "MAY",
     expectations: [{
+      kind: "survives",
+      level: "SHOULD",
       expectation: "connection survives 15 min",
+      budgetMs: 900000,
       verdict: "info",
+      actual: { survived: false, error: "EOF" },
       measured: "connection lost: EOF",
     }],
   });
@@ -134,24 +151,25 @@ Deno.test("prediction against measurement: contradicted, confirmed, or labelled 
       releaseMs: 120_000,
       from: "last-traffic",
       mechanism: "keepalive: idle 60 s + 3 probes × 20 s",
+      how: "keepalive-timeout",
       atMs: 120_000,
       toleranceMs: { early: 0, late: 1000 },
     },
   });
   assert.match(
     predictionSentences(confirmed),
-    /^The measurement confirmed the prediction within its tolerance \(tolerance 0 ms early, 1 s late\): released at 2 min \(keepalive\); predicted: released at 2 min by kernel keepalive\.$/,
+    /^The measurement confirmed the prediction within its tolerance \(tolerance 0 ms early, 1 s late\): released at 2 min \(keepalive\); predicted: released by the kernel alone at 2 min \(keepalive\)\.$/,
   );
   confirmed.measurements.releaseMs = 60_000;
   confirmed.measurements.releasedHow = "server-fin";
   assert.match(
     predictionSentences(confirmed),
-    /^The prediction did not hold: by the kernel alone it would have been released at 2 min by kernel keepalive .*; the server itself acted instead: released at 60 s \(FIN\)\./,
+    /^The prediction did not hold: it would have been released by the kernel alone at 2 min \(keepalive\) .*; the server itself acted instead: released at 60 s \(FIN\)\./,
   );
   const held = scenario({ measurements: { releasedHow: "never" }, prediction: NEVER });
   assert.match(
-    predictionSentences(held, { deadlineMs: 900_000 }),
-    /^Prediction \(not measured; .*\): after the 11 min watched, the kernel alone would never end it/,
+    predictionSentences(held),
+    /^Prediction \(not measured; .*\): the kernel alone would never end it/,
   );
 });
 
@@ -164,12 +182,4 @@ Deno.test("harness notes: their own field, and the old notes' tail", () => {
     notes: "Skipped.",
     harness: ["Teardown: y"],
   });
-});
-
-Deno.test("expectation level: its own, else always-MUST ones, else the scenario's", () => {
-  const s = scenario({ level: "SHOULD" });
-  const [released, alive] = s.expectations;
-  assert.equal(expectationLevel(s, released!), "SHOULD");
-  assert.equal(expectationLevel(s, alive!), "MUST");
-  assert.equal(expectationLevel(s, { ...released!, level: "MAY" }), "MAY");
 });

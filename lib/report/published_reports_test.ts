@@ -279,6 +279,18 @@ Deno.test("published reports: no harness trouble in a verdict, key figures state
   }
 });
 
+Deno.test("published results: no verdict its own figures contradict", () => {
+  const contradictions = ALL.flatMap((r) =>
+    r.scenarios.flatMap((s) =>
+      s.expectations.filter((e) =>
+        (e.verdict === "pass" || e.verdict === "info") && e.actual?.ms !== undefined &&
+        e.budgetMs !== undefined && e.actual.ms > e.budgetMs
+      ).map((e) => `${r.target.id} ${s.id}: ${e.verdict} ${e.expectation} (${e.actual?.ms} ms)`)
+    )
+  );
+  assert.deepEqual(contradictions, []);
+});
+
 Deno.test("published chart: well-formed SVG, when there is one", () => {
   if (!chartExists()) return;
   const root = parseXml(Deno.readTextFileSync(new URL(CHART, REPORTS)));

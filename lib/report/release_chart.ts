@@ -85,22 +85,10 @@ const AXIS_MIN_MS = 100;
 /** The finite part of the axis ends at least here (the 2 h 11 min of default keepalive fits). */
 const AXIS_END_MS = 4 * 3_600_000;
 
-/** Milliseconds of a budget as `formatMs` writes it ("11 min", "2 h 11 min", "1.5 s"). */
-function parseFormatted(text: string): number | null {
-  const unit: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?) (ms|s|min|h)\b/g)];
-  if (!parts.length || text.replace(/(\d+(?:\.\d+)?) (ms|s|min|h)\b/g, "").trim()) return null;
-  return parts.reduce((ms, [, n, u]) => ms + Number(n) * (unit[u ?? ""] ?? 0), 0);
-}
-
-/** The requirement's budget of a scenario result ("released within 11 min"), in ms. */
+/** The budget of a scenario result's release expectation ("released within 11 min"), in ms. */
 export function budgetOf(result: ScenarioResult): number | null {
-  for (const e of result.expectations) {
-    const m = /^released within (.+)$/.exec(e.expectation);
-    const ms = m?.[1] === undefined ? null : parseFormatted(m[1]);
-    if (ms !== null) return ms;
-  }
-  return null;
+  return result.expectations.find((e) => e.kind === "released" || e.kind === "released-by")
+    ?.budgetMs ?? null;
 }
 
 function howOfRelease(how: string | undefined): HowGroup {
@@ -122,15 +110,6 @@ function howOfRelease(how: string | undefined): HowGroup {
   }
 }
 
-function howOfPrediction(mechanism: string): HowGroup {
-  if (mechanism.startsWith("keepalive")) return "keepalive";
-  if (mechanism.startsWith("retransmission") || mechanism.startsWith("user timeout")) {
-    return "retransmission";
-  }
-  if (mechanism.startsWith("reset by peer")) return "peer-rst";
-  return "none";
-}
-
 /** The mark of one target in one scenario. */
 export function chartPoint(results: Results, result: ScenarioResult): ChartPoint {
   const base = { target: results.target.id, scenario: result.id };
@@ -147,7 +126,7 @@ export function chartPoint(results: Results, result: ScenarioResult): ChartPoint
   }
   if (p?.releaseMs === null) return { ...base, kind: "never", ms: null, how: none, label: "never" };
   if (p?.atMs !== undefined) {
-    const how = HOW_LABEL.get(howOfPrediction(p.mechanism))!;
+    const how = HOW_LABEL.get(howOfRelease(p.how))!;
     return { ...base, kind: "predicted", ms: Math.max(0, p.atMs), how, label: "" };
   }
   const deadline = results.environment.deadlineMs;

@@ -17,8 +17,8 @@ import {
   VERDICT_ORDER,
 } from "./markdown_parts.ts";
 import {
+  budgetOf,
   exitStatement,
-  expectationLevel,
   type OutcomeContext,
   predictionSentences,
   releasedBy,
@@ -37,6 +37,7 @@ import {
   oneLine,
 } from "./markdown_escape.ts";
 import { mermaidTimeline } from "./mermaid_timeline.ts";
+import { notReleased } from "./vocabulary.ts";
 
 /** Counts of each verdict. */
 export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verdict, number> {
@@ -88,14 +89,13 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
       ? md` (${formatMs(m.releaseSinceLastTrafficMs)} after the last traffic)`
       : md``;
     const by = releasedBy(m.releasedHow);
-    lines.push(md`Released ${formatMs(m.releaseMs)} after the fault${since}${by ? ` ${by}` : ""}`);
+    const when = m.releasedBeforeFault
+      ? "Closed before the fault"
+      : `Released ${formatMs(m.releaseMs)} after the fault`;
+    lines.push(md`${when}${since}${by ? ` ${by}` : ""}`);
   } else if (m.releasedHow === "never" && !m.leak) {
-    const watched = watchedMs(s, ctx);
-    lines.push(
-      watched === undefined
-        ? md`Not released while watched`
-        : md`Not released in the ${formatMs(watched)} watched`,
-    );
+    const words = notReleased(watchedMs(s, ctx), budgetOf(s)?.ms);
+    lines.push(md`${words[0]!.toUpperCase()}${words.slice(1)}`);
   }
   if (m.leak) {
     const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -173,7 +173,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
         ["Expectation", "Level", "Verdict", "Measured"],
         s.expectations.map((e) => [
           e.expectation,
-          expectationLevel(s, e),
+          e.level,
           badge(e.verdict),
           e.predicted ? `${e.measured} (predicted)` : e.measured,
         ]),
@@ -192,7 +192,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
       md``,
     );
   }
-  const prediction = predictionSentences(s, ctx);
+  const prediction = predictionSentences(s);
   if (prediction) parts.push(blockText(prediction), md``);
   if (notes) parts.push(blockText(notes), md``);
   if (s.recommendation) parts.push(md`**Recommendation:** ${s.recommendation}`, md``);
@@ -237,10 +237,8 @@ function budgets(scenarios: readonly ScenarioResult[]): string[] {
   const seen = new Map<string, number>();
   for (const s of scenarios) {
     for (const e of s.expectations) {
-      const m = /^released within (\d+(?:\.\d+)?) (ms|s|min|h)$/.exec(e.expectation);
-      if (!m) continue;
-      const unit: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
-      seen.set(`${m[1]} ${m[2]}`, Number(m[1]) * (unit[m[2] ?? ""] ?? 0));
+      if ((e.kind !== "released" && e.kind !== "released-by") || e.budgetMs === undefined) continue;
+      seen.set(formatMs(e.budgetMs), e.budgetMs);
     }
   }
   return [...seen].sort((a, b) => a[1] - b[1]).map(([b]) => b);

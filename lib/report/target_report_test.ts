@@ -51,13 +51,13 @@ Deno.test("target report: metadata, summary, scenario table and sections", () =>
   assert.match(md, /\| released within 10 min \| SHOULD \| ✅\u00a0pass \| 5 s \|/);
   assert.match(
     md,
-    /^Measured: released at 5 s \(keepalive\)\. Predicted from the socket options and sysctls: released 5 s after the last traffic by keepalive \(user timeout\) \(no tolerance to judge the two by\)\.$/m,
+    /^Measured: released at 5 s \(keepalive\)\. Predicted from the socket options and sysctls: released by the kernel alone 5 s after the last traffic \(keepalive\) \(no tolerance to judge the two by\)\.$/m,
   );
   const confirmed = structuredClone(SAMPLE);
   confirmed.scenarios[0]!.prediction!.toleranceMs = { early: 0, late: 100 };
   assert.match(
     renderTargetReport(confirmed),
-    /^The measurement confirmed the prediction within its tolerance \(tolerance 0 ms early, 100 ms late\): released at 5 s \(keepalive\); predicted: released 5 s after the last traffic by keepalive \(user timeout\)\.$/m,
+    /^The measurement confirmed the prediction within its tolerance \(tolerance 0 ms early, 100 ms late\): released at 5 s \(keepalive\); predicted: released by the kernel alone 5 s after the last traffic \(keepalive\)\.$/m,
   );
   assert.match(md, /<details><summary>Timeline<\/summary>\n\n```mermaid\n/);
   assert.match(md, /Unsupported on this kernel/);
@@ -74,6 +74,7 @@ Deno.test("target report: a contradicted prediction says what acted; harness not
     releaseMs: null,
     from: "last-traffic",
     mechanism: "none: SO_KEEPALIVE is off: nothing probes an idle connection",
+    how: "never",
   };
   s.notes = "Teardown: ClientAgentError: No reply from the client agent";
   const md = renderTargetReport(r);
@@ -177,7 +178,10 @@ Deno.test("an interrupted run: its scenarios show why, the summary counts them, 
   r.scenarios[0]!.verdict = "interrupted";
   r.scenarios[0]!.notes = "Interrupted: SIGINT. The run was stopped.";
   r.scenarios[0]!.expectations = [{
+    kind: "released",
+    level: "SHOULD",
     expectation: "released within 10 min",
+    budgetMs: 600000,
     verdict: "interrupted",
     measured: "—",
   }];

@@ -1,5 +1,5 @@
 /**
- * The results contract (`clientdown/results@1`): what a run writes to `reports/<target>.json`
+ * The results contract (`clientdown/results@2`): what a run writes to `reports/<target>.json`
  * and the only thing renderers read. Fields may be added; none is ever renamed.
  *
  * This file is the one source of the contract: the zod schemas below validate every results
@@ -17,7 +17,7 @@
 import { z } from "zod";
 
 /** The schema id written in every results file. */
-export const RESULTS_SCHEMA = "clientdown/results@1";
+export const RESULTS_SCHEMA = "clientdown/results@2";
 
 /** The longest time a results file may state: 30 days, in milliseconds. */
 export const MAX_MS = 30 * 24 * 3600 * 1000;
@@ -61,8 +61,8 @@ export const VERDICTS = [
 /**
  * `pass`; `fail` a MUST broken; `warn` a SHOULD broken; `info` a MAY (measured only);
  * `skip` not applicable or unsupported; `interrupted` the run was stopped (never a server
- * failure); `inconclusive` the deadline ended before the server acted and nothing predicts
- * the outcome; `error` the harness itself failed.
+ * failure); `inconclusive` the deadline ended before the server acted and no prediction of
+ * the kernel alone proves a pass; `error` the harness itself failed.
  */
 export type Verdict = typeof VERDICTS[number];
 
@@ -144,6 +144,9 @@ const predictionSchema = z.strictObject({
       '"first-zero-window-probe", "first-keepalive-probe"',
   ),
   mechanism: label(),
+  how: z.enum(RELEASE_HOWS).describe(
+    'How the kernel alone would end the connection ("never" when it would not)',
+  ),
   toleranceMs: z.strictObject({ early: ms(), late: ms() }).exactOptional().describe(
     "How much earlier or later than predicted the kernel may act (timer-wheel lateness)",
   ),
@@ -173,13 +176,33 @@ const timelineEventSchema = z.strictObject({
 
 /** Schema of {@linkcode ExpectationResult}. */
 const expectationResultSchema = z.strictObject({
-  expectation: label().describe('e.g. "released within 10 min"'),
-  verdict: z.enum(VERDICTS),
-  measured: text().describe("What was measured (or predicted, and then it says so)"),
-  predicted: z.boolean().exactOptional(),
-  level: z.enum(LEVELS).exactOptional().describe(
+  kind: label().describe(
+    'The expectation kind, as the registry names it: "released", "others-served", ...',
+  ),
+  expectation: label().describe('What was expected, in words: "released within 10 min"'),
+  level: z.enum(LEVELS).describe(
     "The level it is judged at: the scenario's, or its own (a server that dies breaks a MUST in every scenario)",
   ),
+  budgetMs: ms().exactOptional().describe(
+    "The expectation's budget (released within, survives for, each answer within), ms",
+  ),
+  verdict: z.enum(VERDICTS),
+  actual: z.strictObject({
+    ms: z.number().min(0).max(MAX_PREDICTED_MS).exactOptional().describe(
+      "The figure judged against the budget (release after the fault, slowest answer), ms",
+    ),
+    how: z.enum(RELEASE_HOWS).exactOptional().describe("How the connection was released"),
+    survived: z.boolean().exactOptional().describe(
+      "Whether the connection was found usable after the outage",
+    ),
+    error: text().exactOptional().describe(
+      'What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why',
+    ),
+    unanswered: count().exactOptional().describe("Exchanges left unanswered"),
+    of: count().exactOptional().describe("Exchanges tried"),
+  }).exactOptional().describe("What was found, as data (absent where nothing was)"),
+  measured: text().describe("What was found, in words (predicted, and then it says so)"),
+  predicted: z.boolean().exactOptional().describe("The finding rests on a prediction"),
 }).describe("The outcome of one expectation");
 
 /** Schema of {@linkcode Measurements}. */
@@ -189,6 +212,9 @@ const measurementsSchema = z.strictObject({
     "From the last traffic on the connection to the release",
   ),
   releasedHow: z.enum(RELEASE_HOWS).exactOptional(),
+  releasedBeforeFault: z.literal(true).exactOptional().describe(
+    "The server had closed the connection before the fault (it closes after each response): releaseMs is then 0",
+  ),
   othersMaxLatencyMs: ms().exactOptional().describe(
     "Largest latency seen by the healthy bystander client during the fault",
   ),
@@ -209,6 +235,9 @@ const measurementsSchema = z.strictObject({
   serverExit: z.strictObject({
     code: z.int().min(0).max(255),
     signal: z.string().regex(/^SIG[A-Z0-9+-]+$/).nullable(),
+    atMs: relMs().exactOptional().describe(
+      "When it ended, milliseconds after the fault (negative: before it)",
+    ),
   }).exactOptional().describe("Exit of the server process, when it ended during the scenario"),
   churnOpened: count().exactOptional().describe("Connections a churn step opened"),
   churnRefused: count().exactOptional().describe(
@@ -377,6 +406,8 @@ export interface Prediction {
   from: string;
   /** The kernel mechanism, e.g. "keepalive", "retransmission timeout". */
   mechanism: string;
+  /** How the kernel alone would end the connection ("never" when it would not). */
+  how: ReleaseHow;
   /** How much earlier or later than predicted the kernel may act (timer-wheel lateness), ms. */
   toleranceMs?: { early: number; late: number };
   /** The predicted release, in milliseconds after the fault. */
@@ -401,21 +432,43 @@ export interface TimelineEvent {
   dropped?: true;
 }
 
+/** What an expectation found, as data. */
+export interface ExpectationActual {
+  /** The figure judged against the budget (release after the fault, slowest answer), ms. */
+  ms?: number;
+  /** How the connection was released. */
+  how?: ReleaseHow;
+  /** Whether the connection was found usable after the outage. */
+  survived?: boolean;
+  /** What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why. */
+  error?: string;
+  /** Exchanges left unanswered. */
+  unanswered?: number;
+  /** Exchanges tried. */
+  of?: number;
+}
+
 /** The outcome of one expectation. */
 export interface ExpectationResult {
-  /** e.g. "released within 10 min". */
+  /** The expectation kind, as the registry names it: "released", "others-served", .... */
+  kind: string;
+  /** What was expected, in words: "released within 10 min". */
   expectation: string;
-  /** Its verdict. */
-  verdict: Verdict;
-  /** What was measured (or predicted, and then it says so). */
-  measured: string;
-  /** True when `measured` is a prediction. */
-  predicted?: boolean;
   /**
    * The level it is judged at: the scenario's, or its own (a server that dies breaks a MUST
    * in every scenario).
    */
-  level?: Level;
+  level: Level;
+  /** The expectation's budget (released within, survives for, each answer within), ms. */
+  budgetMs?: number;
+  /** Its verdict. */
+  verdict: Verdict;
+  /** What was found, as data (absent where nothing was). */
+  actual?: ExpectationActual;
+  /** What was found, in words (predicted, and then it says so). */
+  measured: string;
+  /** The finding rests on a prediction. */
+  predicted?: boolean;
 }
 
 /** Harness overhead of one scenario and the runner's lateness while it measured. */
@@ -437,6 +490,11 @@ export interface Measurements {
   releaseSinceLastTrafficMs?: number;
   /** How the server released. */
   releasedHow?: ReleaseHow;
+  /**
+   * The server had closed the connection before the fault (it closes after each response):
+   * `releaseMs` is then 0.
+   */
+  releasedBeforeFault?: true;
   /** Largest latency seen by the healthy bystander client during the fault. */
   othersMaxLatencyMs?: number;
   /** Requests of the bystander client left unanswered during the fault. */
@@ -463,7 +521,12 @@ export interface Measurements {
   /** Zero-window probes the server sent. */
   zeroWindowProbes?: number;
   /** Exit of the server process, when it ended during the scenario. */
-  serverExit?: { code: number; signal: string | null };
+  serverExit?: {
+    code: number;
+    signal: string | null;
+    /** When it ended, milliseconds after the fault (negative: before it). */
+    atMs?: number;
+  };
   /** Connections a churn step opened. */
   churnOpened?: number;
   /** Connections of a churn step the server refused or dropped at once. */
@@ -586,7 +649,7 @@ export const resultsSchema: z.ZodType<Results> = resultsObject;
 export function resultsJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(resultsObject, { target: "draft-2020-12" }),
-    title: "clientdown results (clientdown/results@1)",
+    title: "clientdown results (clientdown/results@2)",
   };
 }
 

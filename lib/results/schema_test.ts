@@ -60,6 +60,7 @@ Deno.test("the sample and the new optional fields are valid", () => {
     releaseMs: 5000,
     from: "first-keepalive-probe",
     mechanism: "keepalive",
+    how: "keepalive-timeout",
     toleranceMs: { early: 0, late: 625 },
     atMs: 5000,
     watchedMs: 60_000,

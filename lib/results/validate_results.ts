@@ -29,7 +29,7 @@ export type ResultsValidation =
  * @example
  * ```ts
  * import { validateResults } from "./validate_results.ts";
- * const check = validateResults({ schema: "clientdown/results@1" });
+ * const check = validateResults({ schema: "clientdown/results@2" });
  * if (!check.ok) console.log(check.problems[0]); // { path: "target", expected: "an object", ... }
  * ```
  */

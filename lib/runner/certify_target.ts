@@ -53,6 +53,7 @@ const RELEASE_SEEN_WINDOW_MS = 100;
  */
 async function runOnTime(
   scenario: Scenario,
+  knobs: TargetDefinition["knobs"],
   run: () => Promise<Observations>,
   report: (what: string) => void,
   signal: AbortSignal,
@@ -67,14 +68,14 @@ async function runOnTime(
     } finally {
       measuring--;
     }
-    const first = evaluate(scenario, obs, monotonicMs() - started);
+    const first = evaluate(scenario, obs, monotonicMs() - started, knobs);
     const lateMs = Math.round(latenessWhileMeasuring(obs, first.measurements.releaseMs));
     obs.run.harness = { ...obs.run.harness, latenessMs: lateMs, attempts: attempt };
     // Skipped and interrupted runs hold no figure; a harness error may be the lateness itself.
     const judged = obs.run.outcome.kind === "completed" ||
       obs.run.outcome.kind === "harness-error";
     if (lateMs <= LATENESS_TOLERANCE_MS || !judged || signal.aborted) {
-      return evaluate(scenario, obs, monotonicMs() - started);
+      return evaluate(scenario, obs, monotonicMs() - started, knobs);
     }
     if (attempt === MAX_ATTEMPTS) {
       obs.run.outcome = {
@@ -84,7 +85,7 @@ async function runOnTime(
           `late (tolerance ${LATENESS_TOLERANCE_MS} ms) in each of ${MAX_ATTEMPTS} runs; run ` +
           "fewer scenarios at once (--concurrency)",
       };
-      return evaluate(scenario, obs, monotonicMs() - started);
+      return evaluate(scenario, obs, monotonicMs() - started, knobs);
     }
     report(
       `run ${attempt + 1} of ${MAX_ATTEMPTS}: the runner was ${lateMs} ms late while measuring`,
@@ -140,6 +141,7 @@ export async function certifyTarget(
           });
         const result = await runOnTime(
           scenario,
+          target.knobs,
           () => runScenario(target, scenario, options.deadlineMs, report, startGate, signal),
           report,
           signal,

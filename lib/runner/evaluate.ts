@@ -50,10 +50,16 @@ export function worst(verdicts: readonly Verdict[]): Verdict {
   return "skip";
 }
 
-function verdictOf(level: Level, judgement: Judgement): Verdict {
+/**
+ * The verdict of a judgement at a level. A figure above its budget cannot stand beside a pass:
+ * a verifier that found the expectation met says so without a figure that breaks it.
+ */
+function verdictOf(level: Level, judgement: Judgement, budgetMs: number | undefined): Verdict {
   if (judgement.met === "inconclusive") return "inconclusive";
   if (judgement.met === "not-applicable") return "skip";
-  if (!judgement.met) return BROKEN[level];
+  const figure = judgement.found?.ms;
+  const within = figure === undefined || budgetMs === undefined || figure <= budgetMs;
+  if (!judgement.met || !within) return BROKEN[level];
   return level === "MAY" ? "info" : "pass";
 }
 
@@ -75,6 +81,7 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
       );
     }
     m.releasedHow = releaseHow(release.releasedAt, fault, obs.connection.socket, packets);
+    if (release.releasedAt < fault) m.releasedBeforeFault = true;
   } else if (
     obs.connection.socket.length && fault !== undefined && !obs.server.exit &&
     facts.prediction?.kind !== "release"
@@ -114,7 +121,13 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
     m.clientConnectionsBefore = before.clientConnections;
   }
   if (after?.clientConnections !== undefined) m.clientConnectionsAfter = after.clientConnections;
-  if (exit) m.serverExit = { code: exit.code, signal: exit.signal };
+  if (exit) {
+    m.serverExit = {
+      code: exit.code,
+      signal: exit.signal,
+      ...(fault === undefined ? {} : { atMs: Math.round(exit.at - fault) }),
+    };
+  }
   const churn = obs.exchanges.churn;
   if (churn) [m.churnOpened, m.churnRefused] = [churn.opened, churn.refused];
   return m;
@@ -160,6 +173,7 @@ function toSchema(
       releaseMs: null,
       from: "last-traffic",
       mechanism: `none: ${p.reason}`,
+      how: "never",
       watchedMs,
       situation: p.situation,
     };
@@ -169,6 +183,7 @@ function toSchema(
     releaseMs: Math.round(p.at - p.fromAt),
     from: p.from,
     mechanism: `${p.mechanism.replaceAll("_", " ")}: ${p.reason}`,
+    how: p.how,
     toleranceMs: { early: Math.round(p.toleranceMs.early), late: Math.round(p.toleranceMs.late) },
     atMs: Math.round(p.at - faultAt),
     watchedMs,
@@ -221,8 +236,19 @@ function ownClose(
   };
 }
 
-function describe(e: Expectation): string {
-  return verifierOf(e.kind)?.describe(e as never) ?? e.kind;
+/** What an expectation's result holds before it is judged: its kind, words, level and budget. */
+function expected(
+  e: Expectation,
+  scenario: Scenario,
+): Pick<ExpectationResult, "kind" | "expectation" | "level" | "budgetMs"> {
+  const verifier = verifierOf(e.kind)!;
+  const budgetMs = verifier.budgetMs(e as never);
+  return {
+    kind: e.kind,
+    expectation: verifier.describe(e as never),
+    level: e.level ?? scenario.level,
+    ...(budgetMs === undefined ? {} : { budgetMs }),
+  };
 }
 
 /** Why the whole scenario has one verdict without judging: skipped, errored or interrupted. */
@@ -247,11 +273,15 @@ function sentence(words: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Turns what was observed into the scenario's result. */
+/**
+ * Turns what was observed into the scenario's result. `knobs` are the target's settings in
+ * words, which a result names when the server's own timeouts may act before the kernel's.
+ */
 export function evaluate(
   scenario: Scenario,
   obs: Observations,
   durationMs: number,
+  knobs: Readonly<Record<string, string>> = {},
 ): ScenarioResult {
   const base = {
     id: scenario.id,
@@ -278,10 +308,9 @@ export function evaluate(
       verdict: whole.verdict,
       measurements,
       expectations: scenario.expect.map((e) => ({
-        expectation: describe(e),
+        ...expected(e, scenario),
         verdict: whole.verdict,
         measured: "",
-        level: e.level ?? scenario.level,
       })),
       evidence,
       notes: whole.notes,
@@ -300,17 +329,19 @@ export function evaluate(
     prediction,
     measurements,
     phase: scenario.phase,
+    knobs,
   };
   Object.assign(facts, ownClose(obs, scenario.phase));
   const judged = scenario.expect.map((e) => {
     const verifier = verifierOf(e.kind)!;
     const judgement = verifier.judge(e as never, facts);
+    const what = expected(e, scenario);
     const result: ExpectationResult = {
-      expectation: describe(e),
-      verdict: verdictOf(e.level ?? scenario.level, judgement),
+      ...what,
+      verdict: verdictOf(what.level, judgement, what.budgetMs),
+      ...(judgement.found ? { actual: judgement.found } : {}),
       measured: judgement.actual,
       ...(judgement.predicted ? { predicted: true } : {}),
-      level: e.level ?? scenario.level,
     };
     return { e, judgement, result, advice: () => verifier.advice(e as never, facts) };
   });

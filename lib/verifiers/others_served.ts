@@ -28,6 +28,7 @@ export const othersServedVerifier = defineVerifier({
   }),
   check: (e: OthersServed) => checkDuration(e.within, "within"),
   describe: (e) => `other clients served within ${formatMs(parseDuration(e.within))}`,
+  budgetMs: (e) => parseDuration(e.within),
   watchMs: () => 0,
   needsBystander: true,
   judge(e, facts) {
@@ -45,9 +46,21 @@ export const othersServedVerifier = defineVerifier({
     // the moment after it read), not the server's.
     const bound = facts.obs.bystanderTimeoutMs;
     const inTime = m.othersMaxLatencyMs <= within || (bound !== undefined && bound <= within);
+    const counts = { unanswered: timeouts, of: all };
+    if (timeouts === 0 && m.othersMaxLatencyMs > within && inTime) {
+      // The figure cannot stand beside the pass its own timeout proves: it is left out.
+      return {
+        met: true,
+        actual: `each answered within ${
+          formatMs(bound ?? within)
+        }, ${timeouts} of ${all} unanswered`,
+        found: counts,
+      };
+    }
     return {
       met: timeouts === 0 && inTime,
       actual: `max ${formatMs(m.othersMaxLatencyMs)}, ${timeouts} of ${all} unanswered`,
+      found: { ms: m.othersMaxLatencyMs, ...counts },
     };
   },
   advice: () =>

@@ -9,7 +9,11 @@ Deno.test("others-served: latencies and timeouts of the bystander decide", () =>
   const served = facts((obs) => obs.bystander = [sample], {
     measurements: { othersMaxLatencyMs: 10, othersTimeouts: 0 },
   });
-  assert.deepEqual(v.judge(e, served), { met: true, actual: "max 10 ms, 0 of 1 unanswered" });
+  assert.deepEqual(v.judge(e, served), {
+    met: true,
+    actual: "max 10 ms, 0 of 1 unanswered",
+    found: { ms: 10, unanswered: 0, of: 1 },
+  });
   assert.equal(v.judge(e, facts()).met, "inconclusive");
 });
 

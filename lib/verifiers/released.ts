@@ -3,7 +3,8 @@
  * refers to the socket) within the budget, counted from the fault. A socket the kernel ended
  * while the server still holds its fd is a leak, not a release. A server that died did not
  * release anything: it was judged by its death. When the deadline ends the wait first, the
- * kernel's own timers may decide, as a labelled prediction built from what was observed.
+ * kernel's own timers, predicted from what was observed, are an upper bound: a prediction
+ * within the budget passes (labelled), a later one is inconclusive (the server may act sooner).
  *
  * @module
  */
@@ -11,6 +12,7 @@
 import type { Level } from "../results/schema.ts";
 import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
 import { checkDuration } from "./_durations.ts";
+import { ownTimeoutsBefore } from "./_own_timeouts.ts";
 import { defineVerifier, type Facts, serverDeath } from "./verifier.ts";
 import { connectionRelease } from "../observe/connection_release.ts";
 
@@ -24,6 +26,14 @@ export interface Released {
 function tolerance(p: { toleranceMs: { early: number; late: number } }): string {
   const { early, late } = p.toleranceMs;
   return early === late ? `±${formatMs(late)}` : `−${formatMs(early)}/+${formatMs(late)}`;
+}
+
+/** What else may release the connection before the kernel would: the server's own timeouts. */
+function ownTimeouts(facts: Facts, beforeMs: number): string {
+  const knobs = ownTimeoutsBefore(facts.knobs, beforeMs);
+  return knobs.length
+    ? `the server's own timeouts (${knobs.join(", ")} by its knobs) may act sooner`
+    : "the server's own timeouts, if it has any, may act sooner";
 }
 
 function releaseAdvice(facts: Facts): string {
@@ -52,6 +62,7 @@ export const releasedVerifier = defineVerifier({
   }),
   check: (e: Released) => checkDuration(e.within, "within"),
   describe: (e) => `released within ${formatMs(parseDuration(e.within))}`,
+  budgetMs: (e) => parseDuration(e.within),
   watchMs: (e) => parseDuration(e.within),
   settled: (_e, live) => connectionRelease(live.socket).releasedAt !== undefined,
   judge(e, facts) {
@@ -63,7 +74,13 @@ export const releasedVerifier = defineVerifier({
       return { met: false, actual: `not released: ${death}, the connection ended with it` };
     }
     if (m.releaseMs !== undefined) {
-      return { met: m.releaseMs <= budget, actual: `after ${formatMs(m.releaseMs)}` };
+      return {
+        met: m.releaseMs <= budget,
+        actual: m.releasedBeforeFault
+          ? "closed before the fault"
+          : `after ${formatMs(m.releaseMs)}`,
+        found: { ms: m.releaseMs, ...(m.releasedHow ? { how: m.releasedHow } : {}) },
+      };
     }
     if (m.leak) {
       const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -77,31 +94,36 @@ export const releasedVerifier = defineVerifier({
     if (facts.watchedMs >= budget) {
       return { met: false, actual: `not released within ${formatMs(budget)}` };
     }
-    // The deadline ended the wait first: only the kernel's own timers can tell the rest.
+    // The deadline ended the wait first. A prediction is what the kernel alone would do: an
+    // upper bound, as the server may close sooner. It proves a release within the budget, never
+    // a miss: only watching to the budget can.
     const watched = `not released in the ${formatMs(facts.watchedMs)} watched`;
+    const tell = `a deadline of ${formatMs(budget)} would tell`;
     if (!prediction || prediction.kind === "unknown") {
       const why = prediction?.reason ?? "no socket options to predict from";
-      return {
-        met: "inconclusive",
-        actual: `${watched}; no exact kernel model: ${why}; a deadline of ${
-          formatMs(budget)
-        } would decide it`,
-      };
+      return { met: "inconclusive", actual: `${watched}; no exact kernel model: ${why}; ${tell}` };
     }
     if (prediction.kind === "never") {
       return {
         met: "inconclusive",
-        actual: `${watched}; the kernel alone never releases it (${prediction.reason}); ` +
-          `only the server can, and a deadline of ${formatMs(budget)} would tell`,
+        actual: `${watched}; the kernel alone never releases it (${prediction.reason}); ${
+          ownTimeouts(facts, Infinity)
+        }: ${tell}`,
       };
     }
     const faultAt = facts.obs.run.faultAt ?? prediction.at;
     const atMs = Math.max(0, prediction.at - faultAt);
+    const kernel = `the kernel alone releases it ${formatMs(atMs)} after the fault (${
+      tolerance(prediction)
+    }; ${prediction.reason})`;
+    const found = { ms: Math.round(atMs), how: prediction.how };
+    if (atMs + prediction.toleranceMs.late <= budget) {
+      return { met: true, actual: `predicted: ${kernel}`, found, predicted: true };
+    }
     return {
-      met: atMs <= budget,
-      actual: `predicted: the kernel releases it ${formatMs(atMs)} after the fault (${
-        tolerance(prediction)
-      }; ${prediction.reason})`,
+      met: "inconclusive",
+      actual: `${watched}; predicted: ${kernel}; ${ownTimeouts(facts, atMs)}: ${tell}`,
+      found,
       predicted: true,
     };
   },

@@ -37,6 +37,7 @@ export const releasedByVerifier = defineVerifier({
       ? checkDuration(e.within, "within")
       : { field: "how", expected: `a non-empty list of ${MECHANISMS.join(", ")}` },
   describe: (e) => `released by ${e.how.join(" or ")} within ${formatMs(parseDuration(e.within))}`,
+  budgetMs: (e) => parseDuration(e.within),
   watchMs: (e) => parseDuration(e.within),
   settled: (_e, live) => connectionRelease(live.socket).releasedAt !== undefined,
   judge(e, facts) {

@@ -9,7 +9,11 @@ Deno.test("released-by: released in time by a named mechanism", () => {
     ownTimeout,
     facts(() => {}, { measurements: { releaseMs: 75_100, releasedHow: "server-fin" } }),
   );
-  assert.deepEqual(j, { met: true, actual: "after 75.1 s, by server-fin" });
+  assert.deepEqual(j, {
+    met: true,
+    actual: "after 75.1 s, by server-fin",
+    found: { ms: 75_100, how: "server-fin" },
+  });
 });
 
 Deno.test("released-by: in time, but by a kernel timer the expectation does not accept", () => {

@@ -6,7 +6,8 @@
  * says; but a server that closed the idle connection before anything could tell it of the
  * fault makes the question moot (not applicable). Only when the deadline ended the watch first
  * and the connection was still fine is survival behind a NAT predicted from the server's
- * keepalive.
+ * keepalive: a probe that refreshes the mapping passes; without one it is inconclusive, as the
+ * server's own traffic may refresh it.
  *
  * @module
  */
@@ -14,6 +15,7 @@
 import type { Level } from "../results/schema.ts";
 import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
 import { checkDuration } from "./_durations.ts";
+import { ownTimeoutsBefore } from "./_own_timeouts.ts";
 import { defineVerifier, type Facts, type Judgement, serverDeath } from "./verifier.ts";
 
 /** The data of a `survives` expectation. */
@@ -27,20 +29,17 @@ export interface Survives {
 const SHORT_WATCH_SLACK_MS = 1000;
 
 /**
- * Whether an idle connection outlives a NAT's timeout: a keepalive probe more often than the
- * timeout refreshes the mapping (a prediction).
+ * Whether an idle connection outlives a NAT's timeout, when the deadline ended the watch first:
+ * a keepalive probe more often than the timeout refreshes the mapping (a prediction that
+ * passes). Without one the kernel alone lets the mapping expire, but the server's own traffic
+ * (a heartbeat, a ping) may still refresh it: only watching the whole span tells.
  */
 function survivalPredicted(facts: Facts, spanMs: number): Judgement {
   const o = facts.obs.connection.options;
   const natMs = facts.obs.run.natTimeoutMs;
-  if (natMs === undefined || !o) {
-    return {
-      met: "inconclusive",
-      actual: `still up after the ${formatMs(facts.watchedMs)} watched; a deadline of ${
-        formatMs(spanMs)
-      } would decide it`,
-    };
-  }
+  const watched = `still up after the ${formatMs(facts.watchedMs)} watched`;
+  const tell = `a deadline of ${formatMs(spanMs)} would tell`;
+  if (natMs === undefined || !o) return { met: "inconclusive", actual: `${watched}; ${tell}` };
   const nat = formatMs(natMs);
   if (o.keepalive && o.keepIdleS * 1000 < natMs) {
     return {
@@ -50,7 +49,15 @@ function survivalPredicted(facts: Facts, spanMs: number): Judgement {
     };
   }
   const why = o.keepalive ? `keepalive starts after ${o.keepIdleS} s idle` : "keepalive is off";
-  return { met: false, actual: `predicted: the ${nat} mapping expires: ${why}`, predicted: true };
+  const own = ownTimeoutsBefore(facts.knobs, natMs);
+  return {
+    met: "inconclusive",
+    actual: `${watched}; predicted: the kernel alone lets the ${nat} mapping expire (${why}); ` +
+      `the server's own traffic (a heartbeat or ping${
+        own.length ? `: ${own.join(", ")} by its knobs` : ""
+      }) may refresh it: ${tell}`,
+    predicted: true,
+  };
 }
 
 /** The verifier of `survives`. */
@@ -63,6 +70,7 @@ export const survivesVerifier = defineVerifier({
   check: (e: Survives) => e.for === undefined ? undefined : checkDuration(e.for, "for"),
   describe: (e) =>
     e.for ? `connection survives ${formatMs(parseDuration(e.for))}` : "connection survives",
+  budgetMs: (e) => e.for === undefined ? undefined : parseDuration(e.for),
   watchMs: (e) => e.for === undefined ? 0 : parseDuration(e.for),
   judge(e, facts) {
     const death = serverDeath(facts);
@@ -92,9 +100,16 @@ export const survivesVerifier = defineVerifier({
           "Nothing but the NAT happened to the client, so the server ends such connections itself (an idle timeout, or a heartbeat or ping the test client does not answer): whether its probes keep the mapping alive was not tested.",
       };
     }
-    if (!survived.ok) return { met: false, actual: `connection lost: ${survived.error ?? ""}` };
+    if (!survived.ok) {
+      const error = survived.error ?? "";
+      return { met: false, actual: `connection lost: ${error}`, found: { survived: false, error } };
+    }
     if (facts.release.releasedAt !== undefined) {
-      return { met: false, actual: "connection lost: the server released it" };
+      return {
+        met: false,
+        actual: "connection lost: the server released it",
+        found: { survived: false },
+      };
     }
     const span = e.for === undefined ? 0 : parseDuration(e.for);
     if (span > facts.watchedMs + SHORT_WATCH_SLACK_MS) return survivalPredicted(facts, span);
@@ -103,6 +118,7 @@ export const survivesVerifier = defineVerifier({
       actual: survived.byState
         ? "both ends still hold it ESTABLISHED"
         : "an exchange after the outage succeeded",
+      found: { survived: true },
     };
   },
   advice: () =>

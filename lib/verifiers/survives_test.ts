@@ -7,7 +7,11 @@ Deno.test("survives: an exchange after the outage decides", () => {
   const ok = facts((obs) => obs.exchanges.survived = { ok: true, at: 2000 });
   assert.equal(v.judge(v.build(), ok).met, true);
   const lost = facts((obs) => obs.exchanges.survived = { ok: false, error: "EOF", at: 2000 });
-  assert.deepEqual(v.judge(v.build(), lost), { met: false, actual: "connection lost: EOF" });
+  assert.deepEqual(v.judge(v.build(), lost), {
+    met: false,
+    actual: "connection lost: EOF",
+    found: { survived: false, error: "EOF" },
+  });
 });
 
 Deno.test("survives: what was observed wins over a prediction of survival", () => {
@@ -36,6 +40,7 @@ Deno.test("survives: what was observed wins over a prediction of survival", () =
   assert.deepEqual(v.judge(e, closed), {
     met: false,
     actual: "connection lost: the server released it",
+    found: { survived: false },
   });
   const dead = facts((obs) => {
     natAndKeepalive(obs);
@@ -92,4 +97,28 @@ Deno.test("survives: behind a NAT, a server that closed while the mapping lived:
   );
   // Without such a close, the NAT forgot it.
   assert.match(v.judge(v.build({ for: "15m" }), facts(natForgot)).actual, /the NAT forgot/);
+});
+
+Deno.test("survives: behind a NAT, a kernel that lets the mapping expire is no loss yet: inconclusive", () => {
+  const e = v.build({ for: "15m" });
+  const up = facts((obs) => {
+    obs.run.natTimeoutMs = 240_000;
+    obs.connection.options = {
+      keepalive: false,
+      keepIdleS: 7200,
+      keepIntvlS: 75,
+      keepCnt: 9,
+      userTimeoutMs: 0,
+      rtoMaxMs: 120_000,
+    };
+    obs.exchanges.survived = { ok: true, at: 2000 };
+  }, { knobs: { "ping_interval / ping_max": "2m / 2: PINGs" } });
+  const j = v.judge(e, up);
+  assert.equal(j.met, "inconclusive");
+  assert.equal(j.predicted, true);
+  assert.match(j.actual, /the kernel alone lets the 4 min mapping expire \(keepalive is off\)/);
+  assert.match(
+    j.actual,
+    /ping_interval \/ ping_max 2 min by its knobs\) may refresh it: a deadline of 15 min would tell$/,
+  );
 });

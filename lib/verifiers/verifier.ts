@@ -12,7 +12,7 @@ import type { Observations } from "../observe/observations.ts";
 import type { PredictionOutcome } from "../observe/predict_release.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { OwnClose } from "../observe/unprompted_close.ts";
-import type { Level, Measurements } from "../results/schema.ts";
+import type { ExpectationActual, Level, Measurements } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
 
 /** What every expectation may carry besides its own parameters. */
@@ -52,6 +52,11 @@ export interface Facts {
   /** The scenario's phase: where in the connection's life the client went down. */
   phase: string;
   /**
+   * The knobs the target lists, in words (knob → setting): the server's own timeouts, which
+   * may end a connection before the kernel's predicted release.
+   */
+  knobs: Readonly<Record<string, string>>;
+  /**
    * The server's close of an idle connection that nothing seen since the fault prompted
    * (lib/observe/unprompted_close.ts): its own policy, not the fault, ended the connection.
    */
@@ -72,6 +77,8 @@ export interface Judgement {
   met: boolean | "inconclusive" | "not-applicable";
   /** The actual outcome, in words (predicted, and then it says so). */
   actual: string;
+  /** What was found, as data: the figure judged against the budget, the mechanism, counts. */
+  found?: ExpectationActual;
   /** Whether the finding rests on a prediction. */
   predicted?: boolean;
   /** Why, in a sentence or two, when the finding makes the scenario not applicable. */
@@ -87,6 +94,8 @@ export interface Verifier<E extends ExpectationBase, Args extends unknown[]> {
   check(e: E): ParameterProblem | undefined;
   /** The expected outcome, in words: "released within 10 min". */
   describe(e: E): string;
+  /** Its budget in ms (released within, survives for, each answer within), if it has one. */
+  budgetMs(e: E): number | undefined;
   /**
    * How long after the fault it needs the runner to watch at most (the runner caps the wait
    * after the steps at the deadline); Infinity: until the deadline.
@@ -102,14 +111,18 @@ export interface Verifier<E extends ExpectationBase, Args extends unknown[]> {
   advice(e: E, facts: Facts): string;
 }
 
-/** Declares a verifier; `check`, `settled` and `needsBystander` have plain defaults. */
+/**
+ * Declares a verifier; `check`, `budgetMs` (none), `settled` and `needsBystander` have plain
+ * defaults.
+ */
 export function defineVerifier<E extends ExpectationBase, Args extends unknown[]>(
   verifier:
-    & Omit<Verifier<E, Args>, "check" | "settled" | "needsBystander">
-    & Partial<Pick<Verifier<E, Args>, "check" | "settled" | "needsBystander">>,
+    & Omit<Verifier<E, Args>, "check" | "budgetMs" | "settled" | "needsBystander">
+    & Partial<Pick<Verifier<E, Args>, "check" | "budgetMs" | "settled" | "needsBystander">>,
 ): Verifier<E, Args> {
   return {
     check: () => undefined,
+    budgetMs: () => undefined,
     settled: () => false,
     needsBystander: false,
     ...verifier,

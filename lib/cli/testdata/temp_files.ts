@@ -103,7 +103,14 @@ export function fakeResult(scenario: Scenario, verdict: Verdict): ScenarioResult
       releasedHow: "keepalive-timeout",
       harness: { labUpMs: 40, targetReadyMs: 30, teardownMs: 20 },
     },
-    expectations: [{ expectation: "released within 10 min", verdict, measured: "5 s" }],
+    expectations: [{
+      kind: "released",
+      level: "SHOULD",
+      expectation: "released within 10 min",
+      budgetMs: 600000,
+      verdict,
+      measured: "5 s",
+    }],
     evidence: [{ atMs: 0, actor: "harness", what: "fault" }],
     notes: verdict === "error" ? "The target did not start" : "",
     durationMs: 5600,
@@ -147,7 +154,7 @@ export function fakeCertify(verdictOf: (id: string) => Verdict = () => "pass") {
       return result;
     });
     return Promise.resolve({
-      schema: "clientdown/results@1",
+      schema: "clientdown/results@2",
       target: { id: target.id, title: target.title, version: "0.1.0" },
       environment: {
         kernel: "6.18.0",

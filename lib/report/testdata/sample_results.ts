@@ -2,7 +2,7 @@ import type { Results } from "../../results/schema.ts";
 
 /** A small results file with one scenario of each interesting shape. */
 export const SAMPLE: Results = {
-  schema: "clientdown/results@1",
+  schema: "clientdown/results@2",
   target: { id: "ref-hardened", title: "Reference server, hardened", version: "0.1.0" },
   environment: {
     kernel: "6.18.44",
@@ -26,7 +26,14 @@ export const SAMPLE: Results = {
       releasedHow: "keepalive-timeout",
       keepaliveProbes: 3,
     },
-    expectations: [{ expectation: "released within 10 min", verdict: "pass", measured: "5 s" }],
+    expectations: [{
+      kind: "released",
+      level: "SHOULD",
+      expectation: "released within 10 min",
+      budgetMs: 600000,
+      verdict: "pass",
+      measured: "5 s",
+    }],
     socketOptions: {
       keepalive: true,
       keepIdleS: 2,
@@ -39,6 +46,7 @@ export const SAMPLE: Results = {
       releaseMs: 5000,
       from: "last-traffic",
       mechanism: "keepalive (user timeout)",
+      how: "keepalive-timeout",
     },
     evidence: [
       { atMs: -20, actor: "client", what: "PING", to: "server" },

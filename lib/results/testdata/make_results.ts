@@ -22,7 +22,14 @@ export function makeScenario(
     phase: "idle",
     verdict,
     measurements: { releaseMs: 5012, releasedHow: "keepalive-timeout" },
-    expectations: [{ expectation: "released within 10 min", verdict, measured: "after 5 s" }],
+    expectations: [{
+      kind: "released",
+      level: "SHOULD",
+      expectation: "released within 10 min",
+      budgetMs: 600000,
+      verdict,
+      measured: "after 5 s",
+    }],
     evidence: [{ atMs: 0, actor: "harness", what: "fault" }],
     notes: verdict === "error" ? "The target did not start" : "",
     durationMs: 5600,
@@ -37,7 +44,7 @@ export function makeResults(
   environment: Partial<Results["environment"]> = {},
 ): Results {
   return {
-    schema: "clientdown/results@1",
+    schema: "clientdown/results@2",
     target: { id: target, title: `Server ${target}`, version: "1.0.0" },
     environment: {
       kernel: "6.18.0",

@@ -40,6 +40,7 @@ export function facts(
     prediction: undefined,
     measurements: {},
     phase: "idle",
+    knobs: {},
     ...more,
   };
 }
