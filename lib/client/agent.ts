@@ -31,12 +31,15 @@ import {
   MSG_PEEK,
   POLLIN,
   POLLOUT,
+  realtimeMs,
+  recvStamped,
   setIntOption,
   setLinger,
   SHUT_WR,
   SO_ERROR,
   SO_RCVBUF,
   SO_SNDBUF,
+  SO_TIMESTAMPNS,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
@@ -44,6 +47,7 @@ import {
   SOL_SOCKET,
   SyscallError,
   TCP_INFO,
+  unreadBytes,
 } from "../libc/libc.ts";
 import { TCP_STATES } from "../observe/proc_net_tcp.ts";
 import { Poller } from "./poller.ts";
@@ -63,6 +67,7 @@ import {
   type Reply,
   type Request,
   type SendCommand,
+  type SendResult,
   type StopReadingCommand,
 } from "./protocol.ts";
 
@@ -80,6 +85,8 @@ interface Connection {
   busy: Set<"read" | "send">;
   /** Set by stopReading: the read under way ends and leaves the rest unread. */
   readStopped?: boolean;
+  /** Opened with `rxTimestamps`: reads report the first byte's kernel receive stamp. */
+  stamped: boolean;
 }
 
 /** A command that cannot be carried out at all (a harness bug), answered with `usage`. */
@@ -248,8 +255,10 @@ export class Agent {
       remote: { address: command.address, port: command.port },
       open: true,
       busy: new Set(),
+      stamped: command.rxTimestamps === true,
     };
     try {
+      if (connection.stamped) setIntOption(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
       if (command.rcvBuf !== undefined) setIntOption(fd, SOL_SOCKET, SO_RCVBUF, command.rcvBuf);
       if (command.sndBuf !== undefined) setIntOption(fd, SOL_SOCKET, SO_SNDBUF, command.sndBuf);
       if (local) check("bind", libc().bind(fd, local, local.length));
@@ -275,25 +284,31 @@ export class Agent {
   async #send(command: SendCommand): Promise<Outcome<"send">> {
     const deadline = monotonicMs() + command.timeoutMs;
     const data = new TextEncoder().encode(command.data);
-    let sent = 0;
+    const result: SendResult = { bytes: 0 };
     try {
       const connection = this.#open(command);
-      while (sent < data.length) {
-        const rest = data.subarray(sent);
+      while (result.bytes < data.length) {
+        const rest = data.subarray(result.bytes);
+        if (result.bytes === 0) {
+          // Both clocks, right before the syscall: the moment the request left, on the clock of
+          // the kernel's receive stamps too.
+          result.firstSendRealtimeMs = realtimeMs();
+          result.firstSendAt = monotonicMs();
+        }
         const n = Number(
           libc().send(connection.fd, rest, BigInt(rest.length), MSG_NOSIGNAL | MSG_DONTWAIT),
         );
         if (n >= 0) {
-          sent += n;
+          result.bytes += n;
           continue;
         }
         const code = errno();
         if (code !== EAGAIN) throw new SyscallError("send", code);
         await this.#ready(connection, POLLOUT, deadline, "send");
       }
-      return success<"send">({ bytes: sent });
+      return success<"send">(result);
     } catch (error) {
-      return failure<"send">(error, { bytes: sent });
+      return failure<"send">(error, result);
     }
   }
 
@@ -319,6 +334,13 @@ export class Agent {
       while (command.bytes === undefined || result.bytes < command.bytes) {
         if (connection.readStopped) throw new SocketFailure("ECANCELED", "The read was stopped");
         const want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
+        if (connection.stamped && result.bytes === 0) {
+          // One byte peeked: the stamp is that of the segment carrying the answer's first byte.
+          const first = recvStamped(connection.fd, buf, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (first.n > 0 && first.receivedRealtimeMs !== undefined) {
+            result.firstByteRealtimeMs = first.receivedRealtimeMs;
+          }
+        }
         // With a marker, peek first and consume only up to its end: what follows stays unread
         // in the kernel, where close() and the window still see it.
         const flags = MSG_DONTWAIT | (marker ? MSG_PEEK : 0);
@@ -422,6 +444,7 @@ export class Agent {
         ...(state === undefined ? {} : { state }),
         rcvBuf: getIntOption(connection.fd, SOL_SOCKET, SO_RCVBUF),
         sndBuf: getIntOption(connection.fd, SOL_SOCKET, SO_SNDBUF),
+        unread: unreadBytes(connection.fd),
       });
     } catch (error) {
       return failure<"info">(error, {});

@@ -109,6 +109,30 @@ Deno.test("client agent holds many connections and serves commands while a read 
   });
 });
 
+Deno.test("a read that comes late still reports the kernel's receive stamp of the answer", async () => {
+  await withSetup("v4", async ({ agent, server }) => {
+    const c = await agent.connect({
+      address: server.address,
+      port: server.port,
+      bind: CLIENT.v4,
+      rxTimestamps: true,
+    });
+    if (!c.ok) throw new Error(`Connect failed: ${c.message}`);
+    const sent = await agent.send(c.conn, "PING\n");
+    ok(sent, "send");
+    // The reader is 300 ms late: the answer waits in the kernel meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const read = await agent.read(c.conn, { until: "PONG\n" });
+    ok(read, "read");
+    assert(sent.ok && read.ok && read.found);
+    const kernel = (read.firstByteRealtimeMs ?? NaN) - (sent.firstSendRealtimeMs ?? NaN);
+    console.log(`kernel ${kernel.toFixed(3)} ms, reader ${(read.t - sent.t).toFixed(1)} ms`);
+    assert(read.t - sent.t >= 300);
+    // The echo server answers in a few ms; 100 ms is room for a busy host, far below 300.
+    assert(kernel >= 0 && kernel < 100, `kernel figure ${kernel} ms`);
+  });
+});
+
 Deno.test("client agent reports a read that runs out of time as ETIMEDOUT", async () => {
   await withSetup("v4", async (setup) => {
     const { conn } = await connected(setup);

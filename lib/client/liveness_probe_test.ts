@@ -11,16 +11,15 @@ async function withServer(
   family: Family,
   test: (lab: Lab, server: EchoServer) => Promise<void>,
   closeAfter?: number,
-  unanswered = false,
+  mode?: "unanswered" | "farewell" | "unanswered-farewell",
 ): Promise<void> {
   const lab = await createLab();
   let server: EchoServer | undefined;
   try {
-    server = await startEchoServer(
-      lab,
-      family,
-      closeAfter === undefined ? {} : { closeAfter, unanswered },
-    );
+    server = await startEchoServer(lab, family, {
+      ...(closeAfter === undefined ? {} : { closeAfter }),
+      ...(mode === undefined ? {} : { mode }),
+    });
     await test(lab, server);
   } finally {
     await server?.stop();
@@ -150,6 +149,56 @@ Deno.test("liveness probe sends again on a new connection when a kept-alive one 
       assert.ok(server.lines.some((l) => l.startsWith("CLOSED UNANSWERED")));
     },
     1,
-    true,
+    "unanswered",
+  );
+});
+
+Deno.test("liveness probe: the kernel figure runs from the request's send to the answer's receive stamp", async () => {
+  await withServer("v4", async (lab, server) => {
+    const samples = await sixSamples(lab, server);
+    assert(samples.every((s) => s.ok), summary(samples));
+    for (const s of samples) {
+      assert(s.kernelLatencyMs !== undefined, "every answered sample has a kernel figure");
+      // Both ends are CLOCK_REALTIME: the receive stamp cannot precede the moment the request
+      // left, and the kernel received the answer before the probe read it (the probe's own
+      // figure stops after its read; 0.01 ms for the rounding of two clocks).
+      assert(s.kernelLatencyMs >= 0, `kernel figure ${s.kernelLatencyMs} ms`);
+      assert(
+        s.kernelLatencyMs <= (s.latencyMs ?? 0) + 0.01,
+        `kernel ${s.kernelLatencyMs} ms, probe ${s.latencyMs} ms`,
+      );
+    }
+  });
+});
+
+Deno.test("liveness probe: a server that closes an idle connection with a parting line is not a stall", async () => {
+  await withServer(
+    "v4",
+    async (lab, server) => {
+      const samples = await sixSamples(lab, server);
+      // Every 2nd answer is followed by "421 Login timeout" and the server's FIN.
+      assert(samples.every((s) => s.ok), summary(samples));
+      const closed = samples.filter((s) => s.serverClosed);
+      assert(closed.length >= 2, summary(samples));
+      assert(closed.every((s) => s.farewell === "421 Login timeout" && s.reconnected));
+    },
+    2,
+    "farewell",
+  );
+});
+
+Deno.test("liveness probe: a parting line in place of the answer sends the request again on a new connection", async () => {
+  await withServer(
+    "v6",
+    async (lab, server) => {
+      const samples = await sixSamples(lab, server);
+      assert(samples.every((s) => s.ok && s.reconnected), summary(samples));
+      const closed = samples.filter((s) => s.serverClosed);
+      // The first exchange opens the first connection; each one after meets the server's close.
+      assert.equal(closed.length, samples.length - 1, summary(samples));
+      assert(closed.every((s) => s.farewell === "421 Login timeout"), summary(samples));
+    },
+    1,
+    "unanswered-farewell",
   );
 });

@@ -34,6 +34,8 @@ export interface ConnectCommand {
   rcvBuf?: number;
   /** SO_SNDBUF in bytes (the kernel doubles it). */
   sndBuf?: number;
+  /** Ask the kernel for receive timestamps (SO_TIMESTAMPNS): reads then report `firstByteRealtimeMs`. */
+  rxTimestamps?: boolean;
   timeoutMs: number;
 }
 
@@ -118,6 +120,21 @@ export interface ReadResult {
   eof: boolean;
   /** The first bytes read (at most 512), decoded as UTF-8, for evidence. */
   head: string;
+  /**
+   * The kernel's receive timestamp (CLOCK_REALTIME ms) of the segment that carried the first
+   * byte read, on a connection opened with `rxTimestamps`.
+   */
+  firstByteRealtimeMs?: number;
+}
+
+/** What a send did, and the moment its first byte was handed to the kernel. */
+export interface SendResult {
+  /** Bytes the kernel accepted. */
+  bytes: number;
+  /** CLOCK_MONOTONIC ms taken right before the first send syscall. */
+  firstSendAt?: number;
+  /** CLOCK_REALTIME ms taken right before the first send syscall (the clock of receive stamps). */
+  firstSendRealtimeMs?: number;
 }
 
 /** A connection as the kernel sees it. */
@@ -132,13 +149,15 @@ export interface ConnectionInfo {
   rcvBuf?: number;
   /** The effective SO_SNDBUF, while open. */
   sndBuf?: number;
+  /** Bytes the server sent that wait unread in the receive queue, while open. */
+  unread?: number;
 }
 
 /** What each command reports when it succeeds. */
 export interface Results {
   hello: { pid: number };
   connect: { conn: number; local: Endpoint };
-  send: { bytes: number };
+  send: SendResult;
   read: ReadResult;
   halfClose: Record<never, never>;
   stopReading: Record<never, never>;
@@ -151,7 +170,7 @@ export interface Results {
 export interface FailureDetails {
   hello: Record<never, never>;
   connect: Record<never, never>;
-  send: { bytes: number };
+  send: SendResult;
   read: ReadResult;
   halfClose: Record<never, never>;
   stopReading: Record<never, never>;

@@ -44,13 +44,18 @@ export interface EchoServer {
 export async function startEchoServer(
   lab: Pick<Lab, "hosts">,
   family: Family,
-  options: { port?: number; closeAfter?: number; unanswered?: boolean } = {},
+  options: {
+    port?: number;
+    closeAfter?: number;
+    /** How it closes after `closeAfter` answers: see echo_server.ts. */
+    mode?: "unanswered" | "farewell" | "unanswered-farewell";
+  } = {},
 ): Promise<EchoServer> {
   const address = SERVER[family];
   const port = options.port ?? 7000;
   const argv = [Deno.execPath(), "run", "--allow-all", ECHO_SERVER, address, String(port)];
   if (options.closeAfter !== undefined) argv.push(String(options.closeAfter));
-  if (options.unanswered) argv.push("unanswered");
+  if (options.mode) argv.push(options.mode);
   const child = spawn(argv, { netns: lab.hosts.server, stdout: "piped", stderr: "inherit" });
   const lines: string[] = [];
   const reading = (async () => {
