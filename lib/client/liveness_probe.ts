@@ -2,7 +2,7 @@
  * The liveness probe: a second, healthy client that keeps doing one small request/response
  * while a fault hits the client under test. Its latency shows whether one dead client stalls
  * everyone else. It connects from the BYSTANDER address, which faults aimed at CLIENT never
- * match, and runs in its own agent, so crashing or freezing the client under test spares it.
+ * match, and has its own ClientAgent, so crashing or freezing the client under test spares it.
  *
  * @module
  */
@@ -47,7 +47,7 @@ export interface LivenessProbeOptions {
   intervalMs: number;
   /** How long one exchange (connecting when needed, sending, reading) may take. */
   timeoutMs: number;
-  /** How the probe's own agent waits (see ClientAgent). */
+  /** How the probe's own ClientAgent behaves. */
   agent?: ClientAgentOptions;
 }
 
@@ -84,7 +84,7 @@ export class LivenessProbe {
     });
   }
 
-  /** Starts the probe's agent in the lab's client host and its first exchange right away. */
+  /** Starts the probe in the lab's client host and its first exchange right away. */
   static async start(
     lab: Pick<Lab, "hosts">,
     options: LivenessProbeOptions,
@@ -113,7 +113,7 @@ export class LivenessProbe {
 
   /**
    * Lets the exchange in flight finish (it is bounded by `timeoutMs`), ends the probe, and
-   * returns every sample. Throws if the probe's own agent failed.
+   * returns every sample. Throws if the probe's own ClientAgent failed.
    */
   async stop(): Promise<LivenessSample[]> {
     this.#stopping = true;
