@@ -168,7 +168,7 @@ Deno.test({
       let procs: Proc[] = [];
       await cli.until("the target running in its lab", async () => {
         procs = await processesInNamespacesOf(id);
-        return procs.length >= 2; // the target and the client agent at least
+        return procs.length >= 2; // the target and the capture at least
       }, 60_000);
       procs = await processesOf(cli, id, procs);
       Deno.kill(cli.pid, "SIGKILL");

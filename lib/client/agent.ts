@@ -1,17 +1,9 @@
 /**
  * The client agent: drives real sockets in the client host, one command at a time but many
- * at once. Start it inside the client host's namespace:
- *
- * ```sh
- * ip netns exec <client-ns> deno run --allow-all lib/client/agent.ts
- * ```
- *
- * It reads JSON-line commands (see protocol.ts) on stdin and writes one reply per command on
- * stdout; it exits when stdin ends. Sockets are non-blocking and every wait goes through one
- * poll loop, so a read that waits never blocks the next command. Sends always carry
- * MSG_NOSIGNAL: a peer's RST must never kill the agent with SIGPIPE.
- *
- * Permissions: `--allow-ffi` (libc), `--allow-read` (the libc path).
+ * at once, from the runner's own event loop. Sockets are made inside the client host's network
+ * namespace (netns_socket.ts) and stay there; they are non-blocking and every wait goes through
+ * one poll loop (poller.ts), so a read that waits never blocks the next command. Sends always
+ * carry MSG_NOSIGNAL: a peer's RST must never kill the runner with SIGPIPE.
  *
  * @module
  */
@@ -31,12 +23,15 @@ import {
   MSG_PEEK,
   POLLIN,
   POLLOUT,
+  realtimeMs,
+  recvStamped,
   setIntOption,
   setLinger,
   SHUT_WR,
   SO_ERROR,
   SO_RCVBUF,
   SO_SNDBUF,
+  SO_TIMESTAMPNS,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
@@ -44,25 +39,26 @@ import {
   SOL_SOCKET,
   SyscallError,
   TCP_INFO,
+  unreadBytes,
 } from "../libc/libc.ts";
 import { TCP_STATES } from "../observe/proc_net_tcp.ts";
-import { Poller } from "./poller.ts";
+import { socketIn } from "./netns_socket.ts";
+import type { Poller } from "./poller.ts";
 import {
   type AbortCommand,
   type CloseCommand,
+  type Command,
+  type CommandOf,
   type ConnectCommand,
-  encodeLine,
   type Endpoint,
   type HalfCloseCommand,
   type InfoCommand,
   type Op,
   type Outcome,
   type ReadCommand,
-  readLines,
   type ReadResult,
-  type Reply,
-  type Request,
   type SendCommand,
+  type SendResult,
   type StopReadingCommand,
 } from "./protocol.ts";
 
@@ -80,10 +76,12 @@ interface Connection {
   busy: Set<"read" | "send">;
   /** Set by stopReading: the read under way ends and leaves the rest unread. */
   readStopped?: boolean;
+  /** Opened with `rxTimestamps`: reads report the first byte's kernel receive stamp. */
+  stamped: boolean;
 }
 
-/** A command that cannot be carried out at all (a harness bug), answered with `usage`. */
-class UsageError extends TypeError {
+/** A command that cannot be carried out at all (unknown connection, malformed field): a harness bug. */
+export class UsageError extends TypeError {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -137,33 +135,94 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Where an Agent makes its sockets and how it waits on them. */
+export interface AgentOptions {
+  /** The network namespace (an `ip netns` name) its sockets are made in. */
+  netns: string;
+  /** The poll loop its waits go through; one can serve many agents. */
+  poller: Poller;
+  /** Called before a close or abort closes a connection's descriptor (already marked closed). */
+  beforeClose?: () => Promise<void>;
+}
+
 /** The agent's connections and the commands on them. */
 export class Agent {
-  readonly #poller = new Poller();
+  readonly #options: AgentOptions;
+  readonly #poller: Poller;
   readonly #connections = new Map<number, Connection>();
   #nextId = 1;
+  /** Set while frozen: every command and every read or send under way waits for the thaw. */
+  #frozen: { thawed: Promise<void>; thaw(): void } | undefined;
 
-  /** Carries out one command; never throws for what a socket did, only reports it. */
-  async handle(request: Request): Promise<Reply> {
-    try {
-      return { ...(await this.#dispatch(request)), seq: request.seq };
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      return {
-        seq: request.seq,
-        usage: true,
-        ok: false,
-        error: "EINVAL",
-        message: error.message,
-        t: monotonicMs(),
-      };
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.#poller = options.poller;
+  }
+
+  /**
+   * Carries out one command; never throws for what a socket did, only reports it. Throws
+   * UsageError for a command that cannot be carried out at all.
+   */
+  async run<O extends Op>(command: CommandOf<O>): Promise<Outcome<O>> {
+    await this.#awake();
+    return await this.#dispatch(command) as Outcome<O>;
+  }
+
+  /** The descriptors of the connections still open. */
+  descriptors(): number[] {
+    return [...this.#connections.values()].filter((c) => c.open).map((c) => c.fd);
+  }
+
+  /** From now on nothing is read or sent: commands and the reads under way wait for thaw(). */
+  freeze(): void {
+    if (this.#frozen) return;
+    let thaw = () => {};
+    const thawed = new Promise<void>((resolve) => thaw = resolve);
+    this.#frozen = { thawed, thaw };
+  }
+
+  /** Ends a freeze. */
+  thaw(): void {
+    this.#frozen?.thaw();
+    this.#frozen = undefined;
+  }
+
+  /** Whether commands wait for a thaw. */
+  get frozen(): boolean {
+    return this.#frozen !== undefined;
+  }
+
+  /**
+   * Closes every descriptor it holds, ending the waits on them first. What goes on the wire is
+   * the kernel's rule for close(), or nothing while another process holds the sockets too.
+   */
+  async closeAll(): Promise<void> {
+    this.thaw();
+    const open = [...this.#connections.values()].filter((c) => c.open);
+    await Promise.all(open.map((c) => this.#release(c)));
+  }
+
+  /**
+   * Closes every descriptor it holds at once, without waiting: for a client whose sockets
+   * another process holds too, so nothing reaches the wire here. A poll in flight on one of
+   * them is woken and lets go of it as its syscall returns (see Poller.release).
+   */
+  dropAll(): void {
+    this.thaw();
+    for (const connection of this.#connections.values()) {
+      if (!connection.open) continue;
+      connection.open = false;
+      void this.#poller.release(connection.fd);
+      libc().close(connection.fd);
     }
   }
 
-  #dispatch(command: Request): Promise<Outcome<Op>> | Outcome<Op> {
+  async #awake(): Promise<void> {
+    while (this.#frozen) await this.#frozen.thawed;
+  }
+
+  #dispatch(command: Command): Promise<Outcome<Op>> | Outcome<Op> {
     switch (command.op) {
-      case "hello":
-        return success<"hello">({ pid: Deno.pid });
       case "connect":
         return this.#connect(command);
       case "send":
@@ -238,7 +297,7 @@ export class Agent {
     const family = command.address.includes(":") ? AF_INET6 : AF_INET;
     let fd: number;
     try {
-      fd = check("socket", libc().socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      fd = socketIn(this.#options.netns, family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
     } catch (error) {
       return failure<"connect">(error, {});
     }
@@ -248,8 +307,10 @@ export class Agent {
       remote: { address: command.address, port: command.port },
       open: true,
       busy: new Set(),
+      stamped: command.rxTimestamps === true,
     };
     try {
+      if (connection.stamped) setIntOption(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
       if (command.rcvBuf !== undefined) setIntOption(fd, SOL_SOCKET, SO_RCVBUF, command.rcvBuf);
       if (command.sndBuf !== undefined) setIntOption(fd, SOL_SOCKET, SO_SNDBUF, command.sndBuf);
       if (local) check("bind", libc().bind(fd, local, local.length));
@@ -275,25 +336,32 @@ export class Agent {
   async #send(command: SendCommand): Promise<Outcome<"send">> {
     const deadline = monotonicMs() + command.timeoutMs;
     const data = new TextEncoder().encode(command.data);
-    let sent = 0;
+    const result: SendResult = { bytes: 0 };
     try {
       const connection = this.#open(command);
-      while (sent < data.length) {
-        const rest = data.subarray(sent);
+      while (result.bytes < data.length) {
+        if (this.#frozen) await this.#awake();
+        const rest = data.subarray(result.bytes);
+        if (result.bytes === 0) {
+          // Both clocks, right before the syscall: the moment the request left, on the clock of
+          // the kernel's receive stamps too.
+          result.firstSendRealtimeMs = realtimeMs();
+          result.firstSendAt = monotonicMs();
+        }
         const n = Number(
           libc().send(connection.fd, rest, BigInt(rest.length), MSG_NOSIGNAL | MSG_DONTWAIT),
         );
         if (n >= 0) {
-          sent += n;
+          result.bytes += n;
           continue;
         }
         const code = errno();
         if (code !== EAGAIN) throw new SyscallError("send", code);
         await this.#ready(connection, POLLOUT, deadline, "send");
       }
-      return success<"send">({ bytes: sent });
+      return success<"send">(result);
     } catch (error) {
-      return failure<"send">(error, { bytes: sent });
+      return failure<"send">(error, result);
     }
   }
 
@@ -317,8 +385,16 @@ export class Agent {
       const connection = this.#open(command);
       connection.readStopped = false;
       while (command.bytes === undefined || result.bytes < command.bytes) {
+        if (this.#frozen) await this.#awake();
         if (connection.readStopped) throw new SocketFailure("ECANCELED", "The read was stopped");
         const want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
+        if (connection.stamped && result.bytes === 0) {
+          // One byte peeked: the stamp is that of the segment carrying the answer's first byte.
+          const first = recvStamped(connection.fd, buf, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (first.n > 0 && first.receivedRealtimeMs !== undefined) {
+            result.firstByteRealtimeMs = first.receivedRealtimeMs;
+          }
+        }
         // With a marker, peek first and consume only up to its end: what follows stays unread
         // in the kernel, where close() and the window still see it.
         const flags = MSG_DONTWAIT | (marker ? MSG_PEEK : 0);
@@ -378,7 +454,7 @@ export class Agent {
 
   async #close(command: CloseCommand): Promise<Outcome<"close">> {
     try {
-      await this.#release(this.#open(command));
+      await this.#release(this.#open(command), this.#options.beforeClose);
       return success<"close">({});
     } catch (error) {
       return failure<"close">(error, {});
@@ -389,7 +465,7 @@ export class Agent {
     try {
       const connection = this.#open(command);
       setLinger(connection.fd, true, 0);
-      await this.#release(connection);
+      await this.#release(connection, this.#options.beforeClose);
       return success<"abort">({});
     } catch (error) {
       return failure<"abort">(error, {});
@@ -397,8 +473,9 @@ export class Agent {
   }
 
   /** Ends the waits on the socket, then closes it: only then is the close on the wire. */
-  async #release(connection: Connection): Promise<void> {
+  async #release(connection: Connection, before?: () => Promise<void>): Promise<void> {
     connection.open = false;
+    await before?.();
     await this.#poller.release(connection.fd);
     check("close", libc().close(connection.fd));
   }
@@ -422,45 +499,10 @@ export class Agent {
         ...(state === undefined ? {} : { state }),
         rcvBuf: getIntOption(connection.fd, SOL_SOCKET, SO_RCVBUF),
         sndBuf: getIntOption(connection.fd, SOL_SOCKET, SO_SNDBUF),
+        unread: unreadBytes(connection.fd),
       });
     } catch (error) {
       return failure<"info">(error, {});
     }
   }
 }
-
-function writeAll(data: Uint8Array): void {
-  let written = 0;
-  while (written < data.length) written += Deno.stdout.writeSync(data.subarray(written));
-}
-
-function usage(seq: number, message: string): Reply {
-  return { seq, usage: true, ok: false, error: "EINVAL", message, t: monotonicMs() };
-}
-
-async function main(): Promise<void> {
-  const agent = new Agent();
-  for await (const line of readLines(Deno.stdin.readable)) {
-    if (!line.trim()) continue;
-    let request: Request;
-    try {
-      request = JSON.parse(line);
-    } catch {
-      console.error(`Malformed command line: "${line}"`);
-      continue;
-    }
-    if (typeof request?.seq !== "number") {
-      console.error(`Command without a numeric "seq": "${line}"`);
-      continue;
-    }
-    const { seq, op } = request;
-    // Not awaited: the next command is read while this one waits on its socket.
-    agent.handle(request)
-      .catch((error) => usage(seq, `Agent failed on "${op}": ${error}`))
-      .then((reply) => writeAll(encodeLine(reply)));
-  }
-  // stdin ended: the runner stopped us or is gone. Exiting closes every socket (kernel rule).
-  Deno.exit(0);
-}
-
-if (import.meta.main) await main();

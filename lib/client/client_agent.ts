@@ -1,33 +1,31 @@
 /**
- * The runner's handle on a client agent (agent.ts) running in a lab's client host: typed
- * calls for each socket primitive, and the process-level faults (crash, freeze, thaw).
+ * The runner's handle on a client in a lab's client host: typed calls for each socket
+ * primitive, and the process-level faults (crash, freeze, thaw). The sockets are made in the
+ * client host's namespace by the runner itself and driven by its own event loop (agent.ts);
+ * a client that must be able to die or stop has a holder process too (holder.ts).
  *
  * @module
  */
 
 import { monotonicMs } from "../libc/libc.ts";
 import type { Lab } from "../lab/lab.ts";
-import { type Child, spawn } from "../process/spawn.ts";
-import {
-  type CommandOf,
-  type ConnectCommand,
-  encodeLine,
-  type Op,
-  type Outcome,
-  readLines,
-  type Reply,
-} from "./protocol.ts";
+import type { Child } from "../process/spawn.ts";
+import { Agent, UsageError } from "./agent.ts";
+import { killHolder, spawnHolder } from "./holder.ts";
+import { Poller } from "./poller.ts";
+import type { CommandOf, ConnectCommand, Op, Outcome } from "./protocol.ts";
 
-const AGENT = new URL("./agent.ts", import.meta.url).href;
 /** A command's own timeout when the caller gives none. */
 const DEFAULT_TIMEOUT_MS = 5000;
-const STDERR_TAIL = 2000;
 
-/** How a ClientAgent waits. */
+/** How a ClientAgent behaves. */
 export interface ClientAgentOptions {
-  /** How long the agent may take to start and answer its first command (default 10000). */
-  startTimeoutMs?: number;
-  /** How much longer than a command's own timeout its reply may take (default 2000). */
+  /**
+   * Hold the sockets in a small process too, so that `crash()` (SIGKILL) and `freeze()`
+   * (SIGSTOP) have a process to act on. Without one, those calls are refused.
+   */
+  holder?: boolean;
+  /** How much longer than its own timeout a command sent to a frozen client waits (default 2000). */
   replyGraceMs?: number;
 }
 
@@ -42,8 +40,9 @@ export interface ReadOptions {
 }
 
 /**
- * The harness failed, not the socket: the agent did not start, did not reply in time, exited,
- * or refused a malformed command. What a socket did is never thrown, it is in the Outcome.
+ * The harness failed, not the socket: a command to a client that was killed or stopped, one
+ * to a frozen client that ran out of time, or a malformed command. What a socket did is never
+ * thrown, it is in the Outcome.
  */
 export class ClientAgentError extends Error {
   constructor(message: string) {
@@ -54,13 +53,16 @@ export class ClientAgentError extends Error {
 
 interface Pending {
   op: Op;
-  resolve(reply: Reply): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+let poller: Poller | undefined;
+
+/** One poll loop for every client of this runner: one thread waits on all their sockets. */
+function sharedPoller(): Poller {
+  poller ??= new Poller();
+  return poller;
 }
 
 /** The one-letter state in /proc/<pid>/stat (R, S, T, Z, ...), or undefined once gone. */
@@ -73,8 +75,12 @@ function processState(pid: number): string | undefined {
   }
 }
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
- * A client agent running in a lab's client host.
+ * A client in a lab's client host.
  *
  * @example
  * ```ts ignore
@@ -91,61 +97,50 @@ function processState(pid: number): string | undefined {
  * ```
  */
 export class ClientAgent {
-  /** The agent's pid (the process itself: `ip netns exec` execs it in place). */
-  readonly pid: number;
-  /** The namespace it runs in. */
+  /** The namespace its sockets live in. */
   readonly netns: string;
-  /** Resolves once the agent has exited. */
-  readonly status: Promise<Deno.CommandStatus>;
-  readonly #child: Child;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #agent: Agent;
+  readonly #holds: boolean;
   readonly #replyGraceMs: number;
-  readonly #pending = new Map<number, Pending>();
-  readonly #done: Promise<void>;
-  #nextSeq = 1;
-  #stderr = "";
-  #exitedAs: string | undefined;
+  readonly #pending = new Set<Pending>();
+  #holder: Child | undefined;
+  /** The holder replacements in order; a failed one is kept to be thrown by crash or freeze. */
+  #holding: Promise<void> = Promise.resolve();
+  #holderStale = false;
+  #holderFailure: unknown;
+  #endedAs: string | undefined;
 
-  private constructor(child: Child, netns: string, options: ClientAgentOptions) {
-    this.#child = child;
-    this.pid = child.pid;
+  private constructor(netns: string, options: ClientAgentOptions) {
     this.netns = netns;
-    this.status = child.status;
+    this.#holds = options.holder === true;
     this.#replyGraceMs = options.replyGraceMs ?? 2000;
-    this.#writer = child.process.stdin.getWriter();
-    this.#done = Promise.allSettled([this.#readReplies(), this.#readStderr()]).then(() => {});
+    this.#agent = new Agent({
+      netns,
+      poller: sharedPoller(),
+      // The holder must let go of a socket first, or the close would not reach the wire.
+      ...(this.#holds ? { beforeClose: () => this.#replaceHolder() } : {}),
+    });
   }
 
-  /** Starts an agent in the lab's client host and waits until it answers. */
-  static async start(
-    lab: Pick<Lab, "hosts">,
-    options: ClientAgentOptions = {},
-  ): Promise<ClientAgent> {
-    const child = spawn([Deno.execPath(), "run", "--allow-all", AGENT], {
-      netns: lab.hosts.client,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    });
-    const agent = new ClientAgent(child, lab.hosts.client, options);
-    try {
-      const hello = await agent.#call({ op: "hello" }, options.startTimeoutMs ?? 10000);
-      if (!hello.ok || hello.pid !== child.pid) {
-        throw new ClientAgentError(
-          `Client agent answered as pid "${hello.ok ? hello.pid : "?"}", expected "${child.pid}"`,
-        );
-      }
-    } catch (error) {
-      await agent.stop();
-      throw error;
-    }
-    return agent;
+  /** A client in the lab's client host; with `holder`, its holder process is running. */
+  static start(lab: Pick<Lab, "hosts">, options: ClientAgentOptions = {}): Promise<ClientAgent> {
+    const agent = new ClientAgent(lab.hosts.client, options);
+    if (agent.#holds) agent.#holder = spawnHolder([]);
+    return Promise.resolve(agent);
+  }
+
+  /** The pid of the process that holds the sockets: the holder, or the runner itself. */
+  get pid(): number {
+    return this.#holder?.pid ?? Deno.pid;
   }
 
   /** Opens a connection: `conn` is its id for the other calls, `local` its local address. */
-  connect(options: ConnectOptions): Promise<Outcome<"connect">> {
+  async connect(options: ConnectOptions): Promise<Outcome<"connect">> {
     const { timeoutMs = DEFAULT_TIMEOUT_MS, ...rest } = options;
-    return this.#call({ op: "connect", ...rest, timeoutMs });
+    const out = await this.#call({ op: "connect", ...rest, timeoutMs });
+    // The holder takes the socket now, so that a crash or freeze later has nothing to wait for.
+    if (out.ok && this.#holds) await this.#refreshHolder();
+    return out;
   }
 
   /** Sends `data` (UTF-8) in full, or reports how much went before the failure. */
@@ -184,151 +179,174 @@ export class ClientAgent {
     return this.#call({ op: "abort", conn });
   }
 
-  /** The connection's endpoints, kernel state and effective buffer sizes. */
+  /** The connection's endpoints, kernel state, effective buffer sizes and unread bytes. */
   info(conn: number): Promise<Outcome<"info">> {
     return this.#call({ op: "info", conn });
   }
 
   /**
-   * SIGKILLs the agent: the kernel closes its sockets (FIN, or RST where data was unread).
-   * Resolves, once it has exited, with the monotonic time of the kill.
+   * SIGKILLs the holder right after the runner let go of the sockets: the kernel closes them as
+   * the holder exits (FIN, or RST where data was unread). Calls under way reject. Resolves, once
+   * it has exited, with the monotonic time of the kill.
    */
   async crash(): Promise<number> {
-    this.#child.signal("SIGKILL");
+    const holder = await this.#currentHolder("crash");
+    this.#end(`was killed by "SIGKILL"`);
+    this.#agent.dropAll();
+    const exited = killHolder(holder);
     const t = monotonicMs();
-    await this.#bounded(this.#done, 5000, "exit after SIGKILL");
+    await this.#bounded(exited, 5000, "exit after SIGKILL");
     return t;
   }
 
-  /** SIGSTOPs the agent; resolves, once it is stopped, with the monotonic time of the signal. */
-  freeze(): Promise<number> {
-    return this.#signalUntil("SIGSTOP", (state) => state === "T");
+  /**
+   * Stops the client: the runner reads and sends nothing more on its sockets and the holder is
+   * SIGSTOPped; resolves, once it is stopped, with the monotonic time of the signal.
+   */
+  async freeze(): Promise<number> {
+    const holder = await this.#currentHolder("freeze");
+    this.#agent.freeze();
+    return await this.#signalUntil(holder, "SIGSTOP", (state) => state === "T");
   }
 
-  /** SIGCONTs a frozen agent; resolves, once it runs again, with the time of the signal. */
-  thaw(): Promise<number> {
-    return this.#signalUntil("SIGCONT", (state) => state !== "T");
+  /** Resumes a frozen client; resolves, once the holder runs again, with the time of the signal. */
+  async thaw(): Promise<number> {
+    const holder = await this.#currentHolder("thaw");
+    const t = await this.#signalUntil(holder, "SIGCONT", (state) => state !== "T");
+    this.#agent.thaw();
+    return t;
   }
 
-  /** Ends the agent (its sockets close as on exit) and waits for it; safe to call twice. */
+  /** Closes its sockets (as on exit) and ends its holder; safe to call twice. */
   async stop(): Promise<void> {
-    if (this.#exitedAs === undefined) {
-      // Closing stdin is the agent's cue to exit (SIGCONT first, should it be frozen); end()
-      // (SIGTERM, then SIGKILL) if it won't.
-      this.#child.signal("SIGCONT");
-      await this.#writer.close().catch(() => {});
-      const gone = await Promise.race([this.#done.then(() => true), delay(2000).then(() => false)]);
-      if (!gone) await this.#child.end();
+    this.#end("was stopped");
+    await this.#holding;
+    await this.#agent.closeAll();
+    if (this.#holder) await this.#bounded(killHolder(this.#holder), 5000, "exit after SIGKILL");
+  }
+
+  /** The holder, once it holds every open socket; a ClientAgentError without one. */
+  async #currentHolder(what: string): Promise<Child> {
+    if (this.#endedAs !== undefined) {
+      throw new ClientAgentError(`Client agent ${this.#endedAs} before "${what}"`);
     }
-    await this.#done;
+    await this.#holding;
+    if (this.#holderFailure !== undefined) throw this.#holderFailure;
+    if (!this.#holder) {
+      throw new ClientAgentError(
+        `Client agent has no process to "${what}": start it with "holder: true"`,
+      );
+    }
+    return this.#holder;
+  }
+
+  /** A new holder soon, one for any number of connections opened meanwhile. */
+  #refreshHolder(): Promise<void> {
+    if (!this.#holderStale) {
+      this.#holderStale = true;
+      this.#replaceHolder();
+    }
+    return this.#holding;
+  }
+
+  /** Replaces the holder by one with the descriptors open now, after any replacement under way. */
+  #replaceHolder(): Promise<void> {
+    this.#holding = this.#holding.then(async () => {
+      this.#holderStale = false;
+      if (this.#endedAs !== undefined || this.#holderFailure !== undefined) return;
+      try {
+        const old = this.#holder;
+        this.#holder = spawnHolder(this.#agent.descriptors());
+        if (this.#agent.frozen) this.#holder.signal("SIGSTOP");
+        if (old) await this.#bounded(killHolder(old), 5000, "exit after SIGKILL");
+      } catch (error) {
+        this.#holderFailure = error;
+      }
+    });
+    return this.#holding;
+  }
+
+  /** No more commands: those under way reject with the reason. */
+  #end(reason: string): void {
+    if (this.#endedAs !== undefined) return;
+    this.#endedAs = reason;
+    for (const pending of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(
+        new ClientAgentError(`Client agent ${reason} before replying to "${pending.op}"`),
+      );
+    }
+    this.#pending.clear();
   }
 
   async #signalUntil(
+    holder: Child,
     signal: "SIGSTOP" | "SIGCONT",
     reached: (state: string) => boolean,
   ): Promise<number> {
-    this.#child.signal(signal);
+    holder.signal(signal);
     const t = monotonicMs();
     // Bounded: a signal is acted on within microseconds; 2 s means something is wrong.
     for (let i = 0; i < 2000; i++) {
-      const state = processState(this.pid);
+      const state = processState(holder.pid);
       if (state === undefined) break;
       if (reached(state)) return t;
       await delay(1);
     }
     throw new ClientAgentError(
-      `Client agent "${this.pid}" did not act on "${signal}": state "${processState(this.pid)}"`,
+      `Client holder "${holder.pid}" did not act on "${signal}": state "${
+        processState(holder.pid)
+      }"`,
     );
   }
 
-  async #bounded(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  async #bounded(promise: Promise<unknown>, ms: number, what: string): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), ms));
     const first = await Promise.race([promise, late]);
     clearTimeout(timer);
     if (first === "late") {
-      throw new ClientAgentError(`Client agent "${this.pid}" did not ${what} within "${ms}" ms`);
+      throw new ClientAgentError(`Client holder did not ${what} within "${ms}" ms`);
     }
   }
 
-  #call<O extends Op>(command: CommandOf<O>, waitMs?: number): Promise<Outcome<O>> {
-    if (this.#exitedAs !== undefined) {
+  /**
+   * Runs a command. A frozen client answers nothing: a command sent meanwhile waits at most its
+   * own timeout plus the grace, as a stopped process's reply would, then rejects.
+   */
+  #call<O extends Op>(command: CommandOf<O>): Promise<Outcome<O>> {
+    if (this.#endedAs !== undefined) {
       return Promise.reject(
-        new ClientAgentError(`Client agent ${this.#exitedAs} before "${command.op}" was sent`),
+        new ClientAgentError(`Client agent ${this.#endedAs} before "${command.op}" was sent`),
       );
     }
-    const within = waitMs ??
-      ("timeoutMs" in command ? command.timeoutMs : 0) + this.#replyGraceMs;
-    const seq = this.#nextSeq++;
     return new Promise<Outcome<O>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(seq);
-        reject(
-          new ClientAgentError(
-            `No reply from the client agent to "${command.op}" within "${within}" ms`,
-          ),
-        );
-      }, within);
-      this.#pending.set(seq, {
-        op: command.op,
-        resolve: (reply) => {
-          const { seq: _seq, usage, ...outcome } = reply;
-          if (usage && !outcome.ok) {
-            reject(
-              new ClientAgentError(`Client agent refused "${command.op}": ${outcome.message}`),
-            );
-          } else resolve(outcome as Outcome<O>);
+      const pending: Pending = { op: command.op, reject };
+      if (this.#agent.frozen) {
+        const within = ("timeoutMs" in command ? command.timeoutMs : 0) + this.#replyGraceMs;
+        pending.timer = setTimeout(() => {
+          this.#pending.delete(pending);
+          reject(
+            new ClientAgentError(
+              `No reply from the client agent to "${command.op}" within "${within}" ms`,
+            ),
+          );
+        }, within);
+      }
+      this.#pending.add(pending);
+      this.#agent.run(command).then(
+        (outcome) => {
+          if (this.#pending.delete(pending)) resolve(outcome);
         },
-        reject,
-        timer,
-      });
-      this.#writer.write(encodeLine({ ...command, seq })).catch(() => {
-        // The agent is gone; the exit handler rejects this call with the reason.
-      });
+        (error) => {
+          if (!this.#pending.delete(pending)) return;
+          reject(
+            error instanceof UsageError
+              ? new ClientAgentError(`Client agent refused "${command.op}": ${error.message}`)
+              : error,
+          );
+        },
+      ).finally(() => clearTimeout(pending.timer));
     });
-  }
-
-  async #readReplies(): Promise<void> {
-    try {
-      for await (const line of readLines(this.#child.process.stdout)) {
-        let reply: Reply;
-        try {
-          reply = JSON.parse(line);
-        } catch {
-          this.#stderr = (this.#stderr + `\nUnparsable reply: ${line}`).slice(-STDERR_TAIL);
-          continue;
-        }
-        const pending = this.#pending.get(reply.seq);
-        // A reply after its wait ran out (say, from a thawed agent) has no one left to tell.
-        if (!pending) continue;
-        this.#pending.delete(reply.seq);
-        clearTimeout(pending.timer);
-        pending.resolve(reply);
-      }
-    } finally {
-      const status = await this.#child.status;
-      this.#exitedAs = status.signal === null
-        ? `exited with code "${status.code}"`
-        : `was killed by "${status.signal}"`;
-      await this.#writer.close().catch(() => {});
-      const stderr = this.#stderr.trim();
-      for (const [seq, pending] of this.#pending) {
-        this.#pending.delete(seq);
-        clearTimeout(pending.timer);
-        pending.reject(
-          new ClientAgentError(
-            `Client agent ${this.#exitedAs} before replying to "${pending.op}"${
-              stderr ? `: ${stderr}` : ""
-            }`,
-          ),
-        );
-      }
-    }
-  }
-
-  async #readStderr(): Promise<void> {
-    for await (const text of this.#child.process.stderr.pipeThrough(new TextDecoderStream())) {
-      this.#stderr = (this.#stderr + text).slice(-STDERR_TAIL);
-    }
   }
 }

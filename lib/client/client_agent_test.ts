@@ -109,6 +109,30 @@ Deno.test("client agent holds many connections and serves commands while a read 
   });
 });
 
+Deno.test("a read that comes late still reports the kernel's receive stamp of the answer", async () => {
+  await withSetup("v4", async ({ agent, server }) => {
+    const c = await agent.connect({
+      address: server.address,
+      port: server.port,
+      bind: CLIENT.v4,
+      rxTimestamps: true,
+    });
+    if (!c.ok) throw new Error(`Connect failed: ${c.message}`);
+    const sent = await agent.send(c.conn, "PING\n");
+    ok(sent, "send");
+    // The reader is 300 ms late: the answer waits in the kernel meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const read = await agent.read(c.conn, { until: "PONG\n" });
+    ok(read, "read");
+    assert(sent.ok && read.ok && read.found);
+    const kernel = (read.firstByteRealtimeMs ?? NaN) - (sent.firstSendRealtimeMs ?? NaN);
+    console.log(`kernel ${kernel.toFixed(3)} ms, reader ${(read.t - sent.t).toFixed(1)} ms`);
+    assert(read.t - sent.t >= 300);
+    // The echo server answers in a few ms; 100 ms is room for a busy host, far below 300.
+    assert(kernel >= 0 && kernel < 100, `kernel figure ${kernel} ms`);
+  });
+});
+
 Deno.test("client agent reports a read that runs out of time as ETIMEDOUT", async () => {
   await withSetup("v4", async (setup) => {
     const { conn } = await connected(setup);
@@ -133,41 +157,54 @@ Deno.test("client agent reports a refused connection as ECONNREFUSED", async () 
   });
 });
 
-Deno.test("abort sends RST (server socket gone), close sends FIN (CLOSE_WAIT)", async () => {
-  await withSetup("v4", async (setup) => {
-    const { agent, server } = setup;
-    const aborted = await connected(setup);
-    const closed = await connected(setup);
-    await exchange(agent, aborted.conn);
-    await exchange(agent, closed.conn);
-    ok(await agent.abort(aborted.conn), "abort");
-    ok(await agent.close(closed.conn), "close");
-    // Bounded: on a veth pair the RST/FIN arrive within a millisecond; 2 s is slack.
-    await waitFor("the aborted socket to go", 2000, () => !serverSocket(server, aborted.port));
-    await waitFor(
-      "the closed socket in CLOSE_WAIT",
-      2000,
-      () => serverSocket(server, closed.port)?.state === "CLOSE_WAIT",
-    );
-    await waitFor("the server to log both", 2000, () => server.lines.length >= 4);
-    assert(server.lines.includes(`ERROR ConnectionReset ${aborted.port}`), server.lines.join("|"));
-    assert(server.lines.includes(`EOF ${closed.port}`), server.lines.join("|"));
-    const after = await agent.info(aborted.conn);
-    assert(after.ok && !after.open);
-  });
-});
+for (const holder of [false, true]) {
+  // With a holder, it lets go of the socket first: the close still reaches the wire.
+  Deno.test(
+    `abort sends RST (server socket gone), close sends FIN (CLOSE_WAIT)${
+      holder ? ", with a holder" : ""
+    }`,
+    async () => {
+      await withSetup("v4", async (setup) => {
+        const { agent, server } = setup;
+        const aborted = await connected(setup);
+        const closed = await connected(setup);
+        await exchange(agent, aborted.conn);
+        await exchange(agent, closed.conn);
+        ok(await agent.abort(aborted.conn), "abort");
+        ok(await agent.close(closed.conn), "close");
+        // Bounded: on a veth pair the RST/FIN arrive within a millisecond; 2 s is slack.
+        await waitFor("the aborted socket to go", 2000, () => !serverSocket(server, aborted.port));
+        await waitFor(
+          "the closed socket in CLOSE_WAIT",
+          2000,
+          () => serverSocket(server, closed.port)?.state === "CLOSE_WAIT",
+        );
+        await waitFor("the server to log both", 2000, () => server.lines.length >= 4);
+        assert(
+          server.lines.includes(`ERROR ConnectionReset ${aborted.port}`),
+          server.lines.join("|"),
+        );
+        assert(server.lines.includes(`EOF ${closed.port}`), server.lines.join("|"));
+        const after = await agent.info(aborted.conn);
+        assert(after.ok && !after.open);
+      }, { holder });
+    },
+  );
+}
 
 Deno.test("close with unread data in the receive buffer sends RST", async () => {
   await withSetup("v6", async (setup) => {
     const { agent, server } = setup;
     const { conn, port } = await connected(setup);
     ok(await agent.send(conn, "PING\n"), "send");
-    // The client host's own table shows the PONG waiting, unread.
-    await waitFor(
-      "PONG in the client's receive queue",
-      2000,
-      () => readSocketTable(agent.pid).some((s) => s.local.port === port && s.rxQueue === 5),
-    );
+    // The client's socket shows the PONG waiting, unread.
+    for (let i = 0; i < 400; i++) {
+      const info = await agent.info(conn);
+      if (info.ok && info.unread === 5) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const info = await agent.info(conn);
+    assert(info.ok && info.unread === 5, "PONG in the client's receive queue");
     ok(await agent.close(conn), "close");
     await waitFor("the server's socket to go", 2000, () => !serverSocket(server, port));
     await waitFor(
@@ -212,25 +249,44 @@ Deno.test("halfClose sends FIN and the client still reads the response", async (
   });
 });
 
-Deno.test("crash SIGKILLs the agent, its connection ends, pending calls reject", async () => {
+Deno.test("crash SIGKILLs the holder once the runner let go: the connection ends, pending calls reject", async () => {
   await withSetup("v4", async (setup) => {
     const { agent, server } = setup;
     const { conn, port } = await connected(setup);
     await exchange(agent, conn);
-    const waiting = agent.read(conn, { until: "PONG\n", timeoutMs: 10_000 });
-    const t = await agent.crash();
-    await assert.rejects(
-      waiting,
+    const holder = agent.pid;
+    assert.notEqual(holder, Deno.pid, "a holder process holds the sockets");
+    // The holder took the connection: the runner alone closing it would not end it.
+    const held = [...Deno.readDirSync(`/proc/${holder}/fd`)].map((e) =>
+      Deno.readLinkSync(`/proc/${holder}/fd/${e.name}`)
+    );
+    assert(held.some((link) => link.startsWith("socket:")), held.join(" "));
+    const waiting = assert.rejects(
+      agent.read(conn, { until: "PONG\n", timeoutMs: 10_000 }),
       (e) => e instanceof ClientAgentError && /SIGKILL/.test(e.message),
     );
-    assert.equal((await agent.status).signal, "SIGKILL");
+    const t = await agent.crash();
+    await waiting;
     assert(t > 0);
+    assert.throws(
+      () => Deno.statSync(`/proc/${holder}`),
+      Deno.errors.NotFound,
+      "the holder is gone",
+    );
     await waitFor("the server to see the FIN", 2000, () => server.lines.includes(`EOF ${port}`));
     await assert.rejects(agent.info(conn), ClientAgentError);
+  }, { holder: true });
+});
+
+Deno.test("crash and freeze need a holder", async () => {
+  await withSetup("v4", async ({ agent }) => {
+    assert.equal(agent.pid, Deno.pid);
+    await assert.rejects(agent.crash(), /no process to "crash"/);
+    await assert.rejects(agent.freeze(), /no process to "freeze"/);
   });
 });
 
-Deno.test("freeze stops the agent (state T), thaw resumes it; replies are bounded", async () => {
+Deno.test("freeze stops the holder (state T) and the client, thaw resumes both; replies are bounded", async () => {
   await withSetup("v4", async (setup) => {
     const { agent } = setup;
     const { conn } = await connected(setup);
@@ -246,7 +302,7 @@ Deno.test("freeze stops the agent (state T), thaw resumes it; replies are bounde
     assert.notEqual(state(), "T");
     const info = await answered;
     assert(info.ok && info.state === "ESTABLISHED");
-  }, { replyGraceMs: 300 });
+  }, { replyGraceMs: 300, holder: true });
 });
 
 Deno.test("a small receive buffer never read makes the server meet a zero window", async () => {

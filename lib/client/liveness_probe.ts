@@ -2,7 +2,7 @@
  * The liveness probe: a second, healthy client that keeps doing one small request/response
  * while a fault hits the client under test. Its latency shows whether one dead client stalls
  * everyone else. It connects from the BYSTANDER address, which faults aimed at CLIENT never
- * match, and runs in its own agent, so crashing or freezing the client under test spares it.
+ * match, and has its own ClientAgent, so crashing or freezing the client under test spares it.
  *
  * @module
  */
@@ -15,6 +15,22 @@ import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import type { Exchange } from "../target/define_target.ts";
 import { ClientAgent, type ClientAgentOptions } from "./client_agent.ts";
+
+/** The server's own close of the probe's connection, and its parting words if any. */
+interface ServerClose {
+  farewell?: string;
+}
+
+const FAREWELL_CHARS = 120;
+
+function farewellOf(head: string | undefined): ServerClose {
+  const farewell = head?.trim().slice(0, FAREWELL_CHARS);
+  return farewell ? { farewell } : {};
+}
+
+function withClose(sample: LivenessSample, close: ServerClose | undefined): LivenessSample {
+  return close === undefined ? sample : { ...sample, serverClosed: true, ...close };
+}
 
 /** What to probe and how often. */
 export interface LivenessProbeOptions {
@@ -31,7 +47,7 @@ export interface LivenessProbeOptions {
   intervalMs: number;
   /** How long one exchange (connecting when needed, sending, reading) may take. */
   timeoutMs: number;
-  /** How the probe's own agent waits (see ClientAgent). */
+  /** How the probe's own ClientAgent behaves. */
   agent?: ClientAgentOptions;
 }
 
@@ -68,7 +84,7 @@ export class LivenessProbe {
     });
   }
 
-  /** Starts the probe's agent in the lab's client host and its first exchange right away. */
+  /** Starts the probe in the lab's client host and its first exchange right away. */
   static async start(
     lab: Pick<Lab, "hosts">,
     options: LivenessProbeOptions,
@@ -97,7 +113,7 @@ export class LivenessProbe {
 
   /**
    * Lets the exchange in flight finish (it is bounded by `timeoutMs`), ends the probe, and
-   * returns every sample. Throws if the probe's own agent failed.
+   * returns every sample. Throws if the probe's own ClientAgent failed.
    */
   async stop(): Promise<LivenessSample[]> {
     this.#stopping = true;
@@ -132,31 +148,54 @@ export class LivenessProbe {
   }
 
   /**
-   * One exchange. A request on a kept-alive connection that the server closes before any byte
-   * of its answer (EOF: it closed the idle connection as the request left, which HTTP lets a
-   * server do, RFC 9112 §9.3.1) is sent again once on a new connection, as clients do; only
-   * that second try counts.
+   * One exchange. The server may close the probe's kept connection on its own (an idle or login
+   * timeout, with or without a parting line such as `421 Login timeout`): found before the
+   * request, the probe reconnects; met by the request (the read ends at the server's FIN or RST
+   * without the answer, or the first bytes arrived before the request left), the request is sent
+   * again, once, on a new connection, as any client does (RFC 9112 §9.3.1). Either way the close
+   * is recorded on the sample and only the request on the new connection counts.
    */
   async #exchange(startedAt: number): Promise<LivenessSample> {
+    const idle = await this.#closedWhileIdle();
     const first = await this.#tryExchange(startedAt);
-    if (first.ok || first.reconnected || first.error !== "EOF") return first;
-    return await this.#tryExchange(startedAt);
+    if (first.closedByServer === undefined) return withClose(first.sample, idle);
+    const second = await this.#tryExchange(monotonicMs());
+    return withClose({ ...second.sample, startedAt }, first.closedByServer);
   }
 
-  async #tryExchange(startedAt: number): Promise<LivenessSample> {
+  /** Drops the kept connection when the server closed it or spoke on its own since the last exchange. */
+  async #closedWhileIdle(): Promise<ServerClose | undefined> {
+    const conn = this.#conn;
+    if (conn === undefined) return undefined;
+    const info = await this.#agent.info(conn);
+    if (info.ok && info.state === "ESTABLISHED" && !info.unread) return undefined;
+    const unread = info.ok ? info.unread ?? 0 : 0;
+    const said = unread > 0
+      ? await this.#agent.read(conn, { bytes: unread, timeoutMs: 1 })
+      : undefined;
+    await this.#drop();
+    return farewellOf(said?.head);
+  }
+
+  async #tryExchange(
+    startedAt: number,
+  ): Promise<{ sample: LivenessSample; closedByServer?: ServerClose }> {
     const { address, port, exchange, timeoutMs } = this.#options;
     const agent = this.#agent;
     const deadline = startedAt + timeoutMs;
-    const left = () => Math.max(1, Math.round(deadline - monotonicMs()));
-    if (this.#conn !== undefined) {
-      // The server may have closed an idle connection meanwhile (its FIN or RST arrived).
-      const info = await agent.info(this.#conn);
-      if (!info.ok || info.state !== "ESTABLISHED") await this.#drop();
-    }
+    const left = (from = deadline) => Math.max(1, Math.round(from - monotonicMs()));
     const reconnected = this.#conn === undefined;
     if (this.#conn === undefined) {
-      const c = await agent.connect({ address, port, bind: this.#bind, timeoutMs: left() });
-      if (!c.ok) return { startedAt, endedAt: c.t, ok: false, reconnected, error: c.error };
+      const c = await agent.connect({
+        address,
+        port,
+        bind: this.#bind,
+        rxTimestamps: true,
+        timeoutMs: left(),
+      });
+      if (!c.ok) {
+        return { sample: { startedAt, endedAt: c.t, ok: false, reconnected, error: c.error } };
+      }
       this.#conn = c.conn;
       const greeting = this.#options.greeting;
       if (greeting) {
@@ -166,13 +205,8 @@ export class LivenessProbe {
           : hello;
         if (!answer.ok || !("found" in answer) || !answer.found) {
           await this.#drop();
-          return {
-            startedAt,
-            endedAt: answer.t,
-            ok: false,
-            reconnected,
-            error: answer.ok ? "EOF" : answer.error,
-          };
+          const error = answer.ok ? "EOF" : answer.error;
+          return { sample: { startedAt, endedAt: answer.t, ok: false, reconnected, error } };
         }
       }
     }
@@ -180,18 +214,44 @@ export class LivenessProbe {
     const sent = await agent.send(conn, exchange.send, { timeoutMs: left() });
     if (!sent.ok) {
       await this.#drop();
-      return { startedAt, endedAt: sent.t, ok: false, reconnected, error: sent.error };
+      const sample = { startedAt, endedAt: sent.t, ok: false, reconnected, error: sent.error };
+      // EPIPE or ECONNRESET on a kept connection: the server had closed it.
+      return reconnected ? { sample } : { sample, closedByServer: {} };
     }
-    const read = await agent.read(conn, { until: exchange.until, timeoutMs: left() });
+    // The bound counts from the moment the request left, not from the start of the exchange.
+    const answerBy = (sent.firstSendAt ?? sent.t) + timeoutMs;
+    const read = await agent.read(conn, { until: exchange.until, timeoutMs: left(answerBy) });
     const sample = { startedAt, sentAt: sent.t, endedAt: read.t, reconnected };
+    const stamps = { from: sent.firstSendRealtimeMs, to: read.firstByteRealtimeMs };
+    const kernelLatencyMs = stamps.from !== undefined && stamps.to !== undefined
+      ? stamps.to - stamps.from
+      : undefined;
+    if (!reconnected && kernelLatencyMs !== undefined && kernelLatencyMs < 0) {
+      // Its first byte arrived before the request left: the server spoke on its own.
+      await this.#drop();
+      return {
+        sample: { ...sample, ok: false, error: "EOF" },
+        closedByServer: farewellOf(read.head),
+      };
+    }
     if (read.ok && read.found) {
       if (this.#options.fresh) await this.#drop();
-      return { ...sample, ok: true, latencyMs: read.t - sent.t };
+      return {
+        sample: {
+          ...sample,
+          ok: true,
+          latencyMs: read.t - sent.t,
+          ...(kernelLatencyMs === undefined ? {} : { kernelLatencyMs }),
+        },
+      };
     }
     // A late response would answer the next request: start over on a new connection.
     await this.#drop();
     const error = !read.ok ? read.error : read.bytes ? `EOF after ${read.bytes} bytes` : "EOF";
-    return { ...sample, ok: false, error };
+    const closed = (read.ok && read.eof) || (!read.ok && read.error === "ECONNRESET");
+    return !reconnected && closed
+      ? { sample: { ...sample, ok: false, error }, closedByServer: farewellOf(read.head) }
+      : { sample: { ...sample, ok: false, error } };
   }
 
   async #drop(): Promise<void> {

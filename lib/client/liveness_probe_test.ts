@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { BYSTANDER, type Family } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
-import { readSocketTable } from "../observe/proc_net_tcp.ts";
 import { LivenessProbe, type LivenessSample } from "./liveness_probe.ts";
-import { type EchoServer, startEchoServer, waitFor } from "./testdata/echo_fixture.ts";
+import {
+  type EchoServer,
+  serverConnection,
+  startEchoServer,
+  waitFor,
+} from "./testdata/echo_fixture.ts";
 
 const PING = { send: "PING\n", until: "PONG\n" };
 
@@ -11,16 +15,15 @@ async function withServer(
   family: Family,
   test: (lab: Lab, server: EchoServer) => Promise<void>,
   closeAfter?: number,
-  unanswered = false,
+  mode?: "unanswered" | "farewell" | "unanswered-farewell",
 ): Promise<void> {
   const lab = await createLab();
   let server: EchoServer | undefined;
   try {
-    server = await startEchoServer(
-      lab,
-      family,
-      closeAfter === undefined ? {} : { closeAfter, unanswered },
-    );
+    server = await startEchoServer(lab, family, {
+      ...(closeAfter === undefined ? {} : { closeAfter }),
+      ...(mode === undefined ? {} : { mode }),
+    });
     await test(lab, server);
   } finally {
     await server?.stop();
@@ -71,14 +74,7 @@ for (const family of ["v4", "v6"] as const) {
       });
       let samples: LivenessSample[] = [];
       try {
-        const from = await waitFor(
-          "the probe's connection",
-          2000,
-          () =>
-            readSocketTable(server.child.pid).find((s) =>
-              s.local.port === server.port && s.state === "ESTABLISHED"
-            ),
-        );
+        const from = await serverConnection(server);
         assert.equal(from.remote.address, BYSTANDER[family]);
         await delay(500);
       } finally {
@@ -150,6 +146,56 @@ Deno.test("liveness probe sends again on a new connection when a kept-alive one 
       assert.ok(server.lines.some((l) => l.startsWith("CLOSED UNANSWERED")));
     },
     1,
-    true,
+    "unanswered",
+  );
+});
+
+Deno.test("liveness probe: the kernel figure runs from the request's send to the answer's receive stamp", async () => {
+  await withServer("v4", async (lab, server) => {
+    const samples = await sixSamples(lab, server);
+    assert(samples.every((s) => s.ok), summary(samples));
+    for (const s of samples) {
+      assert(s.kernelLatencyMs !== undefined, "every answered sample has a kernel figure");
+      // Both ends are CLOCK_REALTIME: the receive stamp cannot precede the moment the request
+      // left, and both moments lie within the exchange as the probe bracketed it on
+      // CLOCK_MONOTONIC (0.01 ms for the rounding of two clocks).
+      assert(s.kernelLatencyMs >= 0, `kernel figure ${s.kernelLatencyMs} ms`);
+      assert(
+        s.kernelLatencyMs <= s.endedAt - s.startedAt + 0.01,
+        `kernel ${s.kernelLatencyMs} ms, exchange ${s.endedAt - s.startedAt} ms`,
+      );
+    }
+  });
+});
+
+Deno.test("liveness probe: a server that closes an idle connection with a parting line is not a stall", async () => {
+  await withServer(
+    "v4",
+    async (lab, server) => {
+      const samples = await sixSamples(lab, server);
+      // Every 2nd answer is followed by "421 Login timeout" and the server's FIN.
+      assert(samples.every((s) => s.ok), summary(samples));
+      const closed = samples.filter((s) => s.serverClosed);
+      assert(closed.length >= 2, summary(samples));
+      assert(closed.every((s) => s.farewell === "421 Login timeout" && s.reconnected));
+    },
+    2,
+    "farewell",
+  );
+});
+
+Deno.test("liveness probe: a parting line in place of the answer sends the request again on a new connection", async () => {
+  await withServer(
+    "v6",
+    async (lab, server) => {
+      const samples = await sixSamples(lab, server);
+      assert(samples.every((s) => s.ok && s.reconnected), summary(samples));
+      const closed = samples.filter((s) => s.serverClosed);
+      // The first exchange opens the first connection; each one after meets the server's close.
+      assert.equal(closed.length, samples.length - 1, summary(samples));
+      assert(closed.every((s) => s.farewell === "421 Login timeout"), summary(samples));
+    },
+    1,
+    "unanswered-farewell",
   );
 });

@@ -54,7 +54,10 @@ export class Poller {
     });
   }
 
-  /** Ends every wait on `fd` and returns once no poll references it any more. */
+  /**
+   * Ends every wait on `fd` and wakes the poll in flight at once (before the first await);
+   * resolves once no poll references `fd` any more.
+   */
   async release(fd: number): Promise<void> {
     let waited = false;
     for (const waiter of this.#waiters) {

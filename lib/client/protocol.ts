@@ -1,10 +1,8 @@
 /**
- * The wire between the runner and the client agent: one JSON object per line, a command on
- * the agent's stdin, one reply per command on its stdout, matched by `seq`. Replies may come
- * out of order: a read that waits never holds up the commands behind it.
+ * The commands the client agent (agent.ts) carries out and what each reports.
  *
- * Every reply carries `t`, the CLOCK_MONOTONIC milliseconds (`monotonicMs()`) at which the
- * action completed in the agent: the moment it reached the wire.
+ * Every outcome carries `t`, the CLOCK_MONOTONIC milliseconds (`monotonicMs()`) at which the
+ * action completed: the moment it reached the wire.
  *
  * @module
  */
@@ -15,11 +13,6 @@ import type { TcpState } from "../observe/proc_net_tcp.ts";
 export interface Endpoint {
   address: string;
   port: number;
-}
-
-/** Asks the agent to answer: the runner's readiness check. */
-export interface HelloCommand {
-  op: "hello";
 }
 
 /** Opens a connection; the buffer sizes are set before connecting so the window scale follows. */
@@ -34,6 +27,8 @@ export interface ConnectCommand {
   rcvBuf?: number;
   /** SO_SNDBUF in bytes (the kernel doubles it). */
   sndBuf?: number;
+  /** Ask the kernel for receive timestamps (SO_TIMESTAMPNS): reads then report `firstByteRealtimeMs`. */
+  rxTimestamps?: boolean;
   timeoutMs: number;
 }
 
@@ -92,7 +87,6 @@ export interface InfoCommand {
 
 /** Any command. */
 export type Command =
-  | HelloCommand
   | ConnectCommand
   | SendCommand
   | ReadCommand
@@ -118,6 +112,21 @@ export interface ReadResult {
   eof: boolean;
   /** The first bytes read (at most 512), decoded as UTF-8, for evidence. */
   head: string;
+  /**
+   * The kernel's receive timestamp (CLOCK_REALTIME ms) of the segment that carried the first
+   * byte read, on a connection opened with `rxTimestamps`.
+   */
+  firstByteRealtimeMs?: number;
+}
+
+/** What a send did, and the moment its first byte was handed to the kernel. */
+export interface SendResult {
+  /** Bytes the kernel accepted. */
+  bytes: number;
+  /** CLOCK_MONOTONIC ms taken right before the first send syscall. */
+  firstSendAt?: number;
+  /** CLOCK_REALTIME ms taken right before the first send syscall (the clock of receive stamps). */
+  firstSendRealtimeMs?: number;
 }
 
 /** A connection as the kernel sees it. */
@@ -132,13 +141,14 @@ export interface ConnectionInfo {
   rcvBuf?: number;
   /** The effective SO_SNDBUF, while open. */
   sndBuf?: number;
+  /** Bytes the server sent that wait unread in the receive queue, while open. */
+  unread?: number;
 }
 
 /** What each command reports when it succeeds. */
 export interface Results {
-  hello: { pid: number };
   connect: { conn: number; local: Endpoint };
-  send: { bytes: number };
+  send: SendResult;
   read: ReadResult;
   halfClose: Record<never, never>;
   stopReading: Record<never, never>;
@@ -149,9 +159,8 @@ export interface Results {
 
 /** What each command still reports when it fails: what it got done before. */
 export interface FailureDetails {
-  hello: Record<never, never>;
   connect: Record<never, never>;
-  send: { bytes: number };
+  send: SendResult;
   read: ReadResult;
   halfClose: Record<never, never>;
   stopReading: Record<never, never>;
@@ -171,33 +180,3 @@ export interface Failure {
 export type Outcome<O extends Op> =
   & { t: number }
   & (({ ok: true } & Results[O]) | (Failure & FailureDetails[O]));
-
-/** A command on the wire. */
-export type Request = Command & { seq: number };
-
-/**
- * A reply on the wire. `usage` marks a command the agent could not carry out at all (unknown
- * connection id, malformed field): a harness bug, not something the server did.
- */
-export type Reply = { seq: number; usage?: true } & Outcome<Op>;
-
-const encoder = new TextEncoder();
-
-/** One value as a JSON line. */
-export function encodeLine(value: Request | Reply): Uint8Array {
-  return encoder.encode(JSON.stringify(value) + "\n");
-}
-
-/** The lines of a byte stream, without their newline; the last one even when unterminated. */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    let newline;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-    }
-  }
-  if (pending) yield pending;
-}

@@ -1,12 +1,15 @@
 /**
  * The libc calls clientdown needs and Deno does not offer: raw sockets with every option,
- * poll, signal dispositions, pidfd_getfd and CLOCK_MONOTONIC. Linux x86_64 / aarch64 only.
+ * recvmsg with its control messages (kernel receive timestamps), poll, setns, signal
+ * dispositions, pidfd_getfd and the clocks. Linux x86_64 / aarch64 only.
  *
  * Calls marked `nonblocking` run on a worker thread and return a promise; errno is
  * thread-local, so those are only ever used where the result alone tells what happened.
  *
  * @module
  */
+
+import { controlMessages, timespecMs } from "./cmsg.ts";
 
 const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -20,7 +23,12 @@ const symbols = {
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  setns: { parameters: ["i32", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -58,6 +66,10 @@ export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_KEEPALIVE = 9;
 export const SO_LINGER = 13;
+/** Receive timestamps as `struct timespec` on CLOCK_REALTIME (the 64-bit ABI's value). */
+export const SO_TIMESTAMPNS = 35;
+/** The control message type that carries an SO_TIMESTAMPNS stamp. */
+export const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
 export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 export const TCP_KEEPIDLE = 4;
@@ -71,6 +83,13 @@ export const SHUT_WR = 1;
 export const MSG_PEEK = 0x2;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
+/** ioctl: bytes in a socket's receive queue (SIOCINQ). */
+export const FIONREAD = 0x541b;
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const CLONE_NEWNET = 0x40000000;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
 export const POLLERR = 0x8;
@@ -151,6 +170,51 @@ export function realtimeMs(): number {
   const ts = new BigInt64Array(2);
   libc().clock_gettime(CLOCK_REALTIME, ts);
   return Number(ts[0]) * 1000 + Number(ts[1]) / 1e6;
+}
+
+/** What one recvmsg() got: its result (negative on failure: read errno) and the receive stamp. */
+export interface StampedRead {
+  n: number;
+  /**
+   * The kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME ms) of the last segment this
+   * call read from, when the socket asked for stamps: read one byte to get the first segment's.
+   */
+  receivedRealtimeMs?: number;
+}
+
+const CONTROL_BYTES = 64;
+
+/** recvmsg() into `buf[0, length)` with room for control messages; see StampedRead. */
+export function recvStamped(
+  fd: number,
+  buf: Uint8Array,
+  length: number,
+  flags: number,
+): StampedRead {
+  const control = new Uint8Array(CONTROL_BYTES);
+  const iovec = new BigUint64Array([
+    BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf))),
+    BigInt(Math.min(length, buf.length)),
+  ]);
+  // struct msghdr: name, namelen (+pad), iov, iovlen, control, controllen, flags (+pad).
+  const header = new BigUint64Array(7);
+  header[2] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(iovec)));
+  header[3] = 1n;
+  header[4] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(control)));
+  header[5] = BigInt(CONTROL_BYTES);
+  const n = Number(libc().recvmsg(fd, header, flags));
+  if (n < 0) return { n };
+  const stamp = controlMessages(control, Number(header[5]))
+    .find((m) => m.level === SOL_SOCKET && m.type === SCM_TIMESTAMPNS);
+  const receivedRealtimeMs = stamp && timespecMs(stamp.data);
+  return receivedRealtimeMs === undefined ? { n } : { n, receivedRealtimeMs };
+}
+
+/** Bytes waiting in a socket's receive queue. */
+export function unreadBytes(fd: number): number {
+  const count = new Int32Array(1);
+  check("ioctl(FIONREAD)", libc().ioctl(fd, BigInt(FIONREAD), count));
+  return count[0] ?? 0;
 }
 
 /** Encodes an IPv4 or IPv6 socket address (a literal address, no names). */

@@ -23,12 +23,25 @@ export interface LivenessSample {
   endedAt: number;
   /** Whether the full response arrived within `timeoutMs`. */
   ok: boolean;
-  /** Request sent → response complete, when ok. */
+  /** Request sent → response complete, when ok, as the probe saw it (its own reading moment). */
   latencyMs?: number;
+  /**
+   * Request left (CLOCK_REALTIME right before the send syscall) → the kernel's receive stamp
+   * (SO_TIMESTAMPNS) of the answer's first byte, when ok: the figure a late reader cannot bend.
+   */
+  kernelLatencyMs?: number;
   /** Whether the exchange had to open a new connection first. */
   reconnected: boolean;
   /** Why it failed: an errno name (ETIMEDOUT: no response in time), or EOF (closed instead). */
   error?: string;
+  /**
+   * The server closed the probe's kept connection on its own (an idle or login timeout), before
+   * or as this exchange's request went: the exchange went on a new connection, and only that
+   * one counts.
+   */
+  serverClosed?: true;
+  /** What the server sent on its own before that close (at most 120 characters), if anything. */
+  farewell?: string;
 }
 
 /** Who acted in a step. */

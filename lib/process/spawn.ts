@@ -10,6 +10,8 @@
 export interface SpawnOptions {
   /** Run inside this network namespace (via `ip netns exec`). */
   netns?: string;
+  /** A session of its own, as a process in a lab always gets (see placement). */
+  detached?: boolean;
   cwd?: string;
   env?: Record<string, string>;
   stdin?: "piped" | "null";
@@ -46,11 +48,13 @@ const QUIET = { DENO_NO_UPDATE_CHECK: "1" };
 // Processes in a lab get a session of their own: a terminal's Ctrl-C reaches the runner's
 // process group only, and the runner ends them by pid as it stops. A server the terminal's
 // signal had killed would be judged as a server that died.
-function placement(options: Pick<SpawnOptions, "cwd" | "env" | "netns">): Deno.CommandOptions {
+function placement(
+  options: Pick<SpawnOptions, "cwd" | "env" | "netns" | "detached">,
+): Deno.CommandOptions {
   return {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: { ...QUIET, ...options.env },
-    ...(options.netns === undefined ? {} : { detached: true }),
+    ...(options.netns === undefined && !options.detached ? {} : { detached: true }),
   };
 }
 

@@ -208,6 +208,14 @@ interface Parts {
   ctx?: ScenarioContext;
 }
 
+/** Whether the client must be a process a step can kill or stop (see ClientAgent's holder). */
+function needsHolder(scenario: Scenario): boolean {
+  return scenario.steps.some((step) =>
+    step.kind === "crash" || step.kind === "freeze" || step.kind === "thaw" ||
+    (step.kind === "churn" && step.then === "crash")
+  );
+}
+
 async function setUp(
   target: TargetDefinition,
   scenario: Scenario,
@@ -227,7 +235,7 @@ async function setUp(
   const kernelHz = runningKernelHz();
   const [server, agent] = await Promise.all([
     startTarget(target, lab, family).then((s) => parts.server = s),
-    ClientAgent.start(lab).then((a) => parts.agent = a),
+    ClientAgent.start(lab, { holder: needsHolder(scenario) }).then((a) => parts.agent = a),
   ]);
   obs.run.harness.targetReadyMs = monotonicMs() - t;
   obs.connection.sysctls = await sysctls;

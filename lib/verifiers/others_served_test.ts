@@ -26,14 +26,38 @@ Deno.test("others-served: a dead server served no one, whatever its earlier answ
   assert.match(j.actual, /^not served: server killed by SIGPIPE/);
 });
 
-Deno.test("others-served: an exchange the bystander saw answered in its own 1 s counts as in time", () => {
-  const sample = { startedAt: 1500, endedAt: 2510, ok: true, latencyMs: 1008, reconnected: false };
-  const measurements = { othersMaxLatencyMs: 1008, othersTimeouts: 0 };
+Deno.test("others-served: a figure above the bound fails, whatever the probe's own timeout", () => {
+  const sample = {
+    startedAt: 1500,
+    endedAt: 2510,
+    ok: true,
+    latencyMs: 1008,
+    kernelLatencyMs: 1004,
+    reconnected: false,
+  };
+  const measurements = { othersMaxLatencyMs: 1004, othersTimeouts: 0 };
   const probed = facts((obs) => {
     obs.bystander = [sample];
     obs.bystanderTimeoutMs = 1000;
   }, { measurements });
-  assert.equal(v.judge(e, probed).met, true);
-  // Held to a tighter bound than the probe's own, the figure decides.
-  assert.equal(v.judge(v.build({ within: "500ms" }), probed).met, false);
+  assert.deepEqual(v.judge(e, probed), { met: false, actual: "max 1 s, 0 of 1 unanswered" });
+});
+
+Deno.test("others-served: the server's own close of the bystander's connection is recorded, not a stall", () => {
+  const closed = {
+    startedAt: 1500,
+    endedAt: 1512,
+    ok: true,
+    latencyMs: 6,
+    kernelLatencyMs: 5,
+    reconnected: true,
+    serverClosed: true as const,
+    farewell: "421 Login timeout",
+  };
+  const measurements = { othersMaxLatencyMs: 5, othersTimeouts: 0 };
+  const j = v.judge(e, facts((obs) => obs.bystander = [closed], { measurements }));
+  assert.deepEqual(j, {
+    met: true,
+    actual: "max 5 ms, 0 of 1 unanswered, 1 connection(s) closed by the server on its own",
+  });
 });

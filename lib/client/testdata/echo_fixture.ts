@@ -8,11 +8,24 @@
 import { SERVER } from "../../lab/address_plan.ts";
 import type { Family } from "../../lab/address_plan.ts";
 import type { Lab } from "../../lab/lab.ts";
-import { readSocketTable, socketFds } from "../../observe/proc_net_tcp.ts";
+import { readSocketTable, type SocketEntry, socketFds } from "../../observe/proc_net_tcp.ts";
 import { type Child, spawn } from "../../process/spawn.ts";
-import { readLines } from "../protocol.ts";
 
 const ECHO_SERVER = new URL("./echo_server.ts", import.meta.url).pathname;
+
+/** The lines of a byte stream, without their newline; the last one even when unterminated. */
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let newline;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+    }
+  }
+  if (pending) yield pending;
+}
 
 /** Polls `condition` every 5 ms until it returns a value other than undefined or false. */
 export async function waitFor<T>(
@@ -44,13 +57,18 @@ export interface EchoServer {
 export async function startEchoServer(
   lab: Pick<Lab, "hosts">,
   family: Family,
-  options: { port?: number; closeAfter?: number; unanswered?: boolean } = {},
+  options: {
+    port?: number;
+    closeAfter?: number;
+    /** How it closes after `closeAfter` answers: see echo_server.ts. */
+    mode?: "unanswered" | "farewell" | "unanswered-farewell";
+  } = {},
 ): Promise<EchoServer> {
   const address = SERVER[family];
   const port = options.port ?? 7000;
   const argv = [Deno.execPath(), "run", "--allow-all", ECHO_SERVER, address, String(port)];
   if (options.closeAfter !== undefined) argv.push(String(options.closeAfter));
-  if (options.unanswered) argv.push("unanswered");
+  if (options.mode) argv.push(options.mode);
   const child = spawn(argv, { netns: lab.hosts.server, stdout: "piped", stderr: "inherit" });
   const lines: string[] = [];
   const reading = (async () => {
@@ -74,4 +92,16 @@ export async function startEchoServer(
     throw error;
   }
   return { child, address, port, lines, stop };
+}
+
+/** Waits (at most 2 s) for an established connection on the echo server's side. */
+export function serverConnection(server: EchoServer): Promise<SocketEntry> {
+  return waitFor(
+    "an established connection at the echo server",
+    2000,
+    () =>
+      readSocketTable(server.child.pid).find((s) =>
+        s.local.port === server.port && s.state === "ESTABLISHED"
+      ),
+  );
 }

@@ -1,8 +1,10 @@
 /**
  * Test fixture: a line server. `PING\n` → `PONG\n`; `BIG <n>\n` → n bytes of `x`.
- * Usage: `echo_server.ts <address> <port> [<answers before it closes a connection> [unanswered]]`:
+ * Usage: `echo_server.ts <address> <port> [<answers before it closes a connection> [<mode>]]`:
  * with `unanswered`, it closes on the request after those answers, reading it and answering
- * nothing (a server closing an idle kept-alive connection just as a request arrives).
+ * nothing (a server closing an idle kept-alive connection just as a request arrives); with
+ * `farewell`, it sends a parting line (`421 Login timeout`) right before each close, as ProFTPD
+ * does; `unanswered-farewell` does both.
  *
  * It prints what each connection did on stdout (`ACCEPT <client port>`, `EOF <port>`,
  * `ERROR <error name> <port>`, `CLOSED <port>`), and keeps a connection whose client sent FIN
@@ -12,9 +14,11 @@
  */
 
 const [hostname = "", port = "0", closeAfter, mode] = Deno.args;
-const closeUnanswered = mode === "unanswered";
+const closeUnanswered = mode === "unanswered" || mode === "unanswered-farewell";
+const farewell = mode === "farewell" || mode === "unanswered-farewell";
 const answersPerConnection = closeAfter === undefined ? Infinity : Number(closeAfter);
 const encoder = new TextEncoder();
+const FAREWELL = "421 Login timeout\r\n";
 const held: Deno.Conn[] = [];
 
 function log(line: string): void {
@@ -49,6 +53,7 @@ async function serve(conn: Deno.Conn<Deno.NetAddr>): Promise<void> {
         pending = pending.slice(newline + 1);
         const big = /^BIG (\d+)$/.exec(line);
         if (closeUnanswered && answers >= answersPerConnection) {
+          if (farewell) await conn.write(encoder.encode(FAREWELL));
           conn.close();
           log(`CLOSED UNANSWERED ${peer}`);
           return;
@@ -56,6 +61,7 @@ async function serve(conn: Deno.Conn<Deno.NetAddr>): Promise<void> {
         if (line === "PING") await conn.write(encoder.encode("PONG\n"));
         else if (big) await writeBig(conn, Number(big[1]));
         if (++answers >= answersPerConnection && !closeUnanswered) {
+          if (farewell) await conn.write(encoder.encode(FAREWELL));
           conn.close();
           log(`CLOSED ${peer}`);
           return;

@@ -347,7 +347,7 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
     ...oddServerFlags(c.behaviour),
   ], { netns: lab.hosts.server, stderr: "piped", stdout: "null" });
   const log = new Response(server.process.stderr).text();
-  const agent = await ClientAgent.start(lab);
+  const agent = await ClientAgent.start(lab, { holder: true });
   try {
     await untilListening(server.pid);
     const nat = c.fault === "nat-rst"
