@@ -40,7 +40,11 @@ Deno.test("others-served: a figure above the bound fails, whatever the probe's o
     obs.bystander = [sample];
     obs.bystanderTimeoutMs = 1000;
   }, { measurements });
-  assert.deepEqual(v.judge(e, probed), { met: false, actual: "max 1 s, 0 of 1 unanswered" });
+  assert.deepEqual(v.judge(e, probed), {
+    met: false,
+    actual: "max 1 s, 0 of 1 unanswered",
+    found: { ms: 1004, unanswered: 0, of: 1 },
+  });
 });
 
 Deno.test("others-served: the server's own close of the bystander's connection is recorded, not a stall", () => {
@@ -59,5 +63,6 @@ Deno.test("others-served: the server's own close of the bystander's connection i
   assert.deepEqual(j, {
     met: true,
     actual: "max 5 ms, 0 of 1 unanswered, 1 connection(s) closed by the server on its own",
+    found: { ms: 5, unanswered: 0, of: 1 },
   });
 });
