@@ -224,6 +224,14 @@ const measurementsSchema = z.strictObject({
   ),
   harness: z.strictObject({ labUpMs: ms(), targetReadyMs: ms(), teardownMs: ms() })
     .exactOptional().describe("Harness overhead: lab up, target ready, teardown"),
+  faultMoment: z.strictObject({
+    lagMs: ms(),
+    source: z.enum(["netlink", "capture", "runner"]),
+    toleranceMs: ms(),
+  }).exactOptional().describe(
+    "The fault's moment (time zero of every figure) is when it took effect, taken from `source` " +
+      "within toleranceMs; the runner asked for it lagMs earlier",
+  ),
 }).describe("Figures measured for a scenario; all times in milliseconds");
 
 /** Schema of {@linkcode ScenarioResult}. */
@@ -450,6 +458,13 @@ export interface Measurements {
   leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
   /** Harness overhead: lab up, target ready, teardown. */
   harness?: { labUpMs: number; targetReadyMs: number; teardownMs: number };
+  /**
+   * The fault's moment (time zero of every figure) is when it took effect, taken from `source`
+   * within `toleranceMs`; the runner asked for it `lagMs` earlier. Sources: `netlink`, the
+   * system call that put the router's rule in place (the kernel applied it within the call);
+   * `capture`, the client's first FIN or RST at the router; `runner`, the step's own report.
+   */
+  faultMoment?: { lagMs: number; source: "netlink" | "capture" | "runner"; toleranceMs: number };
 }
 
 /** The result of one scenario. */
