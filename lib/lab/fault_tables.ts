@@ -7,6 +7,9 @@
  * system call returns (NetlinkSocket.request). A table that wakes registers its hooks at once;
  * one put to sleep unregisters them as the same message commits.
  *
+ * A table is only ever woken once it is known to be loaded: nf_tables answers a switch of a
+ * table it does not have by making an empty one, which would drop nothing.
+ *
  * The rules name the client's addresses (CLIENT): the client host's own, never the bystander's.
  *
  * @module
@@ -24,6 +27,8 @@ import {
   NLM_F_REQUEST,
   strz,
 } from "../libc/netlink.ts";
+import { NETNS_DIR } from "../libc/netns.ts";
+import { run } from "../process/spawn.ts";
 import { CLIENT } from "./address_plan.ts";
 
 /**
@@ -64,11 +69,31 @@ function icmpRules(kind: string): string {
 /** The name of one of the router's fault tables. */
 export type FaultTableName = keyof typeof TABLES;
 
-/** The nft script that loads every fault table, dormant, in one transaction. */
-export function faultTablesScript(): string {
-  return Object.entries(TABLES).map(([name, body]) =>
-    `table inet ${name} {\n flags dormant\n${body}\n}\n`
-  ).join("");
+function tableScript(name: string, body: string): string {
+  return `table inet ${name} {\n flags dormant\n${body}\n}\n`;
+}
+
+/**
+ * Loads every fault table into `router`, dormant, with one `nft -f` (one transaction); when
+ * that fails (no nft, or a kernel without a rule's expression, e.g. reject), each table is
+ * loaded alone and those that fail are returned with the reason: the lab still serves the
+ * scenarios that need none of them (a fault checks the machine's capabilities first).
+ */
+export async function loadFaultTables(router: string): Promise<Map<FaultTableName, string>> {
+  const load = (script: string) =>
+    // nsenter, not `ip netns exec`: nft needs the network namespace only, not a mount
+    // namespace of its own with /sys remounted.
+    run(["nsenter", `--net=${NETNS_DIR}/${router}`, "nft", "-f", "-"], { input: script });
+  const entries = Object.entries(TABLES) as [FaultTableName, string][];
+  const missing = new Map<FaultTableName, string>();
+  try {
+    await load(entries.map(([name, body]) => tableScript(name, body)).join(""));
+  } catch {
+    for (const [name, body] of entries) {
+      await load(tableScript(name, body)).catch((error) => missing.set(name, String(error)));
+    }
+  }
+  return missing;
 }
 
 // nfnetlink and nf_tables constants (linux/netfilter/nfnetlink.h, nf_tables.h).
@@ -91,10 +116,15 @@ function nfgen(family: number, resId = 0): Uint8Array {
 export class FaultTables {
   readonly #socket: NetlinkSocket;
   readonly #active = new Set<FaultTableName>();
+  readonly #missing: ReadonlyMap<FaultTableName, string>;
 
-  /** Opens the switch's netlink socket in `router` (the tables must be loaded). */
-  constructor(router: string) {
+  /**
+   * Opens the switch's netlink socket in `router`, whose tables are loaded but those in
+   * `missing` (with why).
+   */
+  constructor(router: string, missing: ReadonlyMap<FaultTableName, string>) {
     this.#socket = new NetlinkSocket(router, NETLINK_NETFILTER);
+    this.#missing = missing;
   }
 
   /** Whether `table` is active now. */
@@ -105,6 +135,9 @@ export class FaultTables {
   /** Wakes `table`; throws when it is active already (the fault is in place). */
   wake(table: FaultTableName): Done {
     if (this.#active.has(table)) throw new Error(`Fault table "${table}" is already active`);
+    const missing = this.#missing.get(table);
+    // Never woken by name alone: nf_tables would make an empty table of that name.
+    if (missing) throw new Error(`Fault table "${table}" could not be loaded: ${missing}`);
     const done = this.#set(table, 0);
     this.#active.add(table);
     return done;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { addNetns, deleteNetns, inNetns, listNetns, NETNS_DIR, netnsPids } from "../libc/netns.ts";
+import { addNetns, deleteNetns, inNetns, listNetns, netnsPids } from "../libc/netns.ts";
 import { run } from "../process/spawn.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
 import {
@@ -23,7 +23,7 @@ import {
   ROUTER_SERVER_SIDE,
   SERVER,
 } from "./address_plan.ts";
-import { FaultTables, faultTablesScript } from "./fault_tables.ts";
+import { FaultTables, loadFaultTables } from "./fault_tables.ts";
 import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
 import { labDir, removeLabDirs } from "./state_dir.ts";
 
@@ -179,13 +179,8 @@ async function build(lab: Lab): Promise<void> {
         "link set r1 up",
       ].join("\n") + "\n",
     }),
-    // nsenter, not `ip netns exec`: nft needs the network namespace only, not a mount
-    // namespace of its own with /sys remounted.
-    run(["nsenter", `--net=${NETNS_DIR}/${router}`, "nft", "-f", "-"], {
-      input: faultTablesScript(),
-    }),
+    loadFaultTables(router).then((missing) => lab.faultTables = new FaultTables(router, missing)),
   ]);
-  lab.faultTables = new FaultTables(router);
   await Promise.all([
     run(["ip", "-n", client, "-batch", "-"], {
       input: hostBatch("c0", [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE),
