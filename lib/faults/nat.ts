@@ -15,6 +15,7 @@ import { CLIENT, type DualAddress, NAT_PUBLIC_V4 } from "../lab/address_plan.ts"
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
+import { forgetMarked } from "./_conntrack.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
@@ -45,6 +46,9 @@ function natNeeds(strays: StrayPolicy): CapabilityName[] {
 }
 
 const EXPIRE_NEEDS: readonly CapabilityName[] = ["conntrack"];
+
+/** The ct mark of the connections the NAT translates: the ones it forgets on expiry. */
+const NAT_MARK = 0xcd;
 
 const TIMEOUT_KEY = "net.netfilter.nf_conntrack_tcp_timeout_established";
 
@@ -95,7 +99,7 @@ export async function installNat(
     table,
     ` chain postrouting {
   type nat hook postrouting priority srcnat; policy accept;
-  oifname "r1" ip saddr ${client.v4} snat to ${NAT_PUBLIC_V4}
+  oifname "r1" ip saddr ${client.v4} ct mark set ${NAT_MARK} snat to ${NAT_PUBLIC_V4}
  }
  chain forward {
   type filter hook forward priority filter - 5; policy accept;
@@ -121,7 +125,8 @@ export async function installNat(
 }
 
 /**
- * Forgets the client's mappings now (`conntrack -D`), as if their timeout had passed.
+ * Forgets the client's mappings now, as if their timeout had passed: every connection the
+ * NAT translated (its rule marks them), deleted through ctnetlink with no process started.
  *
  * @example
  * ```ts
@@ -135,26 +140,11 @@ export async function installNat(
  */
 export async function expireNatNow(
   lab: Lab,
-  options: { client?: DualAddress } = {},
-): Promise<{ t: number; deleted: number } | FaultUnsupported> {
+): Promise<{ sentAt: number; t: number; deleted: number } | FaultUnsupported> {
   const unsupported = await unsupportedFault("nat-expiry", EXPIRE_NEEDS);
   if (unsupported) return unsupported;
-  const client = options.client ?? CLIENT;
-  // conntrack exits with 1 when nothing matched; the count it prints tells the rest.
-  const out = await run([
-    "conntrack",
-    "-D",
-    "-p",
-    "tcp",
-    "--orig-src",
-    client.v4,
-    "--reply-dst",
-    NAT_PUBLIC_V4,
-  ], { netns: lab.hosts.router, accept: [1] });
-  const t = monotonicMs();
-  const count = /(\d+) flow entries have been deleted/.exec(out.stderr);
-  if (!count) throw new Error(`Unexpected output of conntrack -D: "${out.stderr.trim()}"`);
-  return { t, deleted: Number(count[1]) };
+  const done = forgetMarked(lab.netfilter, NAT_MARK);
+  return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
 }
 
 const STRAYS: readonly StrayPolicy[] = ["rst", "drop"];
@@ -195,6 +185,7 @@ export const natExpireFault = defineFault({
     const done = await expireNatNow(lab);
     return done instanceof FaultUnsupported ? done : {
       t: done.t,
+      sentAt: done.sentAt,
       detail: `${done.deleted} mapping(s) forgotten`,
       // The server's next packet is a stray: the router answers it, or drops it.
       peer: natStrays === "rst" ? "resets" : "silent",

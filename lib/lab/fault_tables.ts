@@ -21,8 +21,7 @@ import {
   concat,
   type Done,
   message,
-  NETLINK_NETFILTER,
-  NetlinkSocket,
+  type NetlinkSocket,
   NLM_F_ACK,
   NLM_F_REQUEST,
   strz,
@@ -119,11 +118,11 @@ export class FaultTables {
   readonly #missing: ReadonlyMap<FaultTableName, string>;
 
   /**
-   * Opens the switch's netlink socket in `router`, whose tables are loaded but those in
-   * `missing` (with why).
+   * The switch of a router whose tables are loaded but those in `missing` (with why), through
+   * `socket`, a netfilter netlink socket opened in the router.
    */
-  constructor(router: string, missing: ReadonlyMap<FaultTableName, string>) {
-    this.#socket = new NetlinkSocket(router, NETLINK_NETFILTER);
+  constructor(socket: NetlinkSocket, missing: ReadonlyMap<FaultTableName, string>) {
+    this.#socket = socket;
     this.#missing = missing;
   }
 
@@ -149,11 +148,6 @@ export class FaultTables {
     const done = this.#set(table, NFT_TABLE_F_DORMANT);
     this.#active.delete(table);
     return done;
-  }
-
-  /** Closes the socket (the router's namespace is freed only once nothing holds it). */
-  close(): void {
-    this.#socket.close();
   }
 
   #set(table: FaultTableName, flags: number): Done {

@@ -12,6 +12,7 @@
  */
 
 import { addNetns, deleteNetns, inNetns, listNetns, netnsPids } from "../libc/netns.ts";
+import { NETLINK_NETFILTER, NetlinkSocket } from "../libc/netlink.ts";
 import { run } from "../process/spawn.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
 import {
@@ -55,6 +56,7 @@ export class Lab {
   /** Whether its namespaces were made from the run's base namespace (to release it). */
   usesBase = false;
   #faultTables: FaultTables | undefined;
+  #netfilter: NetlinkSocket | undefined;
   #built: Promise<void> = Promise.resolve();
   #down: Promise<void> | undefined;
 
@@ -85,6 +87,15 @@ export class Lab {
   }
 
   /**
+   * A netfilter netlink socket in the router (nf_tables, conntrack), opened at build: requests
+   * on it start no process.
+   */
+  get netfilter(): NetlinkSocket {
+    this.#netfilter ??= new NetlinkSocket(this.hosts.router, NETLINK_NETFILTER);
+    return this.#netfilter;
+  }
+
+  /**
    * Removes the lab: waits for a build still under way, ends what still runs inside it,
    * deletes its namespaces and files. Idempotent; safe to call at any time.
    */
@@ -93,7 +104,7 @@ export class Lab {
       try {
         await this.#built.catch(() => {});
         // Its socket holds the router's namespace: closed first, or the kernel keeps it.
-        this.#faultTables?.close();
+        this.#netfilter?.close();
         removeNamespaces(Object.values(this.hosts));
         if (this.usesBase) await releaseBase();
         await Deno.remove(this.dir, { recursive: true }).catch(() => {});
@@ -179,7 +190,9 @@ async function build(lab: Lab): Promise<void> {
         "link set r1 up",
       ].join("\n") + "\n",
     }),
-    loadFaultTables(router).then((missing) => lab.faultTables = new FaultTables(router, missing)),
+    loadFaultTables(router).then((missing) =>
+      lab.faultTables = new FaultTables(lab.netfilter, missing)
+    ),
   ]);
   await Promise.all([
     run(["ip", "-n", client, "-batch", "-"], {

@@ -25,7 +25,9 @@ export const NETLINK_NETFILTER = 12;
 /** nlmsghdr flags. */
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
+export const NLM_F_DUMP = 0x300;
 const NLMSG_ERROR = 0x2;
+const NLMSG_DONE = 0x3;
 const HEADER = 16;
 
 const align4 = (n: number) => (n + 3) & ~3;
@@ -144,6 +146,34 @@ export class NetlinkSocket {
       }
     }
     throw new Error(`No acknowledgment from the kernel for ${what}`);
+  }
+
+  /**
+   * Sends a dump request and counts the messages of its answer. The kernel fills the first
+   * part inside `send` and each further part inside the `recv` that asks for it.
+   */
+  dumpCount(what: string, request: Uint8Array): number {
+    if (this.#closed) throw new Error(`Netlink socket closed: ${what}`);
+    const buf = new Uint8Array(65536);
+    while (Number(libc().recv(this.#fd, buf, BigInt(buf.length), MSG_DONTWAIT)) > 0);
+    check(`send(${what})`, libc().send(this.#fd, request, BigInt(request.length), 0));
+    let count = 0;
+    // Bounded: each part holds at least one entry, and a lab's tables hold few.
+    for (let part = 0; part < 10_000; part++) {
+      const got = check(`recv(${what})`, Number(libc().recv(this.#fd, buf, BigInt(buf.length), 0)));
+      const view = new DataView(buf.buffer, 0, got);
+      for (let at = 0; at + HEADER <= got;) {
+        const len = view.getUint32(at, true);
+        const type = view.getUint16(at + 4, true);
+        if (type === NLMSG_DONE) return count;
+        if (type === NLMSG_ERROR) {
+          const error = -view.getInt32(at + HEADER, true);
+          if (error !== 0) throw new NetlinkError(what, error);
+        } else count++;
+        at += align4(Math.max(len, HEADER));
+      }
+    }
+    throw new Error(`No end of the kernel's answer to ${what}`);
   }
 
   /** Closes the socket. Idempotent. */
