@@ -11,7 +11,7 @@ import type { Lab } from "../lab/lab.ts";
 import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft", "rejectIcmp"];
 
@@ -47,17 +47,17 @@ export interface IcmpUnreachable {
  * await lab.teardown();
  * ```
  */
-export async function icmpUnreachable(
+export function icmpUnreachable(
   lab: Lab,
   options: { kind: UnreachableKind },
 ): Promise<IcmpUnreachable | FaultUnsupported> {
-  const unsupported = await unsupportedFault(`icmp-${options.kind}`, NEEDS);
-  if (unsupported) return unsupported;
-  const woken = wakeTable(
-    lab,
-    options.kind === "host-unreachable" ? "cd_icmp_host_unreachable" : "cd_icmp_admin_prohibited",
-  );
-  return { sentAt: woken.sentAt, t: woken.t, remove: woken.undo };
+  return whenSupported(`icmp-${options.kind}`, NEEDS, () => {
+    const woken = wakeTable(
+      lab,
+      options.kind === "host-unreachable" ? "cd_icmp_host_unreachable" : "cd_icmp_admin_prohibited",
+    );
+    return { sentAt: woken.sentAt, t: woken.t, remove: woken.undo };
+  });
 }
 
 const KINDS: readonly UnreachableKind[] = ["host-unreachable", "admin-prohibited"];

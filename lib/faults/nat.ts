@@ -19,7 +19,7 @@ import { forgetMarked } from "./_conntrack.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, unsupportedFault, whenSupported } from "./unsupported.ts";
 import { type Duration, durationMsOrUndefined, parseDuration } from "../time/duration.ts";
 
 /** What the router does with a packet to the public address that has no mapping. */
@@ -138,13 +138,13 @@ export async function installNat(
  * await lab.teardown();
  * ```
  */
-export async function expireNatNow(
+export function expireNatNow(
   lab: Lab,
 ): Promise<{ sentAt: number; t: number; deleted: number } | FaultUnsupported> {
-  const unsupported = await unsupportedFault("nat-expiry", EXPIRE_NEEDS);
-  if (unsupported) return unsupported;
-  const done = forgetMarked(lab.netfilter, NAT_MARK);
-  return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
+  return whenSupported("nat-expiry", EXPIRE_NEEDS, () => {
+    const done = forgetMarked(lab.netfilter, NAT_MARK);
+    return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
+  });
 }
 
 const STRAYS: readonly StrayPolicy[] = ["rst", "drop"];

@@ -14,10 +14,11 @@ import { monotonicMs } from "../libc/libc.ts";
 import { destroySockets } from "./_destroy_sockets.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft", "socketDestroy"];
-import { vanish } from "./vanish.ts";
+import { vanished } from "./vanish.ts";
+import { wakeTable } from "./_nft.ts";
 
 /** A client host that has rebooted. */
 export interface Rebooted {
@@ -52,9 +53,7 @@ export async function reboot(
   lab: Lab,
   options: { serverPort: number; downMs?: number },
 ): Promise<Rebooted | FaultUnsupported> {
-  const unsupported = await unsupportedFault("reboot", NEEDS);
-  if (unsupported) return unsupported;
-  const down = await vanish(lab);
+  const down = await whenSupported("reboot", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
   if (down instanceof FaultUnsupported) return down;
   try {
     // The RSTs leave during ss's own system call, so they have met the drop when it returns.

@@ -10,7 +10,7 @@ import type { Lab } from "../lab/lab.ts";
 import { wakeTable, type Woken } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft"];
 
@@ -45,10 +45,8 @@ export function vanished(woken: Woken): Vanished {
  * await lab.teardown();
  * ```
  */
-export async function vanish(lab: Lab): Promise<Vanished | FaultUnsupported> {
-  const unsupported = await unsupportedFault("vanish", NEEDS);
-  if (unsupported) return unsupported;
-  return vanished(wakeTable(lab, "cd_vanish"));
+export function vanish(lab: Lab): Promise<Vanished | FaultUnsupported> {
+  return whenSupported("vanish", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
 }
 
 /** The fault `vanish`: every packet of the client dropped at the router, both ways. */

@@ -10,16 +10,14 @@ import type { Lab } from "../lab/lab.ts";
 import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 import { type Vanished, vanished } from "./vanish.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft"];
 
 /** Installs the drop before the client connects (the lab's `cd_after_syn` table wakes). */
-export async function vanishAfterSyn(lab: Lab): Promise<Vanished | FaultUnsupported> {
-  const unsupported = await unsupportedFault("vanish-after-syn", NEEDS);
-  if (unsupported) return unsupported;
-  return vanished(wakeTable(lab, "cd_after_syn"));
+export function vanishAfterSyn(lab: Lab): Promise<Vanished | FaultUnsupported> {
+  return whenSupported("vanish-after-syn", NEEDS, () => vanished(wakeTable(lab, "cd_after_syn")));
 }
 
 /** The fault `vanish-after-syn`: everything of the client but its SYN dropped. */

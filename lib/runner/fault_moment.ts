@@ -30,10 +30,16 @@ export function capturedMoment(step: Step): boolean {
 }
 
 /**
- * The moment from the step's own record (the last one it returned): within its system call
- * when the runner made it, else its report, which is at most its whole duration late.
+ * The moment from the step's own records: the last one is what took the client down, within
+ * its system call when the runner made it, else at its report, which is at most the whole
+ * down part late. A step that sets up first (churn opens its connections) asks for the down
+ * part as the record before ends.
  */
-export function stepMoment(askedAt: number, record: StepRecord): FaultMoment {
+export function stepMoment(stepAskedAt: number, records: readonly StepRecord[]): FaultMoment {
+  const record = records.at(-1);
+  const setUp = records.at(-2)?.t;
+  const askedAt = setUp === undefined ? stepAskedAt : Math.max(stepAskedAt, setUp);
+  if (!record) return { askedAt, at: askedAt, source: "runner", toleranceMs: 0 };
   if (record.sentAt !== undefined) {
     return { askedAt, at: record.t, source: "netlink", toleranceMs: record.t - record.sentAt };
   }

@@ -24,21 +24,26 @@ const segment = (at: number, port: number, flags: PacketEvent["flags"], from = "
   }) satisfies PacketEvent;
 
 Deno.test("a rule switched by netlink took effect within its system call", () => {
-  const m = stepMoment(1000, {
-    actor: "router",
-    action: "vanish",
-    t: 1000.4,
-    sentAt: 1000.1,
-    ok: true,
-  });
+  const m = stepMoment(1000, [
+    { actor: "router", action: "vanish", t: 1000.4, sentAt: 1000.1, ok: true },
+  ]);
   assert.equal(m.source, "netlink");
   assert.equal(m.at, 1000.4);
   assert.ok(Math.abs(m.toleranceMs - 0.3) < 1e-9);
 });
 
 Deno.test("a step without a system call of the runner counts from its report, within its duration", () => {
-  const m = stepMoment(1000, { actor: "client-host", action: "freeze", t: 1012, ok: true });
+  const m = stepMoment(1000, [{ actor: "client-host", action: "freeze", t: 1012, ok: true }]);
   assert.deepEqual(m, { askedAt: 1000, at: 1012, source: "runner", toleranceMs: 12 });
+});
+
+Deno.test("a step that sets up first asks for its down part when the setup ends", () => {
+  const m = stepMoment(1000, [
+    { actor: "client", action: "churn", t: 4000, ok: true },
+    { actor: "router", action: "churn", t: 4000.2, sentAt: 4000.1, ok: true },
+  ]);
+  assert.equal(m.askedAt, 4000);
+  assert.equal(m.source, "netlink");
 });
 
 Deno.test("a FIN or RST step takes the capture's first such segment of the connection, once asked", () => {

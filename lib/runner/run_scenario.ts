@@ -386,9 +386,8 @@ export async function runScenario(
       }
       const done = await executeStep(ctx, step);
       obs.steps.push(...done);
-      const last = done.at(-1);
-      if (askedAt !== undefined && obs.run.faultMoment === undefined && last) {
-        setFaultMoment(obs, stepMoment(askedAt, last));
+      if (askedAt !== undefined && obs.run.faultMoment === undefined) {
+        setFaultMoment(obs, stepMoment(askedAt, done));
       }
       if (ctx.natTimeoutMs !== undefined) obs.run.natTimeoutMs = ctx.natTimeoutMs;
     }
