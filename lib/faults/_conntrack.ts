@@ -41,10 +41,10 @@ function request(socket: NetlinkSocket, type: number, flags: number, mark: numbe
  * many there were (counted just before, in the same synchronous run).
  */
 export function forgetMarked(socket: NetlinkSocket, mark: number): Done & { deleted: number } {
-  const deleted = socket.dumpCount(
+  const deleted = socket.dump(
     "conntrack dump",
     request(socket, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, mark).bytes,
-  );
+  ).length;
   const flush = request(socket, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, mark);
   return { ...socket.request("conntrack flush", flush.bytes, flush.seq), deleted };
 }

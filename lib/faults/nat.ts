@@ -15,6 +15,7 @@ import { CLIENT, type DualAddress, NAT_PUBLIC_V4 } from "../lab/address_plan.ts"
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
+import { NETLINK_NETFILTER } from "../libc/netlink.ts";
 import { forgetMarked } from "./_conntrack.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
@@ -142,7 +143,7 @@ export function expireNatNow(
   lab: Lab,
 ): Promise<{ sentAt: number; t: number; deleted: number } | FaultUnsupported> {
   return whenSupported("nat-expiry", EXPIRE_NEEDS, () => {
-    const done = forgetMarked(lab.netfilter, NAT_MARK);
+    const done = forgetMarked(lab.netlink("router", NETLINK_NETFILTER), NAT_MARK);
     return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
   });
 }

@@ -56,8 +56,8 @@ export async function reboot(
   const down = await whenSupported("reboot", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
   if (down instanceof FaultUnsupported) return down;
   try {
-    // The RSTs leave during ss's own system call, so they have met the drop when it returns.
-    const destroyed = await destroySockets(lab.hosts.client, {
+    // The RSTs leave during the destroy's own system call: they have met the drop when it returns.
+    const destroyed = destroySockets(lab, {
       client: CLIENT,
       serverPort: options.serverPort,
     });

@@ -56,7 +56,7 @@ export class Lab {
   /** Whether its namespaces were made from the run's base namespace (to release it). */
   usesBase = false;
   #faultTables: FaultTables | undefined;
-  #netfilter: NetlinkSocket | undefined;
+  readonly #netlink = new Map<string, NetlinkSocket>();
   #built: Promise<void> = Promise.resolve();
   #down: Promise<void> | undefined;
 
@@ -87,12 +87,18 @@ export class Lab {
   }
 
   /**
-   * A netfilter netlink socket in the router (nf_tables, conntrack), opened at build: requests
-   * on it start no process.
+   * A netlink socket of `protocol` in one of the lab's hosts, opened on first use and closed at
+   * teardown: requests on it (nf_tables, conntrack, socket destroy) start no process.
    */
-  get netfilter(): NetlinkSocket {
-    this.#netfilter ??= new NetlinkSocket(this.hosts.router, NETLINK_NETFILTER);
-    return this.#netfilter;
+  netlink(host: keyof LabHosts, protocol: number): NetlinkSocket {
+    if (this.#down) throw new Error(`Lab "${this.hosts.router}" is being torn down`);
+    const key = `${host} ${protocol}`;
+    let socket = this.#netlink.get(key);
+    if (!socket) {
+      socket = new NetlinkSocket(this.hosts[host], protocol);
+      this.#netlink.set(key, socket);
+    }
+    return socket;
   }
 
   /**
@@ -103,8 +109,8 @@ export class Lab {
     this.#down ??= (async () => {
       try {
         await this.#built.catch(() => {});
-        // Its socket holds the router's namespace: closed first, or the kernel keeps it.
-        this.#netfilter?.close();
+        // A socket holds its namespace: closed first, or the kernel keeps it.
+        for (const socket of this.#netlink.values()) socket.close();
         removeNamespaces(Object.values(this.hosts));
         if (this.usesBase) await releaseBase();
         await Deno.remove(this.dir, { recursive: true }).catch(() => {});
@@ -191,7 +197,7 @@ async function build(lab: Lab): Promise<void> {
       ].join("\n") + "\n",
     }),
     loadFaultTables(router).then((missing) =>
-      lab.faultTables = new FaultTables(lab.netfilter, missing)
+      lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), missing)
     ),
   ]);
   await Promise.all([

@@ -20,6 +20,7 @@ import {
 import { inNetns } from "./netns.ts";
 
 /** Netlink families used here. */
+export const NETLINK_SOCK_DIAG = 4;
 export const NETLINK_NETFILTER = 12;
 
 /** nlmsghdr flags. */
@@ -149,28 +150,29 @@ export class NetlinkSocket {
   }
 
   /**
-   * Sends a dump request and counts the messages of its answer. The kernel fills the first
-   * part inside `send` and each further part inside the `recv` that asks for it.
+   * Sends a dump request and returns the body of each message of its answer (after the
+   * netlink header). The kernel fills the first part inside `send` and each further part
+   * inside the `recv` that asks for it.
    */
-  dumpCount(what: string, request: Uint8Array): number {
+  dump(what: string, request: Uint8Array): Uint8Array[] {
     if (this.#closed) throw new Error(`Netlink socket closed: ${what}`);
     const buf = new Uint8Array(65536);
     while (Number(libc().recv(this.#fd, buf, BigInt(buf.length), MSG_DONTWAIT)) > 0);
     check(`send(${what})`, libc().send(this.#fd, request, BigInt(request.length), 0));
-    let count = 0;
+    const bodies: Uint8Array[] = [];
     // Bounded: each part holds at least one entry, and a lab's tables hold few.
     for (let part = 0; part < 10_000; part++) {
       const got = check(`recv(${what})`, Number(libc().recv(this.#fd, buf, BigInt(buf.length), 0)));
       const view = new DataView(buf.buffer, 0, got);
       for (let at = 0; at + HEADER <= got;) {
-        const len = view.getUint32(at, true);
+        const len = Math.max(view.getUint32(at, true), HEADER);
         const type = view.getUint16(at + 4, true);
-        if (type === NLMSG_DONE) return count;
+        if (type === NLMSG_DONE) return bodies;
         if (type === NLMSG_ERROR) {
           const error = -view.getInt32(at + HEADER, true);
           if (error !== 0) throw new NetlinkError(what, error);
-        } else count++;
-        at += align4(Math.max(len, HEADER));
+        } else bodies.push(buf.slice(at + HEADER, at + len));
+        at += align4(len);
       }
     }
     throw new Error(`No end of the kernel's answer to ${what}`);
