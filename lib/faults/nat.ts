@@ -143,7 +143,8 @@ export function expireNatNow(
   lab: Lab,
 ): Promise<{ sentAt: number; t: number; deleted: number } | FaultUnsupported> {
   return whenSupported("nat-expiry", EXPIRE_NEEDS, () => {
-    const done = forgetMarked(lab.netlink("router", NETLINK_NETFILTER), NAT_MARK);
+    const router = lab.hosts.router;
+    const done = forgetMarked(lab.netlink("router", NETLINK_NETFILTER), router, NAT_MARK);
     return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
   });
 }
