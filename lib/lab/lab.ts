@@ -3,17 +3,16 @@
  * pairs, IPv4 and IPv6, documentation addresses only. Nothing in the root namespace is
  * changed: links are created inside the router namespace and moved straight into their peers.
  *
- * Building and tearing down start as few processes as they can, as a lab is built for every
- * scenario and many are built at once: namespaces are made, set and deleted from the runner's
- * own thread (lib/libc/netns.ts); one `ip -batch` per host sets its links and addresses, and
- * one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
+ * Building and tearing down start one process, as a lab is built for every scenario and many
+ * are built at once: namespaces are made, set and deleted from the runner's own thread
+ * (lib/libc/netns.ts), links, addresses and routes are set through rtnetlink in each
+ * (rtnetlink.ts), and one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
  *
  * @module
  */
 
 import { addNetns, deleteNetns, inNetns, listNetns, netnsPids } from "../libc/netns.ts";
-import { NETLINK_NETFILTER, NetlinkSocket } from "../libc/netlink.ts";
-import { run } from "../process/spawn.ts";
+import { NETLINK_NETFILTER, NETLINK_ROUTE, NetlinkSocket } from "../libc/netlink.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
 import {
   BYSTANDER,
@@ -25,6 +24,7 @@ import {
   SERVER,
 } from "./address_plan.ts";
 import { FaultTables, loadFaultTables } from "./fault_tables.ts";
+import { addAddress, addDefaultRoute, addVeth, linkUp } from "./rtnetlink.ts";
 import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
 import { labDir, removeLabDirs } from "./state_dir.ts";
 
@@ -57,6 +57,7 @@ export class Lab {
   usesBase = false;
   #faultTables: FaultTables | undefined;
   readonly #netlink = new Map<string, NetlinkSocket>();
+  #socketsClosed = false;
   #built: Promise<void> = Promise.resolve();
   #down: Promise<void> | undefined;
 
@@ -91,7 +92,7 @@ export class Lab {
    * teardown: requests on it (nf_tables, conntrack, socket destroy) start no process.
    */
   netlink(host: keyof LabHosts, protocol: number): NetlinkSocket {
-    if (this.#down) throw new Error(`Lab "${this.hosts.router}" is being torn down`);
+    if (this.#socketsClosed) throw new Error(`Lab "${this.hosts.router}" is torn down`);
     const key = `${host} ${protocol}`;
     let socket = this.#netlink.get(key);
     if (!socket) {
@@ -110,6 +111,7 @@ export class Lab {
       try {
         await this.#built.catch(() => {});
         // A socket holds its namespace: closed first, or the kernel keeps it.
+        this.#socketsClosed = true;
         for (const socket of this.#netlink.values()) socket.close();
         removeNamespaces(Object.values(this.hosts));
         if (this.usesBase) await releaseBase();
@@ -175,39 +177,46 @@ async function build(lab: Lab): Promise<void> {
       Deno.writeTextFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "1");
     });
   }
-  await Promise.all([
-    run(["ip", "-n", router, "-batch", "-"], {
-      input: [
-        // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
-        // index equals its iflink for a plain one and delays it up to a second, and until it
-        // runs IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the
-        // host is dropped, and the first SYN of a new IPv6 address is retried a second later).
-        `link add r0 index ${LINK_INDEX.r0} type veth peer name c0 index ${LINK_INDEX.c0} ` +
-        `netns ${client}`,
-        `link add r1 index ${LINK_INDEX.r1} type veth peer name s0 index ${LINK_INDEX.s0} ` +
-        `netns ${server}`,
-        "link set lo up",
-        `addr add ${ROUTER_CLIENT_SIDE.v4}/${PREFIX.v4} dev r0`,
-        `addr add ${ROUTER_CLIENT_SIDE.v6}/${PREFIX.v6} dev r0 nodad`,
-        `addr add ${ROUTER_SERVER_SIDE.v4}/${PREFIX.v4} dev r1`,
-        `addr add ${NAT_PUBLIC_V4}/24 dev r1`,
-        `addr add ${ROUTER_SERVER_SIDE.v6}/${PREFIX.v6} dev r1 nodad`,
-        "link set r0 up",
-        "link set r1 up",
-      ].join("\n") + "\n",
-    }),
-    loadFaultTables(router).then((missing) =>
-      lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), missing)
-    ),
-  ]);
-  await Promise.all([
-    run(["ip", "-n", client, "-batch", "-"], {
-      input: hostBatch("c0", [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE),
-    }),
-    run(["ip", "-n", server, "-batch", "-"], {
-      input: hostBatch("s0", [SERVER], ROUTER_SERVER_SIDE),
-    }),
-  ]);
+  // nft parses in a process of its own while the runner wires the links.
+  const tables = loadFaultTables(router);
+  wire(lab);
+  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), await tables);
+}
+
+/** Links, addresses and routes of the three hosts, through rtnetlink in each. */
+function wire(lab: Lab): void {
+  const { client, router, server } = lab.hosts;
+  const [atRouter, atClient, atServer] = [router, client, server].map((ns) =>
+    new NetlinkSocket(ns, NETLINK_ROUTE)
+  ) as [NetlinkSocket, NetlinkSocket, NetlinkSocket];
+  try {
+    // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
+    // index equals its iflink for a plain one and delays it up to a second, and until it runs
+    // IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the host is
+    // dropped, and the first SYN of a new IPv6 address is retried a second later).
+    addVeth(atRouter, { name: "r0", index: LINK_INDEX.r0 }, {
+      name: "c0",
+      index: LINK_INDEX.c0,
+      netns: client,
+    });
+    addVeth(atRouter, { name: "r1", index: LINK_INDEX.r1 }, {
+      name: "s0",
+      index: LINK_INDEX.s0,
+      netns: server,
+    });
+    linkUp(atRouter);
+    addAddress(atRouter, LINK_INDEX.r0, ROUTER_CLIENT_SIDE.v4, PREFIX.v4);
+    addAddress(atRouter, LINK_INDEX.r0, ROUTER_CLIENT_SIDE.v6, PREFIX.v6);
+    addAddress(atRouter, LINK_INDEX.r1, ROUTER_SERVER_SIDE.v4, PREFIX.v4);
+    addAddress(atRouter, LINK_INDEX.r1, NAT_PUBLIC_V4, 24);
+    addAddress(atRouter, LINK_INDEX.r1, ROUTER_SERVER_SIDE.v6, PREFIX.v6);
+    linkUp(atRouter, LINK_INDEX.r0);
+    linkUp(atRouter, LINK_INDEX.r1);
+    wireHost(atClient, LINK_INDEX.c0, [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE);
+    wireHost(atServer, LINK_INDEX.s0, [SERVER], ROUTER_SERVER_SIDE);
+  } finally {
+    for (const socket of [atRouter, atClient, atServer]) socket.close();
+  }
 }
 
 /** The interface index of each lab link: no veth shares its peer's index. */
@@ -216,19 +225,18 @@ export const LINK_INDEX = { r0: 10, r1: 11, c0: 20, s0: 30 } as const;
 // The first address is the host's own and the source of every unbound socket; the others
 // (the bystander) are used only by sockets bound to them. IPv4 picks the primary (first)
 // address; IPv6 prefers the most recently added one among equals, so it is added last.
-function hostBatch(
-  dev: string,
+function wireHost(
+  socket: NetlinkSocket,
+  index: number,
   addresses: { v4: string; v6: string }[],
   gateway: { v4: string; v6: string },
-): string {
-  return [
-    "link set lo up",
-    ...addresses.map((a) => `addr add ${a.v4}/${PREFIX.v4} dev ${dev}`),
-    ...addresses.toReversed().map((a) => `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad`),
-    `link set ${dev} up`,
-    `route add default via ${gateway.v4}`,
-    `route add ::/0 via ${gateway.v6}`,
-  ].join("\n") + "\n";
+): void {
+  linkUp(socket);
+  for (const a of addresses) addAddress(socket, index, a.v4, PREFIX.v4);
+  for (const a of addresses.toReversed()) addAddress(socket, index, a.v6, PREFIX.v6);
+  linkUp(socket, index);
+  addDefaultRoute(socket, gateway.v4);
+  addDefaultRoute(socket, gateway.v6);
 }
 
 /** Ends every process inside the namespaces (all of them the lab's own), then deletes them. */

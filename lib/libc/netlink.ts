@@ -20,6 +20,7 @@ import {
 import { inNetns } from "./netns.ts";
 
 /** Netlink families used here. */
+export const NETLINK_ROUTE = 0;
 export const NETLINK_SOCK_DIAG = 4;
 export const NETLINK_NETFILTER = 12;
 
