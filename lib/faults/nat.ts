@@ -11,12 +11,12 @@
  * @module
  */
 
-import { CLIENT, type DualAddress, NAT_PUBLIC_V4 } from "../lab/address_plan.ts";
+import { CLIENT, type DualAddress, NAT_PUBLIC_V4, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
 import { NETLINK_NETFILTER } from "../libc/netlink.ts";
-import { forgetMarked } from "./_conntrack.ts";
+import { forgetConnection } from "./_conntrack.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
@@ -47,9 +47,6 @@ function natNeeds(strays: StrayPolicy): CapabilityName[] {
 }
 
 const EXPIRE_NEEDS: readonly CapabilityName[] = ["conntrack"];
-
-/** The ct mark of the connections the NAT translates: the ones it forgets on expiry. */
-const NAT_MARK = 0xcd;
 
 const TIMEOUT_KEY = "net.netfilter.nf_conntrack_tcp_timeout_established";
 
@@ -100,7 +97,7 @@ export async function installNat(
     table,
     ` chain postrouting {
   type nat hook postrouting priority srcnat; policy accept;
-  oifname "r1" ip saddr ${client.v4} ct mark set ${NAT_MARK} snat to ${NAT_PUBLIC_V4}
+  oifname "r1" ip saddr ${client.v4} snat to ${NAT_PUBLIC_V4}
  }
  chain forward {
   type filter hook forward priority filter - 5; policy accept;
@@ -126,8 +123,9 @@ export async function installNat(
 }
 
 /**
- * Forgets the client's mappings now, as if their timeout had passed: every connection the
- * NAT translated (its rule marks them), deleted through ctnetlink with no process started.
+ * Forgets the NAT's mapping of the client's connection from `clientPort` to the server's
+ * `serverPort` now, as if its timeout had passed: deleted through ctnetlink, with no process
+ * started.
  *
  * @example
  * ```ts
@@ -135,16 +133,22 @@ export async function installNat(
  * import { createLab } from "../lab/lab.ts";
  *
  * const lab = await createLab();
- * console.log(await expireNatNow(lab));
+ * // ... a NAT in place, a client connected from port 40000 to a server on port 8080 ...
+ * console.log(await expireNatNow(lab, { clientPort: 40000, serverPort: 8080 }));
  * await lab.teardown();
  * ```
  */
 export function expireNatNow(
   lab: Lab,
+  connection: { clientPort: number; serverPort: number; client?: DualAddress },
 ): Promise<{ sentAt: number; t: number; deleted: number } | FaultUnsupported> {
   return whenSupported("nat-expiry", EXPIRE_NEEDS, () => {
-    const router = lab.hosts.router;
-    const done = forgetMarked(lab.netlink("router", NETLINK_NETFILTER), router, NAT_MARK);
+    const done = forgetConnection(lab.netlink("router", NETLINK_NETFILTER), {
+      src: (connection.client ?? CLIENT).v4,
+      dst: SERVER.v4,
+      sport: connection.clientPort,
+      dport: connection.serverPort,
+    });
     return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
   });
 }
@@ -180,11 +184,12 @@ export const natFault = defineFault({
 /** The fault `nat-expire`: the NAT forgets the client's mappings now. */
 export const natExpireFault = defineFault({
   name: "nat-expire",
-  summary: "the NAT forgets the client's mappings now, as if their timeout had passed",
+  summary: "the NAT forgets the connection's mapping now, as if its timeout had passed",
   takesClientDown: true,
   needs: EXPIRE_NEEDS,
-  apply: async ({ lab, natStrays }) => {
-    const done = await expireNatNow(lab);
+  apply: async ({ lab, natStrays, clientPort, serverPort }) => {
+    if (clientPort === undefined) throw new Error('Fault "nat-expire" needs a connection first');
+    const done = await expireNatNow(lab, { clientPort, serverPort });
     return done instanceof FaultUnsupported ? done : {
       t: done.t,
       sentAt: done.sentAt,
