@@ -1,12 +1,38 @@
 /**
  * Each fault's rules live in a table of their own in one namespace (the router), so faults
- * compose and undoing one is deleting its table.
+ * compose. A fault that takes the client down wakes a table the lab loaded dormant at build
+ * (lib/lab/fault_tables.ts), and undoing it puts the table back to sleep: no process starts
+ * on its way. Faults set up before the client goes down (a NAT, shaping) load a table of
+ * their own and delete it to undo.
  *
  * @module
  */
 
+import type { FaultTableName } from "../lab/fault_tables.ts";
+import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
+
+/** A fault table woken: when it was asked for, when it acted, and how to undo it. */
+export interface Woken {
+  /** Monotonic ms just before the system call that woke it. */
+  sentAt: number;
+  /** Monotonic ms just after it returned: the rules acted from then on at the latest. */
+  t: number;
+  /** Puts the table back to sleep; resolves with the monotonic ms. Undoes once. */
+  undo: () => Promise<number>;
+}
+
+/** Wakes one of the lab's dormant fault tables. */
+export function wakeTable(lab: Lab, table: FaultTableName): Woken {
+  const tables = lab.faultTables;
+  const { sentAt, doneAt } = tables.wake(table);
+  return {
+    sentAt,
+    t: doneAt,
+    undo: once(() => Promise.resolve(tables.sleep(table)?.doneAt ?? monotonicMs())),
+  };
+}
 
 /** An nft table of one fault. */
 export interface FaultTable {

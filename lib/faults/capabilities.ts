@@ -70,8 +70,15 @@ let cached: Promise<Capabilities> | undefined;
  * ```
  */
 export function capabilities(): Promise<Capabilities> {
-  cached ??= probeAll();
+  cached ??= probeAll().then((probed) => known = probed);
   return cached;
+}
+
+let known: Capabilities | undefined;
+
+/** The capabilities once the probe has finished, else undefined: for a synchronous look. */
+export function probedCapabilities(): Capabilities | undefined {
+  return known;
 }
 
 function yes(reason: string): Capability {

@@ -31,6 +31,11 @@ export interface FaultContext {
 export interface FaultDone {
   /** Monotonic ms at which the fault took effect. */
   t: number;
+  /**
+   * Monotonic ms just before the system call that applied it, when one did: it took effect
+   * within that call, between `sentAt` and `t`.
+   */
+  sentAt?: number;
   /** What was done, in words, when more than the fault's name says (e.g. "2 socket(s) forgotten"). */
   detail?: string;
   /** Removes the fault; resolves with the monotonic ms it was removed. */

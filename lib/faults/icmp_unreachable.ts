@@ -7,12 +7,11 @@
  * @module
  */
 
-import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
-import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft", "rejectIcmp"];
 
@@ -24,14 +23,17 @@ export type UnreachableKind = "host-unreachable" | "admin-prohibited";
 
 /** An ICMP unreachable fault in place. */
 export interface IcmpUnreachable {
-  /** Monotonic ms at which the router started answering with ICMP. */
+  /** Monotonic ms just before the system call that made the router answer with ICMP. */
+  readonly sentAt: number;
+  /** Monotonic ms at which the router started answering with ICMP (that call returned). */
   readonly t: number;
   /** Removes the fault; resolves with the monotonic ms traffic flows again. Idempotent. */
   remove(): Promise<number>;
 }
 
 /**
- * Makes the router answer every packet for `client` (default CLIENT) with the ICMP error.
+ * Makes the router answer every packet for the client (CLIENT) with the ICMP error: the lab's
+ * dormant table for that error wakes.
  *
  * @example
  * ```ts
@@ -45,26 +47,17 @@ export interface IcmpUnreachable {
  * await lab.teardown();
  * ```
  */
-export async function icmpUnreachable(
+export function icmpUnreachable(
   lab: Lab,
-  options: { kind: UnreachableKind; client?: DualAddress },
+  options: { kind: UnreachableKind },
 ): Promise<IcmpUnreachable | FaultUnsupported> {
-  const unsupported = await unsupportedFault(`icmp-${options.kind}`, NEEDS);
-  if (unsupported) return unsupported;
-  const client = options.client ?? CLIENT;
-  const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_icmp" };
-  // icmpx picks the ICMP or ICMPv6 code of the same meaning for each family.
-  const t = await createTable(
-    table,
-    ` chain forward {
-  type filter hook forward priority filter - 10; policy accept;
-  ip daddr ${client.v4} counter reject with icmpx ${options.kind}
-  ip6 daddr ${client.v6} counter reject with icmpx ${options.kind}
-  ip saddr ${client.v4} counter drop
-  ip6 saddr ${client.v6} counter drop
- }`,
-  );
-  return { t, remove: once(() => deleteTable(table)) };
+  return whenSupported(`icmp-${options.kind}`, NEEDS, () => {
+    const woken = wakeTable(
+      lab,
+      options.kind === "host-unreachable" ? "cd_icmp_host_unreachable" : "cd_icmp_admin_prohibited",
+    );
+    return { sentAt: woken.sentAt, t: woken.t, remove: woken.undo };
+  });
 }
 
 const KINDS: readonly UnreachableKind[] = ["host-unreachable", "admin-prohibited"];
@@ -82,6 +75,6 @@ export const icmpUnreachableFault = defineFault({
     const icmp = await icmpUnreachable(lab, { kind });
     return icmp instanceof FaultUnsupported
       ? icmp
-      : { t: icmp.t, detail: kind, undo: icmp.remove, peer: "silent" };
+      : { t: icmp.t, sentAt: icmp.sentAt, detail: kind, undo: icmp.remove, peer: "silent" };
   },
 });

@@ -11,14 +11,16 @@
  * @module
  */
 
-import { CLIENT, type DualAddress, NAT_PUBLIC_V4 } from "../lab/address_plan.ts";
+import { CLIENT, type DualAddress, NAT_PUBLIC_V4, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
+import { NETLINK_NETFILTER } from "../libc/netlink.ts";
+import { forgetConnection } from "./_conntrack.ts";
 import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, unsupportedFault, whenSupported } from "./unsupported.ts";
 import { type Duration, durationMsOrUndefined, parseDuration } from "../time/duration.ts";
 
 /** What the router does with a packet to the public address that has no mapping. */
@@ -121,7 +123,9 @@ export async function installNat(
 }
 
 /**
- * Forgets the client's mappings now (`conntrack -D`), as if their timeout had passed.
+ * Forgets the NAT's mapping of the client's connection from `clientPort` to the server's
+ * `serverPort` now, as if its timeout had passed: deleted through ctnetlink, with no process
+ * started.
  *
  * @example
  * ```ts
@@ -129,32 +133,24 @@ export async function installNat(
  * import { createLab } from "../lab/lab.ts";
  *
  * const lab = await createLab();
- * console.log(await expireNatNow(lab));
+ * // ... a NAT in place, a client connected from port 40000 to a server on port 8080 ...
+ * console.log(await expireNatNow(lab, { clientPort: 40000, serverPort: 8080 }));
  * await lab.teardown();
  * ```
  */
-export async function expireNatNow(
+export function expireNatNow(
   lab: Lab,
-  options: { client?: DualAddress } = {},
-): Promise<{ t: number; deleted: number } | FaultUnsupported> {
-  const unsupported = await unsupportedFault("nat-expiry", EXPIRE_NEEDS);
-  if (unsupported) return unsupported;
-  const client = options.client ?? CLIENT;
-  // conntrack exits with 1 when nothing matched; the count it prints tells the rest.
-  const out = await run([
-    "conntrack",
-    "-D",
-    "-p",
-    "tcp",
-    "--orig-src",
-    client.v4,
-    "--reply-dst",
-    NAT_PUBLIC_V4,
-  ], { netns: lab.hosts.router, accept: [1] });
-  const t = monotonicMs();
-  const count = /(\d+) flow entries have been deleted/.exec(out.stderr);
-  if (!count) throw new Error(`Unexpected output of conntrack -D: "${out.stderr.trim()}"`);
-  return { t, deleted: Number(count[1]) };
+  connection: { clientPort: number; serverPort: number; client?: DualAddress },
+): Promise<{ sentAt: number; t: number; deleted: number } | FaultUnsupported> {
+  return whenSupported("nat-expiry", EXPIRE_NEEDS, () => {
+    const done = forgetConnection(lab.netlink("router", NETLINK_NETFILTER), {
+      src: (connection.client ?? CLIENT).v4,
+      dst: SERVER.v4,
+      sport: connection.clientPort,
+      dport: connection.serverPort,
+    });
+    return { sentAt: done.sentAt, t: done.doneAt, deleted: done.deleted };
+  });
 }
 
 const STRAYS: readonly StrayPolicy[] = ["rst", "drop"];
@@ -188,13 +184,15 @@ export const natFault = defineFault({
 /** The fault `nat-expire`: the NAT forgets the client's mappings now. */
 export const natExpireFault = defineFault({
   name: "nat-expire",
-  summary: "the NAT forgets the client's mappings now, as if their timeout had passed",
+  summary: "the NAT forgets the connection's mapping now, as if its timeout had passed",
   takesClientDown: true,
   needs: EXPIRE_NEEDS,
-  apply: async ({ lab, natStrays }) => {
-    const done = await expireNatNow(lab);
+  apply: async ({ lab, natStrays, clientPort, serverPort }) => {
+    if (clientPort === undefined) throw new Error('Fault "nat-expire" needs a connection first');
+    const done = await expireNatNow(lab, { clientPort, serverPort });
     return done instanceof FaultUnsupported ? done : {
       t: done.t,
+      sentAt: done.sentAt,
       detail: `${done.deleted} mapping(s) forgotten`,
       // The server's next packet is a stray: the router answers it, or drops it.
       peer: natStrays === "rst" ? "resets" : "silent",

@@ -95,7 +95,7 @@ for (const strays of ["rst", "drop"] as const) {
       await conn.client.command("await 100");
       await conn.client.waitFor((e) => e.event === "received", "data through the NAT");
 
-      const expired = await expireNatNow(lab);
+      const expired = await expireNatNow(lab, { clientPort: conn.localPort, serverPort: PORT });
       assert.ok(!(expired instanceof FaultUnsupported), String(expired));
       assert.equal(expired.deleted, 1);
       assert.deepEqual(await mappings(lab), []);

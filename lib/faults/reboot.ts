@@ -8,19 +8,22 @@
  * @module
  */
 
-import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
+import { CLIENT } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { destroySockets } from "./_destroy_sockets.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft", "socketDestroy"];
-import { vanish } from "./vanish.ts";
+import { vanished } from "./vanish.ts";
+import { wakeTable } from "./_nft.ts";
 
 /** A client host that has rebooted. */
 export interface Rebooted {
+  /** Monotonic ms just before the system call that made the router drop the host. */
+  readonly sentAt: number;
   /** Monotonic ms at which the host went down (the drop took effect). */
   readonly t: number;
   /** Monotonic ms at which its sockets were gone. */
@@ -48,22 +51,19 @@ export interface Rebooted {
  */
 export async function reboot(
   lab: Lab,
-  options: { serverPort: number; downMs?: number; client?: DualAddress },
+  options: { serverPort: number; downMs?: number },
 ): Promise<Rebooted | FaultUnsupported> {
-  const unsupported = await unsupportedFault("reboot", NEEDS);
-  if (unsupported) return unsupported;
-  const client = options.client ?? CLIENT;
-  const down = await vanish(lab, { client });
+  const down = await whenSupported("reboot", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
   if (down instanceof FaultUnsupported) return down;
   try {
-    // The RSTs leave during ss's own system call, so they have met the drop when it returns.
-    const destroyed = await destroySockets(lab.hosts.client, {
-      client,
+    // The RSTs leave during the destroy's own system call: they have met the drop when it returns.
+    const destroyed = destroySockets(lab, {
+      client: CLIENT,
       serverPort: options.serverPort,
     });
     const forgotAt = monotonicMs();
     if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
-    return { t: down.t, forgotAt, upAt: await down.heal(), destroyed };
+    return { sentAt: down.sentAt, t: down.t, forgotAt, upAt: await down.heal(), destroyed };
   } finally {
     await down.heal();
   }
@@ -78,8 +78,11 @@ export const rebootFault = defineFault({
   needs: NEEDS,
   apply: async ({ lab, serverPort }) => {
     const done = await reboot(lab, { serverPort });
-    return done instanceof FaultUnsupported
-      ? done
-      : { t: done.t, detail: `${done.destroyed} socket(s) forgotten`, peer: "resets" };
+    return done instanceof FaultUnsupported ? done : {
+      t: done.t,
+      sentAt: done.sentAt,
+      detail: `${done.destroyed} socket(s) forgotten`,
+      peer: "resets",
+    };
   },
 });

@@ -1,7 +1,7 @@
 /**
  * RST from the client host: the client's kernel destroys its connections to the server
- * (`ss -K`) and sends an RST for each, as a host does when its stack is told to drop them.
- * The server sees an RST.
+ * (SOCK_DESTROY, what `ss -K` asks for) and sends an RST for each, as a host does when its
+ * stack is told to drop them. The server sees an RST.
  *
  * @module
  */
@@ -9,15 +9,17 @@
 import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
-import { connectionFilter, destroySockets } from "./_destroy_sockets.ts";
+import { describeSelection, destroySockets } from "./_destroy_sockets.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["socketDestroy"];
 
 /** Connections reset from the client host. */
 export interface ResetFromHost {
+  /** Monotonic ms just before the system calls that destroyed them. */
+  readonly sentAt: number;
   /** Monotonic ms at which the sockets were destroyed (their RSTs sent). */
   readonly t: number;
   /** How many connections the kernel destroyed (at least one). */
@@ -43,21 +45,23 @@ export async function resetFromHost(
   lab: Lab,
   options: { localPort?: number; serverPort?: number; client?: DualAddress } = {},
 ): Promise<ResetFromHost | FaultUnsupported> {
-  const unsupported = await unsupportedFault("reset-from-host", NEEDS);
-  if (unsupported) return unsupported;
   const selector = { ...options, client: options.client ?? CLIENT };
-  const destroyed = await destroySockets(lab.hosts.client, selector);
-  const t = monotonicMs();
-  if (destroyed === 0) {
-    throw new Error(`No connection of the client matched: "${connectionFilter(selector)}"`);
+  const done = await whenSupported("reset-from-host", NEEDS, () => {
+    const sentAt = monotonicMs();
+    const destroyed = destroySockets(lab, selector);
+    return { sentAt, t: monotonicMs(), destroyed };
+  });
+  if (done instanceof FaultUnsupported) return done;
+  if (done.destroyed === 0) {
+    throw new Error(`No connection of the client matched: ${describeSelection(selector)}`);
   }
-  return { t, destroyed };
+  return done;
 }
 
-/** The fault `reset-from-host`: the client's kernel destroys the connection (`ss -K`): RST. */
+/** The fault `reset-from-host`: the client's kernel destroys the connection (SOCK_DESTROY, as `ss -K`): RST. */
 export const resetFromHostFault = defineFault({
   name: "reset-from-host",
-  summary: "the client's kernel destroys the connection (ss -K) and sends RST",
+  summary: "the client's kernel destroys the connection (SOCK_DESTROY, as ss -K) and sends RST",
   takesClientDown: true,
   needs: NEEDS,
   apply: async ({ lab, serverPort, clientPort }) => {

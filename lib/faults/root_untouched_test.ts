@@ -43,7 +43,7 @@ Deno.test("every fault, applied and undone, leaves the host's rulesets and sysct
     const first = await connectClient(lab, server, PORT);
     const second = await connectClient(lab, server, PORT);
     try {
-      applied(await expireNatNow(lab));
+      applied(await expireNatNow(lab, { clientPort: first.localPort, serverPort: PORT }));
       await applied(await icmpUnreachable(lab, { kind: "admin-prohibited" })).remove();
       await applied(await slowLink(lab, { rateKbit: 64 })).remove();
       for (

@@ -5,7 +5,12 @@
  * @module
  */
 
-import { capabilities, type CapabilityName } from "./capabilities.ts";
+import {
+  type Capabilities,
+  capabilities,
+  type CapabilityName,
+  probedCapabilities,
+} from "./capabilities.ts";
 
 /**
  * A fault that cannot be built here, and why. Faults return it (they do not throw it), so a
@@ -37,6 +42,18 @@ export class FaultUnsupported extends Error {
   }
 }
 
+function missing(
+  probed: Capabilities,
+  fault: string,
+  needs: readonly CapabilityName[],
+): FaultUnsupported | undefined {
+  for (const name of needs) {
+    const capability = probed[name];
+    if (!capability.supported) return new FaultUnsupported(fault, `${name}: ${capability.reason}`);
+  }
+  return undefined;
+}
+
 /**
  * Consults the capability probe: a FaultUnsupported naming the first missing capability of
  * `needs`, or undefined when all of them are there.
@@ -45,10 +62,25 @@ export async function unsupportedFault(
   fault: string,
   needs: readonly CapabilityName[],
 ): Promise<FaultUnsupported | undefined> {
-  const probed = await capabilities();
-  for (const name of needs) {
-    const capability = probed[name];
-    if (!capability.supported) return new FaultUnsupported(fault, `${name}: ${capability.reason}`);
+  return missing(await capabilities(), fault, needs);
+}
+
+/**
+ * Does `act` when the machine has what `needs` names, else returns why not. Once the probe has
+ * run (the runner probes before any scenario), `act` runs in the same synchronous run as the
+ * call: nothing else the runner has queued can come between a fault being asked for and it
+ * acting.
+ */
+export function whenSupported<T>(
+  fault: string,
+  needs: readonly CapabilityName[],
+  act: () => T,
+): Promise<T | FaultUnsupported> {
+  const probed = probedCapabilities();
+  if (!probed) return unsupportedFault(fault, needs).then((no) => no ?? act());
+  try {
+    return Promise.resolve(missing(probed, fault, needs) ?? act());
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return undefined;
 }

@@ -6,25 +6,32 @@
  * @module
  */
 
-import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
-import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import { wakeTable, type Woken } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft"];
 
 /** A vanished client host. */
 export interface Vanished {
-  /** Monotonic ms at which the drop took effect. */
+  /** Monotonic ms just before the system call that made the router drop the client. */
+  readonly sentAt: number;
+  /** Monotonic ms at which the drop took effect (that call returned). */
   readonly t: number;
   /** Removes the drop; resolves with the monotonic ms traffic flows again. Idempotent. */
   heal(): Promise<number>;
 }
 
+/** What a woken table is to a fault that takes the client down. */
+export function vanished(woken: Woken): Vanished {
+  return { sentAt: woken.sentAt, t: woken.t, heal: woken.undo };
+}
+
 /**
- * Drops every packet of `client` (default CLIENT) at the router's forward hook.
+ * Drops every packet of the client (CLIENT) at the router's forward hook: the lab's dormant
+ * `cd_vanish` table wakes.
  *
  * @example
  * ```ts
@@ -38,27 +45,8 @@ export interface Vanished {
  * await lab.teardown();
  * ```
  */
-export async function vanish(
-  lab: Lab,
-  options: { client?: DualAddress } = {},
-): Promise<Vanished | FaultUnsupported> {
-  const unsupported = await unsupportedFault("vanish", NEEDS);
-  if (unsupported) return unsupported;
-  const client = options.client ?? CLIENT;
-  const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_vanish" };
-  // Forward only: the router's own stack plays no part in a client's conversation with the
-  // server. After a NAT's prerouting, the reply's address is already the client's again.
-  const t = await createTable(
-    table,
-    ` chain forward {
-  type filter hook forward priority filter - 10; policy accept;
-  ip saddr ${client.v4} counter drop
-  ip daddr ${client.v4} counter drop
-  ip6 saddr ${client.v6} counter drop
-  ip6 daddr ${client.v6} counter drop
- }`,
-  );
-  return { t, heal: once(() => deleteTable(table)) };
+export function vanish(lab: Lab): Promise<Vanished | FaultUnsupported> {
+  return whenSupported("vanish", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
 }
 
 /** The fault `vanish`: every packet of the client dropped at the router, both ways. */
@@ -69,6 +57,8 @@ export const vanishFault = defineFault({
   needs: NEEDS,
   apply: async ({ lab }) => {
     const gone = await vanish(lab);
-    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal, peer: "silent" };
+    return gone instanceof FaultUnsupported
+      ? gone
+      : { t: gone.t, sentAt: gone.sentAt, undo: gone.heal, peer: "silent" };
   },
 });

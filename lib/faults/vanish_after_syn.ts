@@ -6,34 +6,18 @@
  * @module
  */
 
-import { CLIENT, type DualAddress } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
-import { createTable, deleteTable, type FaultTable, once } from "./_nft.ts";
+import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
+import { FaultUnsupported, whenSupported } from "./unsupported.ts";
+import { type Vanished, vanished } from "./vanish.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft"];
-import type { Vanished } from "./vanish.ts";
 
-/** Installs the drop before the client connects; `heal()` removes it. */
-export async function vanishAfterSyn(
-  lab: Lab,
-  options: { client?: DualAddress } = {},
-): Promise<Vanished | FaultUnsupported> {
-  const unsupported = await unsupportedFault("vanish-after-syn", NEEDS);
-  if (unsupported) return unsupported;
-  const client = options.client ?? CLIENT;
-  const table: FaultTable = { netns: lab.hosts.router, family: "inet", name: "cd_after_syn" };
-  const t = await createTable(
-    table,
-    ` chain forward {
-  type filter hook forward priority filter - 10; policy accept;
-  ip saddr ${client.v4} tcp flags & (syn | ack) != syn counter drop
-  ip6 saddr ${client.v6} tcp flags & (syn | ack) != syn counter drop
- }`,
-  );
-  return { t, heal: once(() => deleteTable(table)) };
+/** Installs the drop before the client connects (the lab's `cd_after_syn` table wakes). */
+export function vanishAfterSyn(lab: Lab): Promise<Vanished | FaultUnsupported> {
+  return whenSupported("vanish-after-syn", NEEDS, () => vanished(wakeTable(lab, "cd_after_syn")));
 }
 
 /** The fault `vanish-after-syn`: everything of the client but its SYN dropped. */
@@ -44,6 +28,8 @@ export const vanishAfterSynFault = defineFault({
   needs: NEEDS,
   apply: async ({ lab }) => {
     const gone = await vanishAfterSyn(lab);
-    return gone instanceof FaultUnsupported ? gone : { t: gone.t, undo: gone.heal, peer: "silent" };
+    return gone instanceof FaultUnsupported
+      ? gone
+      : { t: gone.t, sentAt: gone.sentAt, undo: gone.heal, peer: "silent" };
   },
 });

@@ -40,14 +40,14 @@ async function makeBase(): Promise<string | undefined> {
 }
 
 /**
- * The argv prefix that creates namespaces from the base (`nsenter --net=...`), or none when
- * the kernel has no per-namespace hash. Pair every call with `releaseBase()`.
+ * The namespace to create lab namespaces from, or none when the kernel has no per-namespace
+ * hash. Pair every call with `releaseBase()`.
  */
-export function acquireBase(): Promise<string[]> {
+export function acquireBase(): Promise<string | undefined> {
   return serial(async () => {
     users++;
     base ??= await makeBase();
-    return base ? ["nsenter", `--net=/run/netns/${base}`] : [];
+    return base;
   });
 }
 

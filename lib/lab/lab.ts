@@ -3,10 +3,16 @@
  * pairs, IPv4 and IPv6, documentation addresses only. Nothing in the root namespace is
  * changed: links are created inside the router namespace and moved straight into their peers.
  *
+ * Building and tearing down start one process, as a lab is built for every scenario and many
+ * are built at once: namespaces are made, set and deleted from the runner's own thread
+ * (lib/libc/netns.ts), links, addresses and routes are set through rtnetlink in each
+ * (rtnetlink.ts), and one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
+ *
  * @module
  */
 
-import { run } from "../process/spawn.ts";
+import { addNetns, deleteNetns, inNetns, listNetns, netnsPids } from "../libc/netns.ts";
+import { NETLINK_NETFILTER, NETLINK_ROUTE, NetlinkSocket } from "../libc/netlink.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
 import {
   BYSTANDER,
@@ -17,6 +23,8 @@ import {
   ROUTER_SERVER_SIDE,
   SERVER,
 } from "./address_plan.ts";
+import { FaultTables, loadFaultTables } from "./fault_tables.ts";
+import { addAddress, addDefaultRoute, addVeth, linkUp } from "./rtnetlink.ts";
 import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
 import { labDir, removeLabDirs } from "./state_dir.ts";
 
@@ -47,6 +55,9 @@ export class Lab {
   readonly dir: string;
   /** Whether its namespaces were made from the run's base namespace (to release it). */
   usesBase = false;
+  #faultTables: FaultTables | undefined;
+  readonly #netlink = new Map<string, NetlinkSocket>();
+  #socketsClosed = false;
   #built: Promise<void> = Promise.resolve();
   #down: Promise<void> | undefined;
 
@@ -65,6 +76,32 @@ export class Lab {
     return this.#built;
   }
 
+  /** The router's fault tables, once the lab is built. */
+  get faultTables(): FaultTables {
+    if (!this.#faultTables) throw new Error(`Lab "${this.hosts.router}" is not built`);
+    return this.#faultTables;
+  }
+
+  /** Called by the build once the tables are loaded. */
+  set faultTables(tables: FaultTables) {
+    this.#faultTables = tables;
+  }
+
+  /**
+   * A netlink socket of `protocol` in one of the lab's hosts, opened on first use and closed at
+   * teardown: requests on it (nf_tables, conntrack, socket destroy) start no process.
+   */
+  netlink(host: keyof LabHosts, protocol: number): NetlinkSocket {
+    if (this.#socketsClosed) throw new Error(`Lab "${this.hosts.router}" is torn down`);
+    const key = `${host} ${protocol}`;
+    let socket = this.#netlink.get(key);
+    if (!socket) {
+      socket = new NetlinkSocket(this.hosts[host], protocol);
+      this.#netlink.set(key, socket);
+    }
+    return socket;
+  }
+
   /**
    * Removes the lab: waits for a build still under way, ends what still runs inside it,
    * deletes its namespaces and files. Idempotent; safe to call at any time.
@@ -73,7 +110,10 @@ export class Lab {
     this.#down ??= (async () => {
       try {
         await this.#built.catch(() => {});
-        await removeNamespaces(Object.values(this.hosts));
+        // A socket holds its namespace: closed first, or the kernel keeps it.
+        this.#socketsClosed = true;
+        for (const socket of this.#netlink.values()) socket.close();
+        removeNamespaces(Object.values(this.hosts));
         if (this.usesBase) await releaseBase();
         await Deno.remove(this.dir, { recursive: true }).catch(() => {});
       } finally {
@@ -102,12 +142,7 @@ export async function tearDownAll(): Promise<void> {
   // Whatever else carries this run's name (a probe's scratch namespace, a directory a failed
   // removal kept) goes too.
   const own = runId();
-  const listed = await run(["ip", "netns", "list"], { accept: [1, 255] });
-  await removeNamespaces(
-    listed.stdout.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) =>
-      parseNetnsName(n)?.run === own
-    ),
-  );
+  removeNamespaces(listNetns().filter((n) => parseNetnsName(n)?.run === own));
   removeLabDirs(own);
 }
 
@@ -128,94 +163,90 @@ async function build(lab: Lab): Promise<void> {
   const { client, router, server } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
   lab.usesBase = true; // set first: acquireBase counts the user even when it fails
-  const from = await acquireBase();
-  await run([...from, "ip", "-batch", "-"], {
-    input: [client, router, server].map((ns) => `netns add ${ns}\n`).join(""),
-  });
-  // Before any link exists: no duplicate address detection (addresses usable at once, the
-  // first SYN is not lost), and forwarding in the router. These sysctls are the namespace's own.
-  await Promise.all(
-    [client, router, server].map((ns) =>
-      run(["sh", "-c", ns === router ? NO_DAD + " && " + FORWARDING : NO_DAD], { netns: ns })
-    ),
-  );
-  await run([
-    "ip",
-    "-n",
-    router,
-    "-batch",
-    "-",
-  ], {
-    input: [
-      // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
-      // index equals its iflink for a plain one and delays it up to a second, and until it runs
-      // IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the host
-      // is dropped, and the first SYN of a new IPv6 address is retried a second later).
-      `link add r0 index ${LINK_INDEX.r0} type veth peer name c0 index ${LINK_INDEX.c0} ` +
-      `netns ${client}`,
-      `link add r1 index ${LINK_INDEX.r1} type veth peer name s0 index ${LINK_INDEX.s0} ` +
-      `netns ${server}`,
-      "link set lo up",
-      `addr add ${ROUTER_CLIENT_SIDE.v4}/${PREFIX.v4} dev r0`,
-      `addr add ${ROUTER_CLIENT_SIDE.v6}/${PREFIX.v6} dev r0 nodad`,
-      `addr add ${ROUTER_SERVER_SIDE.v4}/${PREFIX.v4} dev r1`,
-      `addr add ${NAT_PUBLIC_V4}/24 dev r1`,
-      `addr add ${ROUTER_SERVER_SIDE.v6}/${PREFIX.v6} dev r1 nodad`,
-      "link set r0 up",
-      "link set r1 up",
-    ].join("\n") + "\n",
-  });
-  await Promise.all([
-    run(["ip", "-n", client, "-batch", "-"], {
-      input: hostBatch("c0", [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE),
-    }),
-    run(["ip", "-n", server, "-batch", "-"], {
-      input: hostBatch("s0", [SERVER], ROUTER_SERVER_SIDE),
-    }),
-  ]);
+  const base = await acquireBase();
+  for (const ns of [client, router, server]) {
+    addNetns(ns, base);
+    // Before any link exists: no duplicate address detection (addresses usable at once, the
+    // first SYN is not lost), and forwarding in the router. These sysctls are the namespace's own.
+    inNetns(ns, () => {
+      for (const c of ["all", "default"]) {
+        Deno.writeTextFileSync(`/proc/sys/net/ipv6/conf/${c}/accept_dad`, "0");
+      }
+      if (ns !== router) return;
+      Deno.writeTextFileSync("/proc/sys/net/ipv4/ip_forward", "1");
+      Deno.writeTextFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+    });
+  }
+  // nft parses in a process of its own while the runner wires the links.
+  const tables = loadFaultTables(router);
+  wire(lab);
+  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), await tables);
+}
+
+/** Links, addresses and routes of the three hosts, through rtnetlink in each. */
+function wire(lab: Lab): void {
+  const { client, router, server } = lab.hosts;
+  const [atRouter, atClient, atServer] = [router, client, server].map((ns) =>
+    new NetlinkSocket(ns, NETLINK_ROUTE)
+  ) as [NetlinkSocket, NetlinkSocket, NetlinkSocket];
+  try {
+    // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
+    // index equals its iflink for a plain one and delays it up to a second, and until it runs
+    // IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the host is
+    // dropped, and the first SYN of a new IPv6 address is retried a second later).
+    addVeth(atRouter, { name: "r0", index: LINK_INDEX.r0 }, {
+      name: "c0",
+      index: LINK_INDEX.c0,
+      netns: client,
+    });
+    addVeth(atRouter, { name: "r1", index: LINK_INDEX.r1 }, {
+      name: "s0",
+      index: LINK_INDEX.s0,
+      netns: server,
+    });
+    linkUp(atRouter);
+    addAddress(atRouter, LINK_INDEX.r0, ROUTER_CLIENT_SIDE.v4, PREFIX.v4);
+    addAddress(atRouter, LINK_INDEX.r0, ROUTER_CLIENT_SIDE.v6, PREFIX.v6);
+    addAddress(atRouter, LINK_INDEX.r1, ROUTER_SERVER_SIDE.v4, PREFIX.v4);
+    addAddress(atRouter, LINK_INDEX.r1, NAT_PUBLIC_V4, 24);
+    addAddress(atRouter, LINK_INDEX.r1, ROUTER_SERVER_SIDE.v6, PREFIX.v6);
+    linkUp(atRouter, LINK_INDEX.r0);
+    linkUp(atRouter, LINK_INDEX.r1);
+    wireHost(atClient, LINK_INDEX.c0, [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE);
+    wireHost(atServer, LINK_INDEX.s0, [SERVER], ROUTER_SERVER_SIDE);
+  } finally {
+    for (const socket of [atRouter, atClient, atServer]) socket.close();
+  }
 }
 
 /** The interface index of each lab link: no veth shares its peer's index. */
 export const LINK_INDEX = { r0: 10, r1: 11, c0: 20, s0: 30 } as const;
 
-const NO_DAD = "for c in all default; do echo 0 > /proc/sys/net/ipv6/conf/$c/accept_dad; done";
-const FORWARDING =
-  "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding";
-
 // The first address is the host's own and the source of every unbound socket; the others
 // (the bystander) are used only by sockets bound to them. IPv4 picks the primary (first)
 // address; IPv6 prefers the most recently added one among equals, so it is added last.
-function hostBatch(
-  dev: string,
+function wireHost(
+  socket: NetlinkSocket,
+  index: number,
   addresses: { v4: string; v6: string }[],
   gateway: { v4: string; v6: string },
-): string {
-  return [
-    "link set lo up",
-    ...addresses.map((a) => `addr add ${a.v4}/${PREFIX.v4} dev ${dev}`),
-    ...addresses.toReversed().map((a) => `addr add ${a.v6}/${PREFIX.v6} dev ${dev} nodad`),
-    `link set ${dev} up`,
-    `route add default via ${gateway.v4}`,
-    `route add ::/0 via ${gateway.v6}`,
-  ].join("\n") + "\n";
+): void {
+  linkUp(socket);
+  for (const a of addresses) addAddress(socket, index, a.v4, PREFIX.v4);
+  for (const a of addresses.toReversed()) addAddress(socket, index, a.v6, PREFIX.v6);
+  linkUp(socket, index);
+  addDefaultRoute(socket, gateway.v4);
+  addDefaultRoute(socket, gateway.v6);
 }
 
 /** Ends every process inside the namespaces (all of them the lab's own), then deletes them. */
-export async function removeNamespaces(names: readonly string[]): Promise<void> {
-  if (names.length === 0) return;
-  const listed = await Promise.all(
-    names.map((ns) => run(["ip", "netns", "pids", ns], { accept: [1, 255] })),
-  );
-  for (const pid of listed.flatMap((l) => l.stdout.split("\n")).filter(Boolean).map(Number)) {
+export function removeNamespaces(names: readonly string[]): void {
+  for (const pid of netnsPids(names)) {
     try {
       Deno.kill(pid, "SIGKILL");
     } catch {
       // exited meanwhile
     }
   }
-  // -force: one name already gone must not keep the others.
-  await run(["ip", "-force", "-batch", "-"], {
-    input: names.map((ns) => `netns del ${ns}\n`).join(""),
-    accept: [1, 255],
-  });
+  deleteNetns(names);
 }

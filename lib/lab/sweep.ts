@@ -13,7 +13,7 @@
  * @module
  */
 
-import { run } from "../process/spawn.ts";
+import { listNetns } from "../libc/netns.ts";
 import { removeNamespaces } from "./lab.ts";
 import { parseNetnsName, processStartTicks } from "./names.ts";
 import { runAlive } from "./owner.ts";
@@ -28,11 +28,9 @@ export interface SweepResult {
 }
 
 /** Removes every trace of a run whose owner is gone; leaves live runs alone. */
-export async function sweepStaleLabs(): Promise<SweepResult> {
-  const listed = await run(["ip", "netns", "list"]);
+export function sweepStaleLabs(): SweepResult {
   const stale = new Map<string, string[]>();
-  for (const line of listed.stdout.split("\n")) {
-    const name = line.split(" ")[0] ?? "";
+  for (const name of listNetns()) {
     const parsed = parseNetnsName(name);
     if (!parsed || runAlive(parsed.run)) continue;
     stale.set(parsed.run, [...(stale.get(parsed.run) ?? []), name]);
@@ -41,7 +39,7 @@ export async function sweepStaleLabs(): Promise<SweepResult> {
     if (!runAlive(run) && !stale.has(run)) stale.set(run, []);
   }
   const namespaces = [...stale.values()].flat();
-  await removeNamespaces(namespaces);
+  removeNamespaces(namespaces);
   for (const run of stale.keys()) removeLabDirs(run);
   removeDeadOwnerRecords();
   return { namespaces, runs: [...stale.keys()] };

@@ -32,7 +32,7 @@ async function namespaces(): Promise<string> {
 }
 
 /** Runs `fn` with CLIENTDOWN_STATE set to `state`, as another command would. */
-async function withState<T>(state: string, fn: () => Promise<T>): Promise<T> {
+async function withState<T>(state: string, fn: () => T | Promise<T>): Promise<T> {
   const before = Deno.env.get("CLIENTDOWN_STATE");
   Deno.env.set("CLIENTDOWN_STATE", state);
   try {

@@ -1,7 +1,8 @@
 /**
  * The libc calls clientdown needs and Deno does not offer: raw sockets with every option,
- * recvmsg with its control messages (kernel receive timestamps), poll, setns, signal
- * dispositions, pidfd_getfd and the clocks. Linux x86_64 / aarch64 only.
+ * recvmsg with its control messages (kernel receive timestamps), poll, signal dispositions,
+ * pidfd_getfd, the clocks, and network namespaces (setns, unshare, the bind mount that names
+ * one). Linux x86_64 / aarch64 only.
  *
  * Calls marked `nonblocking` run on a worker thread and return a promise; errno is
  * thread-local, so those are only ever used where the result alone tells what happened.
@@ -43,6 +44,9 @@ const symbols = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   pidfd_getfd: { parameters: ["i32", "i32", "u32"], result: "i32" },
+  unshare: { parameters: ["i32"], result: "i32" },
+  mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
+  umount2: { parameters: ["buffer", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -55,6 +59,8 @@ export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
 }
 
 export const AF_INET = 2;
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
 export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;
 export const SOCK_NONBLOCK = 0o4000;
@@ -99,6 +105,8 @@ export const EFD_CLOEXEC = 0o2000000;
 export const SIGPIPE = 13;
 export const SIG_DFL = 0n;
 export const SIG_IGN = 1n;
+export const MS_BIND = 0x1000;
+export const MNT_DETACH = 2;
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
 
@@ -114,7 +122,9 @@ const ERRNO_NAMES: Record<number, string> = {
   22: "EINVAL",
   24: "EMFILE",
   32: "EPIPE",
+  17: "EEXIST",
   38: "ENOSYS",
+  95: "EOPNOTSUPP",
   98: "EADDRINUSE",
   99: "EADDRNOTAVAIL",
   101: "ENETUNREACH",

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HarnessFigures, SocketOptions, TcpSysctls } from "../results/schema.ts";
+import type { HarnessFigures, Measurements, SocketOptions, TcpSysctls } from "../results/schema.ts";
 import type { PacketEvent, UnreachableEvent } from "./capture.ts";
 import type { PeerBehaviour } from "./predict_release.ts";
 import type { ProcessExit, ServerSample } from "./server_process.ts";
@@ -56,6 +56,11 @@ export interface StepRecord {
   detail?: string;
   /** Monotonic ms when it took effect (its wire moment). */
   t: number;
+  /**
+   * Monotonic ms just before the system call that did it, when the runner made that call
+   * itself (a router rule switched by netlink): it took effect between `sentAt` and `t`.
+   */
+  sentAt?: number;
   ok: boolean;
   /** The errno name or message when it failed. */
   error?: string;
@@ -83,8 +88,17 @@ export type RunOutcome =
 /** The runner's own record of the scenario's moments. */
 export interface RunRecord {
   outcome: RunOutcome;
-  /** The first step that took the client down: release times count from here. */
+  /**
+   * When the first step that took the client down took effect, as the kernel saw it: release
+   * times count from here (see faultMoment for how it was taken).
+   */
   faultAt?: number;
+  /** When the runner asked for that step, and where faultAt was taken from, within what. */
+  faultMoment?: {
+    askedAt: number;
+    source: NonNullable<Measurements["faultMoment"]>["source"];
+    toleranceMs: number;
+  };
   /** The last moment data moved on the connection before the fault. */
   lastTrafficAt?: number;
   /** When the last step ended and the wait for the server's reaction began. */

@@ -264,6 +264,14 @@ const measurementsSchema = z.strictObject({
   }).exactOptional().describe(
     "Harness overhead (lab up, target ready, teardown) and the runner's lateness",
   ),
+  faultMoment: z.strictObject({
+    lagMs: ms(),
+    source: z.enum(["netlink", "capture", "runner"]),
+    toleranceMs: ms(),
+  }).exactOptional().describe(
+    "The fault's moment (time zero of every figure) is when it took effect, taken from `source` " +
+      "within toleranceMs; the runner asked for it lagMs earlier",
+  ),
 }).describe("Figures measured for a scenario; all times in milliseconds");
 
 /** Schema of {@linkcode ScenarioResult}. */
@@ -538,6 +546,13 @@ export interface Measurements {
   leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
   /** Harness overhead (lab up, target ready, teardown) and the runner's lateness. */
   harness?: HarnessFigures;
+  /**
+   * The fault's moment (time zero of every figure) is when it took effect, taken from `source`
+   * within `toleranceMs`; the runner asked for it `lagMs` earlier. Sources: `netlink`, the
+   * system call that put the router's rule in place (the kernel applied it within the call);
+   * `capture`, the client's first FIN or RST at the router; `runner`, the step's own report.
+   */
+  faultMoment?: { lagMs: number; source: "netlink" | "capture" | "runner"; toleranceMs: number };
 }
 
 /** The result of one scenario. */

@@ -66,6 +66,15 @@ function verdictOf(level: Level, judgement: Judgement, budgetMs: number | undefi
 function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">): Measurements {
   const m: Measurements = { harness: obs.run.harness };
   const fault = obs.run.faultAt;
+  const moment = obs.run.faultMoment;
+  if (moment && fault !== undefined) {
+    const micro = (x: number) => Math.round(Math.max(0, x) * 1000) / 1000;
+    m.faultMoment = {
+      lagMs: micro(fault - moment.askedAt),
+      source: moment.source,
+      toleranceMs: micro(moment.toleranceMs),
+    };
+  }
   const { release } = facts;
   const packets = packetsOf(obs.capture.packets ?? [], obs.connection.clientPort);
   // A release at or after the server's death is the death's doing, not a release.

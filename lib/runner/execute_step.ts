@@ -218,6 +218,7 @@ async function churn(
     action: "churn",
     detail: `${clients} clients vanished`,
     t: gone.t,
+    sentAt: gone.sentAt,
     ok: true,
   }];
 }
@@ -248,6 +249,7 @@ async function applyFault(ctx: ScenarioContext, step: FaultStep): Promise<StepRe
     ...(done.detail ? { detail: done.detail } : {}),
     ...(done.peer ? { peer: done.peer } : {}),
     t: done.t,
+    ...(done.sentAt === undefined ? {} : { sentAt: done.sentAt }),
     ok: true,
   };
 }

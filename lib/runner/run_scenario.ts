@@ -28,6 +28,7 @@ import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";
 import { verifierOf } from "../verifiers/registry.ts";
 import { exchangeOn, executeStep, readServerOptions, sleepUnless } from "./execute_step.ts";
+import { capturedMoment, type FaultMoment, segmentMoment, stepMoment } from "./fault_moment.ts";
 import { Gate } from "./pool.ts";
 import { NotApplicable, type ScenarioContext } from "./scenario_context.ts";
 import { EXCHANGE_MS, OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan.ts";
@@ -326,6 +327,12 @@ async function missingCapability(scenario: Scenario): Promise<FaultUnsupported |
   return undefined;
 }
 
+function setFaultMoment(obs: Observations, moment: FaultMoment): void {
+  const { at, ...how } = moment;
+  obs.run.faultAt = at;
+  obs.run.faultMoment = how;
+}
+
 function interruptReason(signal: AbortSignal): string {
   return String(signal.reason ?? "interrupted");
 }
@@ -349,6 +356,8 @@ export async function runScenario(
   const family = scenario.family ?? "v4";
   const parts: Parts = {};
   let stopping = false; // the server's exit at teardown or interrupt is ours, not the scenario's
+  let askedAt: number | undefined; // when the runner asked for the first step taking the client down
+  let downBySegment = false; // that step's moment is its FIN or RST, read from the capture
   signal.addEventListener("abort", () => stopping = true, { once: true });
   try {
     const unsupported = await missingCapability(scenario);
@@ -379,11 +388,15 @@ export async function runScenario(
         const traffic = obs.steps.filter((s) => s.traffic).at(-1)?.t;
         if (traffic !== undefined) obs.run.lastTrafficAt = traffic;
         report(step.kind === "fault" ? `fault ${step.fault.name}` : step.kind);
-        // The moment the runner starts taking the client down: some faults act during their
-        // own call (ss -K sends its RST before it returns).
-        obs.run.faultAt = monotonicMs();
+        // Until the step says when it took effect, the moment the runner asked stands.
+        askedAt = obs.run.faultAt = monotonicMs();
+        downBySegment = capturedMoment(step);
       }
-      obs.steps.push(...await executeStep(ctx, step));
+      const done = await executeStep(ctx, step);
+      obs.steps.push(...done);
+      if (askedAt !== undefined && obs.run.faultMoment === undefined) {
+        setFaultMoment(obs, stepMoment(askedAt, done));
+      }
       if (ctx.natTimeoutMs !== undefined) obs.run.natTimeoutMs = ctx.natTimeoutMs;
     }
     // No step took the client down (a NAT's timeout is the threat): asked when the steps end.
@@ -412,6 +425,11 @@ export async function runScenario(
     parts.ctx?.watch?.stop();
     obs.connection.socket = [...(parts.ctx?.watch?.events ?? [])];
     await tearDown(obs, parts);
+  }
+  const moment = obs.run.faultMoment;
+  if (downBySegment && moment && obs.run.faultAt !== undefined) {
+    const at = { ...moment, at: obs.run.faultAt };
+    setFaultMoment(obs, segmentMoment(at, obs.capture.packets ?? [], obs.connection.clientPort));
   }
   return obs;
 }

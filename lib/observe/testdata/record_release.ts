@@ -416,7 +416,10 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
       }
       case "nat-rst": {
         faultAt = monotonicMs();
-        const expired = await expireNatNow(lab);
+        const expired = await expireNatNow(lab, {
+          clientPort: connected.local.port,
+          serverPort: PORT,
+        });
         if (expired instanceof FaultUnsupported) throw expired;
         break;
       }
