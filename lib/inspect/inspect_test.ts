@@ -336,3 +336,38 @@ Deno.test("inspect ref-naive with a client vanished mid-response: retransmitting
     await vanishMidResponse(lab, target.pid, target.port, client.port);
   });
 });
+
+Deno.test("inspect refuses on one line, exit 2: a process it may not ptrace, a PID that does not exist, a process without TCP sockets", async () => {
+  await withLab(async (lab, children) => {
+    const nobody = 65534;
+    const server = await startOptionServer(lab.hosts, SERVER.v4, PORT, [], nobody);
+    children.push(server);
+    // Root without CAP_SYS_PTRACE over another user's process: no ptrace access.
+    const denied = await cli([String(server.pid)], [
+      "setpriv",
+      "--bounding-set=-sys_ptrace",
+      "--inh-caps=-sys_ptrace",
+    ]);
+    assert.equal(denied.code, 2);
+    assert.equal(denied.stdout, "");
+    assert.match(
+      denied.stderr,
+      /^clientdown: May not read the fds of process \d+ \(no ptrace access to it\): run inspect as root, with CAP_SYS_PTRACE, or as the server's user where kernel.yama.ptrace_scope is 0\n$/,
+    );
+  });
+  const missing = await cli(["4194303"]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, "clientdown: No process with PID 4194303\n");
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    const none = await cli([String(sleeper.pid)]);
+    assert.equal(none.code, 2);
+    assert.equal(
+      none.stderr,
+      `clientdown: Process ${sleeper.pid} ("sleep") and its 0 descendant(s) hold no TCP socket\n`,
+    );
+  } finally {
+    sleeper.kill();
+    await sleeper.status;
+  }
+});

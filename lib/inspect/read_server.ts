@@ -199,7 +199,19 @@ function socketFdsOf(pid: number, required: boolean): Map<number, number> {
     return map; // a descendant that exited meanwhile, or one of another user
   }
   for (const entry of entries) {
-    const match = /^socket:\[(\d+)\]$/.exec(readLink(`/proc/${pid}/fd/${entry.name}`) ?? "");
+    let target = "";
+    try {
+      target = Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+    } catch (error) {
+      // Root without CAP_SYS_PTRACE lists the fds of another user's process, not their targets.
+      if (required && error instanceof Deno.errors.PermissionDenied) {
+        throw new InspectRefused(
+          `May not read the fds of process ${pid} (no ptrace access to it): ${PTRACE_ADVICE}`,
+        );
+      }
+      continue; // closed meanwhile
+    }
+    const match = /^socket:\[(\d+)\]$/.exec(target);
     if (match) map.set(Number(match[1]), Number(entry.name));
   }
   return map;

@@ -14,15 +14,22 @@ const FIXTURE = new URL("./option_server.py", import.meta.url).pathname;
 /** Bounds every wait for the other side to be ready. */
 const READY_TIMEOUT_MS = 10_000;
 
-/** Starts option_server.py in the server host with `flags` and waits until it listens. */
+/**
+ * Starts option_server.py in the server host with `flags` and waits until it listens; `user`
+ * runs it as another user (with the system's python3, which every user may run).
+ */
 export async function startOptionServer(
   hosts: LabHosts,
   address: string,
   port: number,
   flags: readonly string[],
+  user?: number,
 ): Promise<Child> {
+  const python = user === undefined
+    ? ["python3"]
+    : ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--clear-groups", "/usr/bin/python3"];
   const child = spawn(
-    ["python3", FIXTURE, "--address", address, "--port", String(port), ...flags],
+    [...python, FIXTURE, "--address", address, "--port", String(port), ...flags],
     { netns: hosts.server, stderr: "inherit" },
   );
   await until(
