@@ -594,15 +594,22 @@ async function doctorCommand(args: string[], deps: MainDeps, io: Io): Promise<nu
   return await (deps.doctor ?? defaultDoctor)();
 }
 
-async function inspectCommand(args: string[], _deps: MainDeps, io: Io): Promise<number> {
+async function inspectCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
   const { values, positionals } = parse("inspect", args, {
     json: { type: "boolean", default: false },
     md: { type: "boolean", default: false },
   });
   if (values.help) return help(io, "inspect");
   const { inspect, InspectRefused } = await import("../inspect/command.ts");
+  // The built-in targets, so the card can name the one whose binary the process runs.
+  const targets = await Promise.all(
+    builtInTargetIds(deps.targetsDir).map((id) => loadTarget(id, deps.targetsDir)),
+  );
+  const binaries = targets.flatMap((t) =>
+    t.install ? [{ id: t.id, binary: t.install.binary }] : []
+  );
   try {
-    io.out(await inspect(positionals, values));
+    io.out(await inspect(positionals, values, binaries));
   } catch (error) {
     if (error instanceof InspectRefused) throw new UsageError(error.message);
     throw error;

@@ -14,6 +14,7 @@ import { readProcessTcpSysctls } from "../observe/socket_options.ts";
 import { timerWheel } from "../observe/timer_wheel.ts";
 import { deadLooking, differFromListener, optionGroups } from "./exposure_card.ts";
 import { INSPECT_SCHEMA, type Inspection } from "./inspection_schema.ts";
+import { knownTarget, type TargetBinary } from "./known_target.ts";
 import {
   DEFAULT_LIMITS,
   InspectRefused,
@@ -26,10 +27,14 @@ export const APPLICATION_TIMEOUTS = "Application timeouts (idle, read, send) are
   "from sockets: the server may close sooner than these figures, and a socket the kernel " +
   "ended is freed only when the server closes its fd";
 
+/** The published reports, where a known target's report and its variants' are read. */
+const REPORTS_DIR = decodeURIComponent(new URL("../../reports", import.meta.url).pathname);
+
 /**
  * Inspects process `pid` (and its descendants): its sockets, options and TCP_INFO, the card of
- * exposures and the connections that look dead now. Throws InspectRefused for a process that
- * does not exist, holds no TCP socket or may not be read.
+ * exposures and the connections that look dead now; when it runs the binary of one of
+ * `targets`, that target's published report. Throws InspectRefused for a process that does not
+ * exist, holds no TCP socket or may not be read.
  *
  * @example
  * ```ts ignore
@@ -40,6 +45,7 @@ export const APPLICATION_TIMEOUTS = "Application timeouts (idle, read, send) are
 export async function inspectProcess(
   pid: number,
   limits: ReadLimits = DEFAULT_LIMITS,
+  targets: readonly TargetBinary[] = [],
 ): Promise<Inspection> {
   const started = performance.now();
   const inspectedAt = new Date().toISOString();
@@ -48,6 +54,7 @@ export async function inspectProcess(
   const [sysctls, hz] = await Promise.all([readProcessTcpSysctls(pid), runningKernelHz()]);
   const wheel = timerWheel(hz);
   const groups = optionGroups(sockets.listeners, sockets.connections, sysctls, wheel);
+  const known = knownTarget(sockets.exe, sockets.name, targets, REPORTS_DIR);
   return {
     schema: INSPECT_SCHEMA,
     clientdown: denoJson.version,
@@ -77,6 +84,7 @@ export async function inspectProcess(
       acceptedDiffer: groups.filter((g) => g.source === "accepted").length > 1,
       differFromListener: differFromListener(sockets.listeners, groups),
       applicationTimeouts: APPLICATION_TIMEOUTS,
+      ...(known ? { knownTarget: known } : {}),
     },
     deadLooking: deadLooking(sockets.connections, sysctls, wheel),
     notes: sockets.notes,

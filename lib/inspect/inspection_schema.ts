@@ -164,9 +164,12 @@ const inspectionObject = z.strictObject({
     differFromListener: z.boolean().describe("Accepted sockets differ from the listener"),
     applicationTimeouts: z.string(),
     knownTarget: z.strictObject({
-      id: z.string(),
-      report: z.string(),
-      sooner: z.array(z.strictObject({ variant: z.string(), what: z.string() })),
+      id: z.string().describe("The built-in target whose binary the process runs"),
+      version: z.string().describe("The version its published report was made with"),
+      report: z.string().describe("Its published report, relative to the repository"),
+      sooner: z.array(z.strictObject({ variant: z.string(), what: z.string() })).describe(
+        "Published variants whose settings release a dead client sooner, with the figures",
+      ),
     }).exactOptional(),
   }),
   deadLooking: z.array(deadGroupSchema),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { lines, type Markdown, md } from "../report/markdown_escape.ts";
+import { lines, link, type Markdown, md } from "../report/markdown_escape.ts";
 import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
 import type { DeadConnection, Exposure, Inspection, OptionGroup } from "./inspection_schema.ts";
@@ -162,6 +162,16 @@ export function terminalView(inspection: Inspection): string {
     for (const e of g.exposures) add(`${CASE_WORDS[e.case]}: ${releaseWords(e)}`, 4);
   }
   add(inspection.card.applicationTimeouts, 2);
+  const known = inspection.card.knownTarget;
+  if (known) {
+    add(
+      `The process runs the binary of the built-in target ${known.id}: its published report ` +
+        `(version ${known.version}) is ${known.report}.` +
+        (known.sooner.length ? " Settings that act sooner:" : ""),
+      2,
+    );
+    for (const s of known.sooner) add(`${s.variant}: ${s.what}`, 4);
+  }
   out.push("");
   if (!inspection.deadLooking.length) add("No connection looks dead now.");
   else add("Connections that look dead now:");
@@ -215,12 +225,22 @@ export function markdownCard(inspection: Inspection): Markdown {
     }
     out.push("");
   }
-  out.push(
-    md`${inspection.card.applicationTimeouts}.`,
-    "",
-    md`## Connections that look dead now`,
-    "",
-  );
+  out.push(md`${inspection.card.applicationTimeouts}.`, "");
+  const known = inspection.card.knownTarget;
+  if (known) {
+    const more = known.sooner.length ? md`; settings that act sooner:` : md`.`;
+    out.push(
+      md`The process runs the binary of the built-in target **${known.id}**: see its published report ${
+        link(known.id, known.report)
+      } (version ${known.version})${more}`,
+      "",
+    );
+    for (const s of known.sooner) {
+      out.push(md`- ${link(s.variant, `reports/${s.variant}.md`)}: ${s.what}`);
+    }
+    if (known.sooner.length) out.push("");
+  }
+  out.push(md`## Connections that look dead now`, "");
   if (!inspection.deadLooking.length) out.push(md`None.`, "");
   for (const group of inspection.deadLooking) {
     out.push(md`**${group.kind}** (${group.count}): ${group.meaning}.`, "");
