@@ -153,6 +153,16 @@ Deno.test("inspect: keepalive on every second accepted socket only, four clients
     assert.equal(off?.exposures[0]?.release, null);
     assert.equal(off?.exposures[0]?.decidedBy, "SO_KEEPALIVE off");
 
+    // Bounded: two of the four connections read, an even sample, and the inspection says so.
+    const sample = await inspectProcess(server.pid, {
+      maxConnections: 2,
+      maxListeners: 64,
+      maxMs: 10_000,
+    });
+    assert.equal(sample.connections.length, 2);
+    assert.equal(sample.sockets.sampled, true);
+    assert.deepEqual(sample.notes, ["4 connected sockets: an even sample of 2 was read"]);
+
     const card = (await cli([String(server.pid), "--md"])).stdout;
     assert.match(
       card,
@@ -199,6 +209,22 @@ Deno.test("inspect: options set on the listener are inherited; TCP_USER_TIMEOUT 
     assert.equal(by["vanish-mid-response"]?.mechanism, "user_timeout");
     assert.equal(by["stops-reading"]?.release?.afterMs, 8000);
     assert.equal(by["stops-reading"]?.release?.from, "first-zero-window-probe");
+
+    // IPv6: the same fixture on the server's IPv6 address, read from /proc/net/tcp6.
+    const v6 = await startOptionServer(lab.hosts, SERVER.v6, PORT + 2, ["--keepalive", "on"]);
+    children.push(v6);
+    const client = await startClient(lab.hosts, SERVER.v6, PORT + 2, "idle");
+    children.push(client.child);
+    await until(
+      () => readSocketTable(v6.pid).some((e) => e.remote.port === client.port),
+      "the IPv6 connection",
+    );
+    const six = await inspectProcess(v6.pid);
+    assert.equal(six.listeners[0]?.local.address, SERVER.v6);
+    assert.deepEqual(six.connections.map((c) => [c.remote.address, c.remote.port]), [
+      [CLIENT.v6, client.port],
+    ]);
+    assert.deepEqual(inspectionProblems(six), []);
   });
 });
 
@@ -238,6 +264,7 @@ async function vanishMidResponse(lab: Lab, pid: number, port: number, clientPort
     peerExpected: "silent",
   });
   assert.equal(certified.kind, "release", JSON.stringify(certified));
+  assert.deepEqual(inspectionProblems(inspection), []);
   const retransmitting = inspection.deadLooking.find((g) => g.kind === "retransmitting");
   assert.equal(retransmitting?.connections.length, 1);
   const vanished = retransmitting!.connections[0]!;
