@@ -5,6 +5,12 @@
  * once: a duplicate held longer would keep the socket alive past the server's own close.
  * Nothing is set, no byte is sent, no signal is delivered. Bounded in count and time.
  *
+ * Two effects remain, both of the kernel's receiving an fd (the certification's option reads
+ * have them too): `__receive_sock` tags the socket with the reader's cgroup v1 `net_cls` classid
+ * and `net_prio` index (a note says so where those controllers are mounted: run inspect in the
+ * server's cgroup there); and should the server close its fd in the microseconds the duplicate
+ * is held, closing the duplicate is the last close, as the server's own would have been.
+ *
  * @module
  */
 
@@ -136,6 +142,14 @@ export function readServerSockets(pid: number, limits: ReadLimits = DEFAULT_LIMI
     }
   } finally {
     for (const pidfd of pidfds.values()) libc().close(pidfd);
+  }
+  const retagged = cgroupV1NetControllers();
+  if (retagged.length) {
+    notes.push(
+      `cgroup v1 ${retagged.join(" and ")} mounted: each socket read now carries this ` +
+        "process's classid and priority index (the kernel's __receive_sock); run inspect in " +
+        "the server's cgroup to keep them",
+    );
   }
   if (listening.length > limits.maxListeners) {
     notes.push(`${listening.length} listening sockets: the first ${limits.maxListeners} read`);
@@ -277,4 +291,18 @@ function settingsOf(fd: number): SocketSettings {
     rcvbufBytes: getIntOption(fd, SOL_SOCKET, SO_RCVBUF),
     nodelay: getIntOption(fd, IPPROTO_TCP, TCP_NODELAY) !== 0,
   };
+}
+
+/** The cgroup v1 controllers that tag a received socket, where mounted (/proc/cgroups). */
+function cgroupV1NetControllers(): string[] {
+  let text = "";
+  try {
+    text = Deno.readTextFileSync("/proc/cgroups");
+  } catch {
+    return [];
+  }
+  return text.split("\n").flatMap((line) => {
+    const [name = "", hierarchy = "0"] = line.split(/\s+/);
+    return (name === "net_cls" || name === "net_prio") && hierarchy !== "0" ? [name] : [];
+  });
 }
