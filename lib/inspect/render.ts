@@ -146,8 +146,8 @@ export function terminalView(inspection: Inspection): string {
   add(
     `Kernel ${inspection.kernel.release}${
       inspection.kernel.hz ? ` (CONFIG_HZ=${inspection.kernel.hz})` : ""
-    }; namespace sysctls: tcp_retries2 ${k.retries2}, keepalive ${k.keepaliveTimeS} s / ` +
-      `${k.keepaliveIntvlS} s × ${k.keepaliveProbes}`,
+    }; its namespace: tcp_retries2 ${k.retries2}, tcp_keepalive_time ${k.keepaliveTimeS} s, ` +
+      `_intvl ${k.keepaliveIntvlS} s, _probes ${k.keepaliveProbes}`,
   );
   add(
     `Sockets: ${s.listening} listening, ${s.connected} connected, ${s.read} read` +
