@@ -175,7 +175,7 @@ const MEANING: Record<DeadGroup["kind"], string> = {
 };
 
 /**
- * The connections that look dead now, grouped by kind (in the order of DEAD_KINDS), each with
+ * The connections that look dead now, grouped by kind (in the order of MEANING), each with
  * the evidence of TCP_INFO and the socket table and, where the model applies, when the kernel
  * releases it (ms after the inspection).
  */

@@ -23,7 +23,7 @@ import {
 } from "./read_server.ts";
 
 /** What the card says of timeouts the application keeps to itself. */
-export const APPLICATION_TIMEOUTS = "Application timeouts (idle, read, send) are invisible " +
+const APPLICATION_TIMEOUTS = "Application timeouts (idle, read, send) are invisible " +
   "from sockets: the server may close sooner than these figures, and a socket the kernel " +
   "ended is freed only when the server closes its fd";
 

@@ -25,10 +25,10 @@ const endpointSchema = z.strictObject({
 });
 
 /** The ways a client goes down that the card gives an exposure for. */
-export const EXPOSURE_CASES = ["vanish-idle", "vanish-mid-response", "stops-reading"] as const;
+const EXPOSURE_CASES = ["vanish-idle", "vanish-mid-response", "stops-reading"] as const;
 
 /** The kinds of connection that look dead now. */
-export const DEAD_KINDS = [
+const DEAD_KINDS = [
   "retransmitting",
   "zero-window",
   "keepalive-probing",

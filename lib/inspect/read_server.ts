@@ -72,7 +72,7 @@ export interface ServerSockets {
 const EPERM = 1, EBADF = 9, ESRCH = 3;
 
 /** What to do without the right to read another process's sockets, in one sentence. */
-export const PTRACE_ADVICE = "run inspect as root, with CAP_SYS_PTRACE, or as the server's " +
+const PTRACE_ADVICE = "run inspect as root, with CAP_SYS_PTRACE, or as the server's " +
   "user where kernel.yama.ptrace_scope is 0";
 
 /**
@@ -119,6 +119,7 @@ export function readServerSockets(pid: number, limits: ReadLimits = DEFAULT_LIMI
     );
   }
   const pidfds = new Map<number, number>();
+  let gone = 0, complete = false;
   const read = (entries: readonly SocketEntry[], into: InspectedSocket[]) => {
     for (const entry of entries) {
       if (performance.now() - started > limits.maxMs) return false;
@@ -129,10 +130,9 @@ export function readServerSockets(pid: number, limits: ReadLimits = DEFAULT_LIMI
     }
     return true;
   };
-  let gone = 0;
   const listeners: InspectedSocket[] = [], connections: InspectedSocket[] = [];
   try {
-    const complete = read(listening.slice(0, limits.maxListeners), listeners) &&
+    complete = read(listening.slice(0, limits.maxListeners), listeners) &&
       read(chosen, connections);
     if (!complete) {
       notes.push(
@@ -164,7 +164,7 @@ export function readServerSockets(pid: number, limits: ReadLimits = DEFAULT_LIMI
     connections,
     listening: listening.length,
     connected: connected.length,
-    sampled: connections.length < connected.length,
+    sampled: chosen.length < connected.length || !complete,
     gone,
     notes,
   };

@@ -12,7 +12,7 @@ import { formatMs } from "../time/duration.ts";
 import type { DeadConnection, Exposure, Inspection, OptionGroup } from "./inspection_schema.ts";
 
 /** The widest line of the terminal view. */
-export const TERMINAL_COLUMNS = 100;
+const TERMINAL_COLUMNS = 100;
 
 const CASE_WORDS: Record<Exposure["case"], string> = {
   "vanish-idle": "vanishes while idle",

@@ -67,7 +67,7 @@ const OFFSET = {
 } as const;
 
 /** The size of struct tcp_info on the newest kernels known, with room to spare. */
-export const TCP_INFO_BUFFER = 512;
+const TCP_INFO_BUFFER = 512;
 
 /**
  * Decodes the first `length` bytes of a struct tcp_info.
