@@ -93,6 +93,7 @@ Commands:
   merge DIR... --out DIR       combines the results of shards (certify --shard) into one run's
   diff OLD NEW                 verdicts and key figures that changed; exit 1 when one got worse
   doctor                       what the lab can do on this machine
+  inspect PID|:PORT            what a running server's kernel will do with a dead client
 
 TARGET is a built-in target id (see "list") or the path of a target file (defineTarget).
 Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error, 3 harness error
@@ -162,6 +163,19 @@ Compares two runs (results files, or reports directories matched by target id): 
 target and scenario, the verdicts and key figures that changed (times when they moved by more
 than 25 % and 500 ms). Exit 1 when a verdict got worse (pass → warn or fail, warn → fail),
 else 0. Needs no lab and no root.
+`,
+  inspect: `Usage: clientdown inspect PID|:PORT [--json | --md]
+
+Reads the live TCP sockets of process PID and its descendants (or of the process listening
+on PORT in this network namespace), without a lab and without touching them: each socket is
+duplicated (pidfd_getfd), read (getsockopt, TCP_INFO) and closed at once; nothing is set or
+sent. Prints when the kernel alone would release a client that vanishes idle, vanishes
+mid-response or stops reading, which option decides it, and the connections that look dead
+now. Needs ptrace access to the process: root, CAP_SYS_PTRACE, or its user.
+
+Options:
+  --json                the inspection as JSON (lib/inspect/inspect.schema.json)
+  --md                  a Markdown card
 `,
   doctor: `Usage: clientdown doctor
 
@@ -580,6 +594,29 @@ async function doctorCommand(args: string[], deps: MainDeps, io: Io): Promise<nu
   return await (deps.doctor ?? defaultDoctor)();
 }
 
+async function inspectCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("inspect", args, {
+    json: { type: "boolean", default: false },
+    md: { type: "boolean", default: false },
+  });
+  if (values.help) return help(io, "inspect");
+  const { inspect, InspectRefused } = await import("../inspect/command.ts");
+  // The built-in targets, so the card can name the one whose binary the process runs.
+  const targets = await Promise.all(
+    builtInTargetIds(deps.targetsDir).map((id) => loadTarget(id, deps.targetsDir)),
+  );
+  const binaries = targets.flatMap((t) =>
+    t.install ? [{ id: t.id, binary: t.install.binary }] : []
+  );
+  try {
+    io.out(await inspect(positionals, values, binaries));
+  } catch (error) {
+    if (error instanceof InspectRefused) throw new UsageError(error.message);
+    throw error;
+  }
+  return EXIT.ok;
+}
+
 function help(io: Io, command: string): number {
   io.out(HELP[command] ?? USAGE);
   return EXIT.ok;
@@ -593,6 +630,7 @@ const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promi
   merge: mergeCommand,
   diff: diffCommand,
   doctor: doctorCommand,
+  inspect: inspectCommand,
 };
 
 /**
@@ -624,7 +662,8 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           : `Unknown command "${command}": expected one of ${known} (see "clientdown --help")`,
       );
     }
-    if (command !== "certify" && command !== "suite") {
+    // inspect reads and never touches: not even a stale lab of a run long gone.
+    if (command !== "certify" && command !== "suite" && command !== "inspect") {
       await sweepIfAble((line) => io.err(`${line}\n`));
     }
     return await run(rest, deps, io);

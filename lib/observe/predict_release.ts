@@ -534,9 +534,8 @@ export function predictFromObservations(input: PredictionInput): PredictionOutco
   if (draft.kind !== undefined) return draft;
   const { window, kind: _, ...rest } = draft;
   const from = input.faultAt;
-  // A release the kernel made up to OBSERVATION_LATE_MS before the end of the watch may not
-  // have been seen yet: only a model whose latest moment is older than that does not apply.
-  if (rest.fromAt + window.latestMs + OBSERVATION_LATE_MS < input.watchedUntil) {
+  const moment = predictedMoment(rest.fromAt, window, input.watchedUntil, wheel);
+  if (!moment) {
     return {
       kind: "unknown",
       reason: `The model (${rest.situation}: ${rest.reason}) puts the release between ` +
@@ -545,14 +544,40 @@ export function predictFromObservations(input: PredictionInput): PredictionOutco
         `${formatMs(input.watchedUntil - from)} without a release: the model does not apply`,
     };
   }
-  const predicted = Math.max(rest.fromAt + window.earliestMs, input.watchedUntil);
+  return { ...rest, kind: "release", ...moment };
+}
+
+/**
+ * The moment a kernel rule ends a connection, from its window counted from `fromAt`, never
+ * earlier than `watchedUntil` (the connection was still held then), with how much earlier or
+ * later it may be observed on `wheel`'s kernel; undefined when the window ended before
+ * `watchedUntil`: the rule does not apply. Certification's predictions and `inspect` both
+ * take their moment and tolerance from here.
+ *
+ * @example
+ * ```ts
+ * import { keepaliveAbortWindow, predictedMoment } from "./predict_release.ts";
+ * import { timerWheel } from "./timer_wheel.ts";
+ * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
+ * const wheel = timerWheel(250);
+ * predictedMoment(0, keepaliveAbortWindow(options, [], wheel), 0, wheel); // { at: 5000, toleranceMs: { early: 10, late: 244 } }
+ * ```
+ */
+export function predictedMoment(
+  fromAt: number,
+  window: AbortWindow,
+  watchedUntil: number,
+  wheel: TimerWheel,
+): { at: number; toleranceMs: Tolerance } | undefined {
+  // A release the kernel made up to OBSERVATION_LATE_MS before the end of the watch may not
+  // have been seen yet: only a model whose latest moment is older than that does not apply.
+  if (fromAt + window.latestMs + OBSERVATION_LATE_MS < watchedUntil) return undefined;
+  const at = Math.max(fromAt + window.earliestMs, watchedUntil);
   return {
-    ...rest,
-    kind: "release",
-    at: predicted,
+    at,
     toleranceMs: {
       early: earlyToleranceMs(wheel),
-      late: Math.round(rest.fromAt + window.latestMs - predicted + OBSERVATION_LATE_MS),
+      late: Math.round(fromAt + window.latestMs - at + OBSERVATION_LATE_MS),
     },
   };
 }

@@ -42,20 +42,25 @@ export function readSocketOptions(pid: number, fd: number): SocketOptions {
   try {
     const dup = check("pidfd_getfd", libc().pidfd_getfd(pidfd, fd, 0));
     try {
-      return {
-        keepalive: getIntOption(dup, SOL_SOCKET, SO_KEEPALIVE) !== 0,
-        keepIdleS: getIntOption(dup, IPPROTO_TCP, TCP_KEEPIDLE),
-        keepIntvlS: getIntOption(dup, IPPROTO_TCP, TCP_KEEPINTVL),
-        keepCnt: getIntOption(dup, IPPROTO_TCP, TCP_KEEPCNT),
-        userTimeoutMs: getIntOption(dup, IPPROTO_TCP, TCP_USER_TIMEOUT),
-        rtoMaxMs: rtoMax(dup),
-      };
+      return timeoutOptions(dup);
     } finally {
       libc().close(dup);
     }
   } finally {
     libc().close(pidfd);
   }
+}
+
+/** The timeout options of socket `fd` (in this process: a duplicate of the server's). */
+export function timeoutOptions(fd: number): SocketOptions {
+  return {
+    keepalive: getIntOption(fd, SOL_SOCKET, SO_KEEPALIVE) !== 0,
+    keepIdleS: getIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE),
+    keepIntvlS: getIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL),
+    keepCnt: getIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT),
+    userTimeoutMs: getIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT),
+    rtoMaxMs: rtoMax(fd),
+  };
 }
 
 /** TCP_RTO_MAX before Linux 6.15 made it a socket option and a sysctl. */
@@ -89,12 +94,34 @@ const SYSCTLS = [
  * ```
  */
 export async function readTcpSysctls(netns: string): Promise<TcpSysctls> {
-  const { stdout } = await run(["cat", ...SYSCTLS.map((s) => `/proc/sys/net/ipv4/${s}`)], {
-    netns,
-  });
-  const values = stdout.trim().split(/\s+/).map(Number);
+  const { stdout } = await run(["cat", ...SYSCTL_FILES], { netns });
+  return parseTcpSysctls(stdout, netns);
+}
+
+/**
+ * Reads the TCP sysctls of the network namespace process `pid` lives in: directly when it is
+ * this process's own, else from inside it (`nsenter`, which needs CAP_SYS_ADMIN).
+ *
+ * @example
+ * ```ts ignore
+ * const { retries2 } = await readProcessTcpSysctls(server.pid);
+ * ```
+ */
+export async function readProcessTcpSysctls(pid: number): Promise<TcpSysctls> {
+  const where = `/proc/${pid}/ns/net`;
+  if (Deno.readLinkSync(where) === Deno.readLinkSync("/proc/self/ns/net")) {
+    return parseTcpSysctls(SYSCTL_FILES.map((f) => Deno.readTextFileSync(f)).join(" "), where);
+  }
+  const { stdout } = await run(["nsenter", `--net=${where}`, "cat", ...SYSCTL_FILES]);
+  return parseTcpSysctls(stdout, where);
+}
+
+const SYSCTL_FILES = SYSCTLS.map((s) => `/proc/sys/net/ipv4/${s}`);
+
+function parseTcpSysctls(text: string, where: string): TcpSysctls {
+  const values = text.trim().split(/\s+/).map(Number);
   if (values.length !== SYSCTLS.length || values.some((v) => !Number.isInteger(v))) {
-    throw new SyntaxError(`Unexpected TCP sysctls in "${netns}": "${stdout.trim()}"`);
+    throw new SyntaxError(`Unexpected TCP sysctls in "${where}": "${text.trim()}"`);
   }
   const [keepaliveTimeS = 0, keepaliveIntvlS = 0, keepaliveProbes = 0, retries2 = 0] = values;
   return {

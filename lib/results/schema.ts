@@ -104,7 +104,7 @@ const scenarioIdPattern = /^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
 // The schemas (each type below is checked against one of them)
 
 /** Schema of {@linkcode SocketOptions}. */
-const socketOptionsSchema = z.strictObject({
+export const socketOptionsSchema = z.strictObject({
   keepalive: z.boolean().describe("SO_KEEPALIVE"),
   keepIdleS: count().describe(
     "TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set)",
@@ -125,7 +125,7 @@ const socketOptionsReadSchema = socketOptionsSchema.extend({
 }).describe("The server socket's own options, read through pidfd_getfd + getsockopt");
 
 /** Schema of {@linkcode TcpSysctls}. */
-const tcpSysctlsSchema = z.strictObject({
+export const tcpSysctlsSchema = z.strictObject({
   keepaliveTimeS: count().describe("net.ipv4.tcp_keepalive_time, seconds"),
   keepaliveIntvlS: count().describe("net.ipv4.tcp_keepalive_intvl, seconds"),
   keepaliveProbes: count().describe("net.ipv4.tcp_keepalive_probes"),
