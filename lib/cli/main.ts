@@ -15,16 +15,19 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
 import { tearDownAll } from "../lab/lab.ts";
+import { runInUserNamespace, userNamespaceRefusal } from "../lab/user_namespace.ts";
 import type { Results } from "../results/schema.ts";
 import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
 import { Gate } from "../runner/pool.ts";
 import { timePlan, TimePlanError } from "../runner/time_plan.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { endAll, onPath } from "../process/spawn.ts";
-import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
+import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
+import { canMakeLabs, isRoot } from "../process/privilege.ts";
 import { durationMsOrUndefined } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
+import { needsRoot } from "../target/rootless.ts";
 import { briefly } from "./_user_modules.ts";
 import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
@@ -252,6 +255,10 @@ async function defaultPrepareLab(
   log: (line: string) => void,
   targets: readonly TargetDefinition[],
 ): Promise<void> {
+  for (const target of isRoot() ? [] : targets) {
+    const why = needsRoot(target);
+    if (why) throw new SetupError(`Target "${target.id}" cannot run without root: ${why}`, 2);
+  }
   await ensureLabPackages(log);
   for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
@@ -585,6 +592,9 @@ function help(io: Io, command: string): number {
   return EXIT.ok;
 }
 
+/** The commands that make labs (doctor's in a scratch namespace). */
+const LAB_COMMANDS = ["certify", "suite", "doctor"];
+
 const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promise<number>> = {
   certify: certifyCommand,
   suite: suiteCommand,
@@ -624,6 +634,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           : `Unknown command "${command}": expected one of ${known} (see "clientdown --help")`,
       );
     }
+    if (LAB_COMMANDS.includes(command ?? "") && !canMakeLabs()) {
+      // An ordinary user's lab runs in a user namespace of its own; doctor says why it cannot.
+      const refusal = await userNamespaceRefusal();
+      if (refusal === undefined) return await runInUserNamespace(args);
+      if (command !== "doctor") {
+        throw new SetupError(`Labs without root cannot run here: ${refusal}`, 2);
+      }
+    }
     if (command !== "certify" && command !== "suite") {
       await sweepIfAble((line) => io.err(`${line}\n`));
     }
@@ -638,6 +656,6 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       ? error.message
       : (error as Error)?.stack ?? briefly(error);
     io.err(`clientdown: ${text}\n`);
-    return EXIT.harness;
+    return error instanceof SetupError ? error.exitCode : EXIT.harness;
   }
 }
