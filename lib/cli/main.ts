@@ -511,11 +511,18 @@ async function listCommand(args: string[], deps: MainDeps, io: Io): Promise<numb
     }
   }
   const count = suites.reduce((n, s) => n + s.scenarios.length, 0);
-  lines.push(`${count} scenarios in ${suites.length} suites`, "", "Targets:");
-  for (const id of builtInTargetIds(deps.targetsDir)) {
+  lines.push(
+    `${count} scenarios in ${suites.length} suites`,
+    "",
+    "Targets (rootless: an ordinary user can certify it too; root: only root can):",
+  );
+  const ids = builtInTargetIds(deps.targetsDir);
+  const idWidth = Math.max(...ids.map((id) => id.length));
+  for (const id of ids) {
     const target = await loadTarget(id, deps.targetsDir);
     const reference = REFERENCE_TARGETS.includes(id) ? " (reference, default of certify)" : "";
-    lines.push(`  ${id}  ${target.title}${reference}`);
+    const privilege = needsRoot(target) ? "root    " : "rootless";
+    lines.push(`  ${id.padEnd(idWidth)}  ${privilege}  ${target.title}${reference}`);
   }
   io.out(`${lines.join("\n")}\n`);
   return EXIT.ok;
