@@ -13,9 +13,10 @@
  * Inside, a small init (pid 1 of the run's PID namespace) mounts a private tmpfs over
  * /run/netns (over /run first when /run/netns does not exist, as the user cannot create it)
  * and over the state directory, runs the command and passes the stop signals on to it. When
- * the run ends, however it ends (SIGKILL included), the kernel ends every process of the PID
- * namespace and with them the namespaces and the tmpfs: a rootless run leaves nothing for a
- * sweep, and nothing of it is visible to another user's or root's sweep.
+ * the run ends, however it ends (SIGKILL of the command or of the process that started it
+ * included), the kernel ends every process of the PID namespace and with them the namespaces
+ * and the tmpfs: a rootless run leaves nothing for a sweep, and nothing of it is visible to
+ * another user's or root's sweep.
  *
  * Only the user's own uid is mapped: a server that switches to another user cannot run there
  * (setuid fails with EINVAL). Ports below 1024 can be bound: the lab's namespaces belong to the
@@ -54,6 +55,10 @@ exit "$status"`;
 /** The argv that runs `command` in a rootless lab's namespaces, with `state` as its state directory. */
 export function userNamespaceArgv(command: readonly string[], state: string): string[] {
   return [
+    // Should this process die, unshare dies with it, and the kernel ends everything inside.
+    "setpriv",
+    "--pdeathsig",
+    "SIGKILL",
     "unshare",
     ...NAMESPACES,
     "--mount-proc",
@@ -67,12 +72,38 @@ export function userNamespaceArgv(command: readonly string[], state: string): st
   ];
 }
 
-function sysctl(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(`/proc/sys/${path}`).trim();
-  } catch {
-    return undefined;
+/** The sysctls that can keep an ordinary user from making user namespaces. */
+export const USER_NAMESPACE_SYSCTLS = [
+  "kernel.unprivileged_userns_clone", // Debian's and Ubuntu's older kernels
+  "kernel.apparmor_restrict_unprivileged_userns", // Ubuntu 23.10 and later
+  "user.max_user_namespaces",
+] as const;
+
+/**
+ * Why an unprivileged user namespace was refused, naming the sysctl that refuses it and what
+ * to do, from the sysctls' values (absent when the kernel has no such sysctl) and unshare's
+ * last words.
+ */
+export function refusalReason(
+  sysctls: Readonly<Partial<Record<(typeof USER_NAMESPACE_SYSCTLS)[number], string>>>,
+  complaint: string,
+): string {
+  const orRoot = "or run clientdown as root";
+  const allow = (name: string, value: string) => `sudo sysctl ${name}=${value}, ${orRoot}`;
+  if (sysctls["kernel.unprivileged_userns_clone"] === "0") {
+    return `the kernel refuses unprivileged user namespaces ` +
+      `(kernel.unprivileged_userns_clone = 0): ${allow("kernel.unprivileged_userns_clone", "1")}`;
   }
+  if (sysctls["kernel.apparmor_restrict_unprivileged_userns"] === "1") {
+    return `AppArmor refuses unprivileged user namespaces ` +
+      `(kernel.apparmor_restrict_unprivileged_userns = 1): ` +
+      allow("kernel.apparmor_restrict_unprivileged_userns", "0");
+  }
+  if (sysctls["user.max_user_namespaces"] === "0") {
+    return `user namespaces are off (user.max_user_namespaces = 0): ` +
+      allow("user.max_user_namespaces", "15000");
+  }
+  return `unshare could not make a user namespace (${complaint}), ${orRoot}`;
 }
 
 /**
@@ -85,23 +116,15 @@ export async function userNamespaceRefusal(): Promise<string | undefined> {
     accept: [...Array(256).keys()],
   });
   if (tried.code === 0) return undefined;
-  const orRoot = "or run clientdown as root";
-  if (sysctl("kernel/unprivileged_userns_clone") === "0") {
-    return `the kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone = 0): ` +
-      `sudo sysctl kernel.unprivileged_userns_clone=1, ${orRoot}`;
+  const sysctls: Partial<Record<(typeof USER_NAMESPACE_SYSCTLS)[number], string>> = {};
+  for (const name of USER_NAMESPACE_SYSCTLS) {
+    try {
+      sysctls[name] = Deno.readTextFileSync(`/proc/sys/${name.replaceAll(".", "/")}`).trim();
+    } catch {
+      // not in this kernel
+    }
   }
-  if (sysctl("kernel/apparmor_restrict_unprivileged_userns") === "1") {
-    return `AppArmor refuses unprivileged user namespaces ` +
-      `(kernel.apparmor_restrict_unprivileged_userns = 1): ` +
-      `sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, ${orRoot}`;
-  }
-  if (sysctl("user/max_user_namespaces") === "0") {
-    return `user namespaces are off (user.max_user_namespaces = 0): ` +
-      `sudo sysctl user.max_user_namespaces=15000, ${orRoot}`;
-  }
-  return `unshare could not make a user namespace (${
-    tried.stderr.trim().split("\n").at(-1) ?? `exit ${tried.code}`
-  }), ${orRoot}`;
+  return refusalReason(sysctls, tried.stderr.trim().split("\n").at(-1) || `exit ${tried.code}`);
 }
 
 // The processes whose parent is `pid`, read from /proc (the kernel may lack the `children` file).
