@@ -6,7 +6,8 @@
  * Every input (flags, ids, suite and target files) is checked before anything touches the
  * machine: a mistake is exit 2 and no lab is made. `list` and `report` need neither root nor a
  * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify` and
- * `suite` need root and --allow-all.
+ * `suite` need --allow-all, and root or user namespaces (an ordinary user's run goes on in
+ * namespaces of its own: lib/lab/user_namespace.ts).
  *
  * @module
  */
@@ -114,7 +115,8 @@ const HELP: Record<string, string> = {
   certify: `Usage: clientdown certify [TARGET...] [options]
 
 Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")}) and writes
-OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root.
+OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root, or
+user namespaces for the targets "list" shows as rootless.
 
 TARGET is a built-in target id or the path of a target file (defineTarget).
 
@@ -130,7 +132,7 @@ ${RUN_OPTIONS_HELP}
   suite: `Usage: clientdown suite ID --target TARGET [options]
 
 Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET and prints a
-summary. Needs root.
+summary. Needs root, or user namespaces for the targets "list" shows as rootless.
 
 Options:
   --target TARGET       a built-in target id or the path of a target file (required)
