@@ -77,6 +77,34 @@ Deno.test({
         await userLeftNothing(box, uid);
       });
 
+      await t.step(
+        "a server to install is refused before any lab, exit 2, with the command",
+        async () => {
+          const file = `${box.repo}/missing_server.ts`;
+          await Deno.writeTextFile(
+            file,
+            `import { defineTarget } from "./mod.ts";
+export default defineTarget({
+  id: "missing-server",
+  title: "A server that is not installed",
+  install: { binary: "clientdown-no-such-server", debianPackage: "clientdown-no-such-package" },
+  port: 8000,
+  start: () => ({ argv: ["clientdown-no-such-server"] }),
+  protocol: { request: { send: "a\\n", until: "b" }, partialRequest: "a" },
+});
+`,
+          );
+          await Deno.chmod(file, 0o644);
+          const refused = await box.clientdown(["suite", "rst/idle", "--target", file]);
+          assert.equal(refused.code, 2, refused.stderr);
+          assert.match(
+            refused.stderr,
+            /only root can install them: sudo apt-get install -y clientdown-no-such-package/,
+          );
+          await userLeftNothing(box, uid);
+        },
+      );
+
       for (const signal of ["SIGTERM", "SIGKILL"] as const) {
         await t.step(`${signal} during a run ends it, and nothing is left`, async () => {
           const [program = "", ...args] = box.argv(

@@ -153,7 +153,10 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  */
 export async function runInUserNamespace(args: readonly string[]): Promise<number> {
   const command = [Deno.execPath(), "run", "--allow-all", new URL(Deno.mainModule).pathname];
+  // An ordinary user's PATH often lacks the sbin directories, where ip, nft and tc are.
+  const path = (Deno.env.get("PATH") ?? "").split(":").filter(Boolean);
   const child = spawn(userNamespaceArgv([...command, ...args], stateDir()), {
+    env: { PATH: [...new Set([...path, "/usr/sbin", "/sbin"])].join(":") },
     stdout: "inherit",
     stderr: "inherit",
   });

@@ -83,7 +83,7 @@ export class UserSandbox {
       "-i",
       `HOME=${this.home}`,
       `DENO_DIR=${join(this.dir, "deno_dir")}`,
-      `PATH=${this.dir}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      `PATH=${this.dir}:/usr/bin:/bin`, // a Debian user's: without the sbin directories
       "NO_COLOR=1",
       "DENO_NO_UPDATE_CHECK=1",
       join(this.dir, "deno"),
