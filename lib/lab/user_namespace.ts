@@ -41,11 +41,12 @@ const NAMESPACES = [
 // $1 the state directory, then the command. Mounts it cannot make are a harness error (3).
 // `wait` returns early when a trapped signal arrives; the loop waits again until the command
 // has exited, and exits with its status.
-const INIT = `{ [ -d /run/netns ] || { mount -t tmpfs -o mode=0755 clientdown /run && mkdir /run/netns; }; } &&
-  mount -t tmpfs -o mode=0755 clientdown /run/netns &&
-  mkdir -p "$1" &&
-  mount -t tmpfs -o mode=0700 clientdown "$1" ||
-  { echo "clientdown: Could not mount the rootless lab's /run/netns and state directory $1" >&2; exit 3; }
+const INIT = `
+fail() { echo "clientdown: Could not mount the rootless lab's $1" >&2; exit 3; }
+[ -d /run/netns ] || { mount -t tmpfs -o mode=0755 clientdown /run && mkdir /run/netns; } ||
+  fail /run
+mount -t tmpfs -o mode=0755 clientdown /run/netns || fail /run/netns
+mkdir -p "$1" && mount -t tmpfs -o mode=0700 clientdown "$1" || fail "state directory $1"
 shift
 "$@" & child=$!
 for s in INT TERM HUP; do trap "kill -s $s $child" "$s"; done
