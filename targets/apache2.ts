@@ -126,6 +126,7 @@ export default defineTarget({
   title: "Apache httpd (Debian package apache2, event MPM, HTTP/1.1 static files)",
   install: { binary: BINARY, debianPackage: "apache2" },
   port: 80,
+  runsAs: "www-data",
   start: startWith({}),
   version,
   protocol: HTTP_PROTOCOL,

@@ -81,6 +81,7 @@ export default defineTarget({
   title: "beanstalkd work queue (Debian package, distribution options)",
   install: { binary: BINARY, debianPackage: "beanstalkd" },
   port: 11300,
+  runsAs: "beanstalkd",
   start,
   version: async () => {
     // "beanstalkd 1.12"

@@ -101,6 +101,7 @@ export default defineTarget({
   title: "Caddy (Debian package, HTTP/1.1 static files)",
   install: { binary: BINARY, debianPackage: "caddy" },
   port: 80,
+  runsAs: "caddy",
   start: startWith({}),
   version: async () => {
     // `caddy version` prints e.g. "2.6.2" (Debian) or "v2.6.2 h1:..." (upstream builds).

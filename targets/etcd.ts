@@ -83,6 +83,7 @@ export default defineTarget({
   title: "etcd key-value store, HTTP/1.1 gateway (Debian etcd-server, distribution defaults)",
   install: { binary: BINARY, debianPackage: "etcd-server" },
   port: 2379,
+  runsAs: "etcd",
   start,
   version: async () => {
     // "etcd Version: 3.4.23", then the git SHA and Go's version.

@@ -96,6 +96,7 @@ export default defineTarget({
   title: "gunicorn (Debian package, defaults: one sync worker, a WSGI static file app)",
   install: { binary: BINARY, debianPackage: "gunicorn" },
   port: 8000,
+  runsAs: "nobody",
   start: startWith([]),
   version: async () => {
     const { stdout, stderr } = await run([BINARY, "--version"]);

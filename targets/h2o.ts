@@ -82,6 +82,7 @@ export default defineTarget({
   title: "h2o (Debian package, HTTP/1.1 static files)",
   install: { binary: BINARY, debianPackage: "h2o" },
   port: 80,
+  runsAs: "debian-h2o",
   start: startWith({}),
   version: async () => {
     const { stdout } = await run([BINARY, "--version"]);

@@ -128,6 +128,7 @@ export default defineTarget({
   title: "HAProxy, HTTP mode (no timeout client, no clitcpka)",
   install: { binary: BINARY, debianPackage: "haproxy" },
   port: 80,
+  runsAs: "haproxy",
   start: startWith([]),
   version: async () => {
     const { stdout } = await run([BINARY, "-v"]);

@@ -103,6 +103,7 @@ export default defineTarget({
   title: "lighttpd (Debian package, HTTP/1.1 static files)",
   install: { binary: BINARY, debianPackage: "lighttpd" },
   port: 80,
+  runsAs: "www-data",
   start: startWith({}),
   version,
   protocol: HTTP_PROTOCOL,

@@ -201,6 +201,7 @@ export default defineTarget({
   title: "MariaDB 10.11 (Debian mariadb-server, distribution configuration)",
   install: { binary: BINARY, debianPackage: "mariadb-server" },
   port: 3306,
+  runsAs: "mysql",
   start: mariadbStart([]),
   version: async () => {
     // "/usr/sbin/mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 ..."

@@ -75,6 +75,7 @@ export default defineTarget({
   title: "memcached (Debian package, distribution options)",
   install: { binary: "memcached", debianPackage: "memcached" },
   port: 11211,
+  runsAs: "memcache",
   start: memcachedStart([]),
   version: async () => {
     const { stdout } = await run(["memcached", "-V"]);

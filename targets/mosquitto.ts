@@ -147,6 +147,7 @@ export default defineTarget({
   title: "Eclipse Mosquitto MQTT broker (Debian configuration)",
   install: { binary: BINARY, debianPackage: "mosquitto" },
   port: 1883,
+  runsAs: "mosquitto",
   start,
   version: async () => {
     // `-h` prints the version and exits with 3.

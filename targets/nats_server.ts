@@ -130,6 +130,7 @@ export default defineTarget({
   title: "NATS server (Debian nats-server, distribution configuration)",
   install: { binary: BINARY, debianPackage: "nats-server" },
   port: 4222,
+  runsAs: "nats",
   start: natsStart([]),
   version: async () => {
     // "nats-server: v2.9.10"

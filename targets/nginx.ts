@@ -109,6 +109,7 @@ export default defineTarget({
   title: "nginx (Debian package, HTTP/1.1 static files)",
   install: { binary: BINARY, debianPackage: "nginx" },
   port: 80,
+  runsAs: "www-data",
   start: startWith({}),
   version,
   protocol: HTTP_PROTOCOL,

@@ -111,6 +111,7 @@ export default defineTarget({
   title: "Node.js http server (node:http defaults, static files)",
   install: { binary: BINARY, debianPackage: "nodejs" },
   port: 3000,
+  runsAs: "nobody",
   start: startWith({}),
   version: async () => {
     const { stdout } = await run([BINARY, "--version"]);

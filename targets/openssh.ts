@@ -112,6 +112,7 @@ export default defineTarget({
   title: "OpenSSH server (Debian configuration; connections never authenticate)",
   install: { binary: BINARY, debianPackage: "openssh-server" },
   port: 22,
+  runsAs: "sshd",
   start: startWith([]),
   version: async () => {
     // `sshd -V` prints e.g. "OpenSSH_9.2, OpenSSL 3.0.19 27 Jan 2026" on stderr.

@@ -220,6 +220,7 @@ export default defineTarget({
     alsoNeeds: [{ binary: `${PG_BIN}/postgres`, debianPackage: "postgresql-15" }],
   },
   port: 6432,
+  runsAs: "postgres",
   start: pgbouncerStart([]),
   version: async () => {
     // "PgBouncer 1.18.0", then its libraries.

@@ -202,6 +202,7 @@ export default defineTarget({
   title: "PostgreSQL 15 (Debian package, distribution configuration)",
   install: { binary: `${BIN}/postgres`, debianPackage: "postgresql-15" },
   port: 5432,
+  runsAs: "postgres",
   start: postgresqlStart(DEBIAN),
   version: async () => {
     // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"

@@ -205,6 +205,7 @@ export default defineTarget({
   title: "RabbitMQ over STOMP (Debian rabbitmq-server, distribution configuration)",
   install: { binary: BINARY, debianPackage: "rabbitmq-server" },
   port: STOMP_PORT,
+  runsAs: "rabbitmq",
   start,
   version: async () => {
     const { stdout } = await run(["dpkg-query", "-W", "-f", "${Version}", "rabbitmq-server"]);

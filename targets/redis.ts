@@ -101,6 +101,7 @@ export default defineTarget({
   title: "Redis (Debian redis-server, distribution configuration)",
   install: { binary: "redis-server", debianPackage: "redis-server" },
   port: 6379,
+  runsAs: "redis",
   start: redisStart(DEBIAN),
   version: async () => {
     const { stdout } = await run(["redis-server", "--version"]);

@@ -140,6 +140,7 @@ export default defineTarget({
   title: "Apache Tomcat 10 (Debian package and server.xml, static files)",
   install: { binary: `${CATALINA_HOME}/bin/catalina.sh`, debianPackage: "tomcat10" },
   port: 8080,
+  runsAs: "tomcat",
   start: startWith("20000"),
   version: async () => {
     // `version.sh` prints "Server number:  10.1.60.0" among other lines.

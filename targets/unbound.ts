@@ -98,6 +98,7 @@ export default defineTarget({
   title: "Unbound (Debian package, DNS over TCP from a local zone)",
   install: { binary: BINARY, debianPackage: "unbound" },
   port: 53,
+  runsAs: "unbound",
   start: startWith({}),
   version: async () => {
     const { stdout } = await run([BINARY, "-V"]);

@@ -160,6 +160,7 @@ export default defineTarget({
   title: "Varnish Cache (Debian package and VCL, in front of a static backend)",
   install: { binary: BINARY, debianPackage: "varnish" },
   port: 6081,
+  runsAs: "vcache",
   start: startWith({}),
   version: async () => {
     // `varnishd -V` prints e.g. "varnishd (varnish-7.1.1 revision ...)" on stderr.

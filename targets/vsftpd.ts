@@ -104,6 +104,7 @@ export default defineTarget({
   title: "vsftpd FTP server, control connection (Debian package, distribution configuration)",
   install: { binary: BINARY, debianPackage: "vsftpd" },
   port: 21,
+  runsAs: "nobody",
   start: vsftpdStart([]),
   version: async () => {
     // `-v` prints "vsftpd: version 3.0.3" on its standard input (fd 0), so ask a shell for it.

@@ -11,7 +11,8 @@
 
 import { capabilities, CAPABILITY_NAMES } from "../faults/capabilities.ts";
 import { onPath } from "../process/spawn.ts";
-import { isRoot } from "../setup/ensure_packages.ts";
+import { inUserNamespace, isRoot } from "../process/privilege.ts";
+import { userNamespaceRefusal } from "../lab/user_namespace.ts";
 import { LAB_PROGRAMS } from "../setup/lab_packages.ts";
 import { table } from "../report/markdown_parts.ts";
 
@@ -43,14 +44,17 @@ function userNamespaces(): DoctorCheck {
 /** Every check, in the order the table shows them. */
 export async function doctorChecks(): Promise<DoctorCheck[]> {
   const root = isRoot();
+  const rootless = inUserNamespace();
   const checks: DoctorCheck[] = [
     {
       section: "privileges",
       check: "root",
-      ok: root,
+      ok: root || rootless,
       detail: root
         ? "network namespaces can be created"
-        : "labs need root (CAP_NET_ADMIN, CAP_SYS_ADMIN): run with sudo",
+        : rootless
+        ? "not root: labs are made in a user namespace of the run's own (rootless)"
+        : "labs need root, or user namespaces the kernel lets an ordinary user make",
     },
     userNamespaces(),
   ];
@@ -65,7 +69,7 @@ export async function doctorChecks(): Promise<DoctorCheck[]> {
         : `missing: apt-get install ${p.debianPackage} (${p.purpose})`,
     });
   }
-  if (!root) return checks;
+  if (!root && !rootless) return checks;
   const probed = await capabilities();
   for (const name of CAPABILITY_NAMES) {
     checks.push({
@@ -100,9 +104,22 @@ export async function doctor(): Promise<number> {
     ...LAB_PROGRAMS.filter((p) => p.required).map((p) => p.binary),
   ]);
   const blocking = checks.filter((c) => required.has(c.check) && !c.ok);
+  if (!isRoot()) console.log(await rootlessVerdict());
   if (blocking.length) {
     console.error(`The lab cannot run here: ${blocking.map((c) => c.check).join(", ")} missing`);
     return 3;
   }
   return 0;
+}
+
+/** The doctor's last line for an ordinary user: whether rootless labs work here, and why not. */
+async function rootlessVerdict(): Promise<string> {
+  const refusal = inUserNamespace() ? undefined : await userNamespaceRefusal();
+  if (refusal) return `Rootless labs do not work here: ${refusal}`;
+  const missing = LAB_PROGRAMS.filter((p) => p.required && !onPath(p.binary));
+  if (missing.length) {
+    return `Rootless labs do not work here: ${missing.map((p) => p.binary).join(", ")} ` +
+      `missing, which only root can install: run \`sudo deno task setup\` once`;
+  }
+  return "Rootless labs work here: the targets that run as your own user (see list) need no root";
 }

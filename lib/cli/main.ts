@@ -6,7 +6,8 @@
  * Every input (flags, ids, suite and target files) is checked before anything touches the
  * machine: a mistake is exit 2 and no lab is made. `list` and `report` need neither root nor a
  * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify` and
- * `suite` need root and --allow-all.
+ * `suite` need --allow-all, and root or user namespaces (an ordinary user's run goes on in
+ * namespaces of its own: lib/lab/user_namespace.ts).
  *
  * @module
  */
@@ -15,16 +16,19 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
 import { tearDownAll } from "../lab/lab.ts";
+import { runInUserNamespace, userNamespaceRefusal } from "../lab/user_namespace.ts";
 import type { Results } from "../results/schema.ts";
 import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
 import { Gate } from "../runner/pool.ts";
 import { timePlan, TimePlanError } from "../runner/time_plan.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { endAll, onPath } from "../process/spawn.ts";
-import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
+import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
+import { canMakeLabs, isRoot } from "../process/privilege.ts";
 import { durationMsOrUndefined } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
+import { needsRoot } from "../target/rootless.ts";
 import { briefly } from "./_user_modules.ts";
 import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
@@ -112,7 +116,8 @@ const HELP: Record<string, string> = {
   certify: `Usage: clientdown certify [TARGET...] [options]
 
 Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")}) and writes
-OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root.
+OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root, or
+user namespaces for the targets "list" shows as rootless.
 
 TARGET is a built-in target id or the path of a target file (defineTarget).
 
@@ -128,7 +133,7 @@ ${RUN_OPTIONS_HELP}
   suite: `Usage: clientdown suite ID --target TARGET [options]
 
 Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET and prints a
-summary. Needs root.
+summary. Needs root, or user namespaces for the targets "list" shows as rootless.
 
 Options:
   --target TARGET       a built-in target id or the path of a target file (required)
@@ -266,6 +271,10 @@ async function defaultPrepareLab(
   log: (line: string) => void,
   targets: readonly TargetDefinition[],
 ): Promise<void> {
+  for (const target of isRoot() ? [] : targets) {
+    const why = needsRoot(target);
+    if (why) throw new SetupError(`Target "${target.id}" cannot run without root: ${why}`, 2);
+  }
   await ensureLabPackages(log);
   for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
@@ -518,11 +527,18 @@ async function listCommand(args: string[], deps: MainDeps, io: Io): Promise<numb
     }
   }
   const count = suites.reduce((n, s) => n + s.scenarios.length, 0);
-  lines.push(`${count} scenarios in ${suites.length} suites`, "", "Targets:");
-  for (const id of builtInTargetIds(deps.targetsDir)) {
+  lines.push(
+    `${count} scenarios in ${suites.length} suites`,
+    "",
+    "Targets (rootless: an ordinary user can certify it too; root: only root can):",
+  );
+  const ids = builtInTargetIds(deps.targetsDir);
+  const idWidth = Math.max(...ids.map((id) => id.length));
+  for (const id of ids) {
     const target = await loadTarget(id, deps.targetsDir);
     const reference = REFERENCE_TARGETS.includes(id) ? " (reference, default of certify)" : "";
-    lines.push(`  ${id}  ${target.title}${reference}`);
+    const privilege = needsRoot(target) ? "root    " : "rootless";
+    lines.push(`  ${id.padEnd(idWidth)}  ${privilege}  ${target.title}${reference}`);
   }
   io.out(`${lines.join("\n")}\n`);
   return EXIT.ok;
@@ -622,6 +638,9 @@ function help(io: Io, command: string): number {
   return EXIT.ok;
 }
 
+/** The commands that make labs (doctor's in a scratch namespace). */
+const LAB_COMMANDS = ["certify", "suite", "doctor"];
+
 const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promise<number>> = {
   certify: certifyCommand,
   suite: suiteCommand,
@@ -662,6 +681,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           : `Unknown command "${command}": expected one of ${known} (see "clientdown --help")`,
       );
     }
+    if (LAB_COMMANDS.includes(command ?? "") && !canMakeLabs()) {
+      // An ordinary user's lab runs in a user namespace of its own; doctor says why it cannot.
+      const refusal = await userNamespaceRefusal();
+      if (refusal === undefined) return await runInUserNamespace(args);
+      if (command !== "doctor") {
+        throw new SetupError(`Labs without root cannot run here: ${refusal}`, 2);
+      }
+    }
     // inspect reads and never touches: not even a stale lab of a run long gone.
     if (command !== "certify" && command !== "suite" && command !== "inspect") {
       await sweepIfAble((line) => io.err(`${line}\n`));
@@ -677,6 +704,6 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       ? error.message
       : (error as Error)?.stack ?? briefly(error);
     io.err(`clientdown: ${text}\n`);
-    return EXIT.harness;
+    return error instanceof SetupError ? error.exitCode : EXIT.harness;
   }
 }

@@ -281,7 +281,7 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
   }
 });
 
-Deno.test("list shows suites, scenarios with level and title, and the built-in targets", async () => {
+Deno.test("list shows suites, scenarios with level and title, and the built-in targets, which need root", async () => {
   await withDir(GOOD_SUITES, async (suites) => {
     const result = await cli(["list"], { suitesDir: suites });
     assert.equal(result.code, 0, result.stderr);
@@ -293,8 +293,9 @@ Deno.test("list shows suites, scenarios with level and title, and the built-in t
     assert.match(result.stdout, /^5 scenarios in 2 suites$/m);
     assert.match(
       result.stdout,
-      /^ {2}ref-naive {2}Reference server, naive .*\(reference, default of certify\)$/m,
+      /^ {2}ref-naive +rootless {2}Reference server, naive .*\(reference, default of certify\)$/m,
     );
+    assert.match(result.stdout, /^ {2}nginx +root {6}nginx /m); // it switches to www-data
   });
 });
 

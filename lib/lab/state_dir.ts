@@ -1,16 +1,26 @@
 /**
  * Where labs keep their files: generated configs, logs, captures. `CLIENTDOWN_STATE`
- * overrides the default `/run/clientdown` (a tmpfs on Debian). Nothing here decides whether
- * a run is live (see owner.ts): commands with different state directories agree on that.
+ * overrides the default: `/run/clientdown` (a tmpfs on Debian) for root, and the user's own
+ * for a rootless lab, `$XDG_RUNTIME_DIR/clientdown` or `~/.local/state/clientdown` (a private
+ * tmpfs is mounted there inside the run's user namespace, see user_namespace.ts). Nothing here
+ * decides whether a run is live (see owner.ts): commands with different state directories
+ * agree on that.
  *
  * @module
  */
 
+import { isRoot } from "../process/privilege.ts";
 import { parseLabDirName } from "./names.ts";
 
 /** The root of clientdown's state. */
 export function stateDir(): string {
-  return Deno.env.get("CLIENTDOWN_STATE") ?? "/run/clientdown";
+  const chosen = Deno.env.get("CLIENTDOWN_STATE");
+  if (chosen) return chosen;
+  if (isRoot()) return "/run/clientdown";
+  const runtime = Deno.env.get("XDG_RUNTIME_DIR");
+  return runtime
+    ? `${runtime}/clientdown`
+    : `${Deno.env.get("HOME") ?? ""}/.local/state/clientdown`;
 }
 
 /** Where earlier versions kept one owner record per run; only swept now. */

@@ -269,6 +269,8 @@ export function renderTargetReport(results: Results): string {
     md`- **Server:** ${server}`,
     md`- **Run:** ${env.startedAt}, kernel ${env.kernel}${
       env.kernelHz === undefined ? "" : md` (CONFIG_HZ=${env.kernelHz})`
+    }${
+      env.rootless ? ", rootless (a user namespace of its own)" : ""
     }, clientdown ${env.clientdown}, ${env.concurrency} scenarios at once, wall time ${
       formatMs(env.durationMs)
     }`,

@@ -73,6 +73,7 @@ function environmentOf(pieces: readonly Results[]): Results["environment"] {
     kernel: kernels.join(", "),
     // One HZ only when every piece says the same.
     ...(hzs.length === 1 && hzs[0] !== undefined ? { kernelHz: hzs[0] } : {}),
+    ...(envs.some((e) => e.rootless) ? { rootless: true as const } : {}),
     startedAt: envs.map((e) => e.startedAt).sort()[0]!,
     // Shards run side by side: the run took as long as its slowest shard.
     durationMs: Math.max(...envs.map((e) => e.durationMs)),

@@ -321,6 +321,9 @@ const resultsObject = z.strictObject({
     kernelHz: z.int().min(1).max(100_000).exactOptional().describe(
       "CONFIG_HZ of the kernel, which sets how late its TCP timers fire and so the tolerance of predictions; absent when not known (predictions then assume the coarsest timer wheel Linux allows)",
     ),
+    rootless: z.literal(true).exactOptional().describe(
+      "Set when the labs were made without root, in a user namespace of the run's own: only the servers that run as the user's own uid could be certified",
+    ),
     startedAt: z.iso.datetime({ offset: true }),
     durationMs: ms(),
     deadlineMs: ms(),
@@ -622,6 +625,8 @@ export interface Results {
      * predictions; absent when not known (predictions then assume the coarsest timer wheel).
      */
     kernelHz?: number;
+    /** Set when the labs were made without root, in a user namespace of the run's own. */
+    rootless?: true;
     /** When the run started, ISO-8601. */
     startedAt: string;
     /** Wall time of the run. */

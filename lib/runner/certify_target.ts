@@ -8,6 +8,7 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { monotonicMs } from "../libc/libc.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
+import { isRoot } from "../process/privilege.ts";
 import { type Results, RESULTS_SCHEMA, type ScenarioResult } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -173,6 +174,7 @@ export async function certifyTarget(
     environment: {
       kernel: Deno.osRelease(),
       ...(kernelHz === undefined ? {} : { kernelHz }),
+      ...(isRoot() ? {} : { rootless: true as const }),
       startedAt,
       durationMs: Math.round(monotonicMs() - t0),
       deadlineMs: options.deadlineMs,

@@ -5,15 +5,19 @@
  * @module
  */
 
+import { isRoot } from "../process/privilege.ts";
 import { CommandError, onPath } from "../process/spawn.ts";
 import { aptInstall, aptUpdate } from "./apt.ts";
 import { LAB_PROGRAMS } from "./lab_packages.ts";
 
 /** Setup cannot proceed on this machine; the message says what is missing and how to fix it. */
 export class SetupError extends Error {
-  constructor(message: string) {
+  /** The command's exit code: 3 (the machine), or 2 for what only root can do, asked without. */
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 3) {
     super(message);
     this.name = "SetupError";
+    this.exitCode = exitCode;
   }
 }
 
@@ -22,30 +26,28 @@ export interface SetupResult {
   installed: string[];
 }
 
-/** Whether this process runs as root (the lab needs CAP_NET_ADMIN and CAP_SYS_ADMIN). */
-export function isRoot(): boolean {
-  return Deno.uid() === 0;
-}
-
 /** Debian packages whose programs are missing from PATH, in a stable order. */
 export function missingPackages(): string[] {
   const missing = LAB_PROGRAMS.filter((p) => !onPath(p.binary)).map((p) => p.debianPackage);
   return [...new Set(missing)];
 }
 
-/** Makes sure the lab can run: root, and every lab program on PATH (installing with apt-get). */
+/**
+ * Makes sure every lab program is on PATH, installing what is missing with apt-get when root;
+ * without root (a rootless lab) a missing program is refused with what to run once as root.
+ */
 export async function ensureLabPackages(
   log: (line: string) => void = () => {},
 ): Promise<SetupResult> {
   const missing = missingPackages();
+  if (missing.length === 0) return { installed: [] };
   if (!isRoot()) {
-    const install = missing.length ? ` and install ${missing.join(" ")}` : "";
     throw new SetupError(
-      `clientdown must run as root: its labs are network namespaces (CAP_NET_ADMIN, CAP_SYS_ADMIN): ` +
-        `run it with sudo${install} (sudo apt-get install -y ${missing.join(" ") || "iproute2"})`,
+      `The lab needs ${missing.join(", ")}, and only root can install them: ` +
+        `run \`sudo deno task setup\` once (or sudo apt-get install -y ${missing.join(" ")})`,
+      2,
     );
   }
-  if (missing.length === 0) return { installed: [] };
   if (!onPath("apt-get")) {
     throw new SetupError(
       `Missing programs and no apt-get to install them: install the packages ${missing.join(", ")}`,

@@ -105,6 +105,11 @@ export interface TargetDefinition {
   };
   /** The port it listens on inside the lab. */
   port: number;
+  /**
+   * The user the server switches to once started as root (as its Debian service runs it).
+   * Such a target needs root: a rootless lab's user namespace maps the user's own uid only.
+   */
+  runsAs?: string;
   /** How to start it in a lab's server host. */
   start(context: StartContext): StartSpec;
   /** The server's version, for the report (e.g. by running `nginx -v`); "unknown" when absent. */
@@ -359,6 +364,9 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
       "install.alsoNeeds",
       `an array of { binary: string, debianPackage: string } (got ${shown(alsoNeeds)})`,
     );
+  }
+  if (definition.runsAs !== undefined && !nonEmpty(definition.runsAs)) {
+    fail("runsAs", `a user name (got ${shown(definition.runsAs)})`);
   }
   if (typeof definition.start !== "function") fail("start", "a function returning { argv }");
   if (definition.version !== undefined && typeof definition.version !== "function") {

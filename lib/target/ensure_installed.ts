@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isRoot } from "../process/privilege.ts";
 import { CommandError, onPath } from "../process/spawn.ts";
 import { aptInstall, aptUpdate } from "../setup/apt.ts";
 import { SetupError } from "../setup/ensure_packages.ts";
@@ -45,7 +46,7 @@ function exists(path: string): boolean {
   }
 }
 
-/** Installs the target's package with apt-get when its program is missing. */
+/** Installs the target's package with apt-get when its program is missing (root only). */
 export async function ensureInstalled(
   target: TargetDefinition,
   log: (line: string) => void,
@@ -55,6 +56,13 @@ export async function ensureInstalled(
   const names = missing.map((p) => p.debianPackage);
   const binaries = missing.map((p) => `"${p.binary}"`).join(", ");
   const packages = names.join(" ");
+  if (!isRoot()) {
+    throw new SetupError(
+      `Target "${target.id}" needs ${binaries}, and only root can install them: ` +
+        `sudo apt-get install -y ${packages}`,
+      2,
+    );
+  }
   if (!onPath("apt-get")) {
     throw new SetupError(
       `Target "${target.id}" needs ${binaries}: install the Debian package(s) ${packages}`,

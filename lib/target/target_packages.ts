@@ -11,7 +11,7 @@ import { CommandError, onPath } from "../process/spawn.ts";
 import { aptInstall, aptUpdate } from "../setup/apt.ts";
 import type { TargetDefinition } from "./define_target.ts";
 import { missingPackages } from "./ensure_installed.ts";
-import { isRoot } from "../setup/ensure_packages.ts";
+import { isRoot } from "../process/privilege.ts";
 
 /** A built-in target whose server is missing, and why it cannot be installed. */
 export interface Unavailable {
