@@ -51,7 +51,8 @@ export async function inspectProcess(
   const inspectedAt = new Date().toISOString();
   const sockets = readServerSockets(pid, limits);
   const durationMs = Math.round(performance.now() - started);
-  const [sysctls, hz] = await Promise.all([readProcessTcpSysctls(pid), runningKernelHz()]);
+  const sysctls = readProcessTcpSysctls(pid);
+  const hz = await runningKernelHz();
   const wheel = timerWheel(hz);
   const groups = optionGroups(sockets.listeners, sockets.connections, sysctls, wheel);
   const known = knownTarget(sockets.exe, sockets.name, targets, REPORTS_DIR);

@@ -257,7 +257,7 @@ async function vanishMidResponse(lab: Lab, pid: number, port: number, clientPort
   const packets = (await capture.stop()).packets.filter((p) => p.client.port === clientPort);
   const certified = predictFromObservations({
     options,
-    sysctls: await readTcpSysctls(lab.hosts.server),
+    sysctls: readTcpSysctls(lab.hosts.server),
     kernelHz: await runningKernelHz(),
     socket: watch.events,
     packets,

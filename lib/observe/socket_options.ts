@@ -21,7 +21,7 @@ import {
   TCP_RTO_MAX_MS,
   TCP_USER_TIMEOUT,
 } from "../libc/libc.ts";
-import { run } from "../process/spawn.ts";
+import { inNetns } from "../libc/netns.ts";
 import type { SocketOptions, TcpSysctls } from "../results/schema.ts";
 
 /** Declared in the results schema (the leaf of the import graph); re-exported here. */
@@ -85,38 +85,42 @@ const SYSCTLS = [
 ] as const;
 
 /**
- * Reads the TCP sysctls of namespace `netns` from inside it: /proc/sys/net shows the
- * namespace of the reader, so reading from here would give the root namespace's values.
+ * Reads the TCP sysctls of namespace `netns` (a name under /run/netns, or a namespace file's
+ * path) from inside it: /proc/sys/net shows the namespace of the reading thread, so reading
+ * from here would give the root namespace's values. The runner's own thread enters it for the
+ * reads (inNetns, CAP_SYS_ADMIN): no process is started.
  *
  * @example
  * ```ts ignore
- * const { retries2 } = await readTcpSysctls(lab.hosts.server); // 15 by default
+ * const { retries2 } = readTcpSysctls(lab.hosts.server); // 15 by default
  * ```
  */
-export async function readTcpSysctls(netns: string): Promise<TcpSysctls> {
-  const { stdout } = await run(["cat", ...SYSCTL_FILES], { netns });
-  return parseTcpSysctls(stdout, netns);
+export function readTcpSysctls(netns: string): TcpSysctls {
+  return parseTcpSysctls(inNetns(netns, readSysctlFiles), netns);
 }
 
 /**
  * Reads the TCP sysctls of the network namespace process `pid` lives in: directly when it is
- * this process's own, else from inside it (`nsenter`, which needs CAP_SYS_ADMIN).
+ * this process's own (no privilege needed), else from inside it (readTcpSysctls).
  *
  * @example
  * ```ts ignore
- * const { retries2 } = await readProcessTcpSysctls(server.pid);
+ * const { retries2 } = readProcessTcpSysctls(server.pid);
  * ```
  */
-export async function readProcessTcpSysctls(pid: number): Promise<TcpSysctls> {
+export function readProcessTcpSysctls(pid: number): TcpSysctls {
   const where = `/proc/${pid}/ns/net`;
-  if (Deno.readLinkSync(where) === Deno.readLinkSync("/proc/self/ns/net")) {
-    return parseTcpSysctls(SYSCTL_FILES.map((f) => Deno.readTextFileSync(f)).join(" "), where);
+  if (Deno.readLinkSync(where) === Deno.readLinkSync("/proc/thread-self/ns/net")) {
+    return parseTcpSysctls(readSysctlFiles(), where);
   }
-  const { stdout } = await run(["nsenter", `--net=${where}`, "cat", ...SYSCTL_FILES]);
-  return parseTcpSysctls(stdout, where);
+  return readTcpSysctls(where);
 }
 
 const SYSCTL_FILES = SYSCTLS.map((s) => `/proc/sys/net/ipv4/${s}`);
+
+function readSysctlFiles(): string {
+  return SYSCTL_FILES.map((f) => Deno.readTextFileSync(f)).join(" ");
+}
 
 function parseTcpSysctls(text: string, where: string): TcpSysctls {
   const values = text.trim().split(/\s+/).map(Number);

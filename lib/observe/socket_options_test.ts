@@ -42,7 +42,7 @@ Deno.test("readSocketOptions reads the fixture's options through pidfd_getfd; sy
     assert.equal(openFds(), before);
     assert.equal(found.entry.state, "ESTABLISHED");
 
-    const sysctls = await readTcpSysctls(lab.hosts.server);
+    const sysctls = readTcpSysctls(lab.hosts.server);
     assert.deepEqual(sysctls, {
       keepaliveTimeS: 7200,
       keepaliveIntvlS: 75,
@@ -53,7 +53,7 @@ Deno.test("readSocketOptions reads the fixture's options through pidfd_getfd; sy
 
     // Read inside the namespace: a change there (never in the root namespace) shows up.
     await run(["sysctl", "-q", "-w", "net.ipv4.tcp_retries2=8"], { netns: lab.hosts.server });
-    assert.equal((await readTcpSysctls(lab.hosts.server)).retries2, 8);
+    assert.equal((readTcpSysctls(lab.hosts.server)).retries2, 8);
 
     const prediction = predictRelease(options, sysctls, "idle");
     assert.equal(prediction.afterMs, 4000);

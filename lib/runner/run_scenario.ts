@@ -239,7 +239,7 @@ async function setUp(
     ClientAgent.start(lab, { holder: needsHolder(scenario) }).then((a) => parts.agent = a),
   ]);
   obs.run.harness.targetReadyMs = monotonicMs() - t;
-  obs.connection.sysctls = await sysctls;
+  obs.connection.sysctls = sysctls;
   const hz = await kernelHz;
   if (hz !== undefined) obs.connection.kernelHz = hz;
   recordExit(server.child).then((exit) => {

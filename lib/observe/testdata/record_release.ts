@@ -395,7 +395,7 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
     const found = await watch.waitFor((e) => e.fd !== undefined, 5000);
     if (found?.fd === undefined) throw new Error("Server socket not found");
     const options = readSocketOptions(server.pid, found.fd);
-    const sysctls = await readTcpSysctls(lab.hosts.server);
+    const sysctls = readTcpSysctls(lab.hosts.server);
     const kernelHz = await readKernelHz();
     let faultAt: number;
     switch (c.fault) {
