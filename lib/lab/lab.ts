@@ -114,7 +114,7 @@ export class Lab {
         this.#socketsClosed = true;
         for (const socket of this.#netlink.values()) socket.close();
         removeNamespaces(Object.values(this.hosts));
-        if (this.usesBase) await releaseBase();
+        if (this.usesBase) releaseBase();
         await Deno.remove(this.dir, { recursive: true }).catch(() => {});
       } finally {
         present.delete(this);
@@ -138,7 +138,7 @@ export async function tearDownAll(): Promise<void> {
   while (present.size) {
     await Promise.allSettled([...present].map((lab) => lab.teardown()));
   }
-  await dropBase();
+  dropBase();
   // Whatever else carries this run's name (a probe's scratch namespace, a directory a failed
   // removal kept) goes too.
   const own = runId();
@@ -163,7 +163,7 @@ async function build(lab: Lab): Promise<void> {
   const { client, router, server } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
   lab.usesBase = true; // set first: acquireBase counts the user even when it fails
-  const base = await acquireBase();
+  const base = acquireBase();
   for (const ns of [client, router, server]) {
     addNetns(ns, base);
     // Before any link exists: no duplicate address detection (addresses usable at once, the
