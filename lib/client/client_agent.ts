@@ -9,6 +9,7 @@
 
 import { monotonicMs } from "../libc/libc.ts";
 import type { Lab } from "../lab/lab.ts";
+import { readProcStat } from "../process/proc_stat.ts";
 import type { Child } from "../process/spawn.ts";
 import { Agent, UsageError } from "./agent.ts";
 import { killHolder, spawnHolder } from "./holder.ts";
@@ -63,16 +64,6 @@ let poller: Poller | undefined;
 function sharedPoller(): Poller {
   poller ??= new Poller();
   return poller;
-}
-
-/** The one-letter state in /proc/<pid>/stat (R, S, T, Z, ...), or undefined once gone. */
-function processState(pid: number): string | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return undefined;
-  }
 }
 
 function delay(ms: number): Promise<void> {
@@ -288,14 +279,14 @@ export class ClientAgent {
     const t = monotonicMs();
     // Bounded: a signal is acted on within microseconds; 2 s means something is wrong.
     for (let i = 0; i < 2000; i++) {
-      const state = processState(holder.pid);
+      const state = readProcStat(holder.pid)?.state;
       if (state === undefined) break;
       if (reached(state)) return t;
       await delay(1);
     }
     throw new ClientAgentError(
       `Client holder "${holder.pid}" did not act on "${signal}": state "${
-        processState(holder.pid)
+        readProcStat(holder.pid)?.state
       }"`,
     );
   }

@@ -9,7 +9,8 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import { runningKernelHz } from "../observe/kernel_hz.ts";
-import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
+import { readProcStat } from "../process/proc_stat.ts";
 import { readProcessTcpSysctls } from "../observe/socket_options.ts";
 import { timerWheel } from "../observe/timer_wheel.ts";
 import { deadLooking, differFromListener, optionGroups } from "./exposure_card.ts";
@@ -107,31 +108,10 @@ export function listeningProcess(port: number): number {
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const pid = Number(entry.name);
-    let fds: Deno.DirEntry[];
-    try {
-      fds = [...Deno.readDirSync(`/proc/${pid}/fd`)];
-    } catch {
-      continue; // exited, or not ours to read
-    }
-    const holds = fds.some((fd) => {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`));
-        return m !== null && inodes.has(Number(m[1]));
-      } catch {
-        return false;
-      }
-    });
-    if (holds) holders.push(pid);
+    // None when it exited or is not ours to read.
+    if ([...socketFds(pid).keys()].some((inode) => inodes.has(inode))) holders.push(pid);
   }
-  const parentOf = (pid: number) => {
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    } catch {
-      return 0;
-    }
-  };
-  const top = holders.filter((pid) => !holders.includes(parentOf(pid)));
+  const top = holders.filter((pid) => !holders.includes(readProcStat(pid)?.ppid ?? 0));
   if (!top.length) {
     throw new InspectRefused(
       `Port ${port} listens, but no process it may read holds the socket: run inspect as root`,

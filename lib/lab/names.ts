@@ -11,6 +11,8 @@
  * @module
  */
 
+import { readProcStat } from "../process/proc_stat.ts";
+
 /**
  * The three hosts of a lab; the scratch namespace of the capability probe; and a run's base
  * namespace, from which lab namespaces are created (see base_namespace.ts).
@@ -33,14 +35,7 @@ let currentRun: string | undefined;
 
 /** The start time of a process in clock ticks since boot, or undefined when it is gone. */
 export function processStartTicks(pid: number): number | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // The command name (field 2) may hold spaces; fields after it are space separated.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[19]); // field 22 overall
-  } catch {
-    return undefined;
-  }
+  return readProcStat(pid)?.startTicks;
 }
 
 /** The run id of the process `pid` (default: this one), or undefined when it is gone. */

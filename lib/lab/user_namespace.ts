@@ -25,6 +25,7 @@
  * @module
  */
 
+import { childrenOf } from "../observe/process_tree.ts";
 import { onPath, run, spawn } from "../process/spawn.ts";
 import { stateDir } from "./state_dir.ts";
 
@@ -126,23 +127,6 @@ export async function userNamespaceRefusal(): Promise<string | undefined> {
     }
   }
   return refusalReason(sysctls, tried.stderr.trim().split("\n").at(-1) || `exit ${tried.code}`);
-}
-
-// The processes whose parent is `pid`, read from /proc (the kernel may lack the `children` file).
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) {
-        found.push(Number(entry.name));
-      }
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
 }
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
