@@ -25,7 +25,9 @@
 import { parseArgs } from "node:util";
 import { loadTarget } from "../cli/load_target.ts";
 import { loadSuites, selectScenarios } from "../cli/load_suites.ts";
+import { type HostRole, parseNetnsName, runId } from "../lab/names.ts";
 import { monotonicMs } from "../libc/libc.ts";
+import { listNetns, netnsPids } from "../libc/netns.ts";
 import type { ScenarioResult } from "../results/schema.ts";
 import { certifyTarget } from "../runner/certify_target.ts";
 import { LatenessMonitor } from "../runner/lateness.ts";
@@ -96,16 +98,7 @@ function verdictCounts(results: readonly ScenarioResult[]): Record<string, Recor
   return counts;
 }
 
-/** The inode of a network namespace named in /run/netns, or undefined. */
-function netnsInode(path: string): number | undefined {
-  try {
-    return Deno.statSync(path).ino ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function rssKb(pid: string): number {
+function rssKb(pid: number): number {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
@@ -115,40 +108,25 @@ function rssKb(pid: string): number {
 }
 
 /**
- * Resident memory of every lab now in flight, the server host left out: the processes in each
- * lab's client and router namespaces. Returns the labs' count and their summed RSS (kB).
+ * Resident memory of this run's labs now in flight, the server host left out: the processes in
+ * each lab's client and router namespaces. Other runs' labs on the machine are not counted.
+ * Returns the labs' count and their summed RSS (kB).
  */
 export function labsRss(): { labs: number; kb: number } {
-  const labs = new Map<number, string>();
-  let names: string[] = [];
-  try {
-    names = [...Deno.readDirSync("/run/netns")].map((e) => e.name);
-  } catch {
-    return { labs: 0, kb: 0 };
+  const own = runId();
+  const labs = new Set<number>();
+  const measured: string[] = [];
+  for (const name of listNetns()) {
+    const host = parseNetnsName(name);
+    if (host?.run !== own || !LAB_ROLES.includes(host.role)) continue;
+    labs.add(host.index);
+    if (host.role !== "srv") measured.push(name);
   }
-  const labIds = new Set<string>();
-  for (const name of names) {
-    const host = /^(cd-.+)-(cli|rtr|srv)$/.exec(name);
-    if (!host) continue;
-    labIds.add(host[1]!);
-    if (host[2] === "srv") continue;
-    const ino = netnsInode(`/run/netns/${name}`);
-    if (ino !== undefined) labs.set(ino, host[1]!);
-  }
-  let kb = 0;
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let link;
-    try {
-      link = Deno.readLinkSync(`/proc/${entry.name}/ns/net`);
-    } catch {
-      continue;
-    }
-    const ino = Number(/net:\[(\d+)\]/.exec(link)?.[1]);
-    if (labs.has(ino)) kb += rssKb(entry.name);
-  }
-  return { labs: labIds.size, kb };
+  const kb = netnsPids(measured).reduce((sum, pid) => sum + rssKb(pid), 0);
+  return { labs: labs.size, kb };
 }
+
+const LAB_ROLES: readonly HostRole[] = ["cli", "rtr", "srv"];
 
 /** Runs one level and returns its figures and its results. */
 async function runLevel(
@@ -159,12 +137,12 @@ async function runLevel(
   const scenarios = scenariosFor(mix, inFlight);
   const monitor = new LatenessMonitor();
   const release = monitor.hold();
-  const runnerBaseKb = rssKb(String(Deno.pid));
+  const runnerBaseKb = rssKb(Deno.pid);
   let peakPerLabKb = 0;
   const sampler = setInterval(() => {
     const { labs, kb } = labsRss();
     if (labs === 0) return;
-    const runnerShare = Math.max(0, rssKb(String(Deno.pid)) - runnerBaseKb) / labs;
+    const runnerShare = Math.max(0, rssKb(Deno.pid) - runnerBaseKb) / labs;
     peakPerLabKb = Math.max(peakPerLabKb, kb / labs + runnerShare);
   }, RSS_SAMPLE_MS);
   const t0 = monotonicMs();
