@@ -116,11 +116,13 @@ export default defineTarget({
             stdout: "null",
             stderr: "piped",
           }).spawn();
-          // The lab is up once the capture runs (bounded: 60 s on a busy machine).
+          // The lab is up once its capture runs (bounded: 60 s on a busy machine). The capture's
+          // tcpdump, not the capability probe's (`tcpdump -d`, which exits at once).
           const capturing = () =>
             userProcesses(uid).some((pid) => {
               try {
-                return Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "tcpdump";
+                const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+                return argv[0] === "tcpdump" && argv.includes("--immediate-mode");
               } catch {
                 return false;
               }
