@@ -28,11 +28,18 @@ function ownNamespace(): number {
   return own;
 }
 
+/** The namespace a body runs in now, if one does. */
+let inside: string | undefined;
+
 /**
  * Runs `body` with the calling thread in `netns` (a name under /run/netns, or a path to a
- * namespace file), then returns the thread to its own namespace.
+ * namespace file), then returns the thread to its own namespace. Not nested: the return is
+ * always to the runner's own namespace, so an outer body would go on outside its namespace.
  */
 export function inNetns<T>(netns: string, body: () => T): T {
+  if (inside !== undefined) {
+    throw new Error(`Cannot enter namespace "${netns}" from inside "${inside}"`);
+  }
   const home = ownNamespace();
   const fd = openNs(netns.includes("/") ? netns : `${NETNS_DIR}/${netns}`);
   try {
@@ -40,9 +47,11 @@ export function inNetns<T>(netns: string, body: () => T): T {
   } finally {
     libc().close(fd);
   }
+  inside = netns;
   try {
     return body();
   } finally {
+    inside = undefined;
     if (libc().setns(home, CLONE_NEWNET) !== 0) {
       // Every later socket of the runner would be made in the lab: nothing can go on.
       console.error(`clientdown: cannot return from namespace "${netns}" (setns failed)`);
