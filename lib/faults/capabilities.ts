@@ -10,6 +10,7 @@
 import { netnsName, runId } from "../lab/names.ts";
 import { check, libc } from "../libc/libc.ts";
 import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { addNetns, deleteNetns } from "../libc/netns.ts";
 import { CommandError, onPath, run, spawn } from "../process/spawn.ts";
 
 /** Every capability the probe reports, in report order. */
@@ -142,7 +143,7 @@ async function probeAll(): Promise<Capabilities> {
   const ns = netnsName(runId(), 0, "prb");
   const pidfdGetfd = probePidfdGetfd();
   try {
-    await run(["ip", "netns", "add", ns]);
+    addNetns(ns);
   } catch (error) {
     const unavailable = no(`Could not create the scratch namespace "${ns}": ${refusal(error)}`);
     return Object.fromEntries(
@@ -153,7 +154,7 @@ async function probeAll(): Promise<Capabilities> {
     await inScratch(ns, ["ip", "link", "set", "lo", "up"]);
     return { ...await probeNamespace(ns), pidfdGetfd };
   } finally {
-    await run(["ip", "netns", "del", ns], { accept: [1, 255] });
+    deleteNetns([ns]);
   }
 }
 
