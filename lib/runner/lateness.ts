@@ -85,6 +85,7 @@ export class LatenessMonitor {
   }
 
   #start(): void {
+    this.#origin ??= monotonicMs();
     this.#due = monotonicMs() + TICK_MS;
     const schedule = () => {
       const timer = setTimeout(tick, TICK_MS);
@@ -93,11 +94,29 @@ export class LatenessMonitor {
     };
     const tick = () => {
       const now = monotonicMs();
-      this.record(now, Math.max(0, now - this.#due));
+      this.#recordStall(this.#due, now);
       this.#due = now + TICK_MS;
       schedule();
     };
     schedule();
+  }
+
+  /**
+   * The timer due at `due` ran at `now`: whatever the runner meant to read at a moment in
+   * between, it read at `now`, late by `now` less that moment. So each 100 ms the stall covers
+   * gets its own lateness, not only the one where it ended: a figure taken inside a long stall
+   * is late even when no tick fell in its window.
+   */
+  #recordStall(due: number, now: number): void {
+    const origin = this.#origin ?? due;
+    for (
+      let t = due;
+      t < now;
+      t = origin + (Math.floor((t - origin) / BUCKET_MS) + 1) * BUCKET_MS
+    ) {
+      this.record(t, now - t);
+    }
+    this.record(now, Math.max(0, now - due));
   }
 
   #stop(): void {

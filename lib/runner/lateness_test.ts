@@ -30,6 +30,21 @@ Deno.test("lateness: an event loop blocked for 60 ms is measured at least 40 ms 
   );
 });
 
+Deno.test("lateness: every 100 ms inside a 350 ms stall is late by what was left of it, not only where it ended", async () => {
+  const monitor = new LatenessMonitor();
+  const release = monitor.hold();
+  const from = monotonicMs();
+  while (monotonicMs() - from < 350) { /* block the event loop */ }
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  release();
+  // A window wholly inside the stall (100 to 200 ms after it began): whatever was read there
+  // was read after the stall, at least 150 ms late; before the fix it read 0.
+  assert(
+    monitor.maxBetween(from + 100, from + 200) >= 150,
+    `${monitor.bucketsBetween(from, from + 400)}`,
+  );
+});
+
 Deno.test("admission: waits while late and others run; never blocks the only one", async () => {
   const monitor = new LatenessMonitor();
   monitor.record(monotonicMs(), ADMIT_BELOW_MS + 10);
