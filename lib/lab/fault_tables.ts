@@ -24,8 +24,8 @@ import {
   type NetlinkSocket,
   NLM_F_ACK,
   NLM_F_REQUEST,
-  strz,
 } from "../libc/netlink.ts";
+import { cString } from "../libc/libc.ts";
 import { NETNS_DIR } from "../libc/netns.ts";
 import { run } from "../process/spawn.ts";
 import { CLIENT } from "./address_plan.ts";
@@ -165,7 +165,7 @@ export class FaultTables {
         seq,
         concat([
           nfgen(NFPROTO_INET),
-          attr(NFTA_TABLE_NAME, strz(table)),
+          attr(NFTA_TABLE_NAME, cString(table)),
           attr(NFTA_TABLE_FLAGS, be32(flags)),
         ]),
       ),

@@ -10,8 +10,8 @@ import {
   NetlinkSocket,
   NLM_F_ACK,
   NLM_F_REQUEST,
-  strz,
 } from "../libc/netlink.ts";
+import { cString } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
 import { BYSTANDER, CLIENT, SERVER } from "./address_plan.ts";
 import { createLab, type Lab } from "./lab.ts";
@@ -91,7 +91,7 @@ Deno.test("a request the kernel refuses is a NetlinkError with its errno; the so
     const nfgen = (family: number, resId = 0) => new Uint8Array([family, 0, resId >> 8, resId]);
     const request = (flags: number) => {
       const seq = socket.nextSeq();
-      const table = concat([nfgen(1), attr(1, strz("cd_vanish")), attr(2, be32(flags))]);
+      const table = concat([nfgen(1), attr(1, cString("cd_vanish")), attr(2, be32(flags))]);
       return {
         seq,
         bytes: concat([

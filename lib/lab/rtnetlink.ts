@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, check, libc, O_CLOEXEC, O_RDONLY, sockaddr } from "../libc/libc.ts";
+import { AF_INET, AF_INET6, cString, libc, sockaddr } from "../libc/libc.ts";
 import {
   attr,
   concat,
@@ -14,9 +14,8 @@ import {
   type NetlinkSocket,
   NLM_F_ACK,
   NLM_F_REQUEST,
-  strz,
 } from "../libc/netlink.ts";
-import { NETNS_DIR } from "../libc/netns.ts";
+import { openNetns } from "../libc/netns.ts";
 
 // linux/rtnetlink.h, if_link.h, veth.h, if_addr.h
 const RTM_NEWLINK = 16;
@@ -66,19 +65,15 @@ export function addVeth(
   link: { name: string; index: number },
   peer: { name: string; index: number; netns: string },
 ): void {
-  const path = `${NETNS_DIR}/${peer.netns}`;
-  const fd = check(
-    `open("${path}")`,
-    libc().open(new TextEncoder().encode(`${path}\0`), O_RDONLY | O_CLOEXEC),
-  );
+  const fd = openNetns(peer.netns);
   try {
     const peerInfo = concat([
       ifinfo(peer.index),
-      attr(IFLA_IFNAME, strz(peer.name)),
+      attr(IFLA_IFNAME, cString(peer.name)),
       attr(IFLA_NET_NS_FD, u32(fd)),
     ]);
     const linkInfo = concat([
-      attr(IFLA_INFO_KIND, strz("veth")),
+      attr(IFLA_INFO_KIND, cString("veth")),
       attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peerInfo)),
     ]);
     send(
@@ -88,7 +83,7 @@ export function addVeth(
       NLM_F_CREATE | NLM_F_EXCL,
       concat([
         ifinfo(link.index),
-        attr(IFLA_IFNAME, strz(link.name)),
+        attr(IFLA_IFNAME, cString(link.name)),
         attr(IFLA_LINKINFO, linkInfo),
       ]),
     );

@@ -227,6 +227,11 @@ export function unreadBytes(fd: number): number {
   return count[0] ?? 0;
 }
 
+/** A string as C has it: UTF-8, NUL-terminated (a path, a name, a netlink string attribute). */
+export function cString(text: string): Uint8Array {
+  return new TextEncoder().encode(`${text}\0`);
+}
+
 /** Encodes an IPv4 or IPv6 socket address (a literal address, no names). */
 export function sockaddr(address: string, port: number): Uint8Array {
   if (address.includes(":")) {

@@ -44,11 +44,6 @@ export function attr(type: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A NUL-terminated string payload. */
-export function strz(text: string): Uint8Array {
-  return new TextEncoder().encode(`${text}\0`);
-}
-
 /** A 32-bit big-endian payload (netfilter's attributes are in network order). */
 export function be32(value: number): Uint8Array {
   const out = new Uint8Array(4);

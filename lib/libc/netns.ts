@@ -9,17 +9,32 @@
  * @module
  */
 
-import { check, CLONE_NEWNET, libc, MNT_DETACH, MS_BIND, O_CLOEXEC, O_RDONLY } from "./libc.ts";
+import {
+  check,
+  CLONE_NEWNET,
+  cString,
+  libc,
+  MNT_DETACH,
+  MS_BIND,
+  O_CLOEXEC,
+  O_RDONLY,
+} from "./libc.ts";
 
 /** Where `ip netns` names namespaces: a bind mount of the namespace's nsfs file. */
 export const NETNS_DIR = "/run/netns";
 
-const cstr = (text: string) => new TextEncoder().encode(`${text}\0`);
-
 let own: number | undefined;
 
 function openNs(path: string): number {
-  return check(`open("${path}")`, libc().open(cstr(path), O_RDONLY | O_CLOEXEC));
+  return check(`open("${path}")`, libc().open(cString(path), O_RDONLY | O_CLOEXEC));
+}
+
+/**
+ * An fd of the network namespace `netns` (a name under /run/netns, or a path to a namespace
+ * file), as setns(2) and IFLA_NET_NS_FD take it; the caller closes it.
+ */
+export function openNetns(netns: string): number {
+  return openNs(netns.includes("/") ? netns : `${NETNS_DIR}/${netns}`);
 }
 
 /** The calling thread's own namespace, opened once: the one every body returns to. */
@@ -41,7 +56,7 @@ export function inNetns<T>(netns: string, body: () => T): T {
     throw new Error(`Cannot enter namespace "${netns}" from inside "${inside}"`);
   }
   const home = ownNamespace();
-  const fd = openNs(netns.includes("/") ? netns : `${NETNS_DIR}/${netns}`);
+  const fd = openNetns(netns);
   try {
     check(`setns("${netns}")`, libc().setns(fd, CLONE_NEWNET));
   } finally {
@@ -74,9 +89,9 @@ export function addNetns(name: string, parent?: string): void {
       check(
         `mount(bind, "${path}")`,
         libc().mount(
-          cstr("/proc/thread-self/ns/net"),
-          cstr(path),
-          cstr("none"),
+          cString("/proc/thread-self/ns/net"),
+          cString(path),
+          cString("none"),
           BigInt(MS_BIND),
           null,
         ),
@@ -109,7 +124,7 @@ export function deleteNetns(names: readonly string[]): void {
     const path = `${NETNS_DIR}/${name}`;
     // Not mounted (a creation that failed half way) is fine: the file goes all the same, and
     // a mount still in place makes its removal fail (EBUSY), which is reported.
-    libc().umount2(cstr(path), MNT_DETACH);
+    libc().umount2(cString(path), MNT_DETACH);
     try {
       Deno.removeSync(path);
     } catch (error) {
