@@ -177,19 +177,26 @@ async function build(lab: Lab): Promise<void> {
       Deno.writeTextFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "1");
     });
   }
-  // nft parses in a process of its own while the runner wires the links.
+  // nft parses in a process of its own while the runner wires the links. Waited for even when
+  // the wiring fails: a teardown must not race its fallback's nft processes.
   const tables = loadFaultTables(router);
-  wire(lab);
-  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), await tables);
+  let missing;
+  try {
+    wire(lab);
+  } finally {
+    missing = await tables;
+  }
+  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), missing);
 }
 
 /** Links, addresses and routes of the three hosts, through rtnetlink in each. */
 function wire(lab: Lab): void {
   const { client, router, server } = lab.hosts;
-  const [atRouter, atClient, atServer] = [router, client, server].map((ns) =>
-    new NetlinkSocket(ns, NETLINK_ROUTE)
-  ) as [NetlinkSocket, NetlinkSocket, NetlinkSocket];
+  const sockets: NetlinkSocket[] = [];
   try {
+    // Opened inside the try: one that fails must not leave those before it open.
+    for (const ns of [router, client, server]) sockets.push(new NetlinkSocket(ns, NETLINK_ROUTE));
+    const [atRouter, atClient, atServer] = sockets as [NetlinkSocket, NetlinkSocket, NetlinkSocket];
     // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
     // index equals its iflink for a plain one and delays it up to a second, and until it runs
     // IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the host is
@@ -215,7 +222,7 @@ function wire(lab: Lab): void {
     wireHost(atClient, LINK_INDEX.c0, [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE);
     wireHost(atServer, LINK_INDEX.s0, [SERVER], ROUTER_SERVER_SIDE);
   } finally {
-    for (const socket of [atRouter, atClient, atServer]) socket.close();
+    for (const socket of sockets) socket.close();
   }
 }
 
