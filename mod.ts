@@ -106,6 +106,7 @@ export {
 export {
   type ExpectationActual,
   type ExpectationResult,
+  type HarnessFigures,
   type Measurements,
   type Prediction,
   RELEASE_HOWS,

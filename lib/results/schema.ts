@@ -484,8 +484,11 @@ export interface ExpectationResult {
 
 /** Harness overhead of one scenario and the runner's lateness while it measured. */
 export interface HarnessFigures {
+  /** From asking for the lab to its being ready to carry traffic. */
   labUpMs: number;
+  /** From the lab's being up to the target's listening (and the client's being ready). */
   targetReadyMs: number;
+  /** From the end of the scenario to the lab's being gone. */
   teardownMs: number;
   /** The runner's largest event-loop lateness while the scenario measured (tolerance 100 ms). */
   latenessMs?: number;
