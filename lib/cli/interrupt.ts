@@ -13,6 +13,8 @@
  * @module
  */
 
+import { readProcStat } from "../process/proc_stat.ts";
+
 /** The signals that stop a run, with the exit code a shell reports for a death by each. */
 export const SIGNAL_EXIT = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -31,34 +33,16 @@ export interface ProcessId {
   name: string;
 }
 
-function readStat(
-  pid: number,
-): { ppid: number; session: number; startTicks: number; name: string } | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const close = stat.lastIndexOf(")");
-    const fields = stat.slice(close + 2).split(" ");
-    return {
-      name: stat.slice(stat.indexOf("(") + 1, close),
-      ppid: Number(fields[1]),
-      session: Number(fields[3]),
-      startTicks: Number(fields[19]),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The ancestors of this process in its own session (a terminal's, or the one a CI step or
  * `setsid` started), nearest first: those whose end means the run was given up.
  */
 export function ancestors(pid: number = Deno.pid): ProcessId[] {
   const chain: ProcessId[] = [];
-  const own = readStat(pid);
+  const own = readProcStat(pid);
   let next = own?.ppid ?? 0;
   while (next > 1 && chain.length < 64) {
-    const stat = readStat(next);
+    const stat = readProcStat(next);
     if (!stat || stat.session !== own?.session) break;
     chain.push({ pid: next, startTicks: stat.startTicks, name: stat.name });
     next = stat.ppid;
@@ -145,7 +129,7 @@ export class Interrupt {
     if (this.#watchParents) {
       const watched = ancestors();
       this.#timer = setInterval(() => {
-        const gone = watched.find((p) => readStat(p.pid)?.startTicks !== p.startTicks);
+        const gone = watched.find((p) => readProcStat(p.pid)?.startTicks !== p.startTicks);
         if (gone) {
           clearInterval(this.#timer);
           this.trigger("SIGHUP", `parent process "${gone.name}" ("${gone.pid}") ended`);
