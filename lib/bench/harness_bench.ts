@@ -128,6 +128,20 @@ export function labsRss(): { labs: number; kb: number } {
 
 const LAB_ROLES: readonly HostRole[] = ["cli", "rtr", "srv"];
 
+/** Fault apply → effect: the lag between asking for a fault and the kernel acting on it. */
+function faultLag(results: readonly ScenarioResult[]): Pick<LevelFigures, "faultLagMs"> {
+  const lags = results.flatMap((r) => r.measurements.faultMoment?.lagMs ?? []);
+  if (lags.length === 0) return {};
+  return {
+    faultLagMs: {
+      p50: quantile(lags, 0.5),
+      p90: quantile(lags, 0.9),
+      p99: quantile(lags, 0.99),
+      count: lags.length,
+    },
+  };
+}
+
 /** Runs one level and returns its figures and its results. */
 async function runLevel(
   mix: readonly Scenario[],
@@ -174,6 +188,7 @@ async function runLevel(
       peak: Math.round(Math.max(0, ...buckets)),
     },
     reruns: harness.reduce((n, h) => n + (h.attempts ?? 1) - 1, 0),
+    ...faultLag(results.scenarios),
     ...(peakPerLabKb ? { peakRssPerLabKb: Math.round(peakPerLabKb) } : {}),
     verdicts: verdictCounts(results.scenarios),
   };

@@ -14,7 +14,7 @@ import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
 import type { Observations } from "../observe/observations.ts";
-import { admitted, LATENESS_TOLERANCE_MS, LatenessMonitor } from "./lateness.ts";
+import { Admission, LATENESS_TOLERANCE_MS, LatenessMonitor } from "./lateness.ts";
 import { Gate } from "./pool.ts";
 
 /** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */
@@ -27,6 +27,8 @@ const MAX_ATTEMPTS = 3;
 
 /** The runner's own lateness, one per process: every scenario shares its event loop. */
 const runnerLateness = new LatenessMonitor();
+/** Who may start next, by the runner's lateness. */
+const admission = new Admission(runnerLateness);
 /** Scenarios of this process measuring now (admitted and not yet ended). */
 let measuring = 0;
 
@@ -61,7 +63,7 @@ async function runOnTime(
 ): Promise<ScenarioResult> {
   const started = monotonicMs();
   for (let attempt = 1;; attempt++) {
-    await admitted(runnerLateness, () => measuring, signal);
+    await admission.enter(() => measuring, signal);
     measuring++;
     let obs;
     try {

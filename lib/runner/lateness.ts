@@ -20,6 +20,8 @@ import { monotonicMs } from "../libc/libc.ts";
 export const LATENESS_TOLERANCE_MS = 100;
 /** New scenarios start only while the recent lateness stays below this. */
 export const ADMIT_BELOW_MS = LATENESS_TOLERANCE_MS / 2;
+/** Scenarios start at most this often while others run (see Admission). */
+const ADMIT_SPACING_MS = 100;
 /** How often the monitor's timer is due. */
 const TICK_MS = 10;
 /** Lateness is kept per bucket of this many ms: its largest value. */
@@ -126,15 +128,23 @@ export class LatenessMonitor {
 }
 
 /**
- * Waits until the recent lateness is below ADMIT_BELOW_MS, or nothing else runs (`running()`
- * is 0: someone must go on), checking every 50 ms.
+ * Lets scenarios start one at a time while the runner is on time: a scenario starts when
+ * nothing else runs (someone must go on), or when the lateness of the last second is below
+ * ADMIT_BELOW_MS and the one admitted before it started at least `spacingMs` ago, so that the
+ * lateness its own setting up causes is measured before the next is let in. Checks every 20 ms.
  */
-export async function admitted(
-  monitor: LatenessMonitor,
-  running: () => number,
-  signal?: AbortSignal,
-): Promise<void> {
-  while (running() > 0 && monitor.recentMs() >= ADMIT_BELOW_MS && !signal?.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+export class Admission {
+  #last = -Infinity;
+
+  constructor(readonly monitor: LatenessMonitor, readonly spacingMs = ADMIT_SPACING_MS) {}
+
+  /** Resolves when the caller may start; `running()` counts the scenarios running now. */
+  async enter(running: () => number, signal?: AbortSignal): Promise<void> {
+    while (!signal?.aborted && running() > 0) {
+      const onTime = this.monitor.recentMs() < ADMIT_BELOW_MS;
+      if (onTime && monotonicMs() - this.#last >= this.spacingMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.#last = monotonicMs();
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../libc/libc.ts";
-import { ADMIT_BELOW_MS, admitted, LatenessMonitor } from "./lateness.ts";
+import { Admission, ADMIT_BELOW_MS, LatenessMonitor } from "./lateness.ts";
 
 Deno.test("lateness: the largest value per window, 0 where nothing was measured", () => {
   const monitor = new LatenessMonitor();
@@ -33,17 +33,33 @@ Deno.test("lateness: an event loop blocked for 350 ms is late over the stall and
 
 Deno.test("admission: waits while late and others run; never blocks the only one", async () => {
   const monitor = new LatenessMonitor();
+  const admission = new Admission(monitor);
   monitor.record(monotonicMs(), ADMIT_BELOW_MS + 10);
-  await admitted(monitor, () => 0); // nothing else runs: in at once
+  await admission.enter(() => 0); // nothing else runs: in at once
   // Kept late for as long as the test looks, however slowly it runs.
   const late = setInterval(() => monitor.record(monotonicMs(), ADMIT_BELOW_MS + 10), 20);
   let running = 1;
   let admittedYet = false;
-  const waiting = admitted(monitor, () => running).then(() => admittedYet = true);
+  const waiting = admission.enter(() => running).then(() => admittedYet = true);
   await new Promise((resolve) => setTimeout(resolve, 120));
   assert.equal(admittedYet, false);
   running = 0;
   clearInterval(late);
   await waiting;
   assert(admittedYet);
+});
+
+Deno.test("admission: on time, scenarios start one per spacing, not all at once", async () => {
+  const monitor = new LatenessMonitor();
+  const admission = new Admission(monitor, 60_000);
+  await admission.enter(() => 1); // the first goes in at once
+  let second = false;
+  const stop = new AbortController();
+  const waiting = admission.enter(() => 1, stop.signal).then(() => second = true);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(second, false); // a minute's spacing: still waiting
+  await admission.enter(() => 0); // nothing else runs: in at once, whatever the spacing
+  stop.abort(); // an interrupted run waits for nothing
+  await waiting;
+  assert(second);
 });
