@@ -12,7 +12,7 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
 import { tearDownAll } from "../lab/lab.ts";
 import type { Results } from "../results/schema.ts";
@@ -75,6 +75,11 @@ export interface MainDeps {
 export const DEFAULT_CONCURRENCY: number = 32 * navigator.hardwareConcurrency;
 /** How long a scenario waits for the server to act, by default. */
 const DEFAULT_DEADLINE = "60s";
+/**
+ * Where `certify` writes without `--out`: a scratch directory (git-ignored), so a first run
+ * never rewrites the published reports (`reports/`, written only when asked for by name).
+ */
+export const DEFAULT_OUT = "clientdown-reports";
 
 const RUN_FLAGS = {
   deadline: { type: "string", default: DEFAULT_DEADLINE },
@@ -117,7 +122,8 @@ TARGET is a built-in target id or the path of a target file (defineTarget).
 
 Options:
 ${RUN_OPTIONS_HELP}
-  --out DIR             reports directory (default reports); also writes index.json
+  --out DIR             reports directory (default ${DEFAULT_OUT}, git-ignored; the
+                        published set only with --out reports); also writes index.json
   --junit FILE          also write JUnit XML of this run (one testsuite per target)
   --shard K/N           run only the K-th of N shares of the (target × scenario) pairs, for
                         running one certification on N machines; "merge" puts them together
@@ -327,7 +333,7 @@ function progressFor(io: Io, total: number, showTarget: boolean): Progress {
 async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
   const { values, positionals } = parse("certify", args, {
     ...RUN_FLAGS,
-    out: { type: "string", default: "reports" },
+    out: { type: "string", default: DEFAULT_OUT },
     junit: { type: "string" },
     shard: { type: "string" },
     only: { type: "string" },
@@ -403,6 +409,13 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
       : done;
     const saved = kept.length ? await saveResults(kept, outputs) : { written: [] };
     const unsaved = announceSaved(saved, io.out, io.err);
+    if (saved.written.length && !unsaved) {
+      io.out(
+        `The reports are in ${displayPath(outputs.dir)}/: the index is ${
+          displayPath(join(outputs.dir, "README.md"))
+        }\n`,
+      );
+    }
     const failed = settled.find((s) => s.status === "rejected");
     if (interrupt.received) {
       if (failed) io.err(`clientdown: ${briefly(failed.reason)}\n`);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { run } from "../process/spawn.ts";
 import { parseNetnsName, runOwner } from "../lab/names.ts";
 import { main, type MainDeps } from "./main.ts";
+import { REPO_ROOT } from "./repo_paths.ts";
 import {
   fakeCertify,
   GOOD_SUITES,
@@ -75,6 +76,27 @@ Deno.test("certify: exit 0 when no MUST failed, 1 when one did, 3 on a harness e
     assert.equal(thrown.code, 3);
     assert.match(thrown.stderr, /clientdown: Error: The lab broke/);
   });
+});
+
+Deno.test("certify without --out writes to the git-ignored clientdown-reports/ and names the index last", async () => {
+  await withDir(GOOD_SUITES, (suites) =>
+    withDir({}, async (cwd) => {
+      const before = Deno.cwd();
+      Deno.chdir(cwd);
+      try {
+        const result = await cli(["certify"], { suitesDir: suites });
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(Deno.statSync(`${cwd}/clientdown-reports/ref-naive.json`).isFile);
+        assert.match(
+          result.stdout.trimEnd().split("\n").at(-1) ?? "",
+          /^The reports are in .+\/clientdown-reports\/: the index is .+\/clientdown-reports\/README\.md$/,
+        );
+      } finally {
+        Deno.chdir(before);
+      }
+    }));
+  const ignored = await run(["git", "-C", REPO_ROOT, "check-ignore", "clientdown-reports/x.json"]);
+  assert.equal(ignored.stdout.trim(), "clientdown-reports/x.json");
 });
 
 Deno.test("certify --only runs one suite or one scenario against every target; an unknown id exits 2", async () => {
