@@ -171,7 +171,9 @@ else 0. Needs no lab and no root.
 `,
   doctor: `Usage: clientdown doctor
 
-Prints what the lab can do on this machine, each with yes / no and the reason.
+Prints what the lab can do on this machine, each with yes / no and the reason, then one
+line: whether the lab can run (exit 0) or not (exit 3), and the command that installs
+what is missing.
 `,
 };
 
