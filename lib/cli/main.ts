@@ -386,7 +386,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     : scenarios.length * targets.length;
   const progress = progressFor(io, planned, targets.length > 1);
   const started = performance.now();
-  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => io.err(`${line}\n`));
+  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => progress.note(line));
   try {
     const startGate = new Gate(START_SLOTS);
     const settled = await Promise.allSettled(targets.map(async (target) => {
@@ -420,7 +420,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     }
     const failed = settled.find((s) => s.status === "rejected");
     if (interrupt.received) {
-      if (failed) io.err(`clientdown: ${briefly(failed.reason)}\n`);
+      // A target that failed meanwhile failed of the interrupt: only its line is shown.
       const where = kept.length ? "written" : undefined;
       return await endInterrupted(interrupt, done, planned, where, deps, io);
     }
@@ -437,7 +437,9 @@ function humanSummary(results: Results): string {
     `${results.target.title ?? results.target.id} (${results.target.id} ${results.target.version})`,
   ];
   for (const s of results.scenarios) {
-    lines.push(resultLine(s, { color: false }), `    ${s.level}: ${s.requirement}`);
+    lines.push(resultLine(s, { color: false }));
+    if (s.verdict === "interrupted") continue; // nothing was measured: its one line says so
+    lines.push(`    ${s.level}: ${s.requirement}`);
     for (const e of s.expectations) {
       const predicted = e.predicted ? " (predicted)" : "";
       lines.push(`    ${e.verdict.padEnd(12)} ${e.expectation}: ${e.measured}${predicted}`);
@@ -475,19 +477,19 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
   await checkVersions([target]); // once installed, still before any lab
   const progress = progressFor(io, scenarios.length, false);
   const started = performance.now();
-  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => io.err(`${line}\n`));
+  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => progress.note(line));
   try {
     const results = await (deps.certify ?? certifyTarget)(target, scenarios, {
       deadlineMs,
       concurrency,
       onProgress: progress.onEvent,
       signal: interrupt.signal,
-    }).catch(async (error) => {
-      if (interrupt.received) {
-        await endInterrupted(interrupt, [], scenarios.length, undefined, deps, io);
-      }
+    }).catch((error) => {
+      // Interrupted, the runner's failure is the interrupt's doing: only its line is shown.
+      if (interrupt.received) return undefined;
       throw error;
     });
+    if (!results) return await endInterrupted(interrupt, [], scenarios.length, undefined, deps, io);
     progress.finish([results], performance.now() - started);
     io.out(values.json ? `${JSON.stringify(results, null, 2)}\n` : humanSummary(results));
     // With --json the results are on stdout already: "Wrote" goes to stderr, not into them.

@@ -160,7 +160,10 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
         Deno.readTextFileSync(`${out}/README.md`),
         /\[✅\]\(ref-naive\.md#rstidle "rst\/idle: pass"\)\[✅\]\(ref-naive\.md#rstmid-request "rst\/mid-request: pass"\)/,
       );
-      assert.match(result.stdout, /^Wrote .*ref-naive\.json, .*README\.md, .*index\.json\n$/);
+      assert.match(
+        result.stdout,
+        /^Wrote .*ref-naive\.json, .*README\.md, .*index\.json\nThe reports are in .+: the index is .+\/README\.md\n$/,
+      );
       // Progress (stderr): one line per scenario and target, then the summary.
       assert.equal(result.stderr.split("\n").filter((l) => l.startsWith("pass ")).length, 10);
       assert.match(result.stderr, /10 scenarios: 10 pass/);

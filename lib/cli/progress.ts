@@ -1,8 +1,9 @@
 /**
  * What a run shows while it works, on stderr. On a terminal: a live view of the running
  * scenarios (id, what each waits for, elapsed / deadline), redrawn a few times a second,
- * under a scrolling line per finished scenario. Without a terminal (CI): only the line per
- * finished scenario. Colour only on a terminal and without NO_COLOR. A summary at the end.
+ * under a scrolling line per finished scenario. Without a terminal (CI): the line per
+ * finished scenario, and every 30 s one line of what still runs, so a CI log is never silent
+ * for a whole deadline. Colour only on a terminal and without NO_COLOR. A summary at the end.
  *
  * @module
  */
@@ -46,6 +47,8 @@ export interface ProgressOptions {
   now?: () => number;
   /** Redraw period of the live view, in ms. */
   redrawMs?: number;
+  /** Without a live view, how often a line says what still runs, in ms (default 30 000). */
+  heartbeatMs?: number;
 }
 
 interface Running {
@@ -174,11 +177,31 @@ export class Progress {
       return;
     }
     // Starts and waits only change state: the timer redraws, so a burst of events costs one redraw.
-    if (this.#options.live && this.#timer === undefined) {
+    if (this.#timer !== undefined) return;
+    if (this.#options.live) {
       this.#timer = setInterval(() => this.#print(""), this.#options.redrawMs ?? 250);
       this.#print("");
+    } else {
+      this.#timer = setInterval(() => {
+        if (this.#running.size) this.#print(`${this.#stillRunning()}\n`);
+      }, this.#options.heartbeatMs ?? 30_000);
     }
   };
+
+  /** Writes a line (an interrupt's, say) above the live view, which is redrawn below it. */
+  note(line: string): void {
+    this.#print(`${line}\n`);
+  }
+
+  /** One line of what still runs: counts, and the scenario running longest. */
+  #stillRunning(): string {
+    const now = this.#now();
+    const longest = [...this.#running.values()].reduce((a, b) => a.since <= b.since ? a : b);
+    const target = this.#options.showTarget ? `${longest.target} ` : "";
+    const elapsed = `${formatMs(now - longest.since)}, deadline ${formatMs(longest.deadlineMs)}`;
+    return `… ${this.#running.size} running, ${this.#done} of ${this.#options.total} done; ` +
+      `longest ${target}${longest.scenario} (${elapsed}): ${longest.waitsFor}`;
+  }
 
   /** Stops the live view and writes the summary of the run. */
   finish(all: readonly Results[], wallMs: number): void {
@@ -200,7 +223,7 @@ export class Progress {
       if (finished) this.#options.write(finished);
       return;
     }
-    const erase = this.#drawn ? `\x1b[${this.#drawn}A\x1b[J` : "";
+    const erase = this.#drawn ? `\r\x1b[${this.#drawn}A\x1b[J` : "";
     const block = this.#block();
     this.#drawn = block.length;
     this.#options.write(erase + finished + block.map((line) => `${line}\n`).join(""));

@@ -74,6 +74,39 @@ Deno.test("without a terminal: one plain line per finished scenario, nothing whi
   progress.stop();
 });
 
+Deno.test("without a terminal: every heartbeat, one line of what still runs, so a CI log is never silent", async () => {
+  let text = "";
+  let clock = 0;
+  const progress = new Progress({
+    write: (t) => text += t,
+    live: false,
+    color: false,
+    total: 3,
+    showTarget: true,
+    now: () => clock,
+    heartbeatMs: 5,
+  });
+  progress.onEvent({
+    kind: "start",
+    target: "t",
+    scenario: "vanish/idle",
+    deadlineMs: 20_000,
+    t: 0,
+  });
+  clock = 1000;
+  progress.onEvent({ kind: "start", target: "t", scenario: "rst/idle", deadlineMs: 20_000, t: 1 });
+  progress.onEvent({ kind: "waiting", target: "t", scenario: "vanish/idle", for: "release", t: 2 });
+  clock = 31_000;
+  // The heartbeat's own timer (5 ms here) writes it: wait for it, bounded.
+  for (let i = 0; i < 200 && !text; i++) await new Promise((r) => setTimeout(r, 5));
+  progress.stop();
+  assert.equal(
+    text.split("\n")[0],
+    "… 2 running, 0 of 3 done; longest t vanish/idle (31 s, deadline 20 s): release",
+  );
+  assert(text.split("\n")[0]!.length <= 100);
+});
+
 /** Escape characters made visible, so expected output reads plainly in a pattern. */
 const visible = (text: string) => text.replaceAll("\x1b", "⎋");
 
@@ -113,14 +146,14 @@ Deno.test("on a terminal: a live view of running scenarios, redrawn in place, co
     result: fakeResult(scenario("rst/idle"), "pass"),
     t: 2,
   });
-  assert(text.startsWith("\x1b[2A\x1b[J"), "the two lines drawn before are erased");
-  const [finished, head, running, ...rest] = text.slice("\x1b[2A\x1b[J".length).split("\n");
+  assert(text.startsWith("\r\x1b[2A\x1b[J"), "the two lines drawn before are erased");
+  const [finished, head, running, ...rest] = text.slice("\r\x1b[2A\x1b[J".length).split("\n");
   assert.match(visible(finished ?? ""), /^⎋\[32mpass {8}⎋\[0m {2}ref-naive {2}rst\/idle /);
   assert.equal(head, "\x1b[1m1 running, 1 of 3 done\x1b[0m");
   assert.match(running ?? "", /^ {2}ref-naive {2}vanish\/idle +12\.3 s \/ 60 s {2}release$/);
   assert.deepEqual(rest, [""]);
   progress.stop();
-  assert(text.endsWith("\x1b[2A\x1b[J"), "stop() clears the live view");
+  assert(text.endsWith("\r\x1b[2A\x1b[J"), "stop() clears the live view");
 });
 
 Deno.test("summary: counts per verdict and target, wall time, sum of times, median overhead", () => {

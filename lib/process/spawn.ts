@@ -43,14 +43,19 @@ function argvFor(argv: readonly string[], netns?: string): string[] {
 // never carry, however unroutable.
 const QUIET = { DENO_NO_UPDATE_CHECK: "1" };
 
-// Processes in a lab get a session of their own: a terminal's Ctrl-C reaches the runner's
-// process group only, and the runner ends them by pid as it stops. A server the terminal's
-// signal had killed would be judged as a server that died.
-function placement(options: Pick<SpawnOptions, "cwd" | "env" | "netns">): Deno.CommandOptions {
+// Processes in a lab, and every command run to completion, get a session of their own: a
+// terminal's Ctrl-C reaches the runner's process group only, and the runner ends them by pid
+// as it stops. A server the terminal's signal had killed would be judged as a server that
+// died, and a cleanup command (`ip netns pids`) killed by a second Ctrl-C would fail the
+// cleanup itself.
+function placement(
+  options: Pick<SpawnOptions, "cwd" | "env" | "netns">,
+  ownSession = options.netns !== undefined,
+): Deno.CommandOptions {
   return {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: { ...QUIET, ...options.env },
-    ...(options.netns === undefined ? {} : { detached: true }),
+    ...(ownSession ? { detached: true } : {}),
   };
 }
 
@@ -162,7 +167,7 @@ export async function run(
   const [program = "", ...args] = full;
   const child = new Deno.Command(program, {
     args,
-    ...placement(options),
+    ...placement(options, true),
     stdin: options.input === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
