@@ -22,7 +22,7 @@ import {
   TargetDefinitionError,
 } from "../target/define_target.ts";
 import { briefly, importDefault, moduleFiles } from "./_user_modules.ts";
-import { nearIds, quoted } from "./near_ids.ts";
+import { nearIds, quoted } from "../text/near_ids.ts";
 import { displayPath, TARGETS_DIR } from "./repo_paths.ts";
 import { UsageError } from "./usage_error.ts";
 

@@ -235,3 +235,59 @@ Deno.test("a user target with a built-in's id is refused, the built-in's own fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an unknown key anywhere in a target is refused, naming it and the key likely meant", async () => {
+  const start = (extra: string) =>
+    `({ address, port }) => ({ argv: ["my-echo", \`\${address}:\${port}\`], ${extra} })`;
+  const cases: [Record<string, string>, string, string][] = [
+    [{ start: start("readyTimeoutMS: 3000") }, "start().readyTimeoutMS", "readyTimeoutMs"],
+    [{ start: start(`stopSignall: "SIGINT"`) }, "start().stopSignall", "stopSignal"],
+    [{ knobz: "{}" }, "knobz", "knobs"],
+    [
+      { install: `{ binary: "x", debianPackage: "x", alsoNeed: [] }` },
+      "install.alsoNeed",
+      "alsoNeeds",
+    ],
+    [
+      { protocol: `{ request: { send: "PING\\n", untill: "PONG\\n" }, partialRequest: "PI" }` },
+      "protocol.request.untill",
+      "until",
+    ],
+    [
+      { protocol: `{ request: { send: "P", until: "Q" }, partialRequest: "P", greting: {} }` },
+      "protocol.greting",
+      "greeting",
+    ],
+    [
+      { variants: `{ tuned: { title: "t", start: ${start("")}, knob: {} } }` },
+      "variants.tuned.knob",
+      "knobs",
+    ],
+    [
+      { variants: `{ tuned: { title: "t", start: ${start("envv: {}")} } }` },
+      "variants.tuned.start().envv",
+      "env",
+    ],
+    [
+      {
+        variants: `{ tuned: { title: "t", start: ${start("")}, protocol: { request: { send: "P", ` +
+          `until: "Q" }, partialRequest: "P", largeRequest: { send: "B", responseByte: 9 } } } }`,
+      },
+      "variants.tuned.protocol.largeRequest.responseByte",
+      "responseBytes",
+    ],
+  ];
+  for (const [fields, field, meant] of cases) {
+    const dir = await tempDirWith({ "my_echo.ts": targetSource(fields) });
+    try {
+      const message = await messageOf(loadTarget(`${dir}/my_echo.ts`));
+      assert.match(message, /^Target file ".+\/my_echo\.ts": Invalid target "my-echo": field "/);
+      assert(
+        message.includes(`field "${field}" is unknown: did you mean "${meant}"? (known here: `),
+        message,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});

@@ -6,6 +6,7 @@
  */
 
 import { SERVER } from "../lab/address_plan.ts";
+import { nearIds } from "../text/near_ids.ts";
 
 /** One request and how to recognise the end of its response. */
 export interface Exchange {
@@ -161,9 +162,12 @@ export const STOP_SIGNALS: readonly Deno.Signal[] = [
 
 /** An invalid target definition: names the field and what was expected. */
 export class TargetDefinitionError extends TypeError {
-  /** `field` is the path of the field, e.g. `start().argv`; `expected` completes "must be". */
-  constructor(id: string, field: string, expected: string) {
-    super(`Invalid target "${id}": field "${field}" must be ${expected}`);
+  /**
+   * `field` is the path of the field, e.g. `start().argv`; `expected` completes `verb`
+   * ("must be", or "is" for a field that should not be there).
+   */
+  constructor(id: string, field: string, expected: string, verb = "must be") {
+    super(`Invalid target "${id}": field "${field}" ${verb} ${expected}`);
     this.name = "TargetDefinitionError";
   }
 }
@@ -186,7 +190,55 @@ function nonEmpty(value: unknown): value is string {
   return typeof value === "string" && value.length > 0;
 }
 
-function checkExchange(value: unknown, field: string, fail: Fail): void {
+/**
+ * Refuses a key that is not one of `known` (a typo such as `readyTimeoutMS` or `untill` would
+ * otherwise pass silently, its setting lost), naming the known key nearest to it.
+ */
+function checkKeys(
+  id: string,
+  value: Record<string, unknown>,
+  known: readonly string[],
+  field: string,
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const path = field ? `${field}.${key}` : key;
+    throw new TargetDefinitionError(
+      id,
+      path,
+      `unknown: did you mean "${nearIds(key, known, 1)[0]}"? (known here: ${known.join(", ")})`,
+      "is",
+    );
+  }
+}
+
+const TARGET_KEYS = [
+  "id",
+  "title",
+  "install",
+  "port",
+  "start",
+  "version",
+  "protocol",
+  "knobs",
+  "variants",
+];
+const INSTALL_KEYS = ["binary", "debianPackage", "alsoNeeds"];
+const PACKAGE_KEYS = ["binary", "debianPackage"];
+const PROTOCOL_KEYS = [
+  "greeting",
+  "oneRequestPerConnection",
+  "request",
+  "partialRequest",
+  "largeRequest",
+];
+const EXCHANGE_KEYS = ["send", "until"];
+const LARGE_KEYS = ["send", "responseBytes"];
+const VARIANT_KEYS = ["title", "knobs", "start", "protocol"];
+const START_KEYS = ["argv", "env", "files", "prepare", "stopSignal", "readyTimeoutMs"];
+
+function checkExchange(value: unknown, field: string, fail: Fail, id: string): void {
+  if (isRecord(value)) checkKeys(id, value, EXCHANGE_KEYS, field);
   if (!isRecord(value) || typeof value.send !== "string" || typeof value.until !== "string") {
     fail(field, `{ send: string, until: string } (got ${shown(value)})`);
   }
@@ -197,21 +249,23 @@ function checkExchange(value: unknown, field: string, fail: Fail): void {
 }
 
 /** Checks a protocol: the base target's (`protocol`) or a variant's. */
-function checkProtocol(p: unknown, field: string, fail: Fail): void {
+function checkProtocol(p: unknown, field: string, fail: Fail, id: string): void {
   if (!isRecord(p)) fail(field, `an object with request and partialRequest (got ${shown(p)})`);
-  if (p.greeting !== undefined) checkExchange(p.greeting, `${field}.greeting`, fail);
+  checkKeys(id, p, PROTOCOL_KEYS, field);
+  if (p.greeting !== undefined) checkExchange(p.greeting, `${field}.greeting`, fail, id);
   if (p.oneRequestPerConnection !== undefined && typeof p.oneRequestPerConnection !== "boolean") {
     fail(
       `${field}.oneRequestPerConnection`,
       `true or false (got ${shown(p.oneRequestPerConnection)})`,
     );
   }
-  checkExchange(p.request, `${field}.request`, fail);
+  checkExchange(p.request, `${field}.request`, fail, id);
   if (typeof p.partialRequest !== "string") {
     fail(`${field}.partialRequest`, `a string (got ${shown(p.partialRequest)})`);
   }
   if (p.largeRequest !== undefined) {
     const large = p.largeRequest;
+    if (isRecord(large)) checkKeys(id, large, LARGE_KEYS, `${field}.largeRequest`);
     if (!isRecord(large) || !nonEmpty(large.send)) {
       fail(
         `${field}.largeRequest`,
@@ -245,6 +299,7 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
     throw new TargetDefinitionError(id, f, expected);
   };
   if (!isRecord(spec)) fail(field, `{ argv: string[] } (got ${shown(spec)})`);
+  checkKeys(id, spec, START_KEYS, field);
   const { argv, env, files, prepare, stopSignal, readyTimeoutMs } = spec;
   if (!Array.isArray(argv) || argv.length === 0) {
     fail(`${field}.argv`, `a non-empty array: the program and its arguments (got ${shown(argv)})`);
@@ -342,6 +397,7 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (typeof definition?.id !== "string" || !ID.test(definition.id)) {
     fail("id", "lowercase letters, digits, dots and dashes");
   }
+  checkKeys(id, definition as unknown as Record<string, unknown>, TARGET_KEYS, "");
   if (typeof definition.title !== "string" || !definition.title) {
     fail("title", "a non-empty string");
   }
@@ -353,6 +409,7 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (install !== undefined && !isPackage(install)) {
     fail("install", `{ binary: string, debianPackage: string } (got ${shown(install)})`);
   }
+  if (isRecord(install)) checkKeys(id, install, INSTALL_KEYS, "install");
   const alsoNeeds = isRecord(install) ? install.alsoNeeds : undefined;
   if (alsoNeeds !== undefined && !(Array.isArray(alsoNeeds) && alsoNeeds.every(isPackage))) {
     fail(
@@ -360,11 +417,14 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
       `an array of { binary: string, debianPackage: string } (got ${shown(alsoNeeds)})`,
     );
   }
+  if (Array.isArray(alsoNeeds)) {
+    alsoNeeds.forEach((p, i) => checkKeys(id, p, PACKAGE_KEYS, `install.alsoNeeds[${i}]`));
+  }
   if (typeof definition.start !== "function") fail("start", "a function returning { argv }");
   if (definition.version !== undefined && typeof definition.version !== "function") {
     fail("version", `a function returning the version (got ${shown(definition.version)})`);
   }
-  checkProtocol(definition.protocol, "protocol", fail);
+  checkProtocol(definition.protocol, "protocol", fail, id);
   checkKnobs(definition.knobs, "knobs", fail);
   const variants: unknown = definition.variants;
   if (variants !== undefined && !isRecord(variants)) {
@@ -376,7 +436,10 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
     if (!isRecord(variant) || !nonEmpty(variant.title) || typeof variant.start !== "function") {
       fail(field, "{ title: string, start: function }");
     }
-    if (variant.protocol !== undefined) checkProtocol(variant.protocol, `${field}.protocol`, fail);
+    checkKeys(id, variant, VARIANT_KEYS, field);
+    if (variant.protocol !== undefined) {
+      checkProtocol(variant.protocol, `${field}.protocol`, fail, id);
+    }
     checkKnobs(variant.knobs, `${field}.knobs`, fail);
   }
   return definition;
