@@ -96,6 +96,7 @@ export { type Duration, parseDuration } from "./lib/time/duration.ts";
 export {
   defineTarget,
   type Exchange,
+  type Payload,
   type StartContext,
   type StartSpec,
   type TargetDefinition,

@@ -17,19 +17,21 @@ import { sweepStaleLabs } from "../lab/sweep.ts";
 import { tearDownAll } from "../lab/lab.ts";
 import type { Results } from "../results/schema.ts";
 import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
+import { checkTarget, checkTargetStarts, type TargetCheck } from "../runner/check_target.ts";
+import { TargetStartError } from "../target/start_target.ts";
 import { Gate } from "../runner/pool.ts";
 import { timePlan, TimePlanError } from "../runner/time_plan.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { endAll, onPath } from "../process/spawn.ts";
 import { ensureLabPackages, isRoot, SetupError } from "../setup/ensure_packages.ts";
-import { durationMsOrUndefined } from "../time/duration.ts";
+import { durationMsOrUndefined, formatMs } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";
 import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
-import { Progress, resultLine } from "./progress.ts";
+import { printable, Progress, resultLine } from "./progress.ts";
 import { displayPath } from "./repo_paths.ts";
 import { diffPaths, mergeInputs } from "./merge_diff.ts";
 import { rebuildReports } from "./report_files.ts";
@@ -53,6 +55,8 @@ export interface MainDeps {
   interrupts?: (log: (line: string) => void) => Interrupt;
   /** Removes whatever is left of an interrupted run: labs, children (default: all of them). */
   cleanUp?: () => Promise<void>;
+  /** Tries a target in a lab for `check` (default: checkTarget of lib/runner/check_target.ts). */
+  check?: (target: TargetDefinition) => Promise<TargetCheck>;
   /** The `doctor` command; returns its exit code (default: lib/cli/doctor.ts). */
   doctor?: () => Promise<number>;
   /** Where the suite files are (default: `suites/`). */
@@ -94,6 +98,7 @@ Commands:
   certify [TARGET...]          every suite against each target; writes the reports
   suite ID --target TARGET     one suite ("vanish") or one scenario ("vanish/idle")
   list                         suites, scenarios and targets
+  check TARGET                 tries a target file: its server in a lab, each exchange
   report                       rebuilds the Markdown reports from their JSON, no lab
   merge DIR... --out DIR       combines the results of shards (certify --shard) into one run's
   diff OLD NEW                 verdicts and key figures that changed; exit 1 when one got worse
@@ -144,6 +149,13 @@ ${RUN_OPTIONS_HELP}
   list: `Usage: clientdown list
 
 Lists the suites, their scenarios (id, level, title) and the built-in targets.
+`,
+  check: `Usage: clientdown check TARGET
+
+Checks a target file (or a built-in target) in seconds: validates it, starts its server
+once in a lab and makes each exchange of its protocol, saying what came back; when one
+fails, what the server sent and its last lines. Exit 0 when all went well, 2 when not.
+Needs root.
 `,
   report: `Usage: clientdown report [--out DIR]
 
@@ -259,10 +271,13 @@ async function sweep(log: (line: string) => void): Promise<void> {
 async function defaultPrepareLab(
   log: (line: string) => void,
   targets: readonly TargetDefinition[],
+  tryStart = true,
 ): Promise<void> {
   await ensureLabPackages(log);
   for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
+  // A server that exits or never listens is the target's mistake: said once, before the run.
+  if (tryStart) { for (const target of targets) await checkTargetStarts(target); }
 }
 
 function defaultInterrupts(log: (line: string) => void): Interrupt {
@@ -531,6 +546,45 @@ async function listCommand(args: string[], deps: MainDeps, io: Io): Promise<numb
   return EXIT.ok;
 }
 
+async function checkCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("check", args, {});
+  if (values.help) return help(io, "check");
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected one TARGET, got ${positionals.length} (see "clientdown check --help")`,
+    );
+  }
+  const target = await loadTarget(positionals[0]!, deps.targetsDir);
+  await (deps.prepareLab ?? ((log, targets) => defaultPrepareLab(log, targets, false)))(
+    (line) => io.err(`${line}\n`),
+    [target],
+  );
+  await checkVersions([target]);
+  const seen = await (deps.check ?? checkTarget)(target);
+  const width = Math.max(...seen.exchanges.map((e) => e.exchange.length));
+  const lines = [
+    `${target.id}: valid; its server listened on port ${target.port} after ${
+      formatMs(seen.readyMs)
+    }`,
+  ];
+  for (const e of seen.exchanges) {
+    lines.push(`${e.ok ? "ok  " : "FAIL"}  ${e.exchange.padEnd(width)}  ${printable(e.said)}`);
+    if (e.received !== undefined) {
+      lines.push(`      the server sent: ${printable(JSON.stringify(e.received))}`);
+    }
+  }
+  if (seen.logTail) {
+    lines.push(
+      "The server's last lines:",
+      ...seen.logTail.split("\n").map((l) => `  ${printable(l)}`),
+    );
+  }
+  const ok = seen.exchanges.every((e) => e.ok);
+  lines.push(ok ? "Every exchange worked" : "An exchange failed: see above");
+  io.out(`${lines.join("\n")}\n`);
+  return ok ? EXIT.ok : EXIT.usage;
+}
+
 async function reportCommand(args: string[], _deps: MainDeps, io: Io): Promise<number> {
   const { values, positionals } = parse("report", args, {
     out: { type: "string", default: "reports" },
@@ -606,6 +660,7 @@ const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promi
   certify: certifyCommand,
   suite: suiteCommand,
   list: listCommand,
+  check: checkCommand,
   report: reportCommand,
   merge: mergeCommand,
   diff: diffCommand,
@@ -649,6 +704,11 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     if (error instanceof UsageError) {
       io.err(`clientdown: ${error.message}\n`);
       return error.exitCode;
+    }
+    // The target's own mistake (its server exits or never listens), not the harness's.
+    if (error instanceof TargetStartError) {
+      io.err(`clientdown: ${error.message.split("\n").map(printable).join("\n")}\n`);
+      return EXIT.usage;
     }
     // Setup problems are expected on an unprepared machine: their message says what to do.
     const text = error instanceof SetupError

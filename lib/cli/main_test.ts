@@ -3,6 +3,7 @@ import { run } from "../process/spawn.ts";
 import { parseNetnsName, runOwner } from "../lab/names.ts";
 import { main, type MainDeps } from "./main.ts";
 import { REPO_ROOT } from "./repo_paths.ts";
+import { TargetStartError } from "../target/start_target.ts";
 import {
   fakeCertify,
   GOOD_SUITES,
@@ -272,7 +273,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
 
 Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async () => {
   const mistakes: [string[], RegExp][] = [
-    [[], /Missing command: one of certify, suite, list, report, merge, diff, doctor/],
+    [[], /Missing command: one of certify, suite, list, check, report, merge, diff, doctor/],
     [["frobnicate"], /Unknown command "frobnicate"/],
     [
       ["certify", "--frobnicate"],
@@ -338,4 +339,51 @@ Deno.test("report without results, or with a broken results file, exits 2; docto
     );
   });
   assert.equal((await cli(["doctor"], { doctor: () => Promise.resolve(0) })).code, 0);
+});
+
+Deno.test("check: what each exchange saw, the server's words when one failed, exit 2; a server that never starts is exit 2 too", async () => {
+  const failed = await cli(["check", "ref-hardened"], {
+    check: (target) =>
+      Promise.resolve({
+        target: target.id,
+        readyMs: 210,
+        exchanges: [
+          {
+            exchange: "protocol.request",
+            ok: false,
+            said: 'its until "PANG\\n" never arrived: nothing more came in 3 s after 5 bytes',
+            received: "PONG\n",
+          },
+          { exchange: "protocol.partialRequest", ok: true, said: "the server waits" },
+        ],
+        logTail: "bad \x1b[31mrequest",
+      }),
+  });
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.equal(
+    failed.stdout,
+    "ref-hardened: valid; its server listened on port 7070 after 210 ms\n" +
+      'FAIL  protocol.request         its until "PANG\\n" never arrived: nothing more came in 3 s after 5 bytes\n' +
+      '      the server sent: "PONG\\n"\n' +
+      "ok    protocol.partialRequest  the server waits\n" +
+      "The server's last lines:\n" +
+      "  bad \\x1b[31mrequest\n" +
+      "An exchange failed: see above\n",
+  );
+  const never = await cli(["suite", "rst/idle", "--target", "ref-hardened"], {
+    prepareLab: () =>
+      Promise.reject(
+        new TargetStartError(
+          "ref-hardened",
+          'did not listen on port "7070" within "10000" ms (it listens on port "8080" instead)',
+          "listening on 8080",
+        ),
+      ),
+  });
+  assert.equal(never.code, 2);
+  assert.equal(
+    never.stderr,
+    'clientdown: Target "ref-hardened" did not listen on port "7070" within "10000" ms (it ' +
+      'listens on port "8080" instead); its last lines:\nlistening on 8080\n',
+  );
 });

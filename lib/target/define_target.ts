@@ -8,12 +8,18 @@
 import { SERVER } from "../lab/address_plan.ts";
 import { nearIds } from "../text/near_ids.ts";
 
+/** Bytes of a protocol: text (sent as UTF-8). */
+export type Payload = string;
+
 /** One request and how to recognise the end of its response. */
 export interface Exchange {
-  /** Bytes the client sends (UTF-8). */
-  send: string;
-  /** A string whose arrival completes the response. */
-  until: string;
+  /** Bytes the client sends. */
+  send: Payload;
+  /**
+   * The last bytes of the response: the read ends once they arrived. Anything the server sends
+   * after them stays unread, and unread bytes turn a later close into a reset.
+   */
+  until: Payload;
 }
 
 /** The protocol exchanges the scenarios need. */

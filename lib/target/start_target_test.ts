@@ -105,3 +105,23 @@ Deno.test("startTarget gives up on a target that never listens, and ends it", as
     await lab.teardown();
   }
 });
+
+Deno.test("startTarget names the port a target listens on when it is not the one it said", async () => {
+  const lab = await createLab();
+  try {
+    const target = shellTarget(
+      "elsewhere",
+      `echo listening on 7071 >&2; exec python3 -c "import socket,time; s=socket.socket(); ` +
+        `s.bind(('0.0.0.0', 7071)); s.listen(); time.sleep(30)"`,
+    );
+    // 5 s: python listens within a fraction of that even on a busy machine.
+    const error = await startFailure(startTarget(target, lab, "v4", { readyTimeoutMs: 5000 }));
+    includes(
+      error.message,
+      '"elsewhere" did not listen on port "7070" within "5000" ms (it listens on port "7071" instead)',
+    );
+    includes(error.message, "; its last lines:\nlistening on 7071");
+  } finally {
+    await lab.teardown();
+  }
+});
