@@ -176,10 +176,11 @@ Options:
 `,
   diff: `Usage: clientdown diff OLD NEW
 
-Compares two runs (results files, or reports directories matched by target id): prints, per
-target and scenario, the verdicts and key figures that changed (times when they moved by more
-than 25 % and 500 ms). Exit 1 when a verdict got worse (pass → warn or fail, warn → fail),
-else 0. Needs no lab and no root.
+Compares two runs (results files, or reports directories matched by target id): prints,
+per target and scenario, the verdicts and key figures that changed (times when they moved
+by more than 25 % and 500 ms), worse first, and warns when the runs' deadlines differ.
+Exit 1 when a verdict got worse (pass → anything else, warn → fail), 2 when the runs share
+no scenario, else 0. Needs no lab and no root.
 `,
   doctor: `Usage: clientdown doctor
 
