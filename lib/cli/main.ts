@@ -31,7 +31,7 @@ import { briefly } from "./_user_modules.ts";
 import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
-import { printable, Progress, resultLine } from "./progress.ts";
+import { printable, Progress, resultLine, wrapped } from "./progress.ts";
 import { displayPath } from "./repo_paths.ts";
 import { diffPaths, mergeInputs } from "./merge_diff.ts";
 import { rebuildReports } from "./report_files.ts";
@@ -449,19 +449,25 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
 }
 
 function humanSummary(results: Results): string {
-  const lines = [
+  const lines = wrapped(
     `${results.target.title ?? results.target.id} (${results.target.id} ${results.target.version})`,
-  ];
+    "",
+  );
+  // Every line fits RESULT_COLUMNS: longer text is wrapped under its line.
   for (const s of results.scenarios) {
     lines.push(resultLine(s, { color: false }));
     if (s.verdict === "interrupted") continue; // nothing was measured: its one line says so
-    lines.push(`    ${s.level}: ${s.requirement}`);
+    lines.push(...wrapped(`${s.level}: ${s.requirement}`, "    "));
     for (const e of s.expectations) {
       const predicted = e.predicted ? " (predicted)" : "";
-      lines.push(`    ${e.verdict.padEnd(12)} ${e.expectation}: ${e.measured}${predicted}`);
+      const [first = "", ...rest] = wrapped(
+        `${e.expectation}: ${e.measured}${predicted}`,
+        " ".repeat(17),
+      );
+      lines.push(`    ${e.verdict.padEnd(12)} ${first.trimStart()}`, ...rest);
     }
-    if (s.notes) lines.push(`    ${s.notes}`);
-    if (s.recommendation) lines.push(`    Recommendation: ${s.recommendation}`);
+    if (s.notes) lines.push(...wrapped(printable(s.notes), "    "));
+    if (s.recommendation) lines.push(...wrapped(`Recommendation: ${s.recommendation}`, "    "));
   }
   return `${lines.join("\n")}\n`;
 }
@@ -506,8 +512,9 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
       throw error;
     });
     if (!results) return await endInterrupted(interrupt, [], scenarios.length, undefined, deps, io);
-    progress.finish([results], performance.now() - started);
+    progress.stop();
     io.out(values.json ? `${JSON.stringify(results, null, 2)}\n` : humanSummary(results));
+    progress.finish([results], performance.now() - started); // the summary, last
     // With --json the results are on stdout already: "Wrote" goes to stderr, not into them.
     const unsaved = outputs
       ? announceSaved(await saveResults([results], outputs), values.json ? io.err : io.out, io.err)

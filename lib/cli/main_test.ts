@@ -387,3 +387,19 @@ Deno.test("check: what each exchange saw, the server's words when one failed, ex
       'listens on port "8080" instead); its last lines:\nlistening on 8080\n',
   );
 });
+
+Deno.test("suite prints its results, each line within 100 columns, and the summary last", async () => {
+  await withDir(GOOD_SUITES, async (suites) => {
+    let all = "";
+    const result = await cli(["suite", "vanish", "--target", "ref-hardened"], {
+      suitesDir: suites,
+      stdout: (t) => all += t,
+      stderr: (t) => all += t,
+    });
+    assert.equal(result.code, 0, all);
+    const lines = all.trimEnd().split("\n");
+    for (const line of lines) assert.ok(line.length <= 100, `${line.length}: ${line}`);
+    assert.match(lines.at(-1) ?? "", /^Wall time |^Harness overhead /);
+    assert.match(lines.at(-2) ?? "", /^3 scenarios: |^Wall time /);
+  });
+});

@@ -77,25 +77,51 @@ export function printable(text: string): string {
   );
 }
 
-/** One finished scenario: `verdict  [target]  id  key figure  duration`. */
+/** The width result lines fit in: a CI log's or an 80-to-100-column terminal's. */
+export const RESULT_COLUMNS = 100;
+
+/** `text` cut to `width` characters, an ellipsis marking the cut. */
+export function fitted(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/**
+ * One finished scenario, in at most RESULT_COLUMNS columns:
+ * `verdict  [target]  id  key figure  duration`; the key figure is cut to fit (the report
+ * has it whole).
+ */
 export function resultLine(
   result: ScenarioResult,
   options: { color: boolean; target?: string },
 ): string {
-  const verdict = paint(
-    result.verdict.padEnd(VERDICT_WIDTH),
-    COLOUR[result.verdict],
-    options.color,
-  );
+  const verdict = result.verdict.padEnd(VERDICT_WIDTH);
   const target = options.target === undefined ? [] : [options.target];
+  const before = [...target, result.id.padEnd(ID_WIDTH)].join("  ");
+  const duration = formatMs(result.durationMs);
+  const room = RESULT_COLUMNS - verdict.length - before.length - duration.length - 6;
   return [
-    verdict,
-    ...target,
-    result.id.padEnd(ID_WIDTH),
-    printable(keyFigure(result)),
-    formatMs(result.durationMs),
+    paint(verdict, COLOUR[result.verdict], options.color),
+    before,
+    fitted(printable(keyFigure(result)), room),
+    duration,
   ]
     .join("  ");
+}
+
+/** Words wrapped to lines of at most `width` columns, each after `indent`. */
+export function wrapped(text: string, indent: string, width = RESULT_COLUMNS): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(`${indent}${line}`);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(`${indent}${line}`);
+  return lines.map((l) => fitted(l, width));
 }
 
 function median(values: readonly number[]): number | undefined {

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import type { Results } from "../results/schema.ts";
-import { printable, Progress, summary } from "./progress.ts";
+import {
+  fitted,
+  printable,
+  Progress,
+  RESULT_COLUMNS,
+  resultLine,
+  summary,
+  wrapped,
+} from "./progress.ts";
 import { fakeResult } from "./testdata/temp_files.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 
@@ -175,4 +183,20 @@ Deno.test("summary: counts per verdict and target, wall time, sum of times, medi
 
 Deno.test("a key figure quoting a server's words cannot drive the terminal", () => {
   assert.equal(printable("ok\x1b[2J\x07\r\nend\u009b"), "ok\\x1b[2J\\x07\\x0d\\x0aend\\x9b");
+});
+
+Deno.test("result lines fit 100 columns: a long key figure is cut, the report keeps it whole", () => {
+  const result = fakeResult(scenario("vanish/mid-response-v6"), "pass");
+  result.notes = "x";
+  const line = resultLine(result, { color: false, target: "lighttpd@keep-alive-idle-60s" });
+  assert.ok(line.length <= RESULT_COLUMNS, `${line.length}: ${line}`);
+  const long = {
+    ...result,
+    verdict: "error" as const,
+    notes: `Harness error: ${"word ".repeat(60)}`,
+  };
+  const cut = resultLine(long, { color: true, target: "lighttpd@keep-alive-idle-60s" });
+  assert.ok(cut.replaceAll("\x1b[91m", "").replaceAll("\x1b[0m", "").length <= RESULT_COLUMNS, cut);
+  assert.deepEqual(wrapped("aaa bbb ccc ddd", "  ", 11), ["  aaa bbb", "  ccc ddd"]);
+  assert.equal(fitted("abcdef", 4), "abc…");
 });
