@@ -67,11 +67,17 @@ Deno.test("a malformed target file is a UsageError naming the file and the field
   }
 });
 
-Deno.test("an unknown target id lists the nearest built-in ids; a built-in's id must match its file", async () => {
-  assert.match(
+Deno.test("an unknown target id suggests the one or two close built-in ids only; a built-in's id must match its file", async () => {
+  assert.equal(
     await messageOf(loadTarget("ref-hardend")),
-    /^Unknown target "ref-hardend": the nearest built-in targets are "ref-hardened", "ref-naive"/,
+    'Unknown target "ref-hardend": did you mean "ref-hardened"? ("list" shows the built-in ' +
+      "targets; or give the path of a target file)",
   );
+  assert.match(
+    await messageOf(loadTarget("ngnix")),
+    /^Unknown target "ngnix": did you mean "nginx"\? \(/,
+  );
+  assert.match(await messageOf(loadTarget("zzzzzz")), /^Unknown target "zzzzzz": \("list" shows/);
   const dir = await tempDirWith({ "my_echo.ts": targetSource({ id: `"other"` }) });
   try {
     assert.match(

@@ -32,6 +32,8 @@ import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { printable, Progress, resultLine, wrapped } from "./progress.ts";
+import { columns } from "./columns.ts";
+import { editDistance, nearIds } from "../text/near_ids.ts";
 import { displayPath } from "./repo_paths.ts";
 import { diffPaths, mergeInputs } from "./merge_diff.ts";
 import { rebuildReports } from "./report_files.ts";
@@ -92,83 +94,89 @@ const RUN_FLAGS = {
 
 const USAGE = `clientdown: how TCP servers behave when their client goes down
 
-Usage: clientdown <command> [options]      (in the repository: deno task <command> ...)
+Usage: clientdown <command> [options]
+       (in the repository: deno task <command> ...)
 
 Commands:
-  certify [TARGET...]          every suite against each target; writes the reports
-  suite ID --target TARGET     one suite ("vanish") or one scenario ("vanish/idle")
-  list                         suites, scenarios and targets
-  check TARGET                 tries a target file: its server in a lab, each exchange
-  report                       rebuilds the Markdown reports from their JSON, no lab
-  merge DIR... --out DIR       combines the results of shards (certify --shard) into one run's
-  diff OLD NEW                 verdicts and key figures that changed; exit 1 when one got worse
-  doctor                       what the lab can do on this machine
+  certify [TARGET...]       every suite against each target; writes the reports
+  suite ID --target TARGET  one suite ("vanish") or scenario ("vanish/idle")
+  list                      suites, scenarios, targets and their variants
+  check TARGET              tries a target: its server in a lab, each exchange
+  report                    rebuilds the Markdown reports from their JSON
+  merge DIR... --out DIR    combines shards' results (certify --shard)
+  diff OLD NEW              what changed between two runs; exit 1 if worse
+  doctor                    what the lab can do on this machine
 
-TARGET is a built-in target id (see "list") or the path of a target file (defineTarget).
-Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error, 3 harness error
-(or the results could not be written where asked: they are saved elsewhere, and named).
+TARGET is a built-in target id (see "list") or the path of a target file.
+Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error,
+3 harness error (or the results could not be written where asked: they
+are saved elsewhere, and named).
 "clientdown <command> --help" shows a command's options.
 `;
 
 const RUN_OPTIONS_HELP =
-  `  --deadline DURATION   how long each scenario waits for the server to act, e.g. 90s, 5m
-                        (default ${DEFAULT_DEADLINE}; a requirement's budget may be longer: then the
-                        server's socket options predict the outcome, labelled as a prediction)
-  --concurrency N       scenarios at once, over all targets (default ${DEFAULT_CONCURRENCY}: 32 per
-                        core, as scenarios mostly wait)`;
+  `  --deadline DURATION   how long each scenario waits for the server to act,
+                        e.g. 90s, 5m (default ${DEFAULT_DEADLINE}); a longer budget is
+                        predicted from the server's socket options
+  --concurrency N       scenarios at once, over all targets (default
+                        ${DEFAULT_CONCURRENCY}: 32 per core, as scenarios mostly wait)`;
 
 const HELP: Record<string, string> = {
   certify: `Usage: clientdown certify [TARGET...] [options]
 
-Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")}) and writes
-OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root.
-
-TARGET is a built-in target id or the path of a target file (defineTarget).
+Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")})
+and writes OUT/<target>.json, OUT/<target>.md and the index OUT/README.md.
+TARGET is a built-in target id or the path of a target file. Needs root.
 
 Options:
 ${RUN_OPTIONS_HELP}
-  --out DIR             reports directory (default ${DEFAULT_OUT}, git-ignored; the
-                        published set only with --out reports); also writes index.json
-  --junit FILE          also write JUnit XML of this run (one testsuite per target)
-  --shard K/N           run only the K-th of N shares of the (target × scenario) pairs, for
-                        running one certification on N machines; "merge" puts them together
-  --only ID             run one suite ("churn") or one scenario ("vanish/idle") instead of
-                        every suite, against every TARGET
+  --out DIR             reports directory (default ${DEFAULT_OUT},
+                        git-ignored; the published set only with
+                        --out reports); also writes index.json
+  --junit FILE          also write JUnit XML (one testsuite per target)
+  --shard K/N           run only the K-th of N shares of the (target ×
+                        scenario) pairs, one certification on N machines;
+                        "merge" puts them together
+  --only ID             run one suite ("churn") or one scenario
+                        ("vanish/idle") instead of every suite
 `,
   suite: `Usage: clientdown suite ID --target TARGET [options]
 
-Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET and prints a
-summary. Needs root.
+Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET
+and prints its results. Needs root.
 
 Options:
-  --target TARGET       a built-in target id or the path of a target file (required)
+  --target TARGET       a built-in target id or a target file (required)
 ${RUN_OPTIONS_HELP}
-  --json                print only the results JSON on stdout (progress stays on stderr)
+  --json                print only the results JSON on stdout
+                        (progress stays on stderr)
   --junit FILE          also write JUnit XML of the results
 `,
   list: `Usage: clientdown list
 
-Lists the suites, their scenarios (id, level, title) and the built-in targets.
+Lists the suites, their scenarios (id, level, title), the built-in targets
+and their variants (TARGET@variant).
 `,
   check: `Usage: clientdown check TARGET
 
-Checks a target file (or a built-in target) in seconds: validates it, starts its server
-once in a lab and makes each exchange of its protocol, saying what came back; when one
-fails, what the server sent and its last lines. Exit 0 when all went well, 2 when not.
-Needs root.
+Checks a target file (or a built-in target) in seconds: validates it,
+starts its server once in a lab and makes each exchange of its protocol,
+saying what came back; when one fails, what the server sent and its last
+lines. Exit 0 when all went well, 2 when not. Needs root.
 `,
   report: `Usage: clientdown report [--out DIR]
 
-Rebuilds every Markdown report in DIR (default reports) from the JSON results there, and
-the index README.md and index.json. Needs no lab and no root.
+Rebuilds every Markdown report in DIR (default reports) from the JSON
+results there, and the index README.md and index.json. No lab, no root.
 `,
   merge: `Usage: clientdown merge DIR... --out DIR [--junit FILE]
 
-Combines the results of "certify --shard K/N" runs (each DIR one shard's --out, from any
-machine; results files work too) into the results, Markdown reports and index that one
-machine would have written in --out. Refuses shards of different clientdown versions,
-suites or deadlines, a pair given twice and a pair no shard has. Needs no lab and no root.
-Exit code as certify's over the merged results.
+Combines the results of "certify --shard K/N" runs (each DIR one shard's
+--out, from any machine; results files work too) into the results,
+Markdown reports and index one machine would have written in --out.
+Refuses shards of different clientdown versions, suites or deadlines, a
+pair given twice and a pair no shard has. No lab, no root. Exit code as
+certify's over the merged results.
 
 Options:
   --out DIR             reports directory to write (required)
@@ -176,17 +184,18 @@ Options:
 `,
   diff: `Usage: clientdown diff OLD NEW
 
-Compares two runs (results files, or reports directories matched by target id): prints,
-per target and scenario, the verdicts and key figures that changed (times when they moved
-by more than 25 % and 500 ms), worse first, and warns when the runs' deadlines differ.
-Exit 1 when a verdict got worse (pass → anything else, warn → fail), 2 when the runs share
-no scenario, else 0. Needs no lab and no root.
+Compares two runs (results files, or reports directories matched by target
+id): prints, per target and scenario, the verdicts and key figures that
+changed (times when they moved by more than 25 % and 500 ms), worse
+first, and warns when the runs' deadlines differ. Exit 1 when a verdict
+got worse (pass → anything else, warn → fail), 2 when the runs share no
+scenario, else 0. No lab, no root.
 `,
   doctor: `Usage: clientdown doctor
 
-Prints what the lab can do on this machine, each with yes / no and the reason, then one
-line: whether the lab can run (exit 0) or not (exit 3), and the command that installs
-what is missing.
+Prints what the lab can do on this machine, each with yes / no and the
+reason, then one line: whether the lab can run (exit 0) or not (exit 3),
+and the command that installs what is missing.
 `,
 };
 
@@ -210,18 +219,50 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }): (text: string) 
   };
 }
 
+/**
+ * A value that starts with a dash given to an option that takes a value (`--concurrency -3`)
+ * is that value: parseArgs would refuse it as "ambiguous", hiding what is wrong with it.
+ */
+function joinDashValues(args: readonly string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** ` (did you mean "--deadline"?)` for a mistyped option close to a known one, else "". */
+function didYouMean(unknown: string, options: ParseArgsOptionsConfig): string {
+  const known = Object.keys(options).map((name) => `--${name}`);
+  const [near] = nearIds(unknown, known, 1);
+  const close = near !== undefined &&
+    editDistance(unknown, near) <= Math.max(2, Math.floor(near.length / 3));
+  return close ? ` (did you mean "${near}"?)` : "";
+}
+
 function parse<T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T) {
+  const all = { ...options, help: { type: "boolean", short: "h" } } as const;
   try {
     return parseArgs({
-      args,
-      options: { ...options, help: { type: "boolean", short: "h" } },
+      args: joinDashValues(args, all),
+      options: all,
       allowPositionals: true,
       strict: true,
     });
   } catch (error) {
     const text = (error as Error).message.split(/\.( |$)|\n/)[0] ?? "";
+    const unknown = /^Unknown option '(--[^']+)'/.exec(text)?.[1];
     throw new UsageError(
-      `${text.replaceAll("'", '"')} (see "clientdown ${command} --help")`,
+      `${text.replaceAll("'", '"')}${unknown ? didYouMean(unknown, all) : ""} (see ` +
+        `"clientdown ${command} --help")`,
     );
   }
 }
@@ -536,20 +577,22 @@ async function listCommand(args: string[], deps: MainDeps, io: Io): Promise<numb
   if (positionals.length) throw new UsageError(`"list" takes no arguments`);
   const suites = await loadSuites(deps.suitesDir);
   const lines: string[] = [];
-  const width = Math.max(...suites.flatMap((s) => s.scenarios.map((x) => x.id.length)));
   for (const suite of suites) {
     lines.push(`${suite.id}: ${suite.title}`);
-    for (const s of suite.scenarios) {
-      lines.push(`  ${s.id.padEnd(width)}  ${s.level.padEnd(6)}  ${s.title}`);
-    }
+    lines.push(...columns(suite.scenarios.map((s) => [s.id, s.level, s.title]), "  "));
   }
   const count = suites.reduce((n, s) => n + s.scenarios.length, 0);
-  lines.push(`${count} scenarios in ${suites.length} suites`, "", "Targets:");
+  lines.push(`${count} scenarios in ${suites.length} suites`, "", "Targets (and their variants):");
+  // One row per target and per variant (TARGET@variant selects it); a column is a cell more.
+  const rows: string[][] = [];
   for (const id of builtInTargetIds(deps.targetsDir)) {
     const target = await loadTarget(id, deps.targetsDir);
-    const reference = REFERENCE_TARGETS.includes(id) ? " (reference, default of certify)" : "";
-    lines.push(`  ${id}  ${target.title}${reference}`);
+    rows.push([REFERENCE_TARGETS.includes(id) ? `${id} *` : id, target.title]);
+    for (const [name, variant] of Object.entries(target.variants ?? {})) {
+      rows.push([`  @${name}`, variant.title]);
+    }
   }
+  lines.push(...columns(rows, "  "), "* a reference server: what certify runs without a TARGET");
   io.out(`${lines.join("\n")}\n`);
   return EXIT.ok;
 }

@@ -265,7 +265,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
     assert.equal(badTarget.code, 2);
     assert.match(
       badTarget.stderr,
-      /Unknown target "ref-hardend": the nearest built-in targets are "ref-hardened"/,
+      /Unknown target "ref-hardend": did you mean "ref-hardened"\?/,
     );
     for (const r of [nosuch, noTarget, badTarget]) assert.equal(r.prepared + r.calls.length, 0);
   });
@@ -284,6 +284,14 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
     // Past 2^31 ms a timer overflows and fires at once: a vanish would turn into an RST.
     [["certify", "--deadline", "600h"], /Invalid deadline: "2160000000" ms/],
     [["certify", "--concurrency", "0"], /Invalid --concurrency "0"/],
+    [
+      ["certify", "--concurrency", "-3"],
+      /^clientdown: Invalid --concurrency "-3": expected a whole/,
+    ],
+    [
+      ["certify", "--concurency", "3"],
+      /^clientdown: Unknown option "--concurency" \(did you mean "--concurrency"\?\) \(see /,
+    ],
     [["certify", "ref-naive", "ref-naive"], /Target "ref-naive" is given twice/],
     [["suite", "--json", "--target", "ref-naive"], /Expected one suite or scenario id, got 0/],
     [["list", "extra"], /"list" takes no arguments/],
@@ -305,6 +313,12 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^(clientdown|Usage: clientdown)/);
   }
+  for (const command of ["", "certify", "suite", "list", "check", "report", "merge", "diff"]) {
+    const result = await cli(["help", command]);
+    for (const line of result.stdout.split("\n")) {
+      assert.ok(line.length <= 80, `help ${command}: ${line.length} columns: ${line}`);
+    }
+  }
 });
 
 Deno.test("list shows suites, scenarios with level and title, and the built-in targets", async () => {
@@ -319,8 +333,13 @@ Deno.test("list shows suites, scenarios with level and title, and the built-in t
     assert.match(result.stdout, /^5 scenarios in 2 suites$/m);
     assert.match(
       result.stdout,
-      /^ {2}ref-naive {2}Reference server, naive .*\(reference, default of certify\)$/m,
+      /^ {2}ref-naive \* +Reference server, naive .*$(.|\n)*^\* a reference server: what certify runs without a TARGET$/m,
     );
+    assert.match(
+      result.stdout,
+      /^ {2}nginx +nginx .*\n( {4}@.*\n)* {4}@send-timeout-10s +send_timeout 10s/m,
+    );
+    for (const line of result.stdout.split("\n")) assert.ok(line.length <= 100, line);
   });
 });
 
