@@ -93,9 +93,12 @@ export {
   survives,
 } from "./lib/suite/expectations.ts";
 export { type Duration, parseDuration } from "./lib/time/duration.ts";
+// What built-in targets use in version() (and a target's own helpers): a bounded command.
+export { CommandError, run, type RunResult, type SpawnOptions } from "./lib/process/spawn.ts";
 export {
   defineTarget,
   type Exchange,
+  hex,
   type Payload,
   type StartContext,
   type StartSpec,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { UsageError } from "./usage_error.ts";
+import { hex } from "../target/define_target.ts";
 import { targetSource, tempDirWith } from "./testdata/temp_files.ts";
 
 async function messageOf(promise: Promise<unknown>): Promise<string> {
@@ -161,11 +162,15 @@ Deno.test("each bad field of a target or of what its start() returns: file and f
       { protocol: protocolWith(`greeting: { send: "HELLO\\n", until: "" }`) },
       /field "protocol\.greeting\.until"/,
     ],
-    ["variant_protocol", {
-      variants: `{ tuned: { title: "tuned", start: ${
-        start(`{ argv: ["x"] }`)
-      }, protocol: { request: { send: "A" }, partialRequest: "" } } }`,
-    }, /field "variants\.tuned\.protocol\.request" must be \{ send: string, until: string \}/],
+    [
+      "variant_protocol",
+      {
+        variants: `{ tuned: { title: "tuned", start: ${
+          start(`{ argv: ["x"] }`)
+        }, protocol: { request: { send: "A" }, partialRequest: "" } } }`,
+      },
+      /field "variants\.tuned\.protocol\.request\.until" must be a non-empty string or Uint8Array: the last bytes of the response \(got nothing\)/,
+    ],
     ["variant_start", {
       variants: `{ tuned: { title: "tuned", start: ${start(`{ argv: [""] }`)} } }`,
     }, /field "variants\.tuned\.start\(\)\.argv\[0\]" must be a non-empty string/],
@@ -295,5 +300,30 @@ Deno.test("an unknown key anywhere in a target is refused, naming it and the key
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  }
+});
+
+Deno.test("protocol payloads may be bytes: a Uint8Array, or hex() for one; an empty one is refused", async () => {
+  assert.deepEqual(hex("80 00 ff"), Uint8Array.of(0x80, 0x00, 0xff));
+  assert.throws(() => hex("8"), /Invalid hex bytes "8": expected pairs of hex digits/);
+  const binary = `{
+    request: { send: new Uint8Array([0x30, 0x80]), until: new Uint8Array([0x0a]) },
+    partialRequest: new Uint8Array([0x30]),
+    largeRequest: { send: new Uint8Array([0x80]), responseBytes: 67108864 },
+  }`;
+  const empty = `{ request: { send: new Uint8Array(), until: "x" }, partialRequest: "P" }`;
+  const dir = await tempDirWith({
+    "binary.ts": targetSource({ protocol: binary }),
+    "empty.ts": targetSource({ protocol: empty }),
+  });
+  try {
+    const target = await loadTarget(`${dir}/binary.ts`);
+    assert.deepEqual(target.protocol.request.send, Uint8Array.of(0x30, 0x80));
+    assert.match(
+      await messageOf(loadTarget(`${dir}/empty.ts`)),
+      /field "protocol\.request\.send" must be a non-empty string or Uint8Array \(got an object\)$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

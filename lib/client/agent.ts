@@ -53,6 +53,7 @@ import {
   type ConnectCommand,
   encodeLine,
   type Endpoint,
+  fromWire,
   type HalfCloseCommand,
   type InfoCommand,
   type Op,
@@ -274,7 +275,7 @@ export class Agent {
 
   async #send(command: SendCommand): Promise<Outcome<"send">> {
     const deadline = monotonicMs() + command.timeoutMs;
-    const data = new TextEncoder().encode(command.data);
+    const data = fromWire(command.data);
     let sent = 0;
     try {
       const connection = this.#open(command);
@@ -299,9 +300,8 @@ export class Agent {
 
   async #read(command: ReadCommand): Promise<Outcome<"read">> {
     const deadline = monotonicMs() + command.timeoutMs;
-    const marker = command.until === undefined || command.until === ""
-      ? undefined
-      : new TextEncoder().encode(command.until);
+    const until = command.until === undefined ? undefined : fromWire(command.until);
+    const marker = until?.length ? until : undefined;
     const result: ReadResult = { bytes: 0, found: false, eof: false, head: "" };
     const head = new Uint8Array(HEAD_BYTES);
     const buf = new Uint8Array(READ_CHUNK);

@@ -16,6 +16,7 @@ import {
   type Outcome,
   readLines,
   type Reply,
+  toWire,
 } from "./protocol.ts";
 
 const AGENT = new URL("./agent.ts", import.meta.url).href;
@@ -36,7 +37,8 @@ export type ConnectOptions = Omit<ConnectCommand, "op" | "timeoutMs"> & { timeou
 
 /** Options of `read`: see ReadCommand; `timeoutMs` defaults to 5000. */
 export interface ReadOptions {
-  until?: string;
+  /** The last bytes of the response (text is UTF-8). */
+  until?: string | Uint8Array;
   bytes?: number;
   timeoutMs?: number;
 }
@@ -148,20 +150,30 @@ export class ClientAgent {
     return this.#call({ op: "connect", ...rest, timeoutMs });
   }
 
-  /** Sends `data` (UTF-8) in full, or reports how much went before the failure. */
-  send(conn: number, data: string, options: { timeoutMs?: number } = {}): Promise<Outcome<"send">> {
+  /** Sends `data` (text as UTF-8) in full, or reports how much went before the failure. */
+  send(
+    conn: number,
+    data: string | Uint8Array,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Outcome<"send">> {
     return this.#call({
       op: "send",
       conn,
-      data,
+      data: toWire(data),
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
   }
 
   /** Reads until the marker, the byte count, or the server's FIN (see ReadCommand). */
   read(conn: number, options: ReadOptions = {}): Promise<Outcome<"read">> {
-    const { timeoutMs = DEFAULT_TIMEOUT_MS, ...rest } = options;
-    return this.#call({ op: "read", conn, ...rest, timeoutMs });
+    const { timeoutMs = DEFAULT_TIMEOUT_MS, until, ...rest } = options;
+    return this.#call({
+      op: "read",
+      conn,
+      ...rest,
+      ...(until === undefined ? {} : { until: toWire(until) }),
+      timeoutMs,
+    });
   }
 
   /** Ends the read under way on `conn` (if any), leaving the socket as it is. */

@@ -37,11 +37,17 @@ export interface ConnectCommand {
   timeoutMs: number;
 }
 
-/** Sends every byte of `data` (UTF-8), waiting for room in the send buffer. */
+/**
+ * Bytes on the wire between the runner and the agent: text as itself (sent as UTF-8), any
+ * other bytes as hex, so a byte ≥ 0x80 goes out as that one byte.
+ */
+export type WireBytes = { text: string } | { hex: string };
+
+/** Sends every byte of `data`, waiting for room in the send buffer. */
 export interface SendCommand {
   op: "send";
   conn: number;
-  data: string;
+  data: WireBytes;
   timeoutMs: number;
 }
 
@@ -52,7 +58,7 @@ export interface SendCommand {
 export interface ReadCommand {
   op: "read";
   conn: number;
-  until?: string;
+  until?: WireBytes;
   bytes?: number;
   timeoutMs: number;
 }
@@ -182,6 +188,21 @@ export type Request = Command & { seq: number };
 export type Reply = { seq: number; usage?: true } & Outcome<Op>;
 
 const encoder = new TextEncoder();
+
+/** Text or bytes as they travel to the agent. */
+export function toWire(payload: string | Uint8Array): WireBytes {
+  return typeof payload === "string"
+    ? { text: payload }
+    : { hex: [...payload].map((b) => b.toString(16).padStart(2, "0")).join("") };
+}
+
+/** The bytes a WireBytes stands for. */
+export function fromWire(data: WireBytes): Uint8Array {
+  if ("text" in data) return encoder.encode(data.text);
+  const bytes = new Uint8Array(data.hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(data.hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
 
 /** One value as a JSON line. */
 export function encodeLine(value: Request | Reply): Uint8Array {

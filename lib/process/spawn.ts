@@ -10,17 +10,25 @@
 export interface SpawnOptions {
   /** Run inside this network namespace (via `ip netns exec`). */
   netns?: string;
+  /** Its working directory. */
   cwd?: string;
+  /** Variables added to its environment. */
   env?: Record<string, string>;
+  /** Its standard input (default "null"). */
   stdin?: "piped" | "null";
+  /** Its standard output (default "null"). */
   stdout?: "piped" | "null" | "inherit";
+  /** Its standard error (default "null"). */
   stderr?: "piped" | "null" | "inherit";
 }
 
 /** A command that exited with a code the caller did not accept. */
 export class CommandError extends Error {
+  /** The exit code. */
   readonly code: number;
+  /** What the command printed on stderr. */
   readonly stderr: string;
+  /** `argv` ran and exited with `code`, printing `stderr`. */
   constructor(argv: readonly string[], code: number, stderr: string) {
     super(
       `Command failed with exit code ${code}: ${argv.join(" ")}${
@@ -125,8 +133,11 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
 
 /** What a finished command printed. */
 export interface RunResult {
+  /** The exit code. */
   code: number;
+  /** What it printed on stdout. */
   stdout: string;
+  /** What it printed on stderr. */
   stderr: string;
 }
 

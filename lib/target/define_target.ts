@@ -8,8 +8,33 @@
 import { SERVER } from "../lab/address_plan.ts";
 import { nearIds } from "../text/near_ids.ts";
 
-/** Bytes of a protocol: text (sent as UTF-8). */
-export type Payload = string;
+/**
+ * Bytes of a protocol: text (sent as UTF-8) or bytes, for a binary protocol whose bytes
+ * ≥ 0x80 must go out as themselves (an LDAP bind's tag 0x80): `hex("30 0c 02 01 01")`.
+ */
+export type Payload = string | Uint8Array;
+
+/**
+ * Bytes written as hex digits, spaces allowed: a binary protocol's payload.
+ *
+ * @example
+ * ```ts
+ * import { hex } from "./define_target.ts";
+ * hex("80 00 ff"); // Uint8Array [0x80, 0x00, 0xff]
+ * ```
+ */
+export function hex(digits: string): Uint8Array {
+  const clean = digits.replace(/\s+/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) {
+    throw new SyntaxError(`Invalid hex bytes "${digits}": expected pairs of hex digits`);
+  }
+  return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+/** Whether `value` is a non-empty payload (text or bytes). */
+function isPayload(value: unknown): value is Payload {
+  return (typeof value === "string" || value instanceof Uint8Array) && value.length > 0;
+}
 
 /** One request and how to recognise the end of its response. */
 export interface Exchange {
@@ -39,12 +64,12 @@ export interface TargetProtocol {
   /** A small request with a small response. */
   request: Exchange;
   /** The first bytes of a request that the server must wait for the rest of. */
-  partialRequest: string;
+  partialRequest: Payload;
   /**
    * A request whose response is far larger than any socket buffer. A protocol without one
    * leaves it out: the scenarios that need it are skipped as not applicable.
    */
-  largeRequest?: { send: string; responseBytes: number };
+  largeRequest?: { send: Payload; responseBytes: number };
 }
 
 /** What a target's `start` gets to build its command line. */
@@ -65,6 +90,13 @@ export interface StartSpec {
   env?: Record<string, string>;
   /** Files to write (path relative to the lab directory → content) before starting. */
   files?: Record<string, string>;
+  /**
+   * Commands run as root in the server host before it starts, in order, each to exit 0, in
+   * the lab directory: making a data directory and giving it to the user a daemon switches
+   * to (`["chown", "-R", "mysql", "data"]`), initialising a database. No `sh -c … exec`
+   * wrapper is needed around the server for that.
+   */
+  setup?: string[][];
   /**
    * Commands run in the server host once it listens, in order, each to exit 0: loading the
    * data the exchanges need (e.g. a large value for the large request).
@@ -241,16 +273,29 @@ const PROTOCOL_KEYS = [
 const EXCHANGE_KEYS = ["send", "until"];
 const LARGE_KEYS = ["send", "responseBytes"];
 const VARIANT_KEYS = ["title", "knobs", "start", "protocol"];
-const START_KEYS = ["argv", "env", "files", "prepare", "stopSignal", "readyTimeoutMs"];
+const START_KEYS = [
+  "argv",
+  "env",
+  "files",
+  "setup",
+  "prepare",
+  "stopSignal",
+  "readyTimeoutMs",
+];
 
 function checkExchange(value: unknown, field: string, fail: Fail, id: string): void {
   if (isRecord(value)) checkKeys(id, value, EXCHANGE_KEYS, field);
-  if (!isRecord(value) || typeof value.send !== "string" || typeof value.until !== "string") {
-    fail(field, `{ send: string, until: string } (got ${shown(value)})`);
+  if (!isRecord(value)) fail(field, `{ send, until } (got ${shown(value)})`);
+  if (!isPayload(value.send)) {
+    fail(`${field}.send`, `a non-empty string or Uint8Array (got ${shown(value.send)})`);
   }
-  if (!value.send) fail(`${field}.send`, "a non-empty string");
-  if (!value.until) {
-    fail(`${field}.until`, "a non-empty string: the end of the response to wait for");
+  if (!isPayload(value.until)) {
+    fail(
+      `${field}.until`,
+      `a non-empty string or Uint8Array: the last bytes of the response (got ${
+        shown(value.until)
+      })`,
+    );
   }
 }
 
@@ -266,16 +311,16 @@ function checkProtocol(p: unknown, field: string, fail: Fail, id: string): void 
     );
   }
   checkExchange(p.request, `${field}.request`, fail, id);
-  if (typeof p.partialRequest !== "string") {
-    fail(`${field}.partialRequest`, `a string (got ${shown(p.partialRequest)})`);
+  if (typeof p.partialRequest !== "string" && !(p.partialRequest instanceof Uint8Array)) {
+    fail(`${field}.partialRequest`, `a string or Uint8Array (got ${shown(p.partialRequest)})`);
   }
   if (p.largeRequest !== undefined) {
     const large = p.largeRequest;
     if (isRecord(large)) checkKeys(id, large, LARGE_KEYS, `${field}.largeRequest`);
-    if (!isRecord(large) || !nonEmpty(large.send)) {
+    if (!isRecord(large) || !isPayload(large.send)) {
       fail(
         `${field}.largeRequest`,
-        `{ send: string, responseBytes: number } (got ${shown(large)})`,
+        `{ send: string or Uint8Array, responseBytes: number } (got ${shown(large)})`,
       );
     }
     if (!Number.isSafeInteger(large.responseBytes) || (large.responseBytes as number) < 1) {
@@ -306,7 +351,7 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
   };
   if (!isRecord(spec)) fail(field, `{ argv: string[] } (got ${shown(spec)})`);
   checkKeys(id, spec, START_KEYS, field);
-  const { argv, env, files, prepare, stopSignal, readyTimeoutMs } = spec;
+  const { argv, env, files, setup, prepare, stopSignal, readyTimeoutMs } = spec;
   if (!Array.isArray(argv) || argv.length === 0) {
     fail(`${field}.argv`, `a non-empty array: the program and its arguments (got ${shown(argv)})`);
   }
@@ -336,16 +381,17 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
       }
     }
   }
-  if (prepare !== undefined) {
-    if (!Array.isArray(prepare)) {
-      fail(`${field}.prepare`, `an array of commands (got ${shown(prepare)})`);
+  for (const [name, commands] of [["setup", setup], ["prepare", prepare]] as const) {
+    if (commands === undefined) continue;
+    if (!Array.isArray(commands)) {
+      fail(`${field}.${name}`, `an array of commands (got ${shown(commands)})`);
     }
-    prepare.forEach((command, i) => {
+    commands.forEach((command, i) => {
       if (
         !Array.isArray(command) || command.length === 0 || !nonEmpty(command[0]) ||
         !command.every((a) => typeof a === "string")
       ) {
-        fail(`${field}.prepare[${i}]`, `a non-empty array of strings (got ${shown(command)})`);
+        fail(`${field}.${name}[${i}]`, `a non-empty array of strings (got ${shown(command)})`);
       }
     });
   }

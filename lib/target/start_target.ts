@@ -85,6 +85,17 @@ export async function startTarget(
   const spec = checkStartSpec(target.id, target.start({ address, port, dir: lab.dir }));
   await writeFiles(lab.dir, spec.files ?? {});
   const logPath = `${lab.dir}/target-${target.id}.log`;
+  for (const argv of spec.setup ?? []) {
+    try {
+      await run(argv, { netns: lab.hosts.server, cwd: lab.dir });
+    } catch (error) {
+      throw new TargetStartError(
+        target.id,
+        `could not be set up: ${error instanceof Error ? error.message : String(error)}`,
+        "",
+      );
+    }
+  }
   const started = monotonicMs();
   const child = spawn(["sh", "-c", WITH_LOG, "sh", logPath, ...spec.argv], {
     netns: lab.hosts.server,

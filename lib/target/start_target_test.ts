@@ -41,8 +41,8 @@ Deno.test("startTarget starts both reference servers over IPv4 and IPv6 and they
           console.log(`${target.id} ${family}: ready after ${running.readyMs.toFixed(0)} ms`);
           const client = await LineClient.connect(lab, running.address, running.port);
           try {
-            await client.send(target.protocol.request.send);
-            const reply = await client.read(target.protocol.request.until, 2000);
+            await client.send(target.protocol.request.send as string);
+            const reply = await client.read(target.protocol.request.until as string, 2000);
             assert.equal(reply.outcome, "ok");
           } finally {
             await client.close();
@@ -121,6 +121,30 @@ Deno.test("startTarget names the port a target listens on when it is not the one
       '"elsewhere" did not listen on port "7070" within "5000" ms (it listens on port "7071" instead)',
     );
     includes(error.message, "; its last lines:\nlistening on 7071");
+  } finally {
+    await lab.teardown();
+  }
+});
+
+Deno.test("startTarget runs setup commands as root in the lab directory before the server starts; a failing one is the target's error", async () => {
+  const lab = await createLab();
+  try {
+    const base = shellTarget("setup", "ls data >&2; exec sleep 30");
+    const target = defineTarget({
+      ...base,
+      start: (context) => ({
+        ...base.start(context),
+        setup: [["mkdir", "data"], ["touch", "data/made-before-start"]],
+      }),
+    });
+    const error = await startFailure(startTarget(target, lab, "v4", { readyTimeoutMs: 300 }));
+    includes(error.logTail, "made-before-start", "setup ran first, in the lab directory");
+    const failing = defineTarget({
+      ...base,
+      start: (context) => ({ ...base.start(context), setup: [["false"]] }),
+    });
+    const failed = await startFailure(startTarget(failing, lab, "v4"));
+    includes(failed.message, 'Target "setup" could not be set up: Command failed with exit code 1');
   } finally {
     await lab.teardown();
   }
