@@ -61,7 +61,10 @@ export interface TargetProtocol {
    * judged by its state, not by another exchange.
    */
   oneRequestPerConnection?: boolean;
-  /** A small request with a small response. */
+  /**
+   * A small request with a small response. The other client of a scenario (the bystander)
+   * also makes it, every 500 ms on one connection kept for the whole scenario.
+   */
   request: Exchange;
   /** The first bytes of a request that the server must wait for the rest of. */
   partialRequest: Payload;
