@@ -31,7 +31,7 @@ import { briefly } from "./_user_modules.ts";
 import { Interrupt } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
-import { printable, Progress, resultLine, wrapped } from "./progress.ts";
+import { printable, Progress, resultLine, serverLastLines, wrapped } from "./progress.ts";
 import { columns } from "./columns.ts";
 import { editDistance, nearIds } from "../text/near_ids.ts";
 import { displayPath } from "./repo_paths.ts";
@@ -508,6 +508,7 @@ function humanSummary(results: Results): string {
       lines.push(`    ${e.verdict.padEnd(12)} ${first.trimStart()}`, ...rest);
     }
     if (s.notes) lines.push(...wrapped(printable(s.notes), "    "));
+    lines.push(...serverLastLines(s));
     if (s.recommendation) lines.push(...wrapped(`Recommendation: ${s.recommendation}`, "    "));
   }
   return `${lines.join("\n")}\n`;

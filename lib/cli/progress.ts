@@ -108,6 +108,22 @@ export function resultLine(
     .join("  ");
 }
 
+/** Lines of the server's own output shown under a scenario that ended in an error. */
+const SERVER_LINES = 3;
+
+/**
+ * Under a scenario the harness could not judge (`error`: the target did not answer its
+ * request, say), the server's last lines of output, indented, so the reason it gave is on the
+ * terminal and not only in the report; nothing for other verdicts.
+ */
+export function serverLastLines(result: ScenarioResult): string[] {
+  const log = result.server?.stderrTail ?? result.server?.log;
+  if (result.verdict !== "error" || !log) return [];
+  return log.trimEnd().split("\n").slice(-SERVER_LINES).map((line) =>
+    fitted(`    server: ${printable(line)}`, RESULT_COLUMNS)
+  );
+}
+
 /** Words wrapped to lines of at most `width` columns, each after `indent`. */
 export function wrapped(text: string, indent: string, width = RESULT_COLUMNS): string[] {
   const lines: string[] = [];
@@ -199,7 +215,10 @@ export class Progress {
       this.#running.delete(`${event.target} ${event.result.id}`);
       this.#done++;
       const target = this.#options.showTarget ? { target: event.target } : {};
-      this.#print(`${resultLine(event.result, { color: this.#options.color, ...target })}\n`);
+      const under = serverLastLines(event.result).map((line) => `${line}\n`).join("");
+      this.#print(
+        `${resultLine(event.result, { color: this.#options.color, ...target })}\n${under}`,
+      );
       return;
     }
     // Starts and waits only change state: the timer redraws, so a burst of events costs one redraw.

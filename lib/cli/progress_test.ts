@@ -200,3 +200,28 @@ Deno.test("result lines fit 100 columns: a long key figure is cut, the report ke
   assert.deepEqual(wrapped("aaa bbb ccc ddd", "  ", 11), ["  aaa bbb", "  ccc ddd"]);
   assert.equal(fitted("abcdef", 4), "abc…");
 });
+
+Deno.test("an error shows the server's last lines under its result line, escaped; other verdicts do not", () => {
+  let text = "";
+  const progress = new Progress({
+    write: (t) => text += t,
+    live: false,
+    color: false,
+    total: 2,
+    showTarget: false,
+  });
+  const failed = fakeResult(scenario("vanish/idle"), "error");
+  failed.server = { log: "starting\nslapd: decoding error\n\x1b[31mbye" };
+  progress.onEvent({ kind: "end", target: "t", result: failed, t: 1 });
+  const passed = fakeResult(scenario("rst/idle"), "pass");
+  passed.server = { log: "fine" };
+  progress.onEvent({ kind: "end", target: "t", result: passed, t: 2 });
+  progress.stop();
+  const lines = text.trimEnd().split("\n");
+  assert.deepEqual(lines.slice(1, 4), [
+    "    server: starting",
+    "    server: slapd: decoding error",
+    "    server: \\x1b[31mbye",
+  ]);
+  assert.equal(lines.length, 5);
+});
