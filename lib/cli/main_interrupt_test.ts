@@ -160,7 +160,8 @@ Deno.test("a second Ctrl-C while cleaning up: one line saying so, no stack trace
       cleanUp: () => Promise.resolve(),
     });
     assert.equal(reported.code, 130);
-    const body = reported.stdout.trimEnd().split("\n").slice(1);
+    const all = reported.stdout.trimEnd().split("\n");
+    const body = all.slice(all.findIndex((line) => line.startsWith("interrupted ")));
     assert.equal(body.length, 2, reported.stdout);
     assert(body.every((line) => line.startsWith("interrupted ")), reported.stdout);
   } finally {
