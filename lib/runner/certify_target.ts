@@ -12,6 +12,7 @@ import { type Results, RESULTS_SCHEMA, type ScenarioResult } from "../results/sc
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
+import { withOwnKnobs } from "./knob_advice.ts";
 import { Gate } from "./pool.ts";
 
 /** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */
@@ -72,6 +73,9 @@ export async function certifyTarget(
           signal,
         );
         const result = evaluate(scenario, obs, monotonicMs() - started);
+        if (result.recommendation) {
+          result.recommendation = withOwnKnobs(result.recommendation, target, scenario.phase);
+        }
         progress({ kind: "end", target: target.id, result, t: monotonicMs() });
         return result;
       })
