@@ -187,3 +187,15 @@ export class Interrupt {
     this.dispose();
   }
 }
+
+/** A command stopped by a signal before its run began; `exitCode` is the signal's (130, …). */
+export class InterruptedBeforeRun extends Error {
+  /** The exit code of the signal received. */
+  readonly exitCode: number;
+  /** `signal` stopped the command while it prepared its run. */
+  constructor(signal: StopSignal) {
+    super(`Interrupted by ${signal} before the run began; nothing of it is left`);
+    this.name = "InterruptedBeforeRun";
+    this.exitCode = SIGNAL_EXIT[signal];
+  }
+}

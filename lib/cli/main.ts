@@ -28,7 +28,7 @@ import { durationMsOrUndefined, formatMs } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";
-import { Interrupt } from "./interrupt.ts";
+import { Interrupt, InterruptedBeforeRun } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { printable, Progress, resultLine, serverLastLines, wrapped } from "./progress.ts";
@@ -319,7 +319,17 @@ async function defaultPrepareLab(
   for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
   // A server that exits or never listens is the target's mistake: said once, before the run.
-  if (tryStart) { for (const target of targets) await checkTargetStarts(target); }
+  if (!tryStart) return;
+  // A Ctrl-C meanwhile lets the lab be removed first, then stops the command.
+  const interrupt = new Interrupt({ log }).install();
+  try {
+    for (const target of targets) {
+      if (!interrupt.received) await checkTargetStarts(target);
+    }
+  } finally {
+    interrupt.dispose();
+  }
+  if (interrupt.received) throw new InterruptedBeforeRun(interrupt.received);
 }
 
 function defaultInterrupts(log: (line: string) => void): Interrupt {
@@ -754,6 +764,10 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return await run(rest, deps, io);
   } catch (error) {
     if (error instanceof UsageError) {
+      io.err(`clientdown: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof InterruptedBeforeRun) {
       io.err(`clientdown: ${error.message}\n`);
       return error.exitCode;
     }
