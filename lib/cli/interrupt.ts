@@ -188,14 +188,36 @@ export class Interrupt {
   }
 }
 
-/** A command stopped by a signal before its run began; `exitCode` is the signal's (130, …). */
+/**
+ * A command stopped by a signal outside a run (trying a target's start, `check`), once the
+ * lab it had made was removed; `exitCode` is the signal's (130, …).
+ */
 export class InterruptedBeforeRun extends Error {
   /** The exit code of the signal received. */
   readonly exitCode: number;
-  /** `signal` stopped the command while it prepared its run. */
+  /** `signal` stopped the command. */
   constructor(signal: StopSignal) {
-    super(`Interrupted by ${signal} before the run began; nothing of it is left`);
+    super(`Interrupted by ${signal}: its lab was removed; nothing of it is left`);
     this.name = "InterruptedBeforeRun";
     this.exitCode = SIGNAL_EXIT[signal];
   }
+}
+
+/**
+ * Runs `work`, which makes a lab and removes it in its own `finally`, with the stop signals
+ * held until it ends; then throws InterruptedBeforeRun when one arrived.
+ */
+export async function whileHoldingSignals<T>(
+  log: (line: string) => void,
+  work: (interrupt: Interrupt) => Promise<T>,
+): Promise<T> {
+  const interrupt = new Interrupt({ log }).install();
+  let result: T;
+  try {
+    result = await work(interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+  if (interrupt.received) throw new InterruptedBeforeRun(interrupt.received);
+  return result;
 }

@@ -28,7 +28,7 @@ import { durationMsOrUndefined, formatMs } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { briefly } from "./_user_modules.ts";
-import { Interrupt, InterruptedBeforeRun } from "./interrupt.ts";
+import { Interrupt, InterruptedBeforeRun, whileHoldingSignals } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { printable, Progress, resultLine, serverLastLines, wrapped } from "./progress.ts";
@@ -321,15 +321,11 @@ async function defaultPrepareLab(
   // A server that exits or never listens is the target's mistake: said once, before the run.
   if (!tryStart) return;
   // A Ctrl-C meanwhile lets the lab be removed first, then stops the command.
-  const interrupt = new Interrupt({ log }).install();
-  try {
+  await whileHoldingSignals(log, async (interrupt) => {
     for (const target of targets) {
       if (!interrupt.received) await checkTargetStarts(target);
     }
-  } finally {
-    interrupt.dispose();
-  }
-  if (interrupt.received) throw new InterruptedBeforeRun(interrupt.received);
+  });
 }
 
 function defaultInterrupts(log: (line: string) => void): Interrupt {
@@ -622,7 +618,10 @@ async function checkCommand(args: string[], deps: MainDeps, io: Io): Promise<num
     [target],
   );
   await checkVersions([target]);
-  const seen = await (deps.check ?? checkTarget)(target);
+  const seen = await whileHoldingSignals(
+    (line) => io.err(`${line}\n`),
+    () => (deps.check ?? checkTarget)(target),
+  );
   const width = Math.max(...seen.exchanges.map((e) => e.exchange.length));
   const lines = [
     `${target.id}: valid; its server listened on port ${target.port} after ${
