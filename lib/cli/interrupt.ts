@@ -85,6 +85,8 @@ export interface InterruptOptions {
   watchParents?: boolean;
   /** How often the ancestors are looked at, in ms (default 250). */
   pollMs?: number;
+  /** What stopping does, said after "Interrupted by <signal>: " (default: a run's). */
+  stopping?: string;
 }
 
 /** Signals repeated this soon after the first are the same interrupt (npx passes SIGINT on). */
@@ -107,6 +109,7 @@ export class Interrupt {
   readonly #log: (line: string) => void;
   readonly #watchParents: boolean;
   readonly #pollMs: number;
+  readonly #stopping: string;
   #received: StopSignal | undefined;
   #at = 0;
   #listeners: [StopSignal, () => void][] = [];
@@ -117,6 +120,8 @@ export class Interrupt {
     this.#log = options.log;
     this.#watchParents = options.watchParents ?? !hangupIgnored();
     this.#pollMs = options.pollMs ?? 250;
+    this.#stopping = options.stopping ??
+      "no new scenario starts; the running ones stop and their labs are removed";
   }
 
   /** Aborted with the signal's name as its reason once a stop signal arrived. */
@@ -162,10 +167,7 @@ export class Interrupt {
     if (this.#received === undefined) {
       this.#received = signal;
       this.#at = now;
-      this.#log(
-        `Interrupted by ${why ? `${why} (as ${signal})` : signal}: no new scenario starts; ` +
-          `the running ones stop and their labs are removed`,
-      );
+      this.#log(`Interrupted by ${why ? `${why} (as ${signal})` : signal}: ${this.#stopping}`);
       this.#controller.abort(signal);
     } else if (now - this.#at > ECHO_MS) {
       this.#log(
@@ -211,7 +213,7 @@ export async function whileHoldingSignals<T>(
   log: (line: string) => void,
   work: (interrupt: Interrupt) => Promise<T>,
 ): Promise<T> {
-  const interrupt = new Interrupt({ log }).install();
+  const interrupt = new Interrupt({ log, stopping: "its lab is removed first" }).install();
   let result: T;
   try {
     result = await work(interrupt);
