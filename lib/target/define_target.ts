@@ -136,9 +136,10 @@ export interface TargetDefinition {
   /** What it is, for the report. */
   title: string;
   /**
-   * How to tell that the server is installed, and the Debian package providing it; `alsoNeeds`
-   * names what else must be installed for it to run (another server it fronts, say), each
-   * told by its own program.
+   * How to tell that the server is installed, and the Debian package providing it: `binary` is
+   * a program on PATH or the absolute path of a file the package installs (a Python package
+   * without a program: its `__init__.py`). `alsoNeeds` names what else must be installed for
+   * it to run (another server it fronts, say), each told the same way.
    */
   install?: {
     binary: string;
