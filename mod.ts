@@ -7,7 +7,7 @@
  * expectations), `defineTarget` for your own server, the results contract, the runner
  * (`certifyTarget`, needs root), the renderers (Markdown, JUnit XML, index JSON), and merging
  * and comparing results. Run as a program, it is the CLI:
- * `deno run --allow-all mod.ts certify|suite|list|report|merge|diff|doctor` (see `--help`).
+ * `deno run --allow-all mod.ts certify|suite|list|check|report|merge|diff|doctor` (see `--help`).
  *
  * @example A suite file: one family, each scenario reads like the requirement it checks
  * ```ts

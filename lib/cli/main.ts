@@ -1,12 +1,12 @@
 /**
- * The clientdown command line: `certify`, `suite`, `list`, `report`, `doctor`. Library
+ * The clientdown command line: `certify`, `suite`, `list`, `check`, `report`, `doctor`. Library
  * first: `main()` parses the arguments, returns the exit code and takes the runner and the
  * lab preparation as dependencies, so it runs in tests without a lab.
  *
  * Every input (flags, ids, suite and target files) is checked before anything touches the
  * machine: a mistake is exit 2 and no lab is made. `list` and `report` need neither root nor a
- * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify` and
- * `suite` need root and --allow-all.
+ * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify`,
+ * `suite` and `check` need root and --allow-all.
  *
  * @module
  */
