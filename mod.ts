@@ -7,7 +7,7 @@
  * expectations), `defineTarget` for your own server, the results contract, the runner
  * (`certifyTarget`, needs root), the renderers (Markdown, JUnit XML, index JSON), and merging
  * and comparing results. Run as a program, it is the CLI:
- * `deno run --allow-all mod.ts certify|suite|list|report|merge|diff|doctor` (see `--help`).
+ * `deno run --allow-all mod.ts certify|suite|list|check|report|merge|diff|doctor` (see `--help`).
  *
  * @example A suite file: one family, each scenario reads like the requirement it checks
  * ```ts
@@ -93,9 +93,13 @@ export {
   survives,
 } from "./lib/suite/expectations.ts";
 export { type Duration, parseDuration } from "./lib/time/duration.ts";
+// What built-in targets use in version() (and a target's own helpers): a bounded command.
+export { CommandError, run, type RunResult, type SpawnOptions } from "./lib/process/spawn.ts";
 export {
   defineTarget,
   type Exchange,
+  hex,
+  type Payload,
   type StartContext,
   type StartSpec,
   type TargetDefinition,

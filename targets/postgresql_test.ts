@@ -96,7 +96,7 @@ Deno.test({
     await withTarget(postgresql, "v4", async (rig) => {
       const session = await greet(rig, await open(rig));
       // The same message with a typo: ErrorResponse, then ReadyForQuery, and no CommandComplete.
-      const typo = postgresql.protocol.request.send.replace("SELECT", "SELEKT");
+      const typo = (postgresql.protocol.request.send as string).replace("SELECT", "SELEKT");
       assert.ok((await rig.agent.send(session.conn, typo)).ok);
       const read = await rig.agent.read(session.conn, {
         until: postgresql.protocol.request.until,

@@ -178,6 +178,18 @@ Deno.test("diff: a verdict that got worse is printed and exits 1; unchanged or b
     const nosuch = await cli(["diff", `${root}/old`, `${root}/nosuch`]);
     assert.equal(nosuch.code, 2);
     assert.match(nosuch.stderr, /^clientdown: NEW ".*nosuch" does not exist\n$/);
+    const naive = await cli(["certify", "ref-naive", "--out", `${root}/naive`], {
+      suitesDir: suites,
+      certify: fakeCertify().certify,
+    });
+    assert.equal(naive.code, 0, naive.stderr);
+    const disjoint = await cli(["diff", `${root}/old`, `${root}/naive`]);
+    assert.equal(disjoint.code, 2);
+    assert.equal(
+      disjoint.stderr,
+      "clientdown: OLD and NEW share no scenario of a target: nothing to compare (OLD has " +
+        "ref-hardened; NEW has ref-naive)\n",
+    );
     const one = await cli(["diff", `${root}/old`]);
     assert.equal(one.code, 2);
     assert.match(

@@ -41,10 +41,23 @@ function userNamespaces(): DoctorCheck {
   };
 }
 
+/** What the doctor looks at; tests replace some (default: this machine). */
+export interface DoctorDeps {
+  /** Where a program is on PATH, or undefined (default: onPath). */
+  lookup?: (program: string) => string | undefined;
+  /** Whether this process is root (default: isRoot). */
+  root?: boolean;
+  /** Writes the tables (default: standard output). */
+  out?: (text: string) => void;
+  /** Writes the verdict line (default: standard error). */
+  err?: (text: string) => void;
+}
+
 /** Every check, in the order the table shows them. */
-export async function doctorChecks(): Promise<DoctorCheck[]> {
-  const root = isRoot();
+export async function doctorChecks(deps: DoctorDeps = {}): Promise<DoctorCheck[]> {
+  const root = deps.root ?? isRoot();
   const rootless = inUserNamespace();
+  const lookup = deps.lookup ?? onPath;
   const checks: DoctorCheck[] = [
     {
       section: "privileges",
@@ -59,14 +72,12 @@ export async function doctorChecks(): Promise<DoctorCheck[]> {
     userNamespaces(),
   ];
   for (const p of LAB_PROGRAMS) {
-    const path = onPath(p.binary);
+    const path = lookup(p.binary);
     checks.push({
       section: "programs",
       check: `${p.binary} (${p.debianPackage})`,
       ok: path !== undefined,
-      detail: path
-        ? `${path}: ${p.purpose}`
-        : `missing: apt-get install ${p.debianPackage} (${p.purpose})`,
+      detail: path ? `${path}: ${p.purpose}` : `missing (${p.purpose})`,
     });
   }
   if (!root && !rootless) return checks;
@@ -82,9 +93,51 @@ export async function doctorChecks(): Promise<DoctorCheck[]> {
   return checks;
 }
 
-/** Prints the table; exits 0 unless the lab cannot run at all (not root, or a required program missing). */
-export async function doctor(): Promise<number> {
-  const checks = await doctorChecks();
+/** The command that installs the lab's programs, as a newcomer runs it. */
+export const SETUP_COMMAND = "npx -y deno@2.9.6 task setup";
+
+/**
+ * The doctor's last line: whether the lab can run, and when programs are missing, the one
+ * command that installs them all (certify and test also do it on first use).
+ */
+export function verdictLine(checks: readonly DoctorCheck[]): { line: string; canRun: boolean } {
+  const failed = (check: string) => checks.some((c) => c.check === check && !c.ok);
+  const missing = LAB_PROGRAMS.filter((p) => failed(`${p.binary} (${p.debianPackage})`));
+  const blocking = [
+    ...(failed("root") ? ["root"] : []),
+    ...missing.filter((p) => p.required).map((p) => p.binary),
+  ];
+  const packages = [...new Set(missing.map((p) => p.debianPackage))].join(" ");
+  const sudo = failed("root") ? "sudo " : "";
+  const install = missing.length
+    ? `; "${sudo}${SETUP_COMMAND}" installs ${packages} (certify and test install them on ` +
+      "first use too)"
+    : failed("root")
+    ? "; run it as root (sudo)"
+    : "";
+  if (blocking.length) {
+    return {
+      line: `The lab cannot run here: ${blocking.join(", ")} missing${install}`,
+      canRun: false,
+    };
+  }
+  const optional = missing.map((p) => p.binary).join(", ");
+  return {
+    line: missing.length
+      ? `The lab can run here, without ${optional} (what needs it is skipped)${install}`
+      : "The lab can run here",
+    canRun: true,
+  };
+}
+
+/**
+ * Prints the table, then one line: whether the lab can run and what installs what is missing.
+ * Exits 0 when the lab can run, 3 when it cannot (not root, or a required program missing).
+ */
+export async function doctor(deps: DoctorDeps = {}): Promise<number> {
+  const out = deps.out ?? ((text: string) => console.log(text.replace(/\n$/, "")));
+  const err = deps.err ?? ((text: string) => console.error(text.replace(/\n$/, "")));
+  const checks = await doctorChecks(deps);
   const titles = {
     privileges: "Privileges",
     programs: "Programs",
@@ -93,30 +146,29 @@ export async function doctor(): Promise<number> {
   for (const [section, title] of Object.entries(titles)) {
     const rows = checks.filter((c) => c.section === section);
     if (!rows.length) continue;
-    console.log(
+    out(
       `${title}\n\n${
         table(["check", "ok", "detail"], rows.map((c) => [c.check, c.ok ? "yes" : "no", c.detail]))
-      }\n`,
+      }\n\n`,
     );
   }
-  const required = new Set([
-    "root",
-    ...LAB_PROGRAMS.filter((p) => p.required).map((p) => p.binary),
-  ]);
-  const blocking = checks.filter((c) => required.has(c.check) && !c.ok);
-  if (!isRoot()) console.log(await rootlessVerdict());
-  if (blocking.length) {
-    console.error(`The lab cannot run here: ${blocking.map((c) => c.check).join(", ")} missing`);
-    return 3;
+  const { line, canRun } = verdictLine(checks);
+  if (deps.root ?? isRoot()) {
+    err(`${line}\n`);
+    return canRun ? 0 : 3;
   }
-  return 0;
+  // An ordinary user: the lab's line, then whether rootless labs work here, last.
+  const verdict = await rootlessVerdict(deps.lookup ?? onPath);
+  err(`${line}\n`);
+  out(`${verdict}\n`);
+  return canRun && verdict.startsWith("Rootless labs work") ? 0 : 3;
 }
 
 /** The doctor's last line for an ordinary user: whether rootless labs work here, and why not. */
-async function rootlessVerdict(): Promise<string> {
+async function rootlessVerdict(lookup: (program: string) => string | undefined): Promise<string> {
   const refusal = inUserNamespace() ? undefined : await userNamespaceRefusal();
   if (refusal) return `Rootless labs do not work here: ${refusal}`;
-  const missing = LAB_PROGRAMS.filter((p) => p.required && !onPath(p.binary));
+  const missing = LAB_PROGRAMS.filter((p) => p.required && !lookup(p.binary));
   if (missing.length) {
     return `Rootless labs do not work here: ${missing.map((p) => p.binary).join(", ")} ` +
       `missing, which only root can install: run \`sudo deno task setup\` once`;

@@ -69,6 +69,8 @@ export interface InterruptOptions {
   watchParents?: boolean;
   /** How often the ancestors are looked at, in ms (default 250). */
   pollMs?: number;
+  /** What stopping does, said after "Interrupted by <signal>: " (default: a run's). */
+  stopping?: string;
 }
 
 /** Signals repeated this soon after the first are the same interrupt (npx passes SIGINT on). */
@@ -91,6 +93,7 @@ export class Interrupt {
   readonly #log: (line: string) => void;
   readonly #watchParents: boolean;
   readonly #pollMs: number;
+  readonly #stopping: string;
   #received: StopSignal | undefined;
   #at = 0;
   #listeners: [StopSignal, () => void][] = [];
@@ -101,6 +104,8 @@ export class Interrupt {
     this.#log = options.log;
     this.#watchParents = options.watchParents ?? !hangupIgnored();
     this.#pollMs = options.pollMs ?? 250;
+    this.#stopping = options.stopping ??
+      "no new scenario starts; the running ones stop and their labs are removed";
   }
 
   /** Aborted with the signal's name as its reason once a stop signal arrived. */
@@ -146,10 +151,7 @@ export class Interrupt {
     if (this.#received === undefined) {
       this.#received = signal;
       this.#at = now;
-      this.#log(
-        `Interrupted by ${why ? `${why} (as ${signal})` : signal}: no new scenario starts; ` +
-          `the running ones stop and their labs are removed`,
-      );
+      this.#log(`Interrupted by ${why ? `${why} (as ${signal})` : signal}: ${this.#stopping}`);
       this.#controller.abort(signal);
     } else if (now - this.#at > ECHO_MS) {
       this.#log(
@@ -170,4 +172,38 @@ export class Interrupt {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/**
+ * A command stopped by a signal outside a run (trying a target's start, `check`), once the
+ * lab it had made was removed; `exitCode` is the signal's (130, …).
+ */
+export class InterruptedBeforeRun extends Error {
+  /** The exit code of the signal received. */
+  readonly exitCode: number;
+  /** `signal` stopped the command. */
+  constructor(signal: StopSignal) {
+    super(`Interrupted by ${signal}: its lab was removed; nothing of it is left`);
+    this.name = "InterruptedBeforeRun";
+    this.exitCode = SIGNAL_EXIT[signal];
+  }
+}
+
+/**
+ * Runs `work`, which makes a lab and removes it in its own `finally`, with the stop signals
+ * held until it ends; then throws InterruptedBeforeRun when one arrived.
+ */
+export async function whileHoldingSignals<T>(
+  log: (line: string) => void,
+  work: (interrupt: Interrupt) => Promise<T>,
+): Promise<T> {
+  const interrupt = new Interrupt({ log, stopping: "its lab is removed first" }).install();
+  let result: T;
+  try {
+    result = await work(interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+  if (interrupt.received) throw new InterruptedBeforeRun(interrupt.received);
+  return result;
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ancestors, hangupIgnored, Interrupt, SIGNAL_EXIT } from "./interrupt.ts";
+import {
+  ancestors,
+  hangupIgnored,
+  Interrupt,
+  InterruptedBeforeRun,
+  SIGNAL_EXIT,
+  whileHoldingSignals,
+} from "./interrupt.ts";
 
 Deno.test("an interrupt aborts the run's signal once, with the signal's name and exit code", () => {
   const lines: string[] = [];
@@ -75,4 +82,22 @@ Deno.test("the end of a parent process is a hang-up; nohup turns the watch off",
     stdout: "piped",
   });
   assert.equal(new TextDecoder().decode((await setsid.output()).stdout).trim(), "0");
+});
+
+Deno.test("whileHoldingSignals lets its work finish (its lab removed), then throws with the signal's exit code", async () => {
+  const lines: string[] = [];
+  let finished = false;
+  await assert.rejects(
+    whileHoldingSignals((l) => lines.push(l), async (interrupt) => {
+      interrupt.trigger("SIGINT");
+      await Promise.resolve();
+      finished = true;
+    }),
+    (error) =>
+      error instanceof InterruptedBeforeRun && error.exitCode === 130 &&
+      error.message === "Interrupted by SIGINT: its lab was removed; nothing of it is left",
+  );
+  assert.ok(finished, "the work ran to its end");
+  assert.deepEqual(lines, ["Interrupted by SIGINT: its lab is removed first"]);
+  assert.equal(await whileHoldingSignals(() => {}, () => Promise.resolve(7)), 7);
 });

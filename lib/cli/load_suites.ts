@@ -13,7 +13,7 @@ import {
   SuiteDefinitionError,
 } from "../suite/define_suite.ts";
 import { importDefault, moduleFiles } from "./_user_modules.ts";
-import { nearIds, quoted } from "./near_ids.ts";
+import { nearIds, quoted } from "../text/near_ids.ts";
 import { displayPath, SUITES_DIR } from "./repo_paths.ts";
 import { UsageError } from "./usage_error.ts";
 

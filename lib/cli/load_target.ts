@@ -22,7 +22,7 @@ import {
   TargetDefinitionError,
 } from "../target/define_target.ts";
 import { briefly, importDefault, moduleFiles } from "./_user_modules.ts";
-import { nearIds, quoted } from "./near_ids.ts";
+import { editDistance, nearIds, quoted } from "../text/near_ids.ts";
 import { displayPath, TARGETS_DIR } from "./repo_paths.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -130,9 +130,13 @@ async function loadBase(spec: string, dir: string): Promise<TargetDefinition> {
   }
   const known = builtInTargetIds(dir);
   if (!known.includes(spec)) {
+    // One or two close ids, or none: a list of five far ones hides the one that was meant.
+    const near = nearIds(spec, known, 2).filter((id) =>
+      editDistance(spec, id) <= Math.max(2, Math.floor(id.length / 3))
+    );
     throw new UsageError(
-      `Unknown target "${spec}": the nearest built-in targets are ${quoted(nearIds(spec, known))}` +
-        ` (or give the path of a target file)`,
+      `Unknown target "${spec}": ${near.length ? `did you mean ${quoted(near)}? ` : ""}` +
+        `("list" shows the built-in targets; or give the path of a target file)`,
     );
   }
   const path = join(dir, targetFileName(spec));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
 import { UsageError } from "./usage_error.ts";
+import { hex } from "../target/define_target.ts";
 import { targetSource, tempDirWith } from "./testdata/temp_files.ts";
 
 async function messageOf(promise: Promise<unknown>): Promise<string> {
@@ -67,11 +68,17 @@ Deno.test("a malformed target file is a UsageError naming the file and the field
   }
 });
 
-Deno.test("an unknown target id lists the nearest built-in ids; a built-in's id must match its file", async () => {
-  assert.match(
+Deno.test("an unknown target id suggests the one or two close built-in ids only; a built-in's id must match its file", async () => {
+  assert.equal(
     await messageOf(loadTarget("ref-hardend")),
-    /^Unknown target "ref-hardend": the nearest built-in targets are "ref-hardened", "ref-naive"/,
+    'Unknown target "ref-hardend": did you mean "ref-hardened"? ("list" shows the built-in ' +
+      "targets; or give the path of a target file)",
   );
+  assert.match(
+    await messageOf(loadTarget("ngnix")),
+    /^Unknown target "ngnix": did you mean "nginx"\? \(/,
+  );
+  assert.match(await messageOf(loadTarget("zzzzzz")), /^Unknown target "zzzzzz": \("list" shows/);
   const dir = await tempDirWith({ "my_echo.ts": targetSource({ id: `"other"` }) });
   try {
     assert.match(
@@ -155,11 +162,15 @@ Deno.test("each bad field of a target or of what its start() returns: file and f
       { protocol: protocolWith(`greeting: { send: "HELLO\\n", until: "" }`) },
       /field "protocol\.greeting\.until"/,
     ],
-    ["variant_protocol", {
-      variants: `{ tuned: { title: "tuned", start: ${
-        start(`{ argv: ["x"] }`)
-      }, protocol: { request: { send: "A" }, partialRequest: "" } } }`,
-    }, /field "variants\.tuned\.protocol\.request" must be \{ send: string, until: string \}/],
+    [
+      "variant_protocol",
+      {
+        variants: `{ tuned: { title: "tuned", start: ${
+          start(`{ argv: ["x"] }`)
+        }, protocol: { request: { send: "A" }, partialRequest: "" } } }`,
+      },
+      /field "variants\.tuned\.protocol\.request\.until" must be a non-empty string or Uint8Array: the last bytes of the response \(got nothing\)/,
+    ],
     ["variant_start", {
       variants: `{ tuned: { title: "tuned", start: ${start(`{ argv: [""] }`)} } }`,
     }, /field "variants\.tuned\.start\(\)\.argv\[0\]" must be a non-empty string/],
@@ -231,6 +242,87 @@ Deno.test("a user target with a built-in's id is refused, the built-in's own fil
       /^Target file ".+\/my_nginx\.ts": field "id" is "ref-naive", the id of the built-in target "targets\/ref_naive\.ts": give your target an id of its own$/,
     );
     assert.equal((await loadTarget("./targets/ref_naive.ts")).id, "ref-naive");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an unknown key anywhere in a target is refused, naming it and the key likely meant", async () => {
+  const start = (extra: string) =>
+    `({ address, port }) => ({ argv: ["my-echo", \`\${address}:\${port}\`], ${extra} })`;
+  const cases: [Record<string, string>, string, string][] = [
+    [{ start: start("readyTimeoutMS: 3000") }, "start().readyTimeoutMS", "readyTimeoutMs"],
+    [{ start: start(`stopSignall: "SIGINT"`) }, "start().stopSignall", "stopSignal"],
+    [{ knobz: "{}" }, "knobz", "knobs"],
+    [
+      { install: `{ binary: "x", debianPackage: "x", alsoNeed: [] }` },
+      "install.alsoNeed",
+      "alsoNeeds",
+    ],
+    [
+      { protocol: `{ request: { send: "PING\\n", untill: "PONG\\n" }, partialRequest: "PI" }` },
+      "protocol.request.untill",
+      "until",
+    ],
+    [
+      { protocol: `{ request: { send: "P", until: "Q" }, partialRequest: "P", greting: {} }` },
+      "protocol.greting",
+      "greeting",
+    ],
+    [
+      { variants: `{ tuned: { title: "t", start: ${start("")}, knob: {} } }` },
+      "variants.tuned.knob",
+      "knobs",
+    ],
+    [
+      { variants: `{ tuned: { title: "t", start: ${start("envv: {}")} } }` },
+      "variants.tuned.start().envv",
+      "env",
+    ],
+    [
+      {
+        variants: `{ tuned: { title: "t", start: ${start("")}, protocol: { request: { send: "P", ` +
+          `until: "Q" }, partialRequest: "P", largeRequest: { send: "B", responseByte: 9 } } } }`,
+      },
+      "variants.tuned.protocol.largeRequest.responseByte",
+      "responseBytes",
+    ],
+  ];
+  for (const [fields, field, meant] of cases) {
+    const dir = await tempDirWith({ "my_echo.ts": targetSource(fields) });
+    try {
+      const message = await messageOf(loadTarget(`${dir}/my_echo.ts`));
+      assert.match(message, /^Target file ".+\/my_echo\.ts": Invalid target "my-echo": field "/);
+      assert(
+        message.includes(`field "${field}" is unknown: did you mean "${meant}"? (known here: `),
+        message,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("protocol payloads may be bytes: a Uint8Array, or hex() for one; an empty one is refused", async () => {
+  assert.deepEqual(hex("80 00 ff"), Uint8Array.of(0x80, 0x00, 0xff));
+  assert.throws(() => hex("8"), /Invalid hex bytes "8": expected pairs of hex digits/);
+  const binary = `{
+    request: { send: new Uint8Array([0x30, 0x80]), until: new Uint8Array([0x0a]) },
+    partialRequest: new Uint8Array([0x30]),
+    largeRequest: { send: new Uint8Array([0x80]), responseBytes: 67108864 },
+  }`;
+  const empty = `{ request: { send: new Uint8Array(), until: "x" }, partialRequest: "P" }`;
+  const dir = await tempDirWith({
+    "binary.ts": targetSource({ protocol: binary }),
+    "empty.ts": targetSource({ protocol: empty }),
+  });
+  try {
+    const target = await loadTarget(`${dir}/binary.ts`);
+    assert.deepEqual(target.protocol.request.send, Uint8Array.of(0x30, 0x80));
+    assert.match(
+      await messageOf(loadTarget(`${dir}/empty.ts`)),
+      /field "protocol\.request\.send" must be a non-empty string or Uint8Array \(got an object\)$/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,39 +1,43 @@
 /**
- * The clientdown command line: `certify`, `suite`, `list`, `report`, `doctor`. Library
+ * The clientdown command line: `certify`, `suite`, `list`, `check`, `report`, `doctor`. Library
  * first: `main()` parses the arguments, returns the exit code and takes the runner and the
  * lab preparation as dependencies, so it runs in tests without a lab.
  *
  * Every input (flags, ids, suite and target files) is checked before anything touches the
  * machine: a mistake is exit 2 and no lab is made. `list` and `report` need neither root nor a
- * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify` and
- * `suite` need --allow-all, and root or user namespaces (an ordinary user's run goes on in
- * namespaces of its own: lib/lab/user_namespace.ts).
+ * lab (permissions: --allow-read, --allow-write for `report`, --allow-env); `certify`,
+ * `suite` and `check` need --allow-all, and root or user namespaces (an ordinary user's run
+ * goes on in namespaces of its own: lib/lab/user_namespace.ts).
  *
  * @module
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { sweepStaleLabs } from "../lab/sweep.ts";
 import { tearDownAll } from "../lab/lab.ts";
 import { runInUserNamespace, userNamespaceRefusal } from "../lab/user_namespace.ts";
 import type { Results } from "../results/schema.ts";
 import { certifyTarget, START_SLOTS } from "../runner/certify_target.ts";
+import { checkTarget, checkTargetStarts, type TargetCheck } from "../runner/check_target.ts";
+import { TargetStartError } from "../target/start_target.ts";
 import { Gate } from "../runner/pool.ts";
 import { timePlan, TimePlanError } from "../runner/time_plan.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import { endAll, onPath } from "../process/spawn.ts";
 import { ensureLabPackages, SetupError } from "../setup/ensure_packages.ts";
 import { canMakeLabs, isRoot } from "../process/privilege.ts";
-import { durationMsOrUndefined } from "../time/duration.ts";
+import { durationMsOrUndefined, formatMs } from "../time/duration.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { ensureInstalled } from "../target/ensure_installed.ts";
 import { needsRoot } from "../target/rootless.ts";
 import { briefly } from "./_user_modules.ts";
-import { Interrupt } from "./interrupt.ts";
+import { Interrupt, InterruptedBeforeRun, whileHoldingSignals } from "./interrupt.ts";
 import { loadSuites, selectScenarios } from "./load_suites.ts";
 import { builtInTargetIds, checkVersions, loadTarget, REFERENCE_TARGETS } from "./load_target.ts";
-import { Progress, resultLine } from "./progress.ts";
+import { printable, Progress, resultLine, serverLastLines, wrapped } from "./progress.ts";
+import { columns } from "./columns.ts";
+import { editDistance, nearIds } from "../text/near_ids.ts";
 import { displayPath } from "./repo_paths.ts";
 import { diffPaths, mergeInputs } from "./merge_diff.ts";
 import { rebuildReports } from "./report_files.ts";
@@ -57,6 +61,8 @@ export interface MainDeps {
   interrupts?: (log: (line: string) => void) => Interrupt;
   /** Removes whatever is left of an interrupted run: labs, children (default: all of them). */
   cleanUp?: () => Promise<void>;
+  /** Tries a target in a lab for `check` (default: checkTarget of lib/runner/check_target.ts). */
+  check?: (target: TargetDefinition) => Promise<TargetCheck>;
   /** The `doctor` command; returns its exit code (default: lib/cli/doctor.ts). */
   doctor?: () => Promise<number>;
   /** Where the suite files are (default: `suites/`). */
@@ -79,6 +85,11 @@ export interface MainDeps {
 export const DEFAULT_CONCURRENCY: number = 32 * navigator.hardwareConcurrency;
 /** How long a scenario waits for the server to act, by default. */
 const DEFAULT_DEADLINE = "60s";
+/**
+ * Where `certify` writes without `--out`: a scratch directory (git-ignored), so a first run
+ * never rewrites the published reports (`reports/`, written only when asked for by name).
+ */
+export const DEFAULT_OUT = "clientdown-reports";
 
 const RUN_FLAGS = {
   deadline: { type: "string", default: DEFAULT_DEADLINE },
@@ -87,76 +98,92 @@ const RUN_FLAGS = {
 
 const USAGE = `clientdown: how TCP servers behave when their client goes down
 
-Usage: clientdown <command> [options]      (in the repository: deno task <command> ...)
+Usage: clientdown <command> [options]
+       (in the repository: deno task <command> ...)
 
 Commands:
-  certify [TARGET...]          every suite against each target; writes the reports
-  suite ID --target TARGET     one suite ("vanish") or one scenario ("vanish/idle")
-  list                         suites, scenarios and targets
-  report                       rebuilds the Markdown reports from their JSON, no lab
-  merge DIR... --out DIR       combines the results of shards (certify --shard) into one run's
-  diff OLD NEW                 verdicts and key figures that changed; exit 1 when one got worse
-  doctor                       what the lab can do on this machine
-  inspect PID|:PORT            what a running server's kernel will do with a dead client
+  certify [TARGET...]       every suite against each target; writes the reports
+  suite ID --target TARGET  one suite ("vanish") or scenario ("vanish/idle")
+  list                      suites, scenarios, targets and their variants
+  check TARGET              tries a target: its server in a lab, each exchange
+  report                    rebuilds the Markdown reports from their JSON
+  merge DIR... --out DIR    combines shards' results (certify --shard)
+  diff OLD NEW              what changed between two runs; exit 1 if worse
+  doctor                    what the lab can do on this machine
+  inspect PID|:PORT         what a running server does with a dead client
 
-TARGET is a built-in target id (see "list") or the path of a target file (defineTarget).
-Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error, 3 harness error
-(or the results could not be written where asked: they are saved elsewhere, and named).
+TARGET is a built-in target id (see "list") or the path of a target file.
+Exit codes: 0 no MUST failed, 1 a MUST failed, 2 usage or input error,
+3 harness error (or the results could not be written where asked: they
+are saved elsewhere, and named).
 "clientdown <command> --help" shows a command's options.
 `;
 
 const RUN_OPTIONS_HELP =
-  `  --deadline DURATION   how long each scenario waits for the server to act, e.g. 90s, 5m
-                        (default ${DEFAULT_DEADLINE}; a requirement's budget may be longer: then the
-                        server's socket options predict the outcome, labelled as a prediction)
-  --concurrency N       scenarios at once, over all targets (default ${DEFAULT_CONCURRENCY}: 32 per
-                        core, as scenarios mostly wait)`;
+  `  --deadline DURATION   how long each scenario waits for the server to act,
+                        e.g. 90s, 5m (default ${DEFAULT_DEADLINE}); a longer budget is
+                        predicted from the server's socket options
+  --concurrency N       scenarios at once, over all targets (default
+                        ${DEFAULT_CONCURRENCY}: 32 per core, as scenarios mostly wait)`;
 
 const HELP: Record<string, string> = {
   certify: `Usage: clientdown certify [TARGET...] [options]
 
-Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")}) and writes
-OUT/<target>.json, OUT/<target>.md and the index OUT/README.md. Needs root, or
+Runs every suite against each TARGET (default: ${REFERENCE_TARGETS.join(" ")})
+and writes OUT/<target>.json, OUT/<target>.md and the index OUT/README.md.
+TARGET is a built-in target id or the path of a target file. Needs root, or
 user namespaces for the targets "list" shows as rootless.
-
-TARGET is a built-in target id or the path of a target file (defineTarget).
 
 Options:
 ${RUN_OPTIONS_HELP}
-  --out DIR             reports directory (default reports); also writes index.json
-  --junit FILE          also write JUnit XML of this run (one testsuite per target)
-  --shard K/N           run only the K-th of N shares of the (target × scenario) pairs, for
-                        running one certification on N machines; "merge" puts them together
-  --only ID             run one suite ("churn") or one scenario ("vanish/idle") instead of
-                        every suite, against every TARGET
+  --out DIR             reports directory (default ${DEFAULT_OUT},
+                        git-ignored; the published set only with
+                        --out reports); also writes index.json
+  --junit FILE          also write JUnit XML (one testsuite per target)
+  --shard K/N           run only the K-th of N shares of the (target ×
+                        scenario) pairs, one certification on N machines;
+                        "merge" puts them together
+  --only ID             run one suite ("churn") or one scenario
+                        ("vanish/idle") instead of every suite
 `,
   suite: `Usage: clientdown suite ID --target TARGET [options]
 
-Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET and prints a
-summary. Needs root, or user namespaces for the targets "list" shows as rootless.
+Runs one suite ("vanish") or one scenario ("vanish/idle") against TARGET
+and prints its results. Needs root, or user namespaces for the targets
+"list" shows as rootless.
 
 Options:
-  --target TARGET       a built-in target id or the path of a target file (required)
+  --target TARGET       a built-in target id or a target file (required)
 ${RUN_OPTIONS_HELP}
-  --json                print only the results JSON on stdout (progress stays on stderr)
+  --json                print only the results JSON on stdout
+                        (progress stays on stderr)
   --junit FILE          also write JUnit XML of the results
 `,
   list: `Usage: clientdown list
 
-Lists the suites, their scenarios (id, level, title) and the built-in targets.
+Lists the suites, their scenarios (id, level, title), the built-in targets
+and their variants (TARGET@variant).
+`,
+  check: `Usage: clientdown check TARGET
+
+Checks a target file (or a built-in target) in seconds: validates it,
+starts its server once in a lab and makes each exchange of its protocol,
+saying what came back; when one fails, what the server sent and its last
+lines. Exit 0 when all went well, 2 when not. Needs root.
 `,
   report: `Usage: clientdown report [--out DIR]
 
-Rebuilds every Markdown report in DIR (default reports) from the JSON results there, and
-the index README.md and index.json. Needs no lab and no root.
+Rebuilds every Markdown report in DIR (default reports) from the JSON
+results there, and the index README.md and index.json. No lab, no root.
 `,
   merge: `Usage: clientdown merge DIR... --out DIR [--junit FILE]
 
-Combines the results of "certify --shard K/N" runs (each DIR one shard's --out, from any
-machine; results files work too) into the results, Markdown reports and index that one
-machine would have written in --out. Refuses shards of different clientdown versions,
-suites or deadlines, a pair given twice and a pair no shard has. Needs no lab and no root.
-Exit code as certify's over the merged results.
+Combines the results of "certify --shard K/N" runs (each DIR one shard's
+--out, from any machine; results files work too) into the results,
+Markdown reports and index one machine would have written in --out.
+Refuses shards of different clientdown versions, suites or deadlines, a
+pair given twice and a pair no shard has. No lab, no root. Exit code as
+certify's over the merged results.
 
 Options:
   --out DIR             reports directory to write (required)
@@ -164,10 +191,12 @@ Options:
 `,
   diff: `Usage: clientdown diff OLD NEW
 
-Compares two runs (results files, or reports directories matched by target id): prints, per
-target and scenario, the verdicts and key figures that changed (times when they moved by more
-than 25 % and 500 ms). Exit 1 when a verdict got worse (pass → warn or fail, warn → fail),
-else 0. Needs no lab and no root.
+Compares two runs (results files, or reports directories matched by target
+id): prints, per target and scenario, the verdicts and key figures that
+changed (times when they moved by more than 25 % and 500 ms), worse
+first, and warns when the runs' deadlines differ. Exit 1 when a verdict
+got worse (pass → anything else, warn → fail), 2 when the runs share no
+scenario, else 0. No lab, no root.
 `,
   inspect: `Usage: clientdown inspect PID|:PORT [--json | --md]
 
@@ -184,7 +213,9 @@ Options:
 `,
   doctor: `Usage: clientdown doctor
 
-Prints what the lab can do on this machine, each with yes / no and the reason.
+Prints what the lab can do on this machine, each with yes / no and the
+reason, then one line: whether the lab can run (exit 0) or not (exit 3),
+and the command that installs what is missing.
 `,
 };
 
@@ -208,18 +239,50 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }): (text: string) 
   };
 }
 
+/**
+ * A value that starts with a dash given to an option that takes a value (`--concurrency -3`)
+ * is that value: parseArgs would refuse it as "ambiguous", hiding what is wrong with it.
+ */
+function joinDashValues(args: readonly string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** ` (did you mean "--deadline"?)` for a mistyped option close to a known one, else "". */
+function didYouMean(unknown: string, options: ParseArgsOptionsConfig): string {
+  const known = Object.keys(options).map((name) => `--${name}`);
+  const [near] = nearIds(unknown, known, 1);
+  const close = near !== undefined &&
+    editDistance(unknown, near) <= Math.max(2, Math.floor(near.length / 3));
+  return close ? ` (did you mean "${near}"?)` : "";
+}
+
 function parse<T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T) {
+  const all = { ...options, help: { type: "boolean", short: "h" } } as const;
   try {
     return parseArgs({
-      args,
-      options: { ...options, help: { type: "boolean", short: "h" } },
+      args: joinDashValues(args, all),
+      options: all,
       allowPositionals: true,
       strict: true,
     });
   } catch (error) {
     const text = (error as Error).message.split(/\.( |$)|\n/)[0] ?? "";
+    const unknown = /^Unknown option '(--[^']+)'/.exec(text)?.[1];
     throw new UsageError(
-      `${text.replaceAll("'", '"')} (see "clientdown ${command} --help")`,
+      `${text.replaceAll("'", '"')}${unknown ? didYouMean(unknown, all) : ""} (see ` +
+        `"clientdown ${command} --help")`,
     );
   }
 }
@@ -270,6 +333,7 @@ async function sweep(log: (line: string) => void): Promise<void> {
 async function defaultPrepareLab(
   log: (line: string) => void,
   targets: readonly TargetDefinition[],
+  tryStart = true,
 ): Promise<void> {
   for (const target of isRoot() ? [] : targets) {
     const why = needsRoot(target);
@@ -278,6 +342,14 @@ async function defaultPrepareLab(
   await ensureLabPackages(log);
   for (const target of targets) await ensureInstalled(target, log);
   await sweep(log);
+  // A server that exits or never listens is the target's mistake: said once, before the run.
+  if (!tryStart) return;
+  // A Ctrl-C meanwhile lets the lab be removed first, then stops the command.
+  await whileHoldingSignals(log, async (interrupt) => {
+    for (const target of targets) {
+      if (!interrupt.received) await checkTargetStarts(target);
+    }
+  });
 }
 
 function defaultInterrupts(log: (line: string) => void): Interrupt {
@@ -350,7 +422,7 @@ function progressFor(io: Io, total: number, showTarget: boolean): Progress {
 async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
   const { values, positionals } = parse("certify", args, {
     ...RUN_FLAGS,
-    out: { type: "string", default: "reports" },
+    out: { type: "string", default: DEFAULT_OUT },
     junit: { type: "string" },
     shard: { type: "string" },
     only: { type: "string" },
@@ -401,7 +473,7 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
     : scenarios.length * targets.length;
   const progress = progressFor(io, planned, targets.length > 1);
   const started = performance.now();
-  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => io.err(`${line}\n`));
+  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => progress.note(line));
   try {
     const startGate = new Gate(START_SLOTS);
     const settled = await Promise.allSettled(targets.map(async (target) => {
@@ -426,9 +498,16 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
       : done;
     const saved = kept.length ? await saveResults(kept, outputs) : { written: [] };
     const unsaved = announceSaved(saved, io.out, io.err);
+    if (saved.written.length && !unsaved) {
+      io.out(
+        `The reports are in ${displayPath(outputs.dir)}/: the index is ${
+          displayPath(join(outputs.dir, "README.md"))
+        }\n`,
+      );
+    }
     const failed = settled.find((s) => s.status === "rejected");
     if (interrupt.received) {
-      if (failed) io.err(`clientdown: ${briefly(failed.reason)}\n`);
+      // A target that failed meanwhile failed of the interrupt: only its line is shown.
       const where = kept.length ? "written" : undefined;
       return await endInterrupted(interrupt, done, planned, where, deps, io);
     }
@@ -441,17 +520,26 @@ async function certifyCommand(args: string[], deps: MainDeps, io: Io): Promise<n
 }
 
 function humanSummary(results: Results): string {
-  const lines = [
+  const lines = wrapped(
     `${results.target.title ?? results.target.id} (${results.target.id} ${results.target.version})`,
-  ];
+    "",
+  );
+  // Every line fits RESULT_COLUMNS: longer text is wrapped under its line.
   for (const s of results.scenarios) {
-    lines.push(resultLine(s, { color: false }), `    ${s.level}: ${s.requirement}`);
+    lines.push(resultLine(s, { color: false }));
+    if (s.verdict === "interrupted") continue; // nothing was measured: its one line says so
+    lines.push(...wrapped(`${s.level}: ${s.requirement}`, "    "));
     for (const e of s.expectations) {
       const predicted = e.predicted ? " (predicted)" : "";
-      lines.push(`    ${e.verdict.padEnd(12)} ${e.expectation}: ${e.measured}${predicted}`);
+      const [first = "", ...rest] = wrapped(
+        `${e.expectation}: ${e.measured}${predicted}`,
+        " ".repeat(17),
+      );
+      lines.push(`    ${e.verdict.padEnd(12)} ${first.trimStart()}`, ...rest);
     }
-    if (s.notes) lines.push(`    ${s.notes}`);
-    if (s.recommendation) lines.push(`    Recommendation: ${s.recommendation}`);
+    if (s.notes) lines.push(...wrapped(printable(s.notes), "    "));
+    lines.push(...serverLastLines(s));
+    if (s.recommendation) lines.push(...wrapped(`Recommendation: ${s.recommendation}`, "    "));
   }
   return `${lines.join("\n")}\n`;
 }
@@ -483,21 +571,22 @@ async function suiteCommand(args: string[], deps: MainDeps, io: Io): Promise<num
   await checkVersions([target]); // once installed, still before any lab
   const progress = progressFor(io, scenarios.length, false);
   const started = performance.now();
-  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => io.err(`${line}\n`));
+  const interrupt = (deps.interrupts ?? defaultInterrupts)((line) => progress.note(line));
   try {
     const results = await (deps.certify ?? certifyTarget)(target, scenarios, {
       deadlineMs,
       concurrency,
       onProgress: progress.onEvent,
       signal: interrupt.signal,
-    }).catch(async (error) => {
-      if (interrupt.received) {
-        await endInterrupted(interrupt, [], scenarios.length, undefined, deps, io);
-      }
+    }).catch((error) => {
+      // Interrupted, the runner's failure is the interrupt's doing: only its line is shown.
+      if (interrupt.received) return undefined;
       throw error;
     });
-    progress.finish([results], performance.now() - started);
+    if (!results) return await endInterrupted(interrupt, [], scenarios.length, undefined, deps, io);
+    progress.stop();
     io.out(values.json ? `${JSON.stringify(results, null, 2)}\n` : humanSummary(results));
+    progress.finish([results], performance.now() - started); // the summary, last
     // With --json the results are on stdout already: "Wrote" goes to stderr, not into them.
     const unsaved = outputs
       ? announceSaved(await saveResults([results], outputs), values.json ? io.err : io.out, io.err)
@@ -519,29 +608,71 @@ async function listCommand(args: string[], deps: MainDeps, io: Io): Promise<numb
   if (positionals.length) throw new UsageError(`"list" takes no arguments`);
   const suites = await loadSuites(deps.suitesDir);
   const lines: string[] = [];
-  const width = Math.max(...suites.flatMap((s) => s.scenarios.map((x) => x.id.length)));
   for (const suite of suites) {
     lines.push(`${suite.id}: ${suite.title}`);
-    for (const s of suite.scenarios) {
-      lines.push(`  ${s.id.padEnd(width)}  ${s.level.padEnd(6)}  ${s.title}`);
-    }
+    lines.push(...columns(suite.scenarios.map((s) => [s.id, s.level, s.title]), "  "));
   }
   const count = suites.reduce((n, s) => n + s.scenarios.length, 0);
   lines.push(
     `${count} scenarios in ${suites.length} suites`,
     "",
-    "Targets (rootless: an ordinary user can certify it too; root: only root can):",
+    "Targets and their variants (rootless: an ordinary user can certify it too; root: only root):",
   );
-  const ids = builtInTargetIds(deps.targetsDir);
-  const idWidth = Math.max(...ids.map((id) => id.length));
-  for (const id of ids) {
+  // One row per target and per variant (TARGET@variant selects it); a column is a cell more.
+  const rows: string[][] = [];
+  for (const id of builtInTargetIds(deps.targetsDir)) {
     const target = await loadTarget(id, deps.targetsDir);
-    const reference = REFERENCE_TARGETS.includes(id) ? " (reference, default of certify)" : "";
-    const privilege = needsRoot(target) ? "root    " : "rootless";
-    lines.push(`  ${id.padEnd(idWidth)}  ${privilege}  ${target.title}${reference}`);
+    const privilege = needsRoot(target) ? "root" : "rootless";
+    rows.push([REFERENCE_TARGETS.includes(id) ? `${id} *` : id, privilege, target.title]);
+    for (const [name, variant] of Object.entries(target.variants ?? {})) {
+      rows.push([`  @${name}`, privilege, variant.title]);
+    }
   }
+  lines.push(...columns(rows, "  "), "* a reference server: what certify runs without a TARGET");
   io.out(`${lines.join("\n")}\n`);
   return EXIT.ok;
+}
+
+async function checkCommand(args: string[], deps: MainDeps, io: Io): Promise<number> {
+  const { values, positionals } = parse("check", args, {});
+  if (values.help) return help(io, "check");
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected one TARGET, got ${positionals.length} (see "clientdown check --help")`,
+    );
+  }
+  const target = await loadTarget(positionals[0]!, deps.targetsDir);
+  await (deps.prepareLab ?? ((log, targets) => defaultPrepareLab(log, targets, false)))(
+    (line) => io.err(`${line}\n`),
+    [target],
+  );
+  await checkVersions([target]);
+  const seen = await whileHoldingSignals(
+    (line) => io.err(`${line}\n`),
+    () => (deps.check ?? checkTarget)(target),
+  );
+  const width = Math.max(...seen.exchanges.map((e) => e.exchange.length));
+  const lines = [
+    `${target.id}: valid; its server listened on port ${target.port} after ${
+      formatMs(seen.readyMs)
+    }`,
+  ];
+  for (const e of seen.exchanges) {
+    lines.push(`${e.ok ? "ok  " : "FAIL"}  ${e.exchange.padEnd(width)}  ${printable(e.said)}`);
+    if (e.received !== undefined) {
+      lines.push(`      the server sent: ${printable(JSON.stringify(e.received))}`);
+    }
+  }
+  if (seen.logTail) {
+    lines.push(
+      "The server's last lines:",
+      ...seen.logTail.split("\n").map((l) => `  ${printable(l)}`),
+    );
+  }
+  const ok = seen.exchanges.every((e) => e.ok);
+  lines.push(ok ? "Every exchange worked" : "An exchange failed: see above");
+  io.out(`${lines.join("\n")}\n`);
+  return ok ? EXIT.ok : EXIT.usage;
 }
 
 async function reportCommand(args: string[], _deps: MainDeps, io: Io): Promise<number> {
@@ -645,6 +776,7 @@ const COMMANDS: Record<string, (args: string[], deps: MainDeps, io: Io) => Promi
   certify: certifyCommand,
   suite: suiteCommand,
   list: listCommand,
+  check: checkCommand,
   report: reportCommand,
   merge: mergeCommand,
   diff: diffCommand,
@@ -698,6 +830,15 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     if (error instanceof UsageError) {
       io.err(`clientdown: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof InterruptedBeforeRun) {
+      io.err(`clientdown: ${error.message}\n`);
+      return error.exitCode;
+    }
+    // The target's own mistake (its server exits or never listens), not the harness's.
+    if (error instanceof TargetStartError) {
+      io.err(`clientdown: ${error.message.split("\n").map(printable).join("\n")}\n`);
+      return EXIT.usage;
     }
     // Setup problems are expected on an unprepared machine: their message says what to do.
     const text = error instanceof SetupError

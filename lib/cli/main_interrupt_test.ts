@@ -124,3 +124,47 @@ Deno.test("interrupted before anything finished: the last report is kept, not re
     await Promise.all([suites, out].map((d) => Deno.remove(d, { recursive: true })));
   }
 });
+
+Deno.test("a second Ctrl-C while cleaning up: one line saying so, no stack trace, exit 130; interrupted scenarios one line each", async () => {
+  const suites = await tempDirWith(GOOD_SUITES);
+  try {
+    let interrupt: Interrupt | undefined;
+    const failing = await cli(["suite", "rst", "--target", "ref-hardened"], {
+      suitesDir: suites,
+      interrupts: (log) => interrupt = new Interrupt({ log, watchParents: false }),
+      certify: async () => {
+        interrupt?.trigger("SIGINT");
+        await new Promise((r) => setTimeout(r, 400)); // past the echo window of one Ctrl-C
+        interrupt?.trigger("SIGINT");
+        // What a cleanup command the second Ctrl-C killed made of the runner.
+        throw new Error("Command failed with exit code 130: ip netns pids cd-x");
+      },
+      cleanUp: () => Promise.resolve(),
+    });
+    assert.equal(failing.code, 130);
+    assert.deepEqual(failing.stderr.trimEnd().split("\n"), [
+      "Interrupted by SIGINT: no new scenario starts; the running ones stop and their labs are removed",
+      "Still cleaning up after SIGINT: removing the run's labs and processes, wait for it " +
+      "(SIGKILL would leave them to the next command's sweep)",
+      "Interrupted by SIGINT: 0 of 2 scenarios finished; nothing of the run is left",
+    ]);
+    const reported = await cli(["suite", "rst", "--target", "ref-hardened"], {
+      suitesDir: suites,
+      interrupts: (log) => interrupt = new Interrupt({ log, watchParents: false }),
+      certify: async (target, scenarios, options) => {
+        const results = await fakeCertify().certify(target, scenarios, options);
+        interrupt?.trigger("SIGINT");
+        results.scenarios = results.scenarios.map((s) => ({ ...s, verdict: "interrupted" }));
+        return results;
+      },
+      cleanUp: () => Promise.resolve(),
+    });
+    assert.equal(reported.code, 130);
+    const all = reported.stdout.trimEnd().split("\n");
+    const body = all.slice(all.findIndex((line) => line.startsWith("interrupted ")));
+    assert.equal(body.length, 2, reported.stdout);
+    assert(body.every((line) => line.startsWith("interrupted ")), reported.stdout);
+  } finally {
+    await Deno.remove(suites, { recursive: true });
+  }
+});

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { run } from "../process/spawn.ts";
 import { parseNetnsName, runOwner } from "../lab/names.ts";
 import { main, type MainDeps } from "./main.ts";
+import { REPO_ROOT } from "./repo_paths.ts";
+import { TargetStartError } from "../target/start_target.ts";
 import {
   fakeCertify,
   GOOD_SUITES,
@@ -77,6 +79,27 @@ Deno.test("certify: exit 0 when no MUST failed, 1 when one did, 3 on a harness e
   });
 });
 
+Deno.test("certify without --out writes to the git-ignored clientdown-reports/ and names the index last", async () => {
+  await withDir(GOOD_SUITES, (suites) =>
+    withDir({}, async (cwd) => {
+      const before = Deno.cwd();
+      Deno.chdir(cwd);
+      try {
+        const result = await cli(["certify"], { suitesDir: suites });
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(Deno.statSync(`${cwd}/clientdown-reports/ref-naive.json`).isFile);
+        assert.match(
+          result.stdout.trimEnd().split("\n").at(-1) ?? "",
+          /^The reports are in .+\/clientdown-reports\/: the index is .+\/clientdown-reports\/README\.md$/,
+        );
+      } finally {
+        Deno.chdir(before);
+      }
+    }));
+  const ignored = await run(["git", "-C", REPO_ROOT, "check-ignore", "clientdown-reports/x.json"]);
+  assert.equal(ignored.stdout.trim(), "clientdown-reports/x.json");
+});
+
 Deno.test("certify --only runs one suite or one scenario against every target; an unknown id exits 2", async () => {
   await withDir(GOOD_SUITES, async (suites) => {
     await withDir({}, async (out) => {
@@ -138,7 +161,10 @@ Deno.test("certify writes JSON, Markdown and the index; report rebuilds the Mark
         Deno.readTextFileSync(`${out}/README.md`),
         /\[✅\]\(ref-naive\.md#rstidle "rst\/idle: pass"\)\[✅\]\(ref-naive\.md#rstmid-request "rst\/mid-request: pass"\)/,
       );
-      assert.match(result.stdout, /^Wrote .*ref-naive\.json, .*README\.md, .*index\.json\n$/);
+      assert.match(
+        result.stdout,
+        /^Wrote .*ref-naive\.json, .*README\.md, .*index\.json\nThe reports are in .+: the index is .+\/README\.md\n$/,
+      );
       // Progress (stderr): one line per scenario and target, then the summary.
       assert.equal(result.stderr.split("\n").filter((l) => l.startsWith("pass ")).length, 10);
       assert.match(result.stderr, /10 scenarios: 10 pass/);
@@ -239,7 +265,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
     assert.equal(badTarget.code, 2);
     assert.match(
       badTarget.stderr,
-      /Unknown target "ref-hardend": the nearest built-in targets are "ref-hardened"/,
+      /Unknown target "ref-hardend": did you mean "ref-hardened"\?/,
     );
     for (const r of [nosuch, noTarget, badTarget]) assert.equal(r.prepared + r.calls.length, 0);
   });
@@ -247,7 +273,7 @@ Deno.test("suite: one scenario or a whole suite, a built-in or own target; --jso
 
 Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async () => {
   const mistakes: [string[], RegExp][] = [
-    [[], /Missing command: one of certify, suite, list, report, merge, diff, doctor/],
+    [[], /Missing command: one of certify, suite, list, check, report, merge, diff, doctor/],
     [["frobnicate"], /Unknown command "frobnicate"/],
     [
       ["certify", "--frobnicate"],
@@ -258,6 +284,14 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
     // Past 2^31 ms a timer overflows and fires at once: a vanish would turn into an RST.
     [["certify", "--deadline", "600h"], /Invalid deadline: "2160000000" ms/],
     [["certify", "--concurrency", "0"], /Invalid --concurrency "0"/],
+    [
+      ["certify", "--concurrency", "-3"],
+      /^clientdown: Invalid --concurrency "-3": expected a whole/,
+    ],
+    [
+      ["certify", "--concurency", "3"],
+      /^clientdown: Unknown option "--concurency" \(did you mean "--concurrency"\?\) \(see /,
+    ],
     [["certify", "ref-naive", "ref-naive"], /Target "ref-naive" is given twice/],
     [["suite", "--json", "--target", "ref-naive"], /Expected one suite or scenario id, got 0/],
     [["list", "extra"], /"list" takes no arguments/],
@@ -279,6 +313,12 @@ Deno.test("usage mistakes exit 2 before anything runs; --help exits 0", async ()
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^(clientdown|Usage: clientdown)/);
   }
+  for (const command of ["", "certify", "suite", "list", "check", "report", "merge", "diff"]) {
+    const result = await cli(["help", command]);
+    for (const line of result.stdout.split("\n")) {
+      assert.ok(line.length <= 80, `help ${command}: ${line.length} columns: ${line}`);
+    }
+  }
 });
 
 Deno.test("list shows suites, scenarios with level and title, and the built-in targets, which need root", async () => {
@@ -293,9 +333,13 @@ Deno.test("list shows suites, scenarios with level and title, and the built-in t
     assert.match(result.stdout, /^5 scenarios in 2 suites$/m);
     assert.match(
       result.stdout,
-      /^ {2}ref-naive +rootless {2}Reference server, naive .*\(reference, default of certify\)$/m,
+      /^ {2}ref-naive \* +rootless +Reference server, naive .*$(.|\n)*^\* a reference server: what certify runs without a TARGET$/m,
     );
-    assert.match(result.stdout, /^ {2}nginx +root {6}nginx /m); // it switches to www-data
+    assert.match(
+      result.stdout,
+      /^ {2}nginx +root +nginx .*\n( {4}@.*\n)* {4}@send-timeout-10s +root +send_timeout 10s/m,
+    );
+    for (const line of result.stdout.split("\n")) assert.ok(line.length <= 100, line);
   });
 });
 
@@ -314,4 +358,67 @@ Deno.test("report without results, or with a broken results file, exits 2; docto
     );
   });
   assert.equal((await cli(["doctor"], { doctor: () => Promise.resolve(0) })).code, 0);
+});
+
+Deno.test("check: what each exchange saw, the server's words when one failed, exit 2; a server that never starts is exit 2 too", async () => {
+  const failed = await cli(["check", "ref-hardened"], {
+    check: (target) =>
+      Promise.resolve({
+        target: target.id,
+        readyMs: 210,
+        exchanges: [
+          {
+            exchange: "protocol.request",
+            ok: false,
+            said: 'its until "PANG\\n" never arrived: nothing more came in 3 s after 5 bytes',
+            received: "PONG\n",
+          },
+          { exchange: "protocol.partialRequest", ok: true, said: "the server waits" },
+        ],
+        logTail: "bad \x1b[31mrequest",
+      }),
+  });
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.equal(
+    failed.stdout,
+    "ref-hardened: valid; its server listened on port 7070 after 210 ms\n" +
+      'FAIL  protocol.request         its until "PANG\\n" never arrived: nothing more came in 3 s after 5 bytes\n' +
+      '      the server sent: "PONG\\n"\n' +
+      "ok    protocol.partialRequest  the server waits\n" +
+      "The server's last lines:\n" +
+      "  bad \\x1b[31mrequest\n" +
+      "An exchange failed: see above\n",
+  );
+  const never = await cli(["suite", "rst/idle", "--target", "ref-hardened"], {
+    prepareLab: () =>
+      Promise.reject(
+        new TargetStartError(
+          "ref-hardened",
+          'did not listen on port "7070" within "10000" ms (it listens on port "8080" instead)',
+          "listening on 8080",
+        ),
+      ),
+  });
+  assert.equal(never.code, 2);
+  assert.equal(
+    never.stderr,
+    'clientdown: Target "ref-hardened" did not listen on port "7070" within "10000" ms (it ' +
+      'listens on port "8080" instead); its last lines:\nlistening on 8080\n',
+  );
+});
+
+Deno.test("suite prints its results, each line within 100 columns, and the summary last", async () => {
+  await withDir(GOOD_SUITES, async (suites) => {
+    let all = "";
+    const result = await cli(["suite", "vanish", "--target", "ref-hardened"], {
+      suitesDir: suites,
+      stdout: (t) => all += t,
+      stderr: (t) => all += t,
+    });
+    assert.equal(result.code, 0, all);
+    const lines = all.trimEnd().split("\n");
+    for (const line of lines) assert.ok(line.length <= 100, `${line.length}: ${line}`);
+    assert.match(lines.at(-1) ?? "", /^Wall time |^Harness overhead /);
+    assert.match(lines.at(-2) ?? "", /^3 scenarios: |^Wall time /);
+  });
 });

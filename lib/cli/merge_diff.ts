@@ -81,5 +81,13 @@ export async function diffPaths(
     }
   }
   const diff = diffResults(before.map((f) => f.results), after.map((f) => f.results));
+  if (diff.compared === 0) {
+    const ids = (files: ResultsFile[]) => files.map((f) => f.results.target.id).join(", ");
+    throw new UsageError(
+      `OLD and NEW share no scenario of a target: nothing to compare (OLD has ${
+        ids(before)
+      }; NEW has ${ids(after)})`,
+    );
+  }
   return { text: formatDiff(diff), worse: diff.worse > 0 };
 }

@@ -1,8 +1,9 @@
 /**
  * What a run shows while it works, on stderr. On a terminal: a live view of the running
  * scenarios (id, what each waits for, elapsed / deadline), redrawn a few times a second,
- * under a scrolling line per finished scenario. Without a terminal (CI): only the line per
- * finished scenario. Colour only on a terminal and without NO_COLOR. A summary at the end.
+ * under a scrolling line per finished scenario. Without a terminal (CI): the line per
+ * finished scenario, and every 30 s one line of what still runs, so a CI log is never silent
+ * for a whole deadline. Colour only on a terminal and without NO_COLOR. A summary at the end.
  *
  * @module
  */
@@ -46,6 +47,8 @@ export interface ProgressOptions {
   now?: () => number;
   /** Redraw period of the live view, in ms. */
   redrawMs?: number;
+  /** Without a live view, how often a line says what still runs, in ms (default 30 000). */
+  heartbeatMs?: number;
 }
 
 interface Running {
@@ -74,25 +77,67 @@ export function printable(text: string): string {
   );
 }
 
-/** One finished scenario: `verdict  [target]  id  key figure  duration`. */
+/** The width result lines fit in: a CI log's or an 80-to-100-column terminal's. */
+export const RESULT_COLUMNS = 100;
+
+/** `text` cut to `width` characters, an ellipsis marking the cut. */
+export function fitted(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/**
+ * One finished scenario, in at most RESULT_COLUMNS columns:
+ * `verdict  [target]  id  key figure  duration`; the key figure is cut to fit (the report
+ * has it whole).
+ */
 export function resultLine(
   result: ScenarioResult,
   options: { color: boolean; target?: string },
 ): string {
-  const verdict = paint(
-    result.verdict.padEnd(VERDICT_WIDTH),
-    COLOUR[result.verdict],
-    options.color,
-  );
+  const verdict = result.verdict.padEnd(VERDICT_WIDTH);
   const target = options.target === undefined ? [] : [options.target];
+  const before = [...target, result.id.padEnd(ID_WIDTH)].join("  ");
+  const duration = formatMs(result.durationMs);
+  const room = RESULT_COLUMNS - verdict.length - before.length - duration.length - 6;
   return [
-    verdict,
-    ...target,
-    result.id.padEnd(ID_WIDTH),
-    printable(keyFigure(result)),
-    formatMs(result.durationMs),
+    paint(verdict, COLOUR[result.verdict], options.color),
+    before,
+    fitted(printable(keyFigure(result)), room),
+    duration,
   ]
     .join("  ");
+}
+
+/** Lines of the server's own output shown under a scenario that ended in an error. */
+const SERVER_LINES = 3;
+
+/**
+ * Under a scenario the harness could not judge (`error`: the target did not answer its
+ * request, say), the server's last lines of output, indented, so the reason it gave is on the
+ * terminal and not only in the report; nothing for other verdicts.
+ */
+export function serverLastLines(result: ScenarioResult): string[] {
+  const log = result.server?.stderrTail ?? result.server?.log;
+  if (result.verdict !== "error" || !log) return [];
+  return log.trimEnd().split("\n").slice(-SERVER_LINES).map((line) =>
+    fitted(`    server: ${printable(line)}`, RESULT_COLUMNS)
+  );
+}
+
+/** Words wrapped to lines of at most `width` columns, each after `indent`. */
+export function wrapped(text: string, indent: string, width = RESULT_COLUMNS): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(`${indent}${line}`);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(`${indent}${line}`);
+  return lines.map((l) => fitted(l, width));
 }
 
 function median(values: readonly number[]): number | undefined {
@@ -170,15 +215,38 @@ export class Progress {
       this.#running.delete(`${event.target} ${event.result.id}`);
       this.#done++;
       const target = this.#options.showTarget ? { target: event.target } : {};
-      this.#print(`${resultLine(event.result, { color: this.#options.color, ...target })}\n`);
+      const under = serverLastLines(event.result).map((line) => `${line}\n`).join("");
+      this.#print(
+        `${resultLine(event.result, { color: this.#options.color, ...target })}\n${under}`,
+      );
       return;
     }
     // Starts and waits only change state: the timer redraws, so a burst of events costs one redraw.
-    if (this.#options.live && this.#timer === undefined) {
+    if (this.#timer !== undefined) return;
+    if (this.#options.live) {
       this.#timer = setInterval(() => this.#print(""), this.#options.redrawMs ?? 250);
       this.#print("");
+    } else {
+      this.#timer = setInterval(() => {
+        if (this.#running.size) this.#print(`${this.#stillRunning()}\n`);
+      }, this.#options.heartbeatMs ?? 30_000);
     }
   };
+
+  /** Writes a line (an interrupt's, say) above the live view, which is redrawn below it. */
+  note(line: string): void {
+    this.#print(`${line}\n`);
+  }
+
+  /** One line of what still runs: counts, and the scenario running longest. */
+  #stillRunning(): string {
+    const now = this.#now();
+    const longest = [...this.#running.values()].reduce((a, b) => a.since <= b.since ? a : b);
+    const target = this.#options.showTarget ? `${longest.target} ` : "";
+    const elapsed = `${formatMs(now - longest.since)}, deadline ${formatMs(longest.deadlineMs)}`;
+    return `… ${this.#running.size} running, ${this.#done} of ${this.#options.total} done; ` +
+      `longest ${target}${longest.scenario} (${elapsed}): ${longest.waitsFor}`;
+  }
 
   /** Stops the live view and writes the summary of the run. */
   finish(all: readonly Results[], wallMs: number): void {
@@ -200,7 +268,7 @@ export class Progress {
       if (finished) this.#options.write(finished);
       return;
     }
-    const erase = this.#drawn ? `\x1b[${this.#drawn}A\x1b[J` : "";
+    const erase = this.#drawn ? `\r\x1b[${this.#drawn}A\x1b[J` : "";
     const block = this.#block();
     this.#drawn = block.length;
     this.#options.write(erase + finished + block.map((line) => `${line}\n`).join(""));

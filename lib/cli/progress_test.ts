@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import type { Results } from "../results/schema.ts";
-import { printable, Progress, summary } from "./progress.ts";
+import {
+  fitted,
+  printable,
+  Progress,
+  RESULT_COLUMNS,
+  resultLine,
+  summary,
+  wrapped,
+} from "./progress.ts";
 import { fakeResult } from "./testdata/temp_files.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 
@@ -74,6 +82,39 @@ Deno.test("without a terminal: one plain line per finished scenario, nothing whi
   progress.stop();
 });
 
+Deno.test("without a terminal: every heartbeat, one line of what still runs, so a CI log is never silent", async () => {
+  let text = "";
+  let clock = 0;
+  const progress = new Progress({
+    write: (t) => text += t,
+    live: false,
+    color: false,
+    total: 3,
+    showTarget: true,
+    now: () => clock,
+    heartbeatMs: 5,
+  });
+  progress.onEvent({
+    kind: "start",
+    target: "t",
+    scenario: "vanish/idle",
+    deadlineMs: 20_000,
+    t: 0,
+  });
+  clock = 1000;
+  progress.onEvent({ kind: "start", target: "t", scenario: "rst/idle", deadlineMs: 20_000, t: 1 });
+  progress.onEvent({ kind: "waiting", target: "t", scenario: "vanish/idle", for: "release", t: 2 });
+  clock = 31_000;
+  // The heartbeat's own timer (5 ms here) writes it: wait for it, bounded.
+  for (let i = 0; i < 200 && !text; i++) await new Promise((r) => setTimeout(r, 5));
+  progress.stop();
+  assert.equal(
+    text.split("\n")[0],
+    "… 2 running, 0 of 3 done; longest t vanish/idle (31 s, deadline 20 s): release",
+  );
+  assert(text.split("\n")[0]!.length <= 100);
+});
+
 /** Escape characters made visible, so expected output reads plainly in a pattern. */
 const visible = (text: string) => text.replaceAll("\x1b", "⎋");
 
@@ -113,14 +154,14 @@ Deno.test("on a terminal: a live view of running scenarios, redrawn in place, co
     result: fakeResult(scenario("rst/idle"), "pass"),
     t: 2,
   });
-  assert(text.startsWith("\x1b[2A\x1b[J"), "the two lines drawn before are erased");
-  const [finished, head, running, ...rest] = text.slice("\x1b[2A\x1b[J".length).split("\n");
+  assert(text.startsWith("\r\x1b[2A\x1b[J"), "the two lines drawn before are erased");
+  const [finished, head, running, ...rest] = text.slice("\r\x1b[2A\x1b[J".length).split("\n");
   assert.match(visible(finished ?? ""), /^⎋\[32mpass {8}⎋\[0m {2}ref-naive {2}rst\/idle /);
   assert.equal(head, "\x1b[1m1 running, 1 of 3 done\x1b[0m");
   assert.match(running ?? "", /^ {2}ref-naive {2}vanish\/idle +12\.3 s \/ 60 s {2}release$/);
   assert.deepEqual(rest, [""]);
   progress.stop();
-  assert(text.endsWith("\x1b[2A\x1b[J"), "stop() clears the live view");
+  assert(text.endsWith("\r\x1b[2A\x1b[J"), "stop() clears the live view");
 });
 
 Deno.test("summary: counts per verdict and target, wall time, sum of times, median overhead", () => {
@@ -142,4 +183,45 @@ Deno.test("summary: counts per verdict and target, wall time, sum of times, medi
 
 Deno.test("a key figure quoting a server's words cannot drive the terminal", () => {
   assert.equal(printable("ok\x1b[2J\x07\r\nend\u009b"), "ok\\x1b[2J\\x07\\x0d\\x0aend\\x9b");
+});
+
+Deno.test("result lines fit 100 columns: a long key figure is cut, the report keeps it whole", () => {
+  const result = fakeResult(scenario("vanish/mid-response-v6"), "pass");
+  result.notes = "x";
+  const line = resultLine(result, { color: false, target: "lighttpd@keep-alive-idle-60s" });
+  assert.ok(line.length <= RESULT_COLUMNS, `${line.length}: ${line}`);
+  const long = {
+    ...result,
+    verdict: "error" as const,
+    notes: `Harness error: ${"word ".repeat(60)}`,
+  };
+  const cut = resultLine(long, { color: true, target: "lighttpd@keep-alive-idle-60s" });
+  assert.ok(cut.replaceAll("\x1b[91m", "").replaceAll("\x1b[0m", "").length <= RESULT_COLUMNS, cut);
+  assert.deepEqual(wrapped("aaa bbb ccc ddd", "  ", 11), ["  aaa bbb", "  ccc ddd"]);
+  assert.equal(fitted("abcdef", 4), "abc…");
+});
+
+Deno.test("an error shows the server's last lines under its result line, escaped; other verdicts do not", () => {
+  let text = "";
+  const progress = new Progress({
+    write: (t) => text += t,
+    live: false,
+    color: false,
+    total: 2,
+    showTarget: false,
+  });
+  const failed = fakeResult(scenario("vanish/idle"), "error");
+  failed.server = { log: "starting\nslapd: decoding error\n\x1b[31mbye" };
+  progress.onEvent({ kind: "end", target: "t", result: failed, t: 1 });
+  const passed = fakeResult(scenario("rst/idle"), "pass");
+  passed.server = { log: "fine" };
+  progress.onEvent({ kind: "end", target: "t", result: passed, t: 2 });
+  progress.stop();
+  const lines = text.trimEnd().split("\n");
+  assert.deepEqual(lines.slice(1, 4), [
+    "    server: starting",
+    "    server: slapd: decoding error",
+    "    server: \\x1b[31mbye",
+  ]);
+  assert.equal(lines.length, 5);
 });

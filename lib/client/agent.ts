@@ -55,6 +55,7 @@ import {
   type InfoCommand,
   type Op,
   type Outcome,
+  payloadBytes,
   type ReadCommand,
   type ReadResult,
   type SendCommand,
@@ -335,7 +336,7 @@ export class Agent {
 
   async #send(command: SendCommand): Promise<Outcome<"send">> {
     const deadline = monotonicMs() + command.timeoutMs;
-    const data = new TextEncoder().encode(command.data);
+    const data = payloadBytes(command.data);
     const result: SendResult = { bytes: 0 };
     try {
       const connection = this.#open(command);
@@ -367,9 +368,8 @@ export class Agent {
 
   async #read(command: ReadCommand): Promise<Outcome<"read">> {
     const deadline = monotonicMs() + command.timeoutMs;
-    const marker = command.until === undefined || command.until === ""
-      ? undefined
-      : new TextEncoder().encode(command.until);
+    const until = command.until === undefined ? undefined : payloadBytes(command.until);
+    const marker = until?.length ? until : undefined;
     const result: ReadResult = { bytes: 0, found: false, eof: false, head: "" };
     const head = new Uint8Array(HEAD_BYTES);
     const buf = new Uint8Array(READ_CHUNK);

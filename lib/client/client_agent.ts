@@ -14,7 +14,7 @@ import type { Child } from "../process/spawn.ts";
 import { Agent, UsageError } from "./agent.ts";
 import { killHolder, spawnHolder } from "./holder.ts";
 import { Poller } from "./poller.ts";
-import type { CommandOf, ConnectCommand, Op, Outcome } from "./protocol.ts";
+import type { CommandOf, ConnectCommand, Op, Outcome, Payload } from "./protocol.ts";
 
 /** A command's own timeout when the caller gives none. */
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -35,7 +35,8 @@ export type ConnectOptions = Omit<ConnectCommand, "op" | "timeoutMs"> & { timeou
 
 /** Options of `read`: see ReadCommand; `timeoutMs` defaults to 5000. */
 export interface ReadOptions {
-  until?: string;
+  /** The last bytes of the response (text is UTF-8). */
+  until?: Payload;
   bytes?: number;
   timeoutMs?: number;
 }
@@ -134,8 +135,12 @@ export class ClientAgent {
     return out;
   }
 
-  /** Sends `data` (UTF-8) in full, or reports how much went before the failure. */
-  send(conn: number, data: string, options: { timeoutMs?: number } = {}): Promise<Outcome<"send">> {
+  /** Sends `data` (text as UTF-8) in full, or reports how much went before the failure. */
+  send(
+    conn: number,
+    data: Payload,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Outcome<"send">> {
     return this.#call({
       op: "send",
       conn,

@@ -3,8 +3,9 @@ import { CLIENT, type Family } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
 import { ClientAgent, ClientAgentError, type ClientAgentOptions } from "./client_agent.ts";
+import { spawn } from "../process/spawn.ts";
 import type { Outcome } from "./protocol.ts";
-import { type EchoServer, startEchoServer, waitFor } from "./testdata/echo_fixture.ts";
+import { type EchoServer, readLines, startEchoServer, waitFor } from "./testdata/echo_fixture.ts";
 
 interface Setup {
   lab: Lab;
@@ -352,4 +353,33 @@ Deno.test("stopReading ends a read under way and the window closes while the age
     assert(later && drained < 65_536, `send queue ${stalled.txQueue} → ${later?.txQueue}`);
     ok(await agent.info(conn), "the socket is still open");
   });
+});
+
+Deno.test("bytes go out as themselves: 0x80 is one byte on the wire, and an until of bytes matches", async () => {
+  const lab = await createLab();
+  const script = "import socket,sys\n" +
+    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" +
+    "s.bind(('198.51.100.2', 7001)); s.listen(); print('listening', flush=True)\n" +
+    "c,_=s.accept(); got=b''\n" +
+    "while len(got) < 3: got += c.recv(3 - len(got))\n" +
+    "print(got.hex(), flush=True); c.sendall(bytes([0xfe, 0x00, 0x81])); c.recv(1)\n";
+  const server = spawn(["python3", "-c", script], { netns: lab.hosts.server, stdout: "piped" });
+  const lines = readLines(server.process.stdout)[Symbol.asyncIterator]();
+  let agent: ClientAgent | undefined;
+  try {
+    assert.equal((await lines.next()).value, "listening");
+    agent = await ClientAgent.start(lab);
+    const c = await agent.connect({ address: "198.51.100.2", port: 7001, bind: CLIENT.v4 });
+    assert(c.ok, "connected");
+    const sent = await agent.send(c.conn, Uint8Array.of(0x80, 0x00, 0xff));
+    assert(sent.ok && sent.bytes === 3, JSON.stringify(sent));
+    assert.equal((await lines.next()).value, "8000ff");
+    const read = await agent.read(c.conn, { until: Uint8Array.of(0xfe, 0x00, 0x81) });
+    assert(read.ok && read.found && read.bytes === 3, JSON.stringify(read));
+    await agent.abort(c.conn);
+  } finally {
+    await agent?.stop();
+    await server.end();
+    await lab.teardown();
+  }
 });

@@ -32,11 +32,22 @@ export interface ConnectCommand {
   timeoutMs: number;
 }
 
-/** Sends every byte of `data` (UTF-8), waiting for room in the send buffer. */
+/**
+ * Bytes of a protocol: text (sent as UTF-8) or bytes, for a binary protocol whose bytes
+ * ≥ 0x80 must go out as themselves (an LDAP bind's tag 0x80): `hex("30 0c 02 01 01")`.
+ */
+export type Payload = string | Uint8Array;
+
+/** The bytes of a payload: text as UTF-8, bytes as they are. */
+export function payloadBytes(payload: Payload): Uint8Array {
+  return typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+}
+
+/** Sends every byte of `data`, waiting for room in the send buffer. */
 export interface SendCommand {
   op: "send";
   conn: number;
-  data: string;
+  data: Payload;
   timeoutMs: number;
 }
 
@@ -47,7 +58,7 @@ export interface SendCommand {
 export interface ReadCommand {
   op: "read";
   conn: number;
-  until?: string;
+  until?: Payload;
   bytes?: number;
   timeoutMs: number;
 }

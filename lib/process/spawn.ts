@@ -12,17 +12,25 @@ export interface SpawnOptions {
   netns?: string;
   /** A session of its own, as a process in a lab always gets (see placement). */
   detached?: boolean;
+  /** Its working directory. */
   cwd?: string;
+  /** Variables added to its environment. */
   env?: Record<string, string>;
+  /** Its standard input (default "null"). */
   stdin?: "piped" | "null";
+  /** Its standard output (default "null"). */
   stdout?: "piped" | "null" | "inherit";
+  /** Its standard error (default "null"). */
   stderr?: "piped" | "null" | "inherit";
 }
 
 /** A command that exited with a code the caller did not accept. */
 export class CommandError extends Error {
+  /** The exit code. */
   readonly code: number;
+  /** What the command printed on stderr. */
   readonly stderr: string;
+  /** `argv` ran and exited with `code`, printing `stderr`. */
   constructor(argv: readonly string[], code: number, stderr: string) {
     super(
       `Command failed with exit code ${code}: ${argv.join(" ")}${
@@ -45,16 +53,19 @@ function argvFor(argv: readonly string[], netns?: string): string[] {
 // never carry, however unroutable.
 const QUIET = { DENO_NO_UPDATE_CHECK: "1" };
 
-// Processes in a lab get a session of their own: a terminal's Ctrl-C reaches the runner's
-// process group only, and the runner ends them by pid as it stops. A server the terminal's
-// signal had killed would be judged as a server that died.
+// Processes in a lab, and every command run to completion, get a session of their own: a
+// terminal's Ctrl-C reaches the runner's process group only, and the runner ends them by pid
+// as it stops. A server the terminal's signal had killed would be judged as a server that
+// died, and a cleanup command (`ip netns pids`) killed by a second Ctrl-C would fail the
+// cleanup itself.
 function placement(
   options: Pick<SpawnOptions, "cwd" | "env" | "netns" | "detached">,
+  ownSession = options.netns !== undefined || options.detached === true,
 ): Deno.CommandOptions {
   return {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: { ...QUIET, ...options.env },
-    ...(options.netns === undefined && !options.detached ? {} : { detached: true }),
+    ...(ownSession ? { detached: true } : {}),
   };
 }
 
@@ -124,8 +135,11 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
 
 /** What a finished command printed. */
 export interface RunResult {
+  /** The exit code. */
   code: number;
+  /** What it printed on stdout. */
   stdout: string;
+  /** What it printed on stderr. */
   stderr: string;
 }
 
@@ -166,7 +180,7 @@ export async function run(
   const [program = "", ...args] = full;
   const child = new Deno.Command(program, {
     args,
-    ...placement(options),
+    ...placement(options, true),
     stdin: options.input === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -1,8 +1,9 @@
 /**
  * Regressions between two runs: per target and scenario, the verdicts and key figures that
- * changed. A verdict got worse when it went from pass to warn or fail, or from warn to fail;
- * nothing else counts as worse (an interrupted, skipped or inconclusive scenario says nothing
- * new about the server, an error is the harness's).
+ * changed. A verdict got worse when it moved away from pass (to anything: a CI baseline that
+ * passed and now errs, is skipped or inconclusive no longer shows the server passes), or from
+ * warn to fail. Runs made with different deadlines are compared, with a loud warning: a
+ * shorter deadline turns measurements into predictions and inconclusive verdicts.
  *
  * Times are compared with a tolerance, as two runs never measure the same millisecond: a
  * time changed when it moved by more than 25 % and more than 500 ms. Two runs of the same
@@ -24,7 +25,7 @@ export interface DiffLine {
   scenario: string | null;
   /** The verdict before and after, when it changed. */
   verdict?: { old: Verdict; new: Verdict };
-  /** The verdict got worse (pass → warn or fail, warn → fail). */
+  /** The verdict got worse (pass → anything else, warn → fail). */
   worse: boolean;
   /** What changed, in words: "pass → warn", "released 5 s → 12 s", "only in NEW". */
   changes: string[];
@@ -40,12 +41,15 @@ export interface ResultsDiff {
   worse: number;
   /** Scenarios compared (present on both sides). */
   compared: number;
+  /** Targets whose two runs had different deadlines, with both (ms). */
+  deadlines: { target: string; old: number; new: number }[];
 }
 
 const RANK: Partial<Record<Verdict, number>> = { pass: 0, warn: 1, fail: 2 };
 
 /** Whether going from `before` to `after` is a regression. */
 export function isWorse(before: Verdict, after: Verdict): boolean {
+  if (before === "pass") return after !== "pass";
   const a = RANK[before];
   const b = RANK[after];
   return a !== undefined && b !== undefined && b > a;
@@ -124,6 +128,7 @@ export function diffResults(old: readonly Results[], now: readonly Results[]): R
   const before = new Map(old.map((r) => [r.target.id, r]));
   const after = new Map(now.map((r) => [r.target.id, r]));
   const lines: DiffLine[] = [];
+  const deadlines: ResultsDiff["deadlines"] = [];
   let compared = 0;
   for (const target of [...new Set([...before.keys(), ...after.keys()])].sort(byId)) {
     const a = before.get(target);
@@ -136,6 +141,9 @@ export function diffResults(old: readonly Results[], now: readonly Results[]): R
         changes: [a ? "only in OLD" : "only in NEW"],
       });
       continue;
+    }
+    if (a.environment.deadlineMs !== b.environment.deadlineMs) {
+      deadlines.push({ target, old: a.environment.deadlineMs, new: b.environment.deadlineMs });
     }
     if (a.target.version !== b.target.version) {
       lines.push({
@@ -176,23 +184,67 @@ export function diffResults(old: readonly Results[], now: readonly Results[]): R
     verdictsChanged: lines.filter((l) => l.verdict).length,
     worse: lines.filter((l) => l.worse).length,
     compared,
+    deadlines,
   };
 }
 
-/** The diff as text: one line per changed target or scenario, then a summary line. */
+/** Past this many scenarios only on one side of a target, they are shown as one line. */
+const ONE_SIDED_SHOWN = 5;
+
+function describeLine(l: DiffLine): string {
+  return `${l.worse ? "worse  " : "changed"} ${l.target}${l.scenario ? ` ${l.scenario}` : ""}: ${
+    l.changes.join("; ")
+  }`;
+}
+
+/** Scenarios only in OLD or only in NEW, one line per target and side when there are many. */
+function oneSidedLines(lines: readonly DiffLine[]): string[] {
+  const groups = new Map<string, DiffLine[]>();
+  for (const l of lines) {
+    const key = `${l.target} ${l.changes[0]?.startsWith("only in OLD") ? "OLD" : "NEW"}`;
+    groups.set(key, [...groups.get(key) ?? [], l]);
+  }
+  return [...groups].flatMap(([key, group]) => {
+    if (group.length <= ONE_SIDED_SHOWN) return group.map(describeLine);
+    const [target, side] = key.split(" ");
+    const ids = group.map((l) => l.scenario);
+    return [
+      `changed ${target}: ${group.length} scenarios only in ${side} (${
+        ids.slice(0, 3).join(", ")
+      }, …)`,
+    ];
+  });
+}
+
+/**
+ * The diff as text: a warning when deadlines differ, the verdicts that got worse first, then
+ * the other changes, scenarios on one side only (one line per target when many), a summary
+ * line, and the warning again, last, where a CI log is read.
+ */
 export function formatDiff(diff: ResultsDiff): string {
-  const lines = diff.lines.map((l) =>
-    `${l.worse ? "worse  " : "changed"} ${l.target}${l.scenario ? ` ${l.scenario}` : ""}: ${
-      l.changes.join("; ")
-    }`
-  );
+  const oneSided = (l: DiffLine) =>
+    l.scenario !== null && /^only in (OLD|NEW)/.test(l.changes[0] ?? "");
+  const lines = [
+    ...diff.lines.filter((l) => l.worse).map(describeLine),
+    ...diff.lines.filter((l) => !l.worse && !oneSided(l)).map(describeLine),
+    ...oneSidedLines(diff.lines.filter(oneSided)),
+  ];
   const summary = diff.lines.length
     ? `${diff.verdictsChanged} verdict${
       diff.verdictsChanged === 1 ? "" : "s"
     } changed, ${diff.worse} worse, over ${diff.compared} scenarios compared`
     : `No changes over ${diff.compared} scenarios compared`;
+  const warning = diff.deadlines.length
+    ? [
+      `WARNING: the runs' deadlines differ (${
+        diff.deadlines.map((d) => `${d.target}: OLD ${formatMs(d.old)}, NEW ${formatMs(d.new)}`)
+          .join("; ")
+      }): a shorter deadline predicts or leaves inconclusive what a longer one measures, so ` +
+      "verdicts and figures may differ for that reason alone",
+    ]
+    : [];
   // Text from results files reaches a terminal: no control characters.
   // deno-lint-ignore no-control-regex
   const safe = (line: string) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
-  return `${[...lines.map(safe), summary].join("\n")}\n`;
+  return `${[...warning, ...lines.map(safe), summary, ...warning].join("\n")}\n`;
 }

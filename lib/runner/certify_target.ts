@@ -15,6 +15,7 @@ import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
 import type { Observations } from "../observe/observations.ts";
 import { Admission, LATENESS_TOLERANCE_MS, LatenessMonitor } from "./lateness.ts";
+import { withOwnKnobs } from "./knob_advice.ts";
 import { Gate } from "./pool.ts";
 
 /** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */
@@ -149,6 +150,9 @@ export async function certifyTarget(
           report,
           signal,
         );
+        if (result.recommendation) {
+          result.recommendation = withOwnKnobs(result.recommendation, target, scenario.phase);
+        }
         progress({ kind: "end", target: target.id, result, t: monotonicMs() });
         return result;
       })

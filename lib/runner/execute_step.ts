@@ -16,7 +16,7 @@ import { readSocketOptions } from "../observe/socket_options.ts";
 import { findServerFd, watchSocket } from "../observe/socket_watch.ts";
 import { parseDuration } from "../time/duration.ts";
 import type { FaultStep, Step } from "../suite/steps.ts";
-import type { Exchange } from "../target/define_target.ts";
+import type { Exchange, TargetProtocol } from "../target/define_target.ts";
 import { HarnessError, NotApplicable, type ScenarioContext } from "./scenario_context.ts";
 import { EXCHANGE_MS, READ_RESPONSE_MS } from "./time_plan.ts";
 
@@ -55,7 +55,7 @@ function conn(ctx: ScenarioContext, step: string): number {
   return ctx.conn;
 }
 
-function largeRequest(ctx: ScenarioContext): { send: string; responseBytes: number } {
+function largeRequest(ctx: ScenarioContext): NonNullable<TargetProtocol["largeRequest"]> {
   const large = ctx.target.protocol.largeRequest;
   if (!large) {
     throw new NotApplicable(`Target "${ctx.target.id}" has no request with a large response`);

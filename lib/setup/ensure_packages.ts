@@ -7,19 +7,10 @@
 
 import { isRoot } from "../process/privilege.ts";
 import { CommandError, onPath } from "../process/spawn.ts";
-import { aptInstall, aptUpdate } from "./apt.ts";
+import { aptInstall, aptUpdate, SetupError } from "./apt.ts";
 import { LAB_PROGRAMS } from "./lab_packages.ts";
 
-/** Setup cannot proceed on this machine; the message says what is missing and how to fix it. */
-export class SetupError extends Error {
-  /** The command's exit code: 3 (the machine), or 2 for what only root can do, asked without. */
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 3) {
-    super(message);
-    this.name = "SetupError";
-    this.exitCode = exitCode;
-  }
-}
+export { SetupError };
 
 /** What setup did. */
 export interface SetupResult {
@@ -55,8 +46,8 @@ export async function ensureLabPackages(
   }
   log(`Installing ${missing.join(" ")} with apt-get`);
   try {
-    await aptUpdate();
-    await aptInstall(missing);
+    await aptUpdate(log);
+    await aptInstall(missing, log);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     throw new SetupError(`Could not install ${missing.join(" ")} with apt-get: ${error.message}`);

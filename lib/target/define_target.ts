@@ -6,13 +6,43 @@
  */
 
 import { SERVER } from "../lab/address_plan.ts";
+import { nearIds } from "../text/near_ids.ts";
+
+import type { Payload } from "../client/protocol.ts";
+
+export type { Payload };
+
+/**
+ * Bytes written as hex digits, spaces allowed: a binary protocol's payload.
+ *
+ * @example
+ * ```ts
+ * import { hex } from "./define_target.ts";
+ * hex("80 00 ff"); // Uint8Array [0x80, 0x00, 0xff]
+ * ```
+ */
+export function hex(digits: string): Uint8Array {
+  const clean = digits.replace(/\s+/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) {
+    throw new SyntaxError(`Invalid hex bytes "${digits}": expected pairs of hex digits`);
+  }
+  return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+/** Whether `value` is a non-empty payload (text or bytes). */
+function isPayload(value: unknown): value is Payload {
+  return (typeof value === "string" || value instanceof Uint8Array) && value.length > 0;
+}
 
 /** One request and how to recognise the end of its response. */
 export interface Exchange {
-  /** Bytes the client sends (UTF-8). */
-  send: string;
-  /** A string whose arrival completes the response. */
-  until: string;
+  /** Bytes the client sends. */
+  send: Payload;
+  /**
+   * The last bytes of the response: the read ends once they arrived. Anything the server sends
+   * after them stays unread, and unread bytes turn a later close into a reset.
+   */
+  until: Payload;
 }
 
 /** The protocol exchanges the scenarios need. */
@@ -29,15 +59,18 @@ export interface TargetProtocol {
    * judged by its state, not by another exchange.
    */
   oneRequestPerConnection?: boolean;
-  /** A small request with a small response. */
+  /**
+   * A small request with a small response. The other client of a scenario (the bystander)
+   * also makes it, every 500 ms on one connection kept for the whole scenario.
+   */
   request: Exchange;
   /** The first bytes of a request that the server must wait for the rest of. */
-  partialRequest: string;
+  partialRequest: Payload;
   /**
    * A request whose response is far larger than any socket buffer. A protocol without one
    * leaves it out: the scenarios that need it are skipped as not applicable.
    */
-  largeRequest?: { send: string; responseBytes: number };
+  largeRequest?: { send: Payload; responseBytes: number };
 }
 
 /** What a target's `start` gets to build its command line. */
@@ -58,6 +91,13 @@ export interface StartSpec {
   env?: Record<string, string>;
   /** Files to write (path relative to the lab directory → content) before starting. */
   files?: Record<string, string>;
+  /**
+   * Commands run as root in the server host before it starts, in order, each to exit 0, in
+   * the lab directory: making a data directory and giving it to the user a daemon switches
+   * to (`["chown", "-R", "mysql", "data"]`), initialising a database. No `sh -c … exec`
+   * wrapper is needed around the server for that.
+   */
+  setup?: string[][];
   /**
    * Commands run in the server host once it listens, in order, each to exit 0: loading the
    * data the exchanges need (e.g. a large value for the large request).
@@ -94,9 +134,10 @@ export interface TargetDefinition {
   /** What it is, for the report. */
   title: string;
   /**
-   * How to tell that the server is installed, and the Debian package providing it; `alsoNeeds`
-   * names what else must be installed for it to run (another server it fronts, say), each
-   * told by its own program.
+   * How to tell that the server is installed, and the Debian package providing it: `binary` is
+   * a program on PATH or the absolute path of a file the package installs (a Python package
+   * without a program: its `__init__.py`). `alsoNeeds` names what else must be installed for
+   * it to run (another server it fronts, say), each told the same way.
    */
   install?: {
     binary: string;
@@ -166,9 +207,12 @@ export const STOP_SIGNALS: readonly Deno.Signal[] = [
 
 /** An invalid target definition: names the field and what was expected. */
 export class TargetDefinitionError extends TypeError {
-  /** `field` is the path of the field, e.g. `start().argv`; `expected` completes "must be". */
-  constructor(id: string, field: string, expected: string) {
-    super(`Invalid target "${id}": field "${field}" must be ${expected}`);
+  /**
+   * `field` is the path of the field, e.g. `start().argv`; `expected` completes `verb`
+   * ("must be", or "is" for a field that should not be there).
+   */
+  constructor(id: string, field: string, expected: string, verb = "must be") {
+    super(`Invalid target "${id}": field "${field}" ${verb} ${expected}`);
     this.name = "TargetDefinitionError";
   }
 }
@@ -191,36 +235,100 @@ function nonEmpty(value: unknown): value is string {
   return typeof value === "string" && value.length > 0;
 }
 
-function checkExchange(value: unknown, field: string, fail: Fail): void {
-  if (!isRecord(value) || typeof value.send !== "string" || typeof value.until !== "string") {
-    fail(field, `{ send: string, until: string } (got ${shown(value)})`);
+/**
+ * Refuses a key that is not one of `known` (a typo such as `readyTimeoutMS` or `untill` would
+ * otherwise pass silently, its setting lost), naming the known key nearest to it.
+ */
+function checkKeys(
+  id: string,
+  value: Record<string, unknown>,
+  known: readonly string[],
+  field: string,
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const path = field ? `${field}.${key}` : key;
+    throw new TargetDefinitionError(
+      id,
+      path,
+      `unknown: did you mean "${nearIds(key, known, 1)[0]}"? (known here: ${known.join(", ")})`,
+      "is",
+    );
   }
-  if (!value.send) fail(`${field}.send`, "a non-empty string");
-  if (!value.until) {
-    fail(`${field}.until`, "a non-empty string: the end of the response to wait for");
+}
+
+const TARGET_KEYS = [
+  "id",
+  "title",
+  "install",
+  "port",
+  "start",
+  "version",
+  "protocol",
+  "knobs",
+  "variants",
+  "runsAs",
+];
+const INSTALL_KEYS = ["binary", "debianPackage", "alsoNeeds"];
+const PACKAGE_KEYS = ["binary", "debianPackage"];
+const PROTOCOL_KEYS = [
+  "greeting",
+  "oneRequestPerConnection",
+  "request",
+  "partialRequest",
+  "largeRequest",
+];
+const EXCHANGE_KEYS = ["send", "until"];
+const LARGE_KEYS = ["send", "responseBytes"];
+const VARIANT_KEYS = ["title", "knobs", "start", "protocol"];
+const START_KEYS = [
+  "argv",
+  "env",
+  "files",
+  "setup",
+  "prepare",
+  "stopSignal",
+  "readyTimeoutMs",
+];
+
+function checkExchange(value: unknown, field: string, fail: Fail, id: string): void {
+  if (isRecord(value)) checkKeys(id, value, EXCHANGE_KEYS, field);
+  if (!isRecord(value)) fail(field, `{ send, until } (got ${shown(value)})`);
+  if (!isPayload(value.send)) {
+    fail(`${field}.send`, `a non-empty string or Uint8Array (got ${shown(value.send)})`);
+  }
+  if (!isPayload(value.until)) {
+    fail(
+      `${field}.until`,
+      `a non-empty string or Uint8Array: the last bytes of the response (got ${
+        shown(value.until)
+      })`,
+    );
   }
 }
 
 /** Checks a protocol: the base target's (`protocol`) or a variant's. */
-function checkProtocol(p: unknown, field: string, fail: Fail): void {
+function checkProtocol(p: unknown, field: string, fail: Fail, id: string): void {
   if (!isRecord(p)) fail(field, `an object with request and partialRequest (got ${shown(p)})`);
-  if (p.greeting !== undefined) checkExchange(p.greeting, `${field}.greeting`, fail);
+  checkKeys(id, p, PROTOCOL_KEYS, field);
+  if (p.greeting !== undefined) checkExchange(p.greeting, `${field}.greeting`, fail, id);
   if (p.oneRequestPerConnection !== undefined && typeof p.oneRequestPerConnection !== "boolean") {
     fail(
       `${field}.oneRequestPerConnection`,
       `true or false (got ${shown(p.oneRequestPerConnection)})`,
     );
   }
-  checkExchange(p.request, `${field}.request`, fail);
-  if (typeof p.partialRequest !== "string") {
-    fail(`${field}.partialRequest`, `a string (got ${shown(p.partialRequest)})`);
+  checkExchange(p.request, `${field}.request`, fail, id);
+  if (typeof p.partialRequest !== "string" && !(p.partialRequest instanceof Uint8Array)) {
+    fail(`${field}.partialRequest`, `a string or Uint8Array (got ${shown(p.partialRequest)})`);
   }
   if (p.largeRequest !== undefined) {
     const large = p.largeRequest;
-    if (!isRecord(large) || !nonEmpty(large.send)) {
+    if (isRecord(large)) checkKeys(id, large, LARGE_KEYS, `${field}.largeRequest`);
+    if (!isRecord(large) || !isPayload(large.send)) {
       fail(
         `${field}.largeRequest`,
-        `{ send: string, responseBytes: number } (got ${shown(large)})`,
+        `{ send: string or Uint8Array, responseBytes: number } (got ${shown(large)})`,
       );
     }
     if (!Number.isSafeInteger(large.responseBytes) || (large.responseBytes as number) < 1) {
@@ -250,7 +358,8 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
     throw new TargetDefinitionError(id, f, expected);
   };
   if (!isRecord(spec)) fail(field, `{ argv: string[] } (got ${shown(spec)})`);
-  const { argv, env, files, prepare, stopSignal, readyTimeoutMs } = spec;
+  checkKeys(id, spec, START_KEYS, field);
+  const { argv, env, files, setup, prepare, stopSignal, readyTimeoutMs } = spec;
   if (!Array.isArray(argv) || argv.length === 0) {
     fail(`${field}.argv`, `a non-empty array: the program and its arguments (got ${shown(argv)})`);
   }
@@ -280,16 +389,17 @@ export function checkStartSpec(id: string, spec: unknown, field = "start()"): St
       }
     }
   }
-  if (prepare !== undefined) {
-    if (!Array.isArray(prepare)) {
-      fail(`${field}.prepare`, `an array of commands (got ${shown(prepare)})`);
+  for (const [name, commands] of [["setup", setup], ["prepare", prepare]] as const) {
+    if (commands === undefined) continue;
+    if (!Array.isArray(commands)) {
+      fail(`${field}.${name}`, `an array of commands (got ${shown(commands)})`);
     }
-    prepare.forEach((command, i) => {
+    commands.forEach((command, i) => {
       if (
         !Array.isArray(command) || command.length === 0 || !nonEmpty(command[0]) ||
         !command.every((a) => typeof a === "string")
       ) {
-        fail(`${field}.prepare[${i}]`, `a non-empty array of strings (got ${shown(command)})`);
+        fail(`${field}.${name}[${i}]`, `a non-empty array of strings (got ${shown(command)})`);
       }
     });
   }
@@ -347,6 +457,7 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (typeof definition?.id !== "string" || !ID.test(definition.id)) {
     fail("id", "lowercase letters, digits, dots and dashes");
   }
+  checkKeys(id, definition as unknown as Record<string, unknown>, TARGET_KEYS, "");
   if (typeof definition.title !== "string" || !definition.title) {
     fail("title", "a non-empty string");
   }
@@ -358,6 +469,7 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (install !== undefined && !isPackage(install)) {
     fail("install", `{ binary: string, debianPackage: string } (got ${shown(install)})`);
   }
+  if (isRecord(install)) checkKeys(id, install, INSTALL_KEYS, "install");
   const alsoNeeds = isRecord(install) ? install.alsoNeeds : undefined;
   if (alsoNeeds !== undefined && !(Array.isArray(alsoNeeds) && alsoNeeds.every(isPackage))) {
     fail(
@@ -368,11 +480,14 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
   if (definition.runsAs !== undefined && !nonEmpty(definition.runsAs)) {
     fail("runsAs", `a user name (got ${shown(definition.runsAs)})`);
   }
+  if (Array.isArray(alsoNeeds)) {
+    alsoNeeds.forEach((p, i) => checkKeys(id, p, PACKAGE_KEYS, `install.alsoNeeds[${i}]`));
+  }
   if (typeof definition.start !== "function") fail("start", "a function returning { argv }");
   if (definition.version !== undefined && typeof definition.version !== "function") {
     fail("version", `a function returning the version (got ${shown(definition.version)})`);
   }
-  checkProtocol(definition.protocol, "protocol", fail);
+  checkProtocol(definition.protocol, "protocol", fail, id);
   checkKnobs(definition.knobs, "knobs", fail);
   const variants: unknown = definition.variants;
   if (variants !== undefined && !isRecord(variants)) {
@@ -384,7 +499,10 @@ export function defineTarget(definition: TargetDefinition): TargetDefinition {
     if (!isRecord(variant) || !nonEmpty(variant.title) || typeof variant.start !== "function") {
       fail(field, "{ title: string, start: function }");
     }
-    if (variant.protocol !== undefined) checkProtocol(variant.protocol, `${field}.protocol`, fail);
+    checkKeys(id, variant, VARIANT_KEYS, field);
+    if (variant.protocol !== undefined) {
+      checkProtocol(variant.protocol, `${field}.protocol`, fail, id);
+    }
     checkKnobs(variant.knobs, `${field}.knobs`, fail);
   }
   return definition;

@@ -70,10 +70,11 @@ export async function ensureInstalled(
   }
   log(`Installing ${packages} for target "${target.id}" with apt-get`);
   try {
-    await aptInstall(names).catch(async () => {
+    await aptInstall(names, log).catch(async (error) => {
+      if (error instanceof SetupError) throw error;
       // The package lists may be missing or stale on a fresh machine.
-      await aptUpdate();
-      await aptInstall(names);
+      await aptUpdate(log);
+      await aptInstall(names, log);
     });
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;

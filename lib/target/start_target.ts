@@ -45,7 +45,7 @@ export class TargetStartError extends Error {
   readonly logTail: string;
   /** `problem` completes "Target "<id>" …", e.g. `exited with code "1"`. */
   constructor(target: string, problem: string, logTail: string) {
-    super(`Target "${target}" ${problem}${logTail ? `: ${logTail}` : ""}`);
+    super(`Target "${target}" ${problem}${logTail ? `; its last lines:\n${logTail}` : ""}`);
     this.name = "TargetStartError";
     this.target = target;
     this.logTail = logTail;
@@ -85,6 +85,17 @@ export async function startTarget(
   const spec = checkStartSpec(target.id, target.start({ address, port, dir: lab.dir }));
   await writeFiles(lab.dir, spec.files ?? {});
   const logPath = `${lab.dir}/target-${target.id}.log`;
+  for (const argv of spec.setup ?? []) {
+    try {
+      await run(argv, { netns: lab.hosts.server, cwd: lab.dir });
+    } catch (error) {
+      throw new TargetStartError(
+        target.id,
+        `could not be set up: ${error instanceof Error ? error.message : String(error)}`,
+        "",
+      );
+    }
+  }
   const started = monotonicMs();
   const child = spawn(["sh", "-c", WITH_LOG, "sh", logPath, ...spec.argv], {
     netns: lab.hosts.server,
@@ -156,7 +167,18 @@ async function waitListening(
     if (monotonicMs() >= deadline) break;
     await exitOrDelay(child, POLL_MS);
   }
-  return `did not listen on port "${port}" within "${timeoutMs}" ms`;
+  const own = socketFds(child.pid);
+  const elsewhere = [
+    ...new Set(
+      readSocketTable(child.pid)
+        .filter((entry) => entry.state === "LISTEN" && own.has(entry.inode))
+        .map((entry) => entry.local.port),
+    ),
+  ];
+  const instead = elsewhere.length
+    ? ` (it listens on port ${elsewhere.map((p) => `"${p}"`).join(", ")} instead)`
+    : "";
+  return `did not listen on port "${port}" within "${timeoutMs}" ms${instead}`;
 }
 
 async function exitOrDelay(child: Child, ms: number): Promise<void> {
@@ -165,7 +187,8 @@ async function exitOrDelay(child: Child, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-async function logTail(path: string): Promise<string> {
+/** The last lines a target printed (its log file), or "" when there is none. */
+export async function logTail(path: string): Promise<string> {
   try {
     return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-TAIL_LINES).join("\n");
   } catch {

@@ -41,8 +41,8 @@ Deno.test("startTarget starts both reference servers over IPv4 and IPv6 and they
           console.log(`${target.id} ${family}: ready after ${running.readyMs.toFixed(0)} ms`);
           const client = await LineClient.connect(lab, running.address, running.port);
           try {
-            await client.send(target.protocol.request.send);
-            const reply = await client.read(target.protocol.request.until, 2000);
+            await client.send(target.protocol.request.send as string);
+            const reply = await client.read(target.protocol.request.until as string, 2000);
             assert.equal(reply.outcome, "ok");
           } finally {
             await client.close();
@@ -101,6 +101,50 @@ Deno.test("startTarget gives up on a target that never listens, and ends it", as
     assert.ok(performance.now() - started < 2000, "startTarget waited far past its bound");
     const left = await run(["ip", "netns", "pids", lab.hosts.server]);
     assert.equal(left.stdout.trim(), "", "the target process was ended");
+  } finally {
+    await lab.teardown();
+  }
+});
+
+Deno.test("startTarget names the port a target listens on when it is not the one it said", async () => {
+  const lab = await createLab();
+  try {
+    const target = shellTarget(
+      "elsewhere",
+      `echo listening on 7071 >&2; exec python3 -c "import socket,time; s=socket.socket(); ` +
+        `s.bind(('0.0.0.0', 7071)); s.listen(); time.sleep(30)"`,
+    );
+    // 5 s: python listens within a fraction of that even on a busy machine.
+    const error = await startFailure(startTarget(target, lab, "v4", { readyTimeoutMs: 5000 }));
+    includes(
+      error.message,
+      '"elsewhere" did not listen on port "7070" within "5000" ms (it listens on port "7071" instead)',
+    );
+    includes(error.message, "; its last lines:\nlistening on 7071");
+  } finally {
+    await lab.teardown();
+  }
+});
+
+Deno.test("startTarget runs setup commands as root in the lab directory before the server starts; a failing one is the target's error", async () => {
+  const lab = await createLab();
+  try {
+    const base = shellTarget("setup", "ls data >&2; exec sleep 30");
+    const target = defineTarget({
+      ...base,
+      start: (context) => ({
+        ...base.start(context),
+        setup: [["mkdir", "data"], ["touch", "data/made-before-start"]],
+      }),
+    });
+    const error = await startFailure(startTarget(target, lab, "v4", { readyTimeoutMs: 300 }));
+    includes(error.logTail, "made-before-start", "setup ran first, in the lab directory");
+    const failing = defineTarget({
+      ...base,
+      start: (context) => ({ ...base.start(context), setup: [["false"]] }),
+    });
+    const failed = await startFailure(startTarget(failing, lab, "v4"));
+    includes(failed.message, 'Target "setup" could not be set up: Command failed with exit code 1');
   } finally {
     await lab.teardown();
   }

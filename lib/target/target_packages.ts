@@ -101,8 +101,8 @@ export async function ensureTargetPackages(
   const started = performance.now();
   const failures = new Map<string, string>();
   try {
-    await aptUpdate();
-    await aptInstall(packages);
+    await aptUpdate(log);
+    await aptInstall(packages, log);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     for (const name of packages) {

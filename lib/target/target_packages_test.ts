@@ -3,6 +3,7 @@ import { defineTarget, type TargetDefinition } from "./define_target.ts";
 import { builtInTargets } from "../cli/load_target.ts";
 import { summaryLines } from "../cli/test_task.ts";
 import { ensureTargetPackages, installBlocker } from "./target_packages.ts";
+import { missingPackages } from "./ensure_installed.ts";
 
 function fake(binary: string, debianPackage: string): TargetDefinition {
   return defineTarget({
@@ -70,4 +71,10 @@ Deno.test("the test task's last lines name each skipped target and its reason", 
       "  x: no apt-get",
     ],
   );
+});
+
+Deno.test("install.binary may be the path of a file the package installs, not only a program", () => {
+  assert.deepEqual(missingPackages(fake("/etc/os-release", "base-files")), []);
+  const absent = fake("/usr/lib/python3/dist-packages/no_such_module/__init__.py", "python3-x");
+  assert.deepEqual(missingPackages(absent).map((p) => p.debianPackage), ["python3-x"]);
 });

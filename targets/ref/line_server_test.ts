@@ -110,7 +110,7 @@ async function requestBigAndStopReading(
   client: LineClient,
   target: TargetDefinition,
 ): Promise<void> {
-  await client.send(target.protocol.largeRequest!.send);
+  await client.send(target.protocol.largeRequest!.send as string);
   await waitFor(
     "the server's send queue to fill",
     2000,
@@ -127,7 +127,7 @@ for (const target of [refNaive, refHardened]) {
           await client.send("PING\n");
           assert.deepEqual(pick(await client.read("PONG\n", 2000)), ["ok", 5]);
           // The server waits for the rest of a partial request: nothing comes back meanwhile.
-          await client.send(target.protocol.partialRequest);
+          await client.send(target.protocol.partialRequest as string);
           assert.deepEqual(pick(await client.read("\n", 300)), ["timeout", 0]);
           await client.send("NG\n");
           assert.deepEqual(pick(await client.read("PONG\n", 2000)), ["ok", 5]);

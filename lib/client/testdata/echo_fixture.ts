@@ -14,7 +14,9 @@ import { type Child, spawn } from "../../process/spawn.ts";
 const ECHO_SERVER = new URL("./echo_server.ts", import.meta.url).pathname;
 
 /** The lines of a byte stream, without their newline; the last one even when unterminated. */
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
   let pending = "";
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {
     pending += text;
