@@ -15,7 +15,7 @@ async function withServer(
   family: Family,
   test: (lab: Lab, server: EchoServer) => Promise<void>,
   closeAfter?: number,
-  mode?: "unanswered" | "farewell" | "unanswered-farewell" | "push",
+  mode?: "unanswered" | "farewell" | "unanswered-farewell" | "push" | "banner",
 ): Promise<void> {
   const lab = await createLab();
   let server: EchoServer | undefined;

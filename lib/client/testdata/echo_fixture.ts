@@ -61,7 +61,7 @@ export async function startEchoServer(
     port?: number;
     closeAfter?: number;
     /** How it closes after `closeAfter` answers: see echo_server.ts. */
-    mode?: "unanswered" | "farewell" | "unanswered-farewell" | "push";
+    mode?: "unanswered" | "farewell" | "unanswered-farewell" | "push" | "banner";
   } = {},
 ): Promise<EchoServer> {
   const address = SERVER[family];

@@ -5,7 +5,8 @@
  * nothing (a server closing an idle kept-alive connection just as a request arrives); with
  * `farewell`, it sends a parting line (`421 Login timeout`) right before each close, as ProFTPD
  * does; `unanswered-farewell` does both. With `push` (and `0` answers, never closing), it
- * follows every answer with a line nobody asked for (`NOTE`), as a protocol's own ping does.
+ * follows every answer with a line nobody asked for (`NOTE`), as a protocol's own ping does;
+ * with `banner`, it greets each connection with `HELLO` before any request.
  *
  * It prints what each connection did on stdout (`ACCEPT <client port>`, `EOF <port>`,
  * `ERROR <error name> <port>`, `CLOSED <port>`), and keeps a connection whose client sent FIN
@@ -18,6 +19,7 @@ const [hostname = "", port = "0", closeAfter, mode] = Deno.args;
 const closeUnanswered = mode === "unanswered" || mode === "unanswered-farewell";
 const farewell = mode === "farewell" || mode === "unanswered-farewell";
 const push = mode === "push";
+const banner = mode === "banner";
 const answersPerConnection = closeAfter === undefined || closeAfter === "0"
   ? Infinity
   : Number(closeAfter);
@@ -39,6 +41,7 @@ async function writeBig(conn: Deno.Conn, bytes: number): Promise<void> {
 async function serve(conn: Deno.Conn<Deno.NetAddr>): Promise<void> {
   const peer = conn.remoteAddr.port;
   log(`ACCEPT ${peer}`);
+  if (banner) await conn.write(encoder.encode("HELLO\n"));
   const buf = new Uint8Array(4096);
   let pending = "";
   let answers = 0;
