@@ -228,8 +228,8 @@ export class LivenessProbe {
     const sample = { startedAt, sentAt: sent.t, endedAt: read.t, reconnected };
     const from = sent.firstSendRealtimeMs;
     const to = read.firstByteRealtimeMs;
-    // A first byte that arrived before the request left was the server speaking on its own
-    // (just after the check above): it gives no figure, the probe's own one stands.
+    // The stamp skips what waited as the send began; a byte that slipped in between that count
+    // and the send syscall would precede the request: no figure then, the probe's own stands.
     const kernelLatencyMs = from !== undefined && to !== undefined && to >= from
       ? to - from
       : undefined;
