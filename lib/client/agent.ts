@@ -79,6 +79,8 @@ interface Connection {
   readStopped?: boolean;
   /** Opened with `rxTimestamps`: reads report the first byte's kernel receive stamp. */
   stamped: boolean;
+  /** Bytes that waited unread as the last send began, on a stamped connection. */
+  unreadAtSend: number;
 }
 
 /** A command that cannot be carried out at all (unknown connection, malformed field): a harness bug. */
@@ -309,6 +311,7 @@ export class Agent {
       open: true,
       busy: new Set(),
       stamped: command.rxTimestamps === true,
+      unreadAtSend: 0,
     };
     try {
       if (connection.stamped) setIntOption(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
@@ -344,6 +347,8 @@ export class Agent {
         if (this.#frozen) await this.#awake();
         const rest = data.subarray(result.bytes);
         if (result.bytes === 0) {
+          // What already waits unread (a banner) came before the request: not its answer.
+          if (connection.stamped) connection.unreadAtSend = unreadBytes(connection.fd);
           // Both clocks, right before the syscall: the moment the request left, on the clock of
           // the kernel's receive stamps too.
           result.firstSendRealtimeMs = realtimeMs();
@@ -388,10 +393,12 @@ export class Agent {
         if (this.#frozen) await this.#awake();
         if (connection.readStopped) throw new SocketFailure("ECANCELED", "The read was stopped");
         const want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
-        if (connection.stamped && result.bytes === 0) {
-          // One byte peeked: the stamp is that of the segment carrying the answer's first byte.
-          const first = recvStamped(connection.fd, buf, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (first.n > 0 && first.receivedRealtimeMs !== undefined) {
+        const before = Math.max(0, connection.unreadAtSend - result.bytes);
+        if (connection.stamped && result.firstByteRealtimeMs === undefined && before < buf.length) {
+          // Peeked up to the first byte that came after the last send began: the stamp is that
+          // of the buffer the peek ended in, the one holding that byte.
+          const first = recvStamped(connection.fd, buf, before + 1, MSG_PEEK | MSG_DONTWAIT);
+          if (first.n > before && first.receivedRealtimeMs !== undefined) {
             result.firstByteRealtimeMs = first.receivedRealtimeMs;
           }
         }

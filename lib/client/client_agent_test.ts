@@ -17,12 +17,13 @@ async function withSetup(
   family: Family,
   test: (setup: Setup) => Promise<void>,
   options: ClientAgentOptions = {},
+  serverOptions: Parameters<typeof startEchoServer>[2] = {},
 ): Promise<void> {
   const lab = await createLab();
   let server: EchoServer | undefined;
   let agent: ClientAgent | undefined;
   try {
-    server = await startEchoServer(lab, family);
+    server = await startEchoServer(lab, family, serverOptions);
     const began = performance.now();
     agent = await ClientAgent.start(lab, options);
     console.log(`ClientAgent.start took ${(performance.now() - began).toFixed(0)} ms`);
@@ -41,7 +42,7 @@ function ok(outcome: { ok: boolean; error?: string; message?: string }, what: st
 /** Connects from the client address and does one PING/PONG; returns the connection. */
 async function connected(
   { agent, server }: Setup,
-  options: { rcvBuf?: number } = {},
+  options: { rcvBuf?: number; rxTimestamps?: boolean } = {},
 ): Promise<{ conn: number; port: number }> {
   const family = server.address.includes(":") ? "v6" : "v4";
   const c = await agent.connect({
@@ -111,14 +112,9 @@ Deno.test("client agent holds many connections and serves commands while a read 
 });
 
 Deno.test("a read that comes late still reports the kernel's receive stamp of the answer", async () => {
-  await withSetup("v4", async ({ agent, server }) => {
-    const c = await agent.connect({
-      address: server.address,
-      port: server.port,
-      bind: CLIENT.v4,
-      rxTimestamps: true,
-    });
-    if (!c.ok) throw new Error(`Connect failed: ${c.message}`);
+  await withSetup("v4", async (setup) => {
+    const { agent } = setup;
+    const c = await connected(setup, { rxTimestamps: true });
     const sent = await agent.send(c.conn, "PING\n");
     ok(sent, "send");
     // The reader is 300 ms late: the answer waits in the kernel meanwhile.
@@ -132,6 +128,34 @@ Deno.test("a read that comes late still reports the kernel's receive stamp of th
     // The echo server answers in a few ms; 100 ms is room for a busy host, far below 300.
     assert(kernel >= 0 && kernel < 100, `kernel figure ${kernel} ms`);
   });
+});
+
+Deno.test("the receive stamp is the answer's, past a banner that came before the request", async () => {
+  await withSetup(
+    "v4",
+    async (setup) => {
+      const { agent } = setup;
+      const c = await connected(setup, { rxTimestamps: true });
+      for (let i = 0; i < 400; i++) {
+        const info = await agent.info(c.conn);
+        if (info.ok && info.unread === 6) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // The banner is in; the request leaves 100 ms after it.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const sent = await agent.send(c.conn, "PING\n");
+      const read = await agent.read(c.conn, { until: "PONG\n" });
+      assert(
+        sent.ok && read.ok && read.found && read.head === "HELLO\nPONG\n",
+        JSON.stringify(read),
+      );
+      const kernel = (read.firstByteRealtimeMs ?? NaN) - (sent.firstSendRealtimeMs ?? NaN);
+      // The banner's stamp would make it about -100 ms.
+      assert(kernel >= 0 && kernel < 100, `kernel figure ${kernel} ms`);
+    },
+    {},
+    { closeAfter: 0, mode: "banner" },
+  );
 });
 
 Deno.test("client agent reports a read that runs out of time as ETIMEDOUT", async () => {

@@ -15,7 +15,7 @@ async function withServer(
   family: Family,
   test: (lab: Lab, server: EchoServer) => Promise<void>,
   closeAfter?: number,
-  mode?: "unanswered" | "farewell" | "unanswered-farewell",
+  mode?: "unanswered" | "farewell" | "unanswered-farewell" | "push" | "banner",
 ): Promise<void> {
   const lab = await createLab();
   let server: EchoServer | undefined;
@@ -197,5 +197,19 @@ Deno.test("liveness probe: a parting line in place of the answer sends the reque
     },
     1,
     "unanswered-farewell",
+  );
+});
+
+Deno.test("liveness probe: a line the server sends unasked is read out, not taken for an answer or a close", async () => {
+  await withServer(
+    "v4",
+    async (lab, server) => {
+      const samples = await sixSamples(lab, server);
+      // Every answer is followed by "NOTE": the connection stays, no close is recorded.
+      assert(samples.every((s) => s.ok && !s.serverClosed), summary(samples));
+      assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i === 0));
+    },
+    0,
+    "push",
   );
 });

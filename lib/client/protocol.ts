@@ -124,8 +124,11 @@ export interface ReadResult {
   /** The first bytes read (at most 512), decoded as UTF-8, for evidence. */
   head: string;
   /**
-   * The kernel's receive timestamp (CLOCK_REALTIME ms) of the segment that carried the first
-   * byte read, on a connection opened with `rxTimestamps`.
+   * On a connection opened with `rxTimestamps`: the kernel's receive timestamp (CLOCK_REALTIME
+   * ms) of the first byte that was not yet waiting when the connection's last send began (the
+   * answer's first byte, past a banner). The kernel merges segments that arrive back to back
+   * into one buffer and keeps the last one's stamp, so for an answer of several segments it may
+   * include their transfer (microseconds on a lab's links).
    */
   firstByteRealtimeMs?: number;
 }

@@ -1,5 +1,5 @@
 /**
- * Carries out one scenario step: a client primitive through the agent, or a fault through
+ * Carries out one scenario step: a client primitive through the ClientAgent, or a fault through
  * lib/faults. Steps act; they record what they did and when, and never judge it.
  *
  * @module
@@ -26,9 +26,8 @@ import { EXCHANGE_MS, READ_RESPONSE_MS } from "./time_plan.ts";
  */
 const READING_LINK_KBIT = 2000;
 /**
- * Connections the churn step opens, or resets, at a time: the agent answers one command after
- * another, and 500 commands sent at once would wait longer for their replies than a busy
- * machine allows (each reply is awaited for 2 s).
+ * Connections the churn step opens, or resets, at a time: 500 SYNs at once would overflow a
+ * server's listen backlog (often 128 or 511), and each dropped SYN costs a 1 s retransmission.
  */
 const CHURN_BATCH = 50;
 

@@ -282,7 +282,7 @@ async function tearDown(obs: Observations, parts: Parts): Promise<void> {
     liveness?.stop().then(
       (samples) => obs.bystander = samples,
       (error) => {
-        // Its agent failed to end cleanly: the exchanges it recorded still stand.
+        // It failed to end cleanly: the exchanges it recorded still stand.
         obs.bystander = [...liveness.samples];
         throw error;
       },

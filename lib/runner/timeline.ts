@@ -1,7 +1,7 @@
 /**
  * The evidence timeline of a scenario: steps, packets of the connection under test, what the
- * kernel showed of the server's socket, the bystander's failures and the server's exit, in
- * time order relative to the fault.
+ * kernel showed of the server's socket, the bystander's failures and the server's own closes of
+ * its connection, and the server's exit, in time order relative to the fault.
  *
  * @module
  */
@@ -148,6 +148,15 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
     if (what) events.push({ at: e.at, atMs: 0, actor: "server", what });
   }
   for (const l of obs.bystander ?? []) {
+    if (l.serverClosed) {
+      // Found as this exchange began: an idle or login timeout of the server's, not a stall.
+      events.push({
+        at: l.startedAt,
+        atMs: 0,
+        actor: "bystander",
+        what: "found its connection closed by the server; reconnected",
+      });
+    }
     if (!l.ok) {
       events.push({
         at: l.endedAt,

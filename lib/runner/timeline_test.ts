@@ -65,3 +65,25 @@ Deno.test("buildTimeline keeps the end of a long story: its start and its end, n
   });
   assert.equal(events.at(-1)?.atMs, 9990);
 });
+
+Deno.test("buildTimeline shows the server's own close of the bystander's connection, not as a failure", () => {
+  const obs = emptyObservations(60_000);
+  obs.run.faultAt = 1000;
+  const answered = { endedAt: 0, ok: true, latencyMs: 3, kernelLatencyMs: 2, reconnected: true };
+  obs.bystander = [
+    { ...answered, startedAt: 1200, endedAt: 1205 },
+    {
+      ...answered,
+      startedAt: 1700,
+      endedAt: 1706,
+      serverClosed: true,
+      farewell: "421 Login timeout",
+    },
+    { startedAt: 2200, endedAt: 3200, ok: false, reconnected: false, error: "ETIMEDOUT" },
+  ];
+  const events = buildTimeline(obs).filter((e) => e.actor === "bystander");
+  assert.deepEqual(events.map((e) => [e.atMs, e.what]), [
+    [700, "found its connection closed by the server; reconnected"],
+    [2200, "no answer: ETIMEDOUT"],
+  ]);
+});

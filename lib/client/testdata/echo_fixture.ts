@@ -63,7 +63,7 @@ export async function startEchoServer(
     port?: number;
     closeAfter?: number;
     /** How it closes after `closeAfter` answers: see echo_server.ts. */
-    mode?: "unanswered" | "farewell" | "unanswered-farewell";
+    mode?: "unanswered" | "farewell" | "unanswered-farewell" | "push" | "banner";
   } = {},
 ): Promise<EchoServer> {
   const address = SERVER[family];

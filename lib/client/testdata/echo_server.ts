@@ -4,7 +4,9 @@
  * with `unanswered`, it closes on the request after those answers, reading it and answering
  * nothing (a server closing an idle kept-alive connection just as a request arrives); with
  * `farewell`, it sends a parting line (`421 Login timeout`) right before each close, as ProFTPD
- * does; `unanswered-farewell` does both.
+ * does; `unanswered-farewell` does both. With `push` (and `0` answers, never closing), it
+ * follows every answer with a line nobody asked for (`NOTE`), as a protocol's own ping does;
+ * with `banner`, it greets each connection with `HELLO` before any request.
  *
  * It prints what each connection did on stdout (`ACCEPT <client port>`, `EOF <port>`,
  * `ERROR <error name> <port>`, `CLOSED <port>`), and keeps a connection whose client sent FIN
@@ -16,7 +18,11 @@
 const [hostname = "", port = "0", closeAfter, mode] = Deno.args;
 const closeUnanswered = mode === "unanswered" || mode === "unanswered-farewell";
 const farewell = mode === "farewell" || mode === "unanswered-farewell";
-const answersPerConnection = closeAfter === undefined ? Infinity : Number(closeAfter);
+const push = mode === "push";
+const banner = mode === "banner";
+const answersPerConnection = closeAfter === undefined || closeAfter === "0"
+  ? Infinity
+  : Number(closeAfter);
 const encoder = new TextEncoder();
 const FAREWELL = "421 Login timeout\r\n";
 const held: Deno.Conn[] = [];
@@ -35,6 +41,7 @@ async function writeBig(conn: Deno.Conn, bytes: number): Promise<void> {
 async function serve(conn: Deno.Conn<Deno.NetAddr>): Promise<void> {
   const peer = conn.remoteAddr.port;
   log(`ACCEPT ${peer}`);
+  if (banner) await conn.write(encoder.encode("HELLO\n"));
   const buf = new Uint8Array(4096);
   let pending = "";
   let answers = 0;
@@ -58,7 +65,7 @@ async function serve(conn: Deno.Conn<Deno.NetAddr>): Promise<void> {
           log(`CLOSED UNANSWERED ${peer}`);
           return;
         }
-        if (line === "PING") await conn.write(encoder.encode("PONG\n"));
+        if (line === "PING") await conn.write(encoder.encode(push ? "PONG\nNOTE\n" : "PONG\n"));
         else if (big) await writeBig(conn, Number(big[1]));
         if (++answers >= answersPerConnection && !closeUnanswered) {
           if (farewell) await conn.write(encoder.encode(FAREWELL));
