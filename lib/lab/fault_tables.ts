@@ -122,11 +122,6 @@ export class FaultTables {
     this.#missing = missing;
   }
 
-  /** Whether `table` is active now. */
-  isActive(table: FaultTableName): boolean {
-    return this.#active.has(table);
-  }
-
   /** Wakes `table`; throws when it is active already (the fault is in place). */
   wake(table: FaultTableName): Done {
     if (this.#active.has(table)) throw new Error(`Fault table "${table}" is already active`);
