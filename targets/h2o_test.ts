@@ -36,8 +36,14 @@ Deno.test({
   async fn() {
     for (const family of ["v4", "v6"] as const) {
       await withHttpTarget(h2o, family, async (rig) => {
-        // The process that holds the connections runs as Debian's user for it.
+        // The process that holds the connections runs as Debian's user for it. h2o's
+        // start_server listens (the target is ready) before h2o itself has started and dropped
+        // its privileges: wait for that, at most 5 s (it takes milliseconds).
         const uid = Number((await run(["id", "-u", "debian-h2o"])).stdout.trim());
+        const until = monotonicMs() + 5000;
+        while (uidsByName(rig.server.pid).get("h2o") !== uid && monotonicMs() < until) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
         assert.equal(uidsByName(rig.server.pid).get("h2o"), uid);
         const idle = await open(rig);
         await assertExchange(rig, idle);

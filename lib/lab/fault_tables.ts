@@ -26,7 +26,6 @@ import {
   NLM_F_REQUEST,
 } from "../libc/netlink.ts";
 import { cString } from "../libc/libc.ts";
-import { NETNS_DIR } from "../libc/netns.ts";
 import { run } from "../process/spawn.ts";
 import { CLIENT } from "./address_plan.ts";
 
@@ -79,10 +78,7 @@ function tableScript(name: string, body: string): string {
  * scenarios that need none of them (a fault checks the machine's capabilities first).
  */
 export async function loadFaultTables(router: string): Promise<Map<FaultTableName, string>> {
-  const load = (script: string) =>
-    // nsenter, not `ip netns exec`: nft needs the network namespace only, not a mount
-    // namespace of its own with /sys remounted.
-    run(["nsenter", `--net=${NETNS_DIR}/${router}`, "nft", "-f", "-"], { input: script });
+  const load = (script: string) => run(["nft", "-f", "-"], { netns: router, input: script });
   const entries = Object.entries(TABLES) as [FaultTableName, string][];
   const missing = new Map<FaultTableName, string>();
   try {
@@ -124,11 +120,6 @@ export class FaultTables {
   constructor(socket: NetlinkSocket, missing: ReadonlyMap<FaultTableName, string>) {
     this.#socket = socket;
     this.#missing = missing;
-  }
-
-  /** Whether `table` is active now. */
-  isActive(table: FaultTableName): boolean {
-    return this.#active.has(table);
   }
 
   /** Wakes `table`; throws when it is active already (the fault is in place). */

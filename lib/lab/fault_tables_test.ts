@@ -19,11 +19,16 @@ import { createLab, type Lab } from "./lab.ts";
 const PORT = 7011;
 const FLIPS = 1000;
 
-/** The runner's open sockets (netlink ones included). */
+/**
+ * The runner's open sockets but unix ones (the runtime opens and closes those on its own):
+ * netlink sockets included, whichever namespace they belong to.
+ */
 function ownSockets(): number {
+  const unix = Deno.readTextFileSync("/proc/self/net/unix");
   return [...Deno.readDirSync("/proc/self/fd")].filter((fd) => {
     try {
-      return Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith("socket:");
+      const inode = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${fd.name}`))?.[1];
+      return inode !== undefined && !unix.includes(` ${inode} `) && !unix.includes(` ${inode}\n`);
     } catch {
       return false;
     }

@@ -4,39 +4,23 @@
  * changed: links are created inside the router namespace and moved straight into their peers.
  *
  * Building and tearing down start one process, as a lab is built for every scenario and many
- * are built at once: namespaces are made, set and deleted from the runner's own thread
- * (lib/libc/netns.ts), links, addresses and routes are set through rtnetlink in each
- * (rtnetlink.ts), and one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
+ * are built at once: namespaces are made, set and deleted, and links, addresses and routes set
+ * through rtnetlink, by system calls on the runner's lab thread (host_setup.ts,
+ * lab_thread.ts); one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
  *
  * @module
  */
 
-import { addNetns, deleteNetns, inNetns, listNetns, netnsPids } from "../libc/netns.ts";
-import { NETLINK_NETFILTER, NETLINK_ROUTE, NetlinkSocket } from "../libc/netlink.ts";
+import { listNetns } from "../libc/netns.ts";
+import { NETLINK_NETFILTER, NetlinkSocket } from "../libc/netlink.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
-import {
-  BYSTANDER,
-  CLIENT,
-  NAT_PUBLIC_V4,
-  PREFIX,
-  ROUTER_CLIENT_SIDE,
-  ROUTER_SERVER_SIDE,
-  SERVER,
-} from "./address_plan.ts";
 import { FaultTables, loadFaultTables } from "./fault_tables.ts";
-import { addAddress, addDefaultRoute, addVeth, linkUp } from "./rtnetlink.ts";
+import { type LabHosts, removeNamespaces } from "./host_setup.ts";
+import { endLabThread, onLabThread } from "./lab_thread.ts";
 import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
 import { labDir, removeLabDirs } from "./state_dir.ts";
 
-/** Namespace names of a lab's three hosts. */
-export interface LabHosts {
-  /** The client host: the client under test and the bystander. */
-  client: string;
-  /** The router between them, where most faults act. */
-  router: string;
-  /** The server host: the target. */
-  server: string;
-}
+export type { LabHosts };
 
 // Every lab of this process from the moment it is named until its teardown has finished:
 // one still being built is in here too, so nothing can slip past a final teardown.
@@ -113,11 +97,12 @@ export class Lab {
         // A socket holds its namespace: closed first, or the kernel keeps it.
         this.#socketsClosed = true;
         for (const socket of this.#netlink.values()) socket.close();
-        removeNamespaces(Object.values(this.hosts));
-        if (this.usesBase) releaseBase();
+        await onLabThread({ op: "remove", names: Object.values(this.hosts) });
+        if (this.usesBase) await releaseBase();
         await Deno.remove(this.dir, { recursive: true }).catch(() => {});
       } finally {
         present.delete(this);
+        if (present.size === 0) endLabThread();
       }
     })();
     return this.#down;
@@ -138,7 +123,7 @@ export async function tearDownAll(): Promise<void> {
   while (present.size) {
     await Promise.allSettled([...present].map((lab) => lab.teardown()));
   }
-  dropBase();
+  await dropBase();
   // Whatever else carries this run's name (a probe's scratch namespace, a directory a failed
   // removal kept) goes too.
   const own = runId();
@@ -160,100 +145,19 @@ export async function createLab(): Promise<Lab> {
 }
 
 async function build(lab: Lab): Promise<void> {
-  const { client, router, server } = lab.hosts;
+  const { router } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
   lab.usesBase = true; // set first: acquireBase counts the user even when it fails
-  const base = acquireBase();
-  for (const ns of [client, router, server]) {
-    addNetns(ns, base);
-    // Before any link exists: no duplicate address detection (addresses usable at once, the
-    // first SYN is not lost), and forwarding in the router. These sysctls are the namespace's own.
-    inNetns(ns, () => {
-      for (const c of ["all", "default"]) {
-        Deno.writeTextFileSync(`/proc/sys/net/ipv6/conf/${c}/accept_dad`, "0");
-      }
-      if (ns !== router) return;
-      Deno.writeTextFileSync("/proc/sys/net/ipv4/ip_forward", "1");
-      Deno.writeTextFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-    });
-  }
-  // nft parses in a process of its own while the runner wires the links. Waited for even when
-  // the wiring fails: a teardown must not race its fallback's nft processes.
-  const tables = loadFaultTables(router);
-  let missing;
-  try {
-    wire(lab);
-  } finally {
-    missing = await tables;
-  }
+  const base = await acquireBase();
+  await onLabThread({ op: "namespaces", hosts: lab.hosts, ...(base ? { base } : {}) });
+  // nft parses in a process of its own while the lab thread wires the links. Waited for even
+  // when the wiring fails: a teardown must not race its fallback's nft processes.
+  const [tables, wired] = await Promise.allSettled([
+    loadFaultTables(router),
+    onLabThread({ op: "wire", hosts: lab.hosts }),
+  ]);
+  if (wired.status === "rejected") throw wired.reason;
+  if (tables.status === "rejected") throw tables.reason;
+  const missing = tables.value;
   lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), missing);
-}
-
-/** Links, addresses and routes of the three hosts, through rtnetlink in each. */
-function wire(lab: Lab): void {
-  const { client, router, server } = lab.hosts;
-  const sockets: NetlinkSocket[] = [];
-  try {
-    // Opened inside the try: one that fails must not leave those before it open.
-    for (const ns of [router, client, server]) sockets.push(new NetlinkSocket(ns, NETLINK_ROUTE));
-    const [atRouter, atClient, atServer] = sockets as [NetlinkSocket, NetlinkSocket, NetlinkSocket];
-    // Each veth's index differs from its peer's: linkwatch takes a change of a link whose
-    // index equals its iflink for a plain one and delays it up to a second, and until it runs
-    // IPv6 on the link is not ready (no ff00::/8 route: a neighbour solicitation to the host is
-    // dropped, and the first SYN of a new IPv6 address is retried a second later).
-    addVeth(atRouter, { name: "r0", index: LINK_INDEX.r0 }, {
-      name: "c0",
-      index: LINK_INDEX.c0,
-      netns: client,
-    });
-    addVeth(atRouter, { name: "r1", index: LINK_INDEX.r1 }, {
-      name: "s0",
-      index: LINK_INDEX.s0,
-      netns: server,
-    });
-    linkUp(atRouter);
-    addAddress(atRouter, LINK_INDEX.r0, ROUTER_CLIENT_SIDE.v4, PREFIX.v4);
-    addAddress(atRouter, LINK_INDEX.r0, ROUTER_CLIENT_SIDE.v6, PREFIX.v6);
-    addAddress(atRouter, LINK_INDEX.r1, ROUTER_SERVER_SIDE.v4, PREFIX.v4);
-    addAddress(atRouter, LINK_INDEX.r1, NAT_PUBLIC_V4, 24);
-    addAddress(atRouter, LINK_INDEX.r1, ROUTER_SERVER_SIDE.v6, PREFIX.v6);
-    linkUp(atRouter, LINK_INDEX.r0);
-    linkUp(atRouter, LINK_INDEX.r1);
-    wireHost(atClient, LINK_INDEX.c0, [CLIENT, BYSTANDER], ROUTER_CLIENT_SIDE);
-    wireHost(atServer, LINK_INDEX.s0, [SERVER], ROUTER_SERVER_SIDE);
-  } finally {
-    for (const socket of sockets) socket.close();
-  }
-}
-
-/** The interface index of each lab link: no veth shares its peer's index. */
-export const LINK_INDEX = { r0: 10, r1: 11, c0: 20, s0: 30 } as const;
-
-// The first address is the host's own and the source of every unbound socket; the others
-// (the bystander) are used only by sockets bound to them. IPv4 picks the primary (first)
-// address; IPv6 prefers the most recently added one among equals, so it is added last.
-function wireHost(
-  socket: NetlinkSocket,
-  index: number,
-  addresses: { v4: string; v6: string }[],
-  gateway: { v4: string; v6: string },
-): void {
-  linkUp(socket);
-  for (const a of addresses) addAddress(socket, index, a.v4, PREFIX.v4);
-  for (const a of addresses.toReversed()) addAddress(socket, index, a.v6, PREFIX.v6);
-  linkUp(socket, index);
-  addDefaultRoute(socket, gateway.v4);
-  addDefaultRoute(socket, gateway.v6);
-}
-
-/** Ends every process inside the namespaces (all of them the lab's own), then deletes them. */
-export function removeNamespaces(names: readonly string[]): void {
-  for (const pid of netnsPids(names)) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
-  }
-  deleteNetns(names);
 }

@@ -14,7 +14,7 @@
  */
 
 import { listNetns } from "../libc/netns.ts";
-import { removeNamespaces } from "./lab.ts";
+import { removeNamespaces } from "./host_setup.ts";
 import { parseNetnsName, processStartTicks } from "./names.ts";
 import { runAlive } from "./owner.ts";
 import { ownersDir, removeLabDirs, runsWithLabDirs } from "./state_dir.ts";
