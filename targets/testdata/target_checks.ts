@@ -203,6 +203,46 @@ export function serverRow(rig: TargetRig, peer: Endpoint): SocketEntry | undefin
   );
 }
 
+/**
+ * Two moments around the start of a server's clock, on the monotonic clock every process
+ * shares: `from`, taken before the client did what starts it (no later than the server's
+ * start), and `to`, taken once the client saw it done (no earlier, up to the server's own
+ * delay in acting on it).
+ */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/** Runs `act` and returns the moments just before it and just after it. */
+export async function spanOf(act: () => Promise<unknown>): Promise<Span> {
+  const from = monotonicMs();
+  await act();
+  return { from, to: monotonicMs() };
+}
+
+/**
+ * Asserts that a server acted `minMs` to `maxMs` after its clock started somewhere in `span`;
+ * `msFromStart` is measured from `span.from`. The lower bound counts from `span.from`, so no
+ * lateness of the test, the agent or the host can break it; the upper bound counts from
+ * `span.to`, and its slack above the server's own must cover the client's lateness in
+ * seeing the act (until the agent stamps reads with the kernel's receive time).
+ */
+export function assertElapsed(
+  what: string,
+  msFromStart: number | undefined,
+  span: Span,
+  minMs: number,
+  maxMs: number,
+): void {
+  assert.ok(msFromStart !== undefined, `${what}: never happened`);
+  const latest = msFromStart - (span.to - span.from);
+  assert.ok(
+    msFromStart >= minMs && latest <= maxMs,
+    `${what}: ${latest.toFixed(0)} to ${msFromStart.toFixed(0)} ms, expected ${minMs} to ${maxMs}`,
+  );
+}
+
 /** Polls `probe` every 10 ms until it returns a value, for at most `timeoutMs`. */
 export async function poll<T>(
   what: string,
