@@ -21,6 +21,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { type Child, spawn } from "../process/spawn.ts";
 import { Gate } from "../runner/pool.ts";
@@ -153,19 +154,10 @@ async function runFile(
   return { file, ok: status.success && !late, ms, counts: testCounts(output) };
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 if (import.meta.main) {
   const started = performance.now();
   const jobs = jobsAsked();
-  const { paths, flags } = splitArgs(Deno.args, exists);
+  const { paths, flags } = splitArgs(Deno.args, existsSync);
   const config = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json")));
   const roots = paths.length ? paths.map((p) => resolve(p)) : [REPO_ROOT];
   const files = testFiles(roots, REPO_ROOT, config.exclude ?? []);
