@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { spawn } from "../process/spawn.ts";
-import { socketFds } from "./proc_net_tcp.ts";
 import { recordExit, sampleProcess } from "./server_process.ts";
+import { findServerFd } from "./socket_watch.ts";
 import { connectIdleClient, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 
 Deno.test("sampleProcess counts a server's fds as it accepts, and reads its RSS", async () => {
@@ -18,14 +18,16 @@ Deno.test("sampleProcess counts a server's fds as it accepts, and reads its RSS"
       before.rssKiB > 1000,
       `RSS of a Deno process is megabytes, got "${before.rssKiB}" KiB`,
     );
-    const sockets = socketFds(server.pid).size;
-    children.push(await connectIdleClient(lab.hosts, SERVER.v4, 8080));
-    // Bounded: the fixture accepts at once. The runtime may open files of its own meanwhile
-    // (its caches, some time after it started): the count grows by the connection at least.
-    for (let i = 0; i < 500 && socketFds(server.pid).size === sockets; i++) {
+    const client = await connectIdleClient(lab.hosts, SERVER.v4, 8080);
+    children.push(client);
+    // Bounded: the fixture accepts at once. The runtime may open files and sockets of its own
+    // meanwhile (its caches, some time after it started): the count grows by the connection's
+    // fd at least.
+    const accepted = () => findServerFd(server.pid, client.local, 8080);
+    for (let i = 0; i < 500 && !accepted(); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert.equal(socketFds(server.pid).size, sockets + 1, "The fixture accepted the client");
+    assert.ok(accepted(), "The fixture accepted the client");
     const after = sampleProcess(server.pid);
     assert.ok(after.fds >= before.fds + 1, `${before.fds} fds, then ${after.fds}`);
     assert.ok(after.at > before.at);
