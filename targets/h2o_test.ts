@@ -25,7 +25,14 @@ const ignore = installBlocker(h2o) !== undefined;
 function uidsByName(pid: number): Map<string, number> {
   const uids = new Map<string, number>();
   for (const member of processTree(pid)) {
-    const status = Deno.readTextFileSync(`/proc/${member}/status`);
+    let status: string;
+    try {
+      status = Deno.readTextFileSync(`/proc/${member}/status`);
+    } catch (error) {
+      // A child that ended between the listing and the read.
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
     const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? "";
     uids.set(name, Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]));
   }
@@ -38,8 +45,12 @@ Deno.test({
   async fn() {
     for (const family of ["v4", "v6"] as const) {
       await withHttpTarget(h2o, family, async (rig) => {
-        // The process that holds the connections runs as Debian's user for it.
+        // The process that holds the connections runs as Debian's user for it. h2o listens
+        // before it drops root: wait (bounded) for the drop rather than catch it before.
         const uid = Number((await run(["id", "-u", "debian-h2o"])).stdout.trim());
+        for (let i = 0; i < 500 && uidsByName(rig.server.pid).get("h2o") !== uid; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         assert.equal(uidsByName(rig.server.pid).get("h2o"), uid);
         const idle = await open(rig);
         await assertExchange(rig, idle);
