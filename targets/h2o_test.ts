@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../lib/libc/libc.ts";
-import { processTree } from "../lib/observe/process_tree.ts";
 import { run } from "../lib/process/spawn.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";
 import h2o from "./h2o.ts";
@@ -17,6 +16,7 @@ import {
   spanOf,
   withHttpTarget,
 } from "./http/testdata/http_checks.ts";
+import { processStatuses } from "./testdata/target_checks.ts";
 
 // Skipped only where this machine cannot have the server; else withTarget installs it first.
 const ignore = installBlocker(h2o) !== undefined;
@@ -24,15 +24,7 @@ const ignore = installBlocker(h2o) !== undefined;
 /** The uid of each process of the server's tree, by process name. */
 function uidsByName(pid: number): Map<string, number> {
   const uids = new Map<string, number>();
-  for (const member of processTree(pid)) {
-    let status: string;
-    try {
-      status = Deno.readTextFileSync(`/proc/${member}/status`);
-    } catch (error) {
-      // A child that ended between the listing and the read.
-      if (error instanceof Deno.errors.NotFound) continue;
-      throw error;
-    }
+  for (const status of processStatuses(pid).values()) {
     const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? "";
     uids.set(name, Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]));
   }

@@ -168,24 +168,44 @@ export async function serverSocketOptions(
   });
 }
 
-/** Every process of the server runs as `user` (it dropped root, or never had it). */
-export async function assertRunsAs(rig: TargetRig, user: string): Promise<void> {
-  const uid = Number((await run(["id", "-u", user])).stdout.trim());
-  const checked = [];
-  for (const pid of processTree(rig.server.pid)) {
-    let status: string;
+/** `/proc/<pid>/status` of each process of the tree of `root`, by pid. */
+export function processStatuses(root: number): Map<number, string> {
+  const statuses = new Map<number, string>();
+  for (const pid of processTree(root)) {
     try {
-      status = Deno.readTextFileSync(`/proc/${pid}/status`);
+      statuses.set(pid, Deno.readTextFileSync(`/proc/${pid}/status`));
     } catch (error) {
       // A child that ended between the listing and the read (a worker a query spawned).
-      if (error instanceof Deno.errors.NotFound) continue;
-      throw error;
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    checked.push(pid);
-    const real = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
-    assert.deepEqual([Number(real?.[1]), Number(real?.[2])], [uid, uid], `pid ${pid} as ${user}`);
   }
-  assert.ok(checked.length > 0, `No process of the server left to check as ${user}`);
+  return statuses;
+}
+
+/**
+ * Every process of the server runs as `user` (it dropped root, or never had it). A server may
+ * listen before it drops root: its processes are given 5 s to get there.
+ */
+export async function assertRunsAs(rig: TargetRig, user: string): Promise<void> {
+  const uid = Number((await run(["id", "-u", user])).stdout.trim());
+  const uids = () => {
+    const found = new Map<number, number[]>();
+    for (const [pid, status] of processStatuses(rig.server.pid)) {
+      const real = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+      found.set(pid, [Number(real?.[1]), Number(real?.[2])]);
+    }
+    return found;
+  };
+  const dropped = (found: Map<number, number[]>) =>
+    found.size > 0 &&
+    [...found.values()].every(([real, effective]) => real === uid && effective === uid);
+  let found = uids();
+  for (let i = 0; i < 5000 / POLL_MS && !dropped(found); i++) {
+    await sleep(POLL_MS);
+    found = uids();
+  }
+  assert.ok(found.size > 0, `No process of the server left to check as ${user}`);
+  for (const [pid, ids] of found) assert.deepEqual(ids, [uid, uid], `pid ${pid} as ${user}`);
 }
 
 function assertHead(actual: string, expected: RegExp | string): void {
