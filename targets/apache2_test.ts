@@ -6,6 +6,7 @@ import { selectVariant } from "../lib/target/define_target.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";
 import apache2 from "./apache2.ts";
 import {
+  assertElapsed,
   assertExchange,
   assertLargeResponse,
   assertPartialWaits,
@@ -16,6 +17,7 @@ import {
   OS_KEEPALIVE,
   serverClose,
   serverSocketOptions,
+  spanOf,
   withHttpTarget,
 } from "./http/testdata/http_checks.ts";
 
@@ -65,13 +67,13 @@ Deno.test({
   async fn() {
     await withHttpTarget(apache2, "v4", async (rig) => {
       const idle = await open(rig);
-      await assertExchange(rig, idle);
-      const closedMs = await closedAfter(rig, idle, monotonicMs(), 7000);
+      const since = await spanOf(() => assertExchange(rig, idle));
+      const closedMs = await closedAfter(rig, idle, since.from, 7000);
       console.log(`apache2: idle connection closed after ${closedMs?.toFixed(0)} ms`);
       // The event MPM starts the timer once it has written the response, a little before the
       // client has read it, and expires its queues up to 100 ms early (TIMEOUT_FUDGE_FACTOR):
       // 200 ms early at most; 1 s late covers its listener's wake-ups and the lab.
-      assert.ok(closedMs !== undefined && closedMs >= 4800 && closedMs <= 6000);
+      assertElapsed("idle close", closedMs, since, 4800, 6000);
     });
   },
 });

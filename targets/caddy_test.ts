@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { monotonicMs } from "../lib/libc/libc.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";
 import caddy from "./caddy.ts";
 import {
+  assertElapsed,
   assertExchange,
   assertLargeResponse,
   assertPartialWaits,
   closedAfter,
   open,
   serverSocketOptions,
+  spanOf,
   withHttpTarget,
 } from "./http/testdata/http_checks.ts";
 import { assertRunsAs } from "./testdata/target_checks.ts";
@@ -48,11 +49,11 @@ Deno.test({
   async fn() {
     await withHttpTarget(selectVariant(caddy, "timeouts-30s"), "v4", async (rig) => {
       const idle = await open(rig);
-      await assertExchange(rig, idle);
-      const closedMs = await closedAfter(rig, idle, monotonicMs(), 32_000);
+      const since = await spanOf(() => assertExchange(rig, idle));
+      const closedMs = await closedAfter(rig, idle, since.from, 32_000);
       console.log(`caddy@timeouts-30s: idle connection closed after ${closedMs?.toFixed(0)} ms`);
       // Go's read deadline fires on time; 500 ms covers the lab.
-      assert.ok(closedMs !== undefined && closedMs >= 29_900 && closedMs <= 30_500);
+      assertElapsed("idle close", closedMs, since, 29_900, 30_500);
     });
   },
 });

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { monotonicMs } from "../lib/libc/libc.ts";
 import { run } from "../lib/process/spawn.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";
 import nodeHttp from "./node_http.ts";
 import {
+  assertElapsed,
   assertExchange,
   assertLargeResponse,
   assertPartialWaits,
@@ -13,6 +13,7 @@ import {
   OS_KEEPALIVE,
   serverClose,
   serverSocketOptions,
+  spanOf,
   withHttpTarget,
 } from "./http/testdata/http_checks.ts";
 import { assertRunsAs } from "./testdata/target_checks.ts";
@@ -65,15 +66,13 @@ Deno.test({
     const expectedMs = major >= 20 ? 6000 : 5000;
     await withHttpTarget(nodeHttp, "v4", async (rig) => {
       const idle = await open(rig);
-      await assertExchange(rig, idle);
-      const closedMs = await closedAfter(rig, idle, monotonicMs(), expectedMs + 2000);
+      const since = await spanOf(() => assertExchange(rig, idle));
+      const closedMs = await closedAfter(rig, idle, since.from, expectedMs + 2000);
       console.log(
         `node-http (Node ${major}): idle connection closed after ${closedMs?.toFixed(0)} ms`,
       );
       // A libuv timer: on time within the event loop's granularity; 500 ms covers the lab.
-      assert.ok(
-        closedMs !== undefined && closedMs >= expectedMs - 100 && closedMs <= expectedMs + 500,
-      );
+      assertElapsed("idle close", closedMs, since, expectedMs - 100, expectedMs + 500);
     });
   },
 });
@@ -84,16 +83,17 @@ Deno.test({
   async fn() {
     await withHttpTarget(selectVariant(nodeHttp, "timeout-30s"), "v4", async (rig) => {
       const connection = await open(rig);
-      await assertPartialWaits(rig, connection);
-      const since = monotonicMs() - 300; // the partial request went out before the 300 ms wait
-      const { shutMs, releasedMs } = await serverClose(rig, connection, since, 32_000);
+      // The partial request goes out first thing; the 300 ms wait for an answer follows.
+      const since = await spanOf(() => assertPartialWaits(rig, connection));
+      since.to -= 300;
+      const { shutMs, releasedMs } = await serverClose(rig, connection, since.from, 32_000);
       console.log(
         `node-http@timeout-30s: partial request shut at ${shutMs?.toFixed(0)} ms, released at ${
           releasedMs?.toFixed(0)
         } ms`,
       );
       // Nothing is written, so the socket's timer fires once, on time; 1 s covers the lab.
-      assert.ok(releasedMs !== undefined && releasedMs >= 29_500 && releasedMs <= 31_000);
+      assertElapsed("release", releasedMs, since, 29_500, 31_000);
     });
   },
 });

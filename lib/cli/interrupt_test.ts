@@ -50,11 +50,18 @@ Deno.test("the end of a parent process is a hang-up; nohup turns the watch off",
     interrupt.dispose();
     console.log("exit", interrupt.exitCode);
   `;
+  // sh ends once the test has seen "ready" (the watch installed) and says so on sh's stdin.
   const sh = new Deno.Command("sh", {
-    args: ["-c", `"$0" eval "$1" & sleep 2; exit 0`, Deno.execPath(), child],
+    args: ["-c", `"$0" eval "$1" </dev/null & read _; exit 0`, Deno.execPath(), child],
+    stdin: "piped",
     stdout: "piped",
-  });
-  const out = new TextDecoder().decode((await sh.output()).stdout);
+  }).spawn();
+  let out = "";
+  for await (const text of sh.stdout.pipeThrough(new TextDecoderStream())) {
+    if (!out.includes("ready\n") && (out + text).includes("ready\n")) await sh.stdin.close();
+    out += text;
+  }
+  await sh.status;
   // The output ends when the orphan, having noticed, exits.
   assert.match(
     out,

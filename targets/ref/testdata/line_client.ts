@@ -86,7 +86,8 @@ function drain(fd: number, timeoutMs: number): string {
     const got = receive(fd, start + timeoutMs);
     pending = "";
     if (typeof got === "number") continue;
-    const ms = (monotonicMs() - start).toFixed(1);
+    const at = monotonicMs();
+    const ms = `${(at - start).toFixed(1)} ${at.toFixed(1)}`;
     return got === "timeout" ? "timeout" : got === "eof" ? `eof ${ms}` : `error ${got} ${ms}`;
   }
   return "timeout";

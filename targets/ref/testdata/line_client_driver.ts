@@ -16,6 +16,8 @@ export interface ReadResult {
   outcome: "ok" | "timeout" | "eof" | "error";
   /** Milliseconds the read took, for `ok`, `eof` and `error` of a drain. */
   ms: number;
+  /** When a drain ended (`eof`, `error`), on the monotonic clock every process shares. */
+  at: number;
   /** Bytes up to and including the awaited string (`ok`), or received so far. */
   bytes: number;
   /** The errno name for `error`. */
@@ -105,8 +107,12 @@ function parse(reply: string, kind: "read" | "drain"): ReadResult {
   }
   const errno = outcome === "error" ? fields.shift() ?? "" : "";
   const numbers = fields.map(Number);
-  // read replies carry "<ms> <bytes>" for ok, "<bytes>" otherwise; drain replies "<ms>".
-  if (kind === "drain") return { outcome, ms: numbers[0] ?? NaN, bytes: 0, errno };
-  if (outcome === "ok") return { outcome, ms: numbers[0] ?? NaN, bytes: numbers[1] ?? 0, errno };
-  return { outcome, ms: NaN, bytes: numbers[0] ?? 0, errno };
+  // read replies carry "<ms> <bytes>" for ok, "<bytes>" otherwise; drain replies "<ms> <at>".
+  if (kind === "drain") {
+    return { outcome, ms: numbers[0] ?? NaN, at: numbers[1] ?? NaN, bytes: 0, errno };
+  }
+  if (outcome === "ok") {
+    return { outcome, ms: numbers[0] ?? NaN, at: NaN, bytes: numbers[1] ?? 0, errno };
+  }
+  return { outcome, ms: NaN, at: NaN, bytes: numbers[0] ?? 0, errno };
 }
