@@ -22,7 +22,6 @@ import {
   type OutcomeContext,
   predictionSentences,
   releasedBy,
-  splitNotes,
   watchedMs,
 } from "./outcome.ts";
 import {
@@ -164,7 +163,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
     } · **Verdict** ${badge(s.verdict)}`,
     md``,
   ];
-  const { notes, harness } = splitNotes(s);
+  const notes = s.notes.trim();
   const measured = measuredLines(s, ctx);
   if (measured.length) parts.push(...measured.map((l) => md`- ${l}`), md``);
   if (s.expectations.length) {
@@ -196,9 +195,9 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
   if (prediction) parts.push(blockText(prediction), md``);
   if (notes) parts.push(blockText(notes), md``);
   if (s.recommendation) parts.push(md`**Recommendation:** ${s.recommendation}`, md``);
-  if (harness.length) {
+  if (s.harnessNotes) {
     parts.push(
-      md`> **Harness notes (not part of the verdict):** ${joinMd(harness, " ")}`,
+      md`> **Harness note** (trouble of the test harness itself; it says nothing about the server): ${s.harnessNotes}`,
       md``,
     );
   }
@@ -259,7 +258,7 @@ export function renderTargetReport(results: Results): string {
   const counts = verdictCounts(scenarios);
   const shown = summaryVerdicts(counts);
   const ctx: OutcomeContext = { deadlineMs: env.deadlineMs };
-  const withHarness = scenarios.filter((s) => splitNotes(s).harness.length > 0);
+  const withHarness = scenarios.filter((s) => s.harnessNotes);
   const server = target.title
     ? md`${target.title}, version ${target.version}`
     : md`version ${target.version}`;
@@ -269,9 +268,9 @@ export function renderTargetReport(results: Results): string {
     md`- **Server:** ${server}`,
     md`- **Run:** ${env.startedAt}, kernel ${env.kernel}${
       env.kernelHz === undefined ? "" : md` (CONFIG_HZ=${env.kernelHz})`
-    }, clientdown ${env.clientdown}, ${env.concurrency} scenarios at once, wall time ${
-      formatMs(env.durationMs)
-    }`,
+    }, clientdown ${env.clientdown}, ${scenarios.length} scenarios, up to ${
+      Math.min(env.concurrency, scenarios.length)
+    } at once, wall time ${formatMs(env.durationMs)}`,
     md`- **Deadline per scenario:** ${formatMs(env.deadlineMs)}`,
     md``,
     timeLimits(results),
@@ -291,12 +290,16 @@ export function renderTargetReport(results: Results): string {
     md``,
     legend({ interrupted: counts.interrupted > 0 }),
     md``,
-    withHarness.length
-      ? md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios ${
-        withHarness.length === 1 ? "carries" : "carry"
-      } notes on the harness's own trouble, shown under the scenario apart from its verdict (not part of any verdict).`
-      : md`**Harness notes:** none.`,
-    md``,
+    ...(withHarness.length
+      ? [
+        md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios ${
+          withHarness.length === 1 ? "carries a note" : "carry notes"
+        } on trouble of the test harness itself, shown under the scenario; ${
+          withHarness.length === 1 ? "it says" : "they say"
+        } nothing about the server.`,
+        md``,
+      ]
+      : []),
     table(
       ["Scenario", "Level", "Verdict", "Key figure"],
       scenarios.map((s) => [

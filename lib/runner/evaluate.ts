@@ -32,6 +32,13 @@ import { countAfterFault } from "./packet_counts.ts";
 import { packetsOf, releaseHow } from "./release_how.ts";
 import { buildTimeline } from "./timeline.ts";
 
+/**
+ * A helper of the harness that did not end cleanly, in a reader's words (the runner's own
+ * message names internals: an error class, a command of the client helper).
+ */
+const TEARDOWN_NOTE =
+  "A helper of the test harness (the test client or the second client) did not stop cleanly after the scenario, once everything was observed.";
+
 const BROKEN: Record<Level, Verdict> = { MUST: "fail", SHOULD: "warn", MAY: "info" };
 const SEVERITY: readonly Verdict[] = [
   "error",
@@ -357,7 +364,8 @@ export function evaluate(
   const predicted = prediction && faultAt !== undefined
     ? toSchema(prediction, faultAt, Math.round(watchedMs))
     : undefined;
-  const harnessNotes = [obs.capture.note, obs.run.teardownNote].filter(Boolean).join(" ");
+  const harnessNotes = [obs.capture.note, obs.run.teardownNote ? TEARDOWN_NOTE : undefined]
+    .filter(Boolean).join(" ");
   return {
     ...base,
     verdict,

@@ -35,6 +35,22 @@ function packetText(p: PacketEvent): string | undefined {
   return base;
 }
 
+/**
+ * A TCP state as the timeline names it: the kernel's name, with what it means for a reader
+ * (a raw state name alone tells most readers nothing).
+ */
+const STATE_WORDS: Record<string, string> = {
+  ESTABLISHED: "ESTABLISHED",
+  SYN_RECV: "SYN_RECV (handshake not finished)",
+  FIN_WAIT1: "FIN_WAIT1 (the server's FIN not yet acknowledged)",
+  FIN_WAIT2: "FIN_WAIT2 (the server's FIN acknowledged)",
+  TIME_WAIT: "TIME_WAIT (both FINs exchanged)",
+  CLOSE_WAIT: "CLOSE_WAIT (the peer's FIN received, the server not closed)",
+  LAST_ACK: "LAST_ACK (the server's FIN after the peer's, not yet acknowledged)",
+  CLOSING: "CLOSING (both FINs crossed)",
+  CLOSE: "CLOSE (ended by the kernel)",
+};
+
 const HOLDING: Record<SocketEvent["holding"], string> = {
   pending: "socket in the accept queue",
   held: "socket held by the server",
@@ -42,6 +58,16 @@ const HOLDING: Record<SocketEvent["holding"], string> = {
   closed_fd_held: "socket closed by the kernel, its fd still held",
   freed: "socket freed",
 };
+
+/**
+ * Who holds the socket now, in words: the state only where it adds something (a socket in the
+ * accept queue before its handshake finished); freed, closed and ended say it themselves.
+ */
+function holdingText(e: SocketEvent): string {
+  return e.holding === "pending" && e.state === "SYN_RECV"
+    ? `${HOLDING.pending} (handshake not finished)`
+    : HOLDING[e.holding];
+}
 
 /** What the kernel's timer on the socket shows, e.g. "retransmit timer, 2 retransmissions". */
 function socketTimer(e: SocketEvent): string {
@@ -138,9 +164,9 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
   }
   for (const e of obs.connection.socket) {
     const what = e.changed.includes("holding") && e.holding !== "held"
-      ? `${HOLDING[e.holding]} (${e.state})`
+      ? holdingText(e)
       : e.changed.includes("state")
-      ? `socket ${e.state}`
+      ? `socket ${STATE_WORDS[e.state] ?? e.state}`
       : e.changed.some((c) => c === "timer" || c === "retransmits" || c === "probes") &&
           e.timer !== "none"
       ? socketTimer(e)
