@@ -27,7 +27,7 @@ import type {
 import type { Scenario } from "../suite/define_suite.ts";
 import type { Expectation } from "../verifiers/registry.ts";
 import { verifierOf } from "../verifiers/registry.ts";
-import type { Facts, Judgement } from "../verifiers/verifier.ts";
+import { type Facts, type Judgement, releaseBeforeDeath } from "../verifiers/verifier.ts";
 import { countAfterFault } from "./packet_counts.ts";
 import { packetsOf, releaseHow } from "./release_how.ts";
 import { buildTimeline } from "./timeline.ts";
@@ -75,10 +75,7 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   const fault = obs.run.faultAt;
   const { release } = facts;
   const packets = packetsOf(obs.capture.packets ?? [], obs.connection.clientPort);
-  // A release at or after the server's death is the death's doing, not a release.
-  const diedFirst = obs.server.exit !== undefined && release.releasedAt !== undefined &&
-    release.releasedAt >= obs.server.exit.at;
-  if (release.releasedAt !== undefined && fault !== undefined && !diedFirst) {
+  if (release.releasedAt !== undefined && fault !== undefined) {
     // A server that closed before the client went down (it answers and closes) released at once.
     m.releaseMs = Math.max(0, Math.round(release.releasedAt - fault));
     if (obs.run.lastTrafficAt !== undefined) {
@@ -299,7 +296,7 @@ export function evaluate(
     phase: scenario.phase,
     durationMs: Math.round(durationMs),
   };
-  const release = connectionRelease(obs.connection.socket);
+  const release = releaseBeforeDeath(connectionRelease(obs.connection.socket), obs.server.exit?.at);
   const prediction = predict(obs, release.releasedAt);
   const measurements = measure(obs, { release, prediction });
   const evidence = buildTimeline(obs);
