@@ -424,8 +424,8 @@ function humanSummary(results: Results): string {
   for (const s of results.scenarios) {
     lines.push(resultLine(s, { color: false }), `    ${s.level}: ${s.requirement}`);
     for (const e of s.expectations) {
-      const predicted = e.predicted ? " (predicted)" : "";
-      lines.push(`    ${e.verdict.padEnd(12)} ${e.expectation}: ${e.measured}${predicted}`);
+      // A prediction's words say "predicted:" themselves.
+      lines.push(`    ${e.verdict.padEnd(12)} ${e.expectation}: ${e.measured}`);
     }
     if (s.notes) lines.push(`    ${s.notes}`);
     if (s.recommendation) lines.push(`    Recommendation: ${s.recommendation}`);

@@ -174,7 +174,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
           e.expectation,
           e.level,
           badge(e.verdict),
-          e.predicted ? `${e.measured} (predicted)` : e.measured,
+          e.measured,
         ]),
       ),
       md``,
