@@ -111,7 +111,7 @@ export function fakeResult(scenario: Scenario, verdict: Verdict): ScenarioResult
       verdict,
       measured: "5 s",
     }],
-    evidence: [{ atMs: 0, actor: "harness", what: "fault" }],
+    evidence: [{ atMs: 0, actor: "harness", kind: "step", what: "fault" }],
     notes: verdict === "error" ? "The target did not start" : "",
     durationMs: 5600,
   };

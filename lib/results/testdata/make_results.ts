@@ -30,7 +30,7 @@ export function makeScenario(
       verdict,
       measured: "after 5 s",
     }],
-    evidence: [{ atMs: 0, actor: "harness", what: "fault" }],
+    evidence: [{ atMs: 0, actor: "harness", kind: "step", what: "fault" }],
     notes: verdict === "error" ? "The target did not start" : "",
     durationMs: 5600,
     ...fields,
