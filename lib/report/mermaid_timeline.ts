@@ -346,8 +346,10 @@ function storyLines(events: readonly TimelineEvent[]): Line[] {
       lines.push(setupLine(setup, true));
       lines.push(...stretchLines(before.filter(story)));
     } else lines.push(...before.map((e) => groupLine([e])));
-    // The fault step says "fault: …" itself.
+    // The fault step says "fault: …" itself. It is drawn from zero, when the runner began it
+    // (release times count from there), to the moment it took effect.
     const line = groupLine([events[fault] as TimelineEvent]);
+    [line.start, line.end] = [Math.min(0, line.start), Math.max(0, line.end)];
     line.weight = KEEP;
     lines.push(line);
     i = fault + 1;

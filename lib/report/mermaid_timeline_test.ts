@@ -340,3 +340,12 @@ Deno.test("every crafted timeline parses as a Mermaid sequence diagram", async (
     assert.equal(diagramType, "sequence");
   }
 });
+
+Deno.test("the fault is drawn from zero, when it began, to when it took effect", () => {
+  const diagram = mermaidTimeline([
+    ...setUp(),
+    { atMs: 8, actor: "router", kind: "fault", what: "fault: vanish" },
+    { atMs: 75_000, actor: "server", kind: "release", what: "socket freed" },
+  ]).toString();
+  assert.ok(diagram.includes("  Note over R: fault: vanish (+0 ms … +8 ms)"), diagram);
+});

@@ -360,6 +360,16 @@ Deno.test("published reports and README: no internals, no release at 0 ms, no la
   }
 });
 
+Deno.test("published timelines: zero is the fault, one step at or after it", () => {
+  for (const r of ALL) {
+    for (const s of r.scenarios) {
+      const faults = s.evidence.filter((e) => e.kind === "fault");
+      assert(faults.length <= 1, `${r.target.id} ${s.id}: ${faults.length} fault steps`);
+      for (const f of faults) assert(f.atMs >= 0, `${r.target.id} ${s.id}: fault at ${f.atMs} ms`);
+    }
+  }
+});
+
 Deno.test("README: every table fits GitHub's column", () => {
   const blocks = README.split("\n\n").filter((b) => b.startsWith("|"));
   assert(blocks.length >= 1);
