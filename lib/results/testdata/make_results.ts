@@ -24,8 +24,8 @@ export function makeScenario(
     measurements: { releaseMs: 5012, releasedHow: "keepalive-timeout" },
     expectations: [{
       kind: "released",
-      level: "SHOULD",
       expectation: "released within 10 min",
+      level: "SHOULD",
       budgetMs: 600000,
       verdict,
       measured: "after 5 s",
