@@ -249,7 +249,7 @@ function timeLimits(results: Results): Markdown {
   const all = budgets(results.scenarios);
   const example = all.at(-1) ?? "11 min";
   const list = all.length > 1 ? ` (budgets here: ${all.join(", ")})` : "";
-  return md`**Three time limits.** A *budget* belongs to a requirement, e.g. "released within ${example}"${list}: what the server must achieve, counted from the fault. The *deadline*, ${deadline} in this run, is the longest a scenario was watched after the fault (a release is watched for until its budget is used up, at most the deadline). A *prediction* says what the kernel alone would do after the watch ended, computed from the server socket's options and the namespace's sysctls; it is labelled as such and is never a measurement.`;
+  return md`**Three time limits.** A *budget* belongs to a requirement, e.g. "released within ${example}"${list}: what the server must achieve, counted from the fault. The *deadline*, ${deadline} in this run, is the longest a scenario was watched after the fault (a release is watched for until its budget is used up, at most the deadline). A *prediction* says what the kernel alone would do after the watch ended, computed from the server socket's options and the namespace's sysctls; it is labelled as such and is never a measurement. The server may act sooner, so a prediction is an upper bound: one within the budget shows a pass, and one past it leaves the verdict inconclusive (never a warn or a fail).`;
 }
 
 /** The whole report for one target. */
