@@ -9,7 +9,7 @@
 
 import type { ReleaseHow, Results, ScenarioResult } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { CLOSED_BEFORE_FAULT } from "./vocabulary.ts";
+import { CLOSED_BEFORE_FAULT } from "../results/vocabulary.ts";
 import { Markdown, type MdValue, text } from "./markdown_escape.ts";
 import { table } from "./markdown_parts.ts";
 

@@ -14,7 +14,7 @@ import type {
   ScenarioResult,
 } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "./vocabulary.ts";
+import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../results/vocabulary.ts";
 
 /** What a statement may use beyond the scenario itself. */
 export interface OutcomeContext {

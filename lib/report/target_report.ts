@@ -36,7 +36,7 @@ import {
   oneLine,
 } from "./markdown_escape.ts";
 import { mermaidTimeline } from "./mermaid_timeline.ts";
-import { notReleased } from "./vocabulary.ts";
+import { notReleased } from "../results/vocabulary.ts";
 
 /** Counts of each verdict. */
 export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verdict, number> {
