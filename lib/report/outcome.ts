@@ -394,7 +394,7 @@ export function predictionSentences(s: ScenarioResult): string {
   const source =
     "Prediction (not measured; from the server socket's options and the namespace's sysctls)";
   if (p.releaseMs === null || words.never !== undefined) {
-    return `${source}: the kernel alone would never end it (${detail}).${situation}`;
+    return `${source}: ${NEVER_BY_KERNEL} (${detail}).${situation}`;
   }
   return `${source}: it would be ${predictionStatement(p)}${
     toleranceWords(p)

@@ -170,6 +170,6 @@ Deno.test("prediction against measurement: contradicted, confirmed, or labelled 
   const held = scenario({ measurements: { releasedHow: "never" }, prediction: NEVER });
   assert.match(
     predictionSentences(held),
-    /^Prediction \(not measured; .*\): the kernel alone would never end it/,
+    /^Prediction \(not measured; .*\): never by the kernel alone/,
   );
 });
