@@ -16,14 +16,7 @@ import {
   table,
   VERDICT_ORDER,
 } from "./markdown_parts.ts";
-import {
-  budgetOf,
-  exitStatement,
-  type OutcomeContext,
-  predictionSentences,
-  releasedBy,
-  watchedMs,
-} from "./outcome.ts";
+import { exitStatement, type OutcomeContext, predictionSentences, releasedBy } from "./outcome.ts";
 import {
   blockText,
   codeBlock,
@@ -36,7 +29,6 @@ import {
   oneLine,
 } from "./markdown_escape.ts";
 import { mermaidTimeline } from "./mermaid_timeline.ts";
-import { notReleased } from "../results/vocabulary.ts";
 
 /** Counts of each verdict. */
 export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verdict, number> {
@@ -80,7 +72,7 @@ export function scenarioAnchor(s: ScenarioResult): string {
   return anchor(heading(s));
 }
 
-function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
+function measuredLines(s: ScenarioResult): Markdown[] {
   const m = s.measurements;
   const lines: Markdown[] = [];
   if (m.releaseMs !== undefined) {
@@ -92,9 +84,6 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
       ? "Closed before the fault"
       : `Released ${formatMs(m.releaseMs)} after the fault`;
     lines.push(md`${when}${since}${by ? ` ${by}` : ""}`);
-  } else if (m.releasedHow === "never" && !m.leak) {
-    const words = notReleased(watchedMs(s, ctx), budgetOf(s)?.ms);
-    lines.push(md`${words[0]!.toUpperCase()}${words.slice(1)}`);
   }
   if (m.leak) {
     const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -150,7 +139,7 @@ function details(summary: string, body: Markdown): Markdown[] {
   ];
 }
 
-function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
+function scenarioSection(s: ScenarioResult): Markdown {
   const parts: Markdown[] = [
     md`### ${heading(s)}`,
     md``,
@@ -164,7 +153,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
     md``,
   ];
   const notes = s.notes.trim();
-  const measured = measuredLines(s, ctx);
+  const measured = measuredLines(s);
   if (measured.length) parts.push(...measured.map((l) => md`- ${l}`), md``);
   if (s.expectations.length) {
     parts.push(
@@ -312,6 +301,6 @@ export function renderTargetReport(results: Results): string {
     md``,
     md`## Scenarios`,
     md``,
-    ...scenarios.map((s) => scenarioSection(s, ctx)),
+    ...scenarios.map(scenarioSection),
   ]).toString();
 }
