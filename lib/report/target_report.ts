@@ -96,13 +96,6 @@ function measuredLines(s: ScenarioResult): Markdown[] {
   if (m.keepaliveProbes) lines.push(md`Keepalive probes seen: ${m.keepaliveProbes}`);
   if (m.retransmissions) lines.push(md`Retransmissions seen: ${m.retransmissions}`);
   if (m.zeroWindowProbes) lines.push(md`Zero-window probes seen: ${m.zeroWindowProbes}`);
-  if (m.othersMaxLatencyMs !== undefined) {
-    lines.push(
-      md`Other clients: max latency ${formatMs(m.othersMaxLatencyMs)}, ${
-        m.othersTimeouts ?? 0
-      } unanswered`,
-    );
-  }
   if (m.serverExit) {
     const exit = exitStatement(s);
     lines.push(md`${exit[0]!.toUpperCase()}${exit.slice(1)}`);
