@@ -121,7 +121,9 @@ export {
   type SocketOptions,
   type SocketOptionsRead,
   type TcpSysctls,
+  TIMELINE_KINDS,
   type TimelineEvent,
+  type TimelineKind,
   type Verdict,
   VERDICTS,
 } from "./lib/results/schema.ts";

@@ -125,7 +125,7 @@ export default defineTarget({
     partialRequest: CLIENT_IDENTIFICATION.slice(0, 10),
   },
   knobs: {
-    "LoginGraceTime": "120 s from connect, then closed: every connection of the agent",
+    "LoginGraceTime": "120 s from connect, then closed: every connection of the test client",
     "ClientAliveInterval / ClientAliveCountMax": "0 (off) / 3; after authentication only",
     "TCPKeepAlive": "yes: SO_KEEPALIVE with the OS timers (7200 s, 75 s, 9 probes)",
     "MaxStartups": "10:30:100 unauthenticated connections (random early drop)",
@@ -137,11 +137,11 @@ export default defineTarget({
       ["ClientAliveInterval 15", "ClientAliveCountMax 3"],
       {
         "ClientAliveInterval / ClientAliveCountMax":
-          "15 s / 3; after authentication only, so not for the agent's connections",
+          "15 s / 3; after authentication only, so not for the test client's connections",
       },
     ),
     "login-grace-time-30": variant("LoginGraceTime 30", ["LoginGraceTime 30"], {
-      "LoginGraceTime": "30 s from connect, then closed: every connection of the agent",
+      "LoginGraceTime": "30 s from connect, then closed: every connection of the test client",
     }),
   },
 });

@@ -530,11 +530,8 @@ function humanSummary(results: Results): string {
     if (s.verdict === "interrupted") continue; // nothing was measured: its one line says so
     lines.push(...wrapped(`${s.level}: ${s.requirement}`, "    "));
     for (const e of s.expectations) {
-      const predicted = e.predicted ? " (predicted)" : "";
-      const [first = "", ...rest] = wrapped(
-        `${e.expectation}: ${e.measured}${predicted}`,
-        " ".repeat(17),
-      );
+      // A prediction's words say "predicted:" themselves.
+      const [first = "", ...rest] = wrapped(`${e.expectation}: ${e.measured}`, " ".repeat(17));
       lines.push(`    ${e.verdict.padEnd(12)} ${first.trimStart()}`, ...rest);
     }
     if (s.notes) lines.push(...wrapped(printable(s.notes), "    "));

@@ -586,11 +586,30 @@ function unknown(reason: string): { kind: "unknown"; reason: string } {
   return { kind: "unknown", reason };
 }
 
+/** What a draft is made from: the input, the timer wheel, and what was seen up to the watch's end. */
+interface Seen {
+  input: PredictionInput;
+  wheel: TimerWheel;
+  /** The socket watch's events up to the end of the watch. */
+  socket: SocketEvent[];
+  /** The connection's packets up to the end of the watch. */
+  packets: PacketEvent[];
+  /** Its packets from the fault on. */
+  after: PacketEvent[];
+  /** The socket's samples from the fault on while the server held it. */
+  heldAfter: SocketEvent[];
+}
+
+/**
+ * What the kernel would do, before its tolerance: a connection it already ended or cannot
+ * model, else the draft of the situation it was last seen held in (idle, a zero window, data
+ * unacknowledged).
+ */
 function draftPrediction(
   input: PredictionInput,
   wheel: TimerWheel,
 ): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
-  const { options: o, faultAt } = input;
+  const { faultAt } = input;
   const socket = input.socket.filter((e) => e.at <= input.watchedUntil);
   const last = socket.at(-1);
   if (!last) return unknown("The connection was never seen in the server's socket table");
@@ -609,156 +628,183 @@ function draftPrediction(
     return unknown(`No kernel model for a held connection in state "${last.state}"`);
   }
   const packets = (input.packets ?? []).filter((p) => p.at <= input.watchedUntil);
-  const after = packets.filter((p) => p.at >= faultAt);
-  const heldAfter = socket.filter((e) => e.at >= faultAt && e.holding === "held");
-  const lastClient = packets.filter((p) => fromClient(p) && !isRst(p)).at(-1);
-  const situation = situationOf(last);
+  const seen: Seen = {
+    input,
+    wheel,
+    socket,
+    packets,
+    after: packets.filter((p) => p.at >= faultAt),
+    heldAfter: socket.filter((e) => e.at >= faultAt && e.holding === "held"),
+  };
+  switch (situationOf(last)) {
+    case "idle":
+      return idleDraft(seen);
+    case "zero-window":
+      return zeroWindowDraft(seen);
+    case "unacked-data":
+      return unacknowledgedDraft(seen);
+  }
+}
 
-  if (situation === "idle") {
-    if (!o.keepalive) {
-      return {
-        kind: "never",
-        situation: "idle, keepalive off",
-        reason: "SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone " +
-          "never ends it",
-      };
-    }
-    // The keepalive clock counts from the last segment received from the peer.
-    const probes = after.filter((p) => fromServer(p) && p.kinds.includes("keepalive_probe"));
-    const heard = lastClient?.at ?? input.lastTrafficAt;
-    if (heard === undefined) return unknown("No last traffic known to count keepalive from");
-    const seen = observedPeer(input, after, heldAfter, heard, wheel);
-    const peer = seen?.peer ?? input.peerExpected;
-    const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
-    if (peer === undefined) {
-      return unknown(
-        "Idle, and nothing was sent to the peer since the fault: whether it answers a " +
-          "keepalive probe is not known",
-      );
-    }
-    if (peer === "answers") {
-      return {
-        kind: "never",
-        situation: `idle, peer answers keepalive probes${because}`,
-        reason: "A live peer's kernel (a frozen process, a silent but connected client) " +
-          "answers every keepalive probe: the kernel never gives up",
-      };
-    }
-    const idleMs = o.keepIdleS * 1000;
-    if (peer === "resets") {
-      return {
-        from: "last-traffic",
-        fromAt: heard,
-        window: { earliestMs: idleMs, latestMs: idleMs + wheel.latenessMs(idleMs) },
-        mechanism: "reset_by_peer",
-        how: "reset-by-peer",
-        sendsRst: false,
-        situation: `idle, peer resets${because}`,
-        reason: `the first keepalive probe, ${o.keepIdleS} s after the last segment from the ` +
-          "peer, draws its RST",
-      };
-    }
-    const probesSeen = probes.filter((p) => p.at > heard).map((p) => p.at - heard);
-    if (o.userTimeoutMs === 0 && probesSeen.length > o.keepCnt) {
-      return unknown(
-        `${probesSeen.length} keepalive probes went unanswered, more than TCP_KEEPCNT ` +
-          `${o.keepCnt}: the keepalive model does not apply`,
-      );
-    }
+/** Idle: keepalive probes, answered, reset or unanswered, or nothing when it is off. */
+function idleDraft(
+  { input, wheel, after, heldAfter, packets }: Seen,
+): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+  const o = input.options;
+  const lastClient = packets.filter((p) => fromClient(p) && !isRst(p)).at(-1);
+  if (!o.keepalive) {
+    return {
+      kind: "never",
+      situation: "idle, keepalive off",
+      reason: "SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone " +
+        "never ends it",
+    };
+  }
+  // The keepalive clock counts from the last segment received from the peer.
+  const probes = after.filter((p) => fromServer(p) && p.kinds.includes("keepalive_probe"));
+  const heard = lastClient?.at ?? input.lastTrafficAt;
+  if (heard === undefined) return unknown("No last traffic known to count keepalive from");
+  const seen = observedPeer(input, after, heldAfter, heard, wheel);
+  const peer = seen?.peer ?? input.peerExpected;
+  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  if (peer === undefined) {
+    return unknown(
+      "Idle, and nothing was sent to the peer since the fault: whether it answers a " +
+        "keepalive probe is not known",
+    );
+  }
+  if (peer === "answers") {
+    return {
+      kind: "never",
+      situation: `idle, peer answers keepalive probes${because}`,
+      reason: "A live peer's kernel (a frozen process, a silent but connected client) " +
+        "answers every keepalive probe: the kernel never gives up",
+    };
+  }
+  const idleMs = o.keepIdleS * 1000;
+  if (peer === "resets") {
     return {
       from: "last-traffic",
       fromAt: heard,
-      window: keepaliveAbortWindow(o, probesSeen, wheel),
-      mechanism: "keepalive",
-      how: "keepalive-timeout",
-      sendsRst: true,
-      situation: `idle, peer silent${because}`,
-      reason: o.userTimeoutMs === 0
-        ? `idle ${o.keepIdleS} s + ${o.keepCnt} probes × ${o.keepIntvlS} s after ` +
-          "the last segment from the peer, then RST"
-        : `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms: the first keepalive timer ` +
-          `firing (idle ${o.keepIdleS} s, every ${o.keepIntvlS} s) after a probe with the ` +
-          "peer silent that long, then RST; TCP_KEEPCNT ignored",
+      window: { earliestMs: idleMs, latestMs: idleMs + wheel.latenessMs(idleMs) },
+      mechanism: "reset_by_peer",
+      how: "reset-by-peer",
+      sendsRst: false,
+      situation: `idle, peer resets${because}`,
+      reason: `the first keepalive probe, ${o.keepIdleS} s after the last segment from the ` +
+        "peer, draws its RST",
     };
   }
+  const probesSeen = probes.filter((p) => p.at > heard).map((p) => p.at - heard);
+  if (o.userTimeoutMs === 0 && probesSeen.length > o.keepCnt) {
+    return unknown(
+      `${probesSeen.length} keepalive probes went unanswered, more than TCP_KEEPCNT ` +
+        `${o.keepCnt}: the keepalive model does not apply`,
+    );
+  }
+  return {
+    from: "last-traffic",
+    fromAt: heard,
+    window: keepaliveAbortWindow(o, probesSeen, wheel),
+    mechanism: "keepalive",
+    how: "keepalive-timeout",
+    sendsRst: true,
+    situation: `idle, peer silent${because}`,
+    reason: o.userTimeoutMs === 0
+      ? `idle ${o.keepIdleS} s + ${o.keepCnt} probes × ${o.keepIntvlS} s after ` +
+        "the last segment from the peer, then RST"
+      : `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms: the first keepalive timer ` +
+        `firing (idle ${o.keepIdleS} s, every ${o.keepIntvlS} s) after a probe with the ` +
+        "peer silent that long, then RST; TCP_KEEPCNT ignored",
+  };
+}
 
-  if (situation === "zero-window") {
-    // The kernel's clock (icsk_probes_tstamp) starts at the first probe of a closed window and
-    // restarts only when the window opens.
-    const opened = packets.filter((p) => fromClient(p) && (p.window ?? 0) > 0).at(-1)?.at ??
-      -Infinity;
-    const probe = packets.find((p) =>
-      fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
-    );
-    // Without a capture: the first probe is due when the probe timer of this episode (the
-    // events since the timer last was something else) was first seen to expire.
-    const other = socket.findLastIndex((e) => e.timer !== "zero_window_probe");
-    const timerSet = socket[other + 1];
-    const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
-    const seen = observedPeer(input, after, heldAfter, undefined, wheel);
-    const peer = seen?.peer ?? input.peerExpected;
-    const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
-    if (o.userTimeoutMs > 0) {
-      if (first === undefined) return unknown("Zero window, but no window probe seen yet");
-      return {
-        from: "first-zero-window-probe",
-        fromAt: first,
-        window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs, wheel),
-        mechanism: "user_timeout",
-        how: "zero-window-timeout",
-        sendsRst: false,
-        situation: `zero window${peerWords(peer)}${because}`,
-        reason: `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms after the first window probe ` +
-          "(tcp_probe_timer), answered or not",
-      };
-    }
-    if (peer === "answers") {
-      return {
-        kind: "never",
-        situation: `zero window, peer answers probes${because}`,
-        reason: "No TCP_USER_TIMEOUT: the kernel keeps probing a closed window as long as the " +
-          "peer answers (RFC 1122 §4.2.2.17)",
-      };
-    }
-    // Unanswered window probes count against tcp_retries2 (tcp_probe_timer): the kernel gives
-    // up at the probe timer firing after that many, the interval doubling from the RTO.
-    const probes = packets.filter((p) =>
-      fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
-    );
-    if (peer !== "silent" || probes.length < 3) {
-      return unknown(
-        "Zero window without TCP_USER_TIMEOUT: unanswered window probes count against " +
-          "tcp_retries2, which applies once three of them are seen unanswered in the capture",
-      );
-    }
-    const rtos = rtoCandidates(probes, undefined, probes[0]!.at, packets, o.rtoMaxMs, wheel);
-    if (!rtos) {
-      return unknown("Zero window: the window probes do not back off as the model has them");
-    }
-    const seenAt = probes.map((p) => p.at - probes[0]!.at);
-    const retries2 = input.sysctls.retries2;
-    const last = seenAt.length - 1;
-    if (last >= retries2) {
-      return unknown(`${probes.length} window probes went unanswered, more than tcp_retries2`);
-    }
-    const chain = (rtoMs: number) =>
-      abortWindow(seenAt[last]!, 0, (k) => Math.min(rtoMs * 2 ** (last + k), o.rtoMaxMs), {
-        firing: retries2 - last,
-      }, wheel);
+/** A zero window: TCP_USER_TIMEOUT, or window probes answered or counted against tcp_retries2. */
+function zeroWindowDraft(
+  { input, wheel, socket, packets, after, heldAfter }: Seen,
+): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+  const o = input.options;
+  // The kernel's clock (icsk_probes_tstamp) starts at the first probe of a closed window and
+  // restarts only when the window opens.
+  const opened = packets.filter((p) => fromClient(p) && (p.window ?? 0) > 0).at(-1)?.at ??
+    -Infinity;
+  const probe = packets.find((p) =>
+    fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
+  );
+  // Without a capture: the first probe is due when the probe timer of this episode (the
+  // events since the timer last was something else) was first seen to expire.
+  const other = socket.findLastIndex((e) => e.timer !== "zero_window_probe");
+  const timerSet = socket[other + 1];
+  const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
+  const seen = observedPeer(input, after, heldAfter, undefined, wheel);
+  const peer = seen?.peer ?? input.peerExpected;
+  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  if (o.userTimeoutMs > 0) {
+    if (first === undefined) return unknown("Zero window, but no window probe seen yet");
     return {
       from: "first-zero-window-probe",
-      fromAt: probes[0]!.at,
-      window: widest(rtos.map(chain)),
-      mechanism: "zero_window_probes",
+      fromAt: first,
+      window: userTimeoutAbortWindow(o.userTimeoutMs, o.rtoMaxMs, wheel),
+      mechanism: "user_timeout",
       how: "zero-window-timeout",
       sendsRst: false,
-      situation: `zero window, peer silent${because}`,
-      reason: `tcp_retries2 ${retries2} unanswered window probes, the interval doubling from ` +
-        `${rtoWords(rtos)} ms up to ` +
-        `${formatMs(o.rtoMaxMs)}; the kernel gives up at the probe timer after the last`,
+      situation: `zero window${peerWords(peer)}${because}`,
+      reason: `TCP_USER_TIMEOUT ${o.userTimeoutMs} ms after the first window probe ` +
+        "(tcp_probe_timer), answered or not",
     };
   }
+  if (peer === "answers") {
+    return {
+      kind: "never",
+      situation: `zero window, peer answers probes${because}`,
+      reason: "No TCP_USER_TIMEOUT: the kernel keeps probing a closed window as long as the " +
+        "peer answers (RFC 1122 §4.2.2.17)",
+    };
+  }
+  // Unanswered window probes count against tcp_retries2 (tcp_probe_timer): the kernel gives
+  // up at the probe timer firing after that many, the interval doubling from the RTO.
+  const probes = packets.filter((p) =>
+    fromServer(p) && p.kinds.includes("zero_window_probe") && p.at > opened
+  );
+  if (peer !== "silent" || probes.length < 3) {
+    return unknown(
+      "Zero window without TCP_USER_TIMEOUT: unanswered window probes count against " +
+        "tcp_retries2, which applies once three of them are seen unanswered in the capture",
+    );
+  }
+  const rtos = rtoCandidates(probes, undefined, probes[0]!.at, packets, o.rtoMaxMs, wheel);
+  if (!rtos) {
+    return unknown("Zero window: the window probes do not back off as the model has them");
+  }
+  const seenAt = probes.map((p) => p.at - probes[0]!.at);
+  const retries2 = input.sysctls.retries2;
+  const last = seenAt.length - 1;
+  if (last >= retries2) {
+    return unknown(`${probes.length} window probes went unanswered, more than tcp_retries2`);
+  }
+  const chain = (rtoMs: number) =>
+    abortWindow(seenAt[last]!, 0, (k) => Math.min(rtoMs * 2 ** (last + k), o.rtoMaxMs), {
+      firing: retries2 - last,
+    }, wheel);
+  return {
+    from: "first-zero-window-probe",
+    fromAt: probes[0]!.at,
+    window: widest(rtos.map(chain)),
+    mechanism: "zero_window_probes",
+    how: "zero-window-timeout",
+    sendsRst: false,
+    situation: `zero window, peer silent${because}`,
+    reason: `tcp_retries2 ${retries2} unanswered window probes, the interval doubling from ` +
+      `${rtoWords(rtos)} ms up to ` +
+      `${formatMs(o.rtoMaxMs)}; the kernel gives up at the probe timer after the last`,
+  };
+}
 
+/** Data unacknowledged: the peer resets, or TCP_USER_TIMEOUT or tcp_retries2 from the first retransmission. */
+function unacknowledgedDraft(
+  { input, wheel, packets, after, heldAfter }: Seen,
+): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+  const o = input.options;
   // Unacknowledged data: the clock starts at the first retransmission by the retransmission
   // timer, which counts in icsk_retransmits (the table's retransmits); a tail loss probe does not.
   const counted = heldAfter.find((e) => e.retransmits > 0);

@@ -57,16 +57,14 @@ function seconds(ms: number): string {
 /** What the scenario's verdict came from: its worst expectation, or its notes. */
 function reason(s: ScenarioResult): string {
   const worst = s.expectations.find((e) => e.verdict === s.verdict);
-  const text = worst
-    ? `${worst.expectation}: ${worst.measured}${worst.predicted ? " (predicted)" : ""}`
-    : s.notes.split("\n")[0] ?? "";
+  const text = worst ? `${worst.expectation}: ${worst.measured}` : s.notes.split("\n")[0] ?? "";
   return `${s.verdict}: ${text}`.slice(0, 500);
 }
 
 function details(s: ScenarioResult): string {
   const lines = [`${s.level}: ${s.requirement}`, `verdict: ${s.verdict}`];
   for (const e of s.expectations) {
-    lines.push(`${e.verdict} ${e.expectation}: ${e.measured}${e.predicted ? " (predicted)" : ""}`);
+    lines.push(`${e.verdict} ${e.expectation}: ${e.measured}`);
   }
   if (s.notes) lines.push(s.notes);
   if (s.recommendation) lines.push(`Recommendation: ${s.recommendation}`);

@@ -187,10 +187,18 @@ export function link(label: MdValue, target: string): Markdown {
 /** The longest Mermaid label kept whole: Mermaid refuses diagrams past 50 000 characters. */
 const MERMAID_LABEL_MAX = 200;
 
+/** The longest start of `text` within `max` characters that ends with a whole word. */
+function wordsWithin(text: string, max: number): string {
+  const head = text.slice(0, max);
+  if (text[max] === " ") return head;
+  const space = head.lastIndexOf(" ");
+  return (space > 0 ? head.slice(0, space) : head).replace(/[\s,;:]+$/, "");
+}
+
 /**
  * Plain text as a Mermaid sequence-diagram label (message or note text): no character that
  * ends a statement or starts a comment (`;`, `#`, line breaks become spaces), `%` (directives)
- * and angle brackets as Mermaid entity codes, long labels cut.
+ * and angle brackets as Mermaid entity codes, long labels cut after a whole word.
  *
  * @example
  * ```ts
@@ -200,7 +208,9 @@ const MERMAID_LABEL_MAX = 200;
  */
 export function mermaidText(value: string): Markdown {
   const flat = value.replace(CONTROL, " ").replace(/[;#]/g, " ").replace(/\s+/g, " ").trim();
-  const cut = flat.length > MERMAID_LABEL_MAX ? `${flat.slice(0, MERMAID_LABEL_MAX - 1)}…` : flat;
+  const cut = flat.length > MERMAID_LABEL_MAX
+    ? `${wordsWithin(flat, MERMAID_LABEL_MAX - 2)} …`
+    : flat;
   return Markdown.unsafe(
     cut.replace(/[%<>]/g, (c) => `#${c.charCodeAt(0)};`),
   );

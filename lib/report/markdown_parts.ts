@@ -117,14 +117,15 @@ export function keyFigure(result: ScenarioResult, context: OutcomeContext = {}):
 /** GitHub's text column, px: what a table must fit without scrolling sideways. */
 export const GITHUB_COLUMN_PX = 890;
 
-/** The visible text of a Markdown cell: link targets and titles dropped, escapes undone. */
+/** The visible text of a Markdown cell: link targets and titles, emphasis and escapes undone. */
 export function visibleText(cell: string): string {
   return cell
     .replace(/\]\([^)]*\)/g, "]")
     .replace(/[[\]]/g, "")
     .replace(/<[^>]*>/g, "")
     .replace(/\\(.)/g, "$1")
-    .replace(/\*\*/g, "");
+    .replace(/\*\*/g, "")
+    .replace(/(^|\s)_([^_]+)_(?=\s|$)/g, "$1$2");
 }
 
 /**

@@ -85,21 +85,10 @@ interface Line {
   same?: TimelineEvent[];
 }
 
+/** The numbers of a label, which a line of events of one kind shows as ranges. */
 const NUMBER = /\d+(?:\.\d+)?/g;
-/** The kernel's timer on the socket: "retransmit timer, 3 retransmission(s)". */
-const TIMER = /^([a-z][a-z -]* timer)(?:, (.*))?$/;
-/** A step that is the fault itself, when it does not say "fault:". */
-const FAULT_STEP =
-  /^(crash|freeze|abort|close|half-close|client stops reading|churn: .*(vanished|reset|killed))\b/;
-/** Steps and notes that make the connection (folded with the set-up when after the fault). */
-const SETUP_STEP =
-  /^(connect|exchange|greeting|send-request|send-partial|request-large|read-response|client reading at|churn: \d+ clients connected)\b/;
-/** A packet that ends a connection. */
-const CONTROL = /^(FIN|RST)/;
 /** A set-up after the fault ends where nothing happens for this long. */
 const SETUP_GAP_MS = 3000;
-/** The server letting go of the connection. */
-const RELEASE_NOTE = /^(socket freed|socket closed|server killed|server exited)/;
 
 function at(ms: number): string {
   return ms < 0 ? `−${formatMs(-ms)}` : `+${formatMs(ms)}`;
@@ -116,24 +105,28 @@ function isStep(e: TimelineEvent): boolean {
 }
 
 function isTimer(e: TimelineEvent): boolean {
-  return e.actor === "server" && !e.to && TIMER.test(e.what);
+  return e.kind === "timer";
 }
 
+/** The server letting go: its socket freed or closed, its exit, or a FIN or RST it sent. */
 function isRelease(e: TimelineEvent): boolean {
-  if (e.actor !== "server") return false;
-  if (!e.to) return RELEASE_NOTE.test(e.what);
-  return CONTROL.test(e.what) && !/retransmission/.test(e.what);
+  return e.actor === "server" && e.kind === (e.to ? "close" : "release");
+}
+
+/** A FIN or RST, sent for the first time or again. */
+function isClose(e: TimelineEvent): boolean {
+  return e.kind === "close" || e.kind === "close-retransmission";
 }
 
 /** Events that are the same kind of thing: numbers aside, and timers by their kind only. */
 function keyOf(e: TimelineEvent): string {
-  if (isTimer(e)) return `timer|${TIMER.exec(e.what)?.[1]}`;
+  if (isTimer(e)) return `timer|${e.timer}`;
   return [e.actor, e.to ?? "", e.dropped ? "dropped" : "", e.what.replace(NUMBER, "#")].join("|");
 }
 
 /** The kind in words, for a list of what a note stands for. */
 function kindName(e: TimelineEvent): string {
-  if (isTimer(e)) return TIMER.exec(e.what)?.[1] ?? e.what;
+  if (isTimer(e)) return e.timer ?? e.what;
   return e.what.replace(/ \(.*\)$/, "");
 }
 
@@ -163,9 +156,9 @@ function kindsOf(events: readonly TimelineEvent[]): [string, number][] {
 }
 
 function weightOf(e: TimelineEvent): number {
-  if (isRelease(e) || (isStep(e) && /failed|^fault: heal/.test(e.what))) return KEEP;
+  if (isRelease(e) || e.kind === "failed" || e.kind === "heal") return KEEP;
   if (isTimer(e) || e.actor === "bystander") return BULK;
-  if (e.to && !e.dropped && /^(data|ACK)/.test(e.what)) return BULK;
+  if (e.to && !e.dropped && (e.kind === "data" || e.kind === "bulk")) return BULK;
   return PLAIN;
 }
 
@@ -183,11 +176,13 @@ function groupLine(events: readonly TimelineEvent[]): Line {
   let text: string;
   let extra: string | undefined;
   if (isTimer(first)) {
-    text = `${TIMER.exec(first.what)?.[1]}${count}`;
+    text = `${first.timer}${count}`;
     let most = -1;
     for (const e of events) {
-      const detail = TIMER.exec(e.what)?.[2];
-      const n = Math.max(...(detail?.match(NUMBER) ?? ["-1"]).map(Number));
+      // What the timer shows, after its name: "3 retransmission(s)".
+      const name = e.timer ?? "";
+      const detail = e.what.length > name.length ? e.what.slice(name.length + 2) : undefined;
+      const n = e.count ?? -1;
       if (detail && n > most) {
         most = n;
         extra = events.length > 1 ? `up to ${detail}` : detail;
@@ -308,7 +303,7 @@ function setupLine(events: readonly TimelineEvent[], beforeFault: boolean): Line
       const known = steps.find(([n]) => n === name);
       if (known) known[1]++;
       else steps.push([name, 1]);
-    } else if (!/^socket (ESTABLISHED|in the accept queue)/.test(e.what)) others.push(e);
+    } else if (e.kind !== "socket-open") others.push(e);
   }
   const parts: string[] = [];
   if (steps.length) parts.push(kindsText(steps, 5));
@@ -331,20 +326,9 @@ function setupLine(events: readonly TimelineEvent[], beforeFault: boolean): Line
   };
 }
 
-/** The index of the fault: a "fault:" step (not the heal) or a client's fatal step, nearest 0. */
+/** The index of the fault step, if there is one. */
 function faultIndex(events: readonly TimelineEvent[]): number {
-  let found = -1;
-  for (const [i, e] of events.entries()) {
-    if (!isStep(e) || /^fault: heal/.test(e.what)) continue;
-    if (!/^fault:/.test(e.what) && !FAULT_STEP.test(e.what)) continue;
-    const best = events[found];
-    const said = (x: TimelineEvent) => /^fault:/.test(x.what);
-    if (
-      !best || (said(e) && !said(best)) ||
-      (said(e) === said(best) && Math.abs(e.atMs) < Math.abs(best.atMs))
-    ) found = i;
-  }
-  return found;
+  return events.findIndex((e) => e.kind === "fault");
 }
 
 /** The story as lines, before anything is left out. */
@@ -356,14 +340,16 @@ function storyLines(events: readonly TimelineEvent[]): Line[] {
     const before = events.slice(0, fault);
     // A FIN or RST just before the fault step (the fault's own packet, or the server's
     // release) is part of the story, not of the set-up.
-    const story = (e: TimelineEvent) => weightOf(e) === KEEP || CONTROL.test(e.to ? e.what : "");
+    const story = (e: TimelineEvent) => weightOf(e) === KEEP || (e.to !== undefined && isClose(e));
     const setup = before.filter((e) => !story(e));
     if (setup.length >= 3) {
       lines.push(setupLine(setup, true));
       lines.push(...stretchLines(before.filter(story)));
     } else lines.push(...before.map((e) => groupLine([e])));
+    // The fault step says "fault: …" itself. It is drawn from zero, when the runner began it
+    // (release times count from there), to the moment it took effect.
     const line = groupLine([events[fault] as TimelineEvent]);
-    if (!/^fault:/.test(line.text)) line.text = `fault: ${line.text}`;
+    [line.start, line.end] = [Math.min(0, line.start), Math.max(0, line.end)];
     line.weight = KEEP;
     lines.push(line);
     i = fault + 1;
@@ -412,9 +398,8 @@ function storyLines(events: readonly TimelineEvent[]): Line[] {
 }
 
 function isSetup(e: TimelineEvent): boolean {
-  if (e.to) return !e.dropped && /^(SYN|SYN-ACK|data)$/.test(e.what);
-  if (isStep(e)) return SETUP_STEP.test(e.what) && !/failed/.test(e.what);
-  return e.actor === "server" && /^socket (ESTABLISHED|in the accept queue)/.test(e.what);
+  if (e.to) return !e.dropped && (e.kind === "handshake" || e.kind === "data");
+  return e.kind === "setup" || e.kind === "socket-open";
 }
 
 /** A note that stands for lines left out. */

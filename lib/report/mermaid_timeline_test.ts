@@ -134,18 +134,19 @@ Deno.test("published stories with the router's drops marked: nothing after the f
 /** A connection set up before the fault: handshake, request, response (12 events). */
 function setUp(): TimelineEvent[] {
   return [
-    { atMs: -184, actor: "client", to: "server", what: "SYN" },
-    { atMs: -184, actor: "server", to: "client", what: "SYN-ACK" },
-    { atMs: -183, actor: "client", what: "connect" },
-    { atMs: -120, actor: "server", what: "socket ESTABLISHED" },
-    { atMs: -118, actor: "client", to: "server", what: "data" },
+    { atMs: -184, actor: "client", kind: "handshake", to: "server", what: "SYN" },
+    { atMs: -184, actor: "server", kind: "handshake", to: "client", what: "SYN-ACK" },
+    { atMs: -183, actor: "client", kind: "setup", what: "connect" },
+    { atMs: -120, actor: "server", kind: "socket-open", what: "socket ESTABLISHED" },
+    { atMs: -118, actor: "client", kind: "data", to: "server", what: "data" },
     ...Array.from({ length: 6 }, (_, i) => ({
       atMs: -100 + 15 * i,
       actor: "server" as const,
       to: "client" as const,
+      kind: "data" as const,
       what: "data",
     })),
-    { atMs: -8, actor: "client", what: "exchange" },
+    { atMs: -8, actor: "client", kind: "setup", what: "exchange" },
   ];
 }
 
@@ -167,12 +168,19 @@ Deno.test("a zero-window story: thirteen probe and reply pairs are one line", ()
   ];
   const events: TimelineEvent[] = [
     ...setUp(),
-    { atMs: 0, actor: "client", what: "client stops reading" },
-    { atMs: 85, actor: "client", to: "server", what: "ACK, window 0" },
+    { atMs: 0, actor: "client", kind: "fault", what: "fault: client stops reading" },
+    { atMs: 85, actor: "client", kind: "bulk", to: "server", what: "ACK, window 0" },
     ...probes.flatMap((ms, i): TimelineEvent[] => [
-      { atMs: ms, actor: "server", to: "client", what: "zero-window probe" },
-      { atMs: ms + 1, actor: "client", to: "server", what: "ACK, window 0" },
-      { atMs: ms + 40, actor: "server", what: `zero window probe timer, ${i} probe(s) unanswered` },
+      { atMs: ms, actor: "server", kind: "other-packet", to: "client", what: "zero-window probe" },
+      { atMs: ms + 1, actor: "client", kind: "bulk", to: "server", what: "ACK, window 0" },
+      {
+        atMs: ms + 40,
+        actor: "server",
+        kind: "timer",
+        timer: "zero window probe timer",
+        count: i,
+        what: `zero window probe timer, ${i} probe(s) unanswered`,
+      },
     ]),
   ];
   const diagram = mermaidTimeline(events).toString();
@@ -207,14 +215,21 @@ function retransmissions(n: number): number[] {
 Deno.test("packets the router dropped end at the router, ICMP goes from the router to the server", () => {
   const events: TimelineEvent[] = [
     ...setUp(),
-    { atMs: 0, actor: "router", what: "fault: icmp-unreachable (host-unreachable)" },
-    { atMs: 150, actor: "server", to: "client", what: "data", dropped: true },
-    { atMs: 151, actor: "router", to: "server", what: "ICMP host unreachable" },
+    { atMs: 0, actor: "router", kind: "fault", what: "fault: icmp-unreachable (host-unreachable)" },
+    { atMs: 150, actor: "server", kind: "data", to: "client", what: "data", dropped: true },
+    { atMs: 151, actor: "router", kind: "icmp", to: "server", what: "ICMP host unreachable" },
     ...retransmissions(13).flatMap((ms): TimelineEvent[] => [
-      { atMs: ms, actor: "server", to: "client", what: "data retransmission", dropped: true },
-      { atMs: ms + 1, actor: "router", to: "server", what: "ICMP host unreachable" },
+      {
+        atMs: ms,
+        actor: "server",
+        kind: "bulk",
+        to: "client",
+        what: "data retransmission",
+        dropped: true,
+      },
+      { atMs: ms + 1, actor: "router", kind: "icmp", to: "server", what: "ICMP host unreachable" },
     ]),
-    { atMs: 660_000, actor: "server", what: "socket freed (GONE)" },
+    { atMs: 660_000, actor: "server", kind: "release", what: "socket freed" },
   ];
   const diagram = mermaidTimeline(events).toString();
   const lines = drawn(diagram);
@@ -227,17 +242,22 @@ Deno.test("packets the router dropped end at the router, ICMP goes from the rout
   const run = lines.find((l) => l.startsWith("  S-xR: wrap: data retransmission ×13"));
   assert(run, diagram);
   assert.match(run, /dropped by the router, all answered by the router with ICMP host unreachable/);
-  assert(lines.includes("  Note over S: socket freed (GONE) (+11 min)"), diagram);
+  assert(lines.includes("  Note over S: socket freed (+11 min)"), diagram);
   assert.match(diagram, /participant R as Router/);
 });
 
 Deno.test("a long quiet stretch is marked: 75 s do not look like 12 ms", () => {
   const events: TimelineEvent[] = [
     ...setUp(),
-    { atMs: 0, actor: "router", what: "fault: vanish" },
-    { atMs: 12, actor: "server", what: "socket ESTABLISHED" },
-    { atMs: 75_012, actor: "server", to: "client", what: "FIN-ACK", dropped: true },
-    { atMs: 75_020, actor: "server", what: "socket closed by the server (FIN_WAIT1)" },
+    { atMs: 0, actor: "router", kind: "fault", what: "fault: vanish" },
+    { atMs: 12, actor: "server", kind: "socket-open", what: "socket ESTABLISHED" },
+    { atMs: 75_012, actor: "server", kind: "close", to: "client", what: "FIN-ACK", dropped: true },
+    {
+      atMs: 75_020,
+      actor: "server",
+      kind: "release" as const,
+      what: "socket closed by the server (FIN_WAIT1)",
+    },
   ];
   const lines = drawn(mermaidTimeline(events).toString());
   const gap = lines.indexOf("  Note over C,S: … 75 s pass …");
@@ -249,25 +269,33 @@ Deno.test("a long quiet stretch is marked: 75 s do not look like 12 ms", () => {
 Deno.test("a story too long for 25 lines loses the middle of its least important stretch and says what", () => {
   const events: TimelineEvent[] = [
     ...setUp(),
-    { atMs: 0, actor: "router", what: "fault: vanish" },
+    { atMs: 0, actor: "router", kind: "fault", what: "fault: vanish" },
     ...Array.from({ length: 40 }, (_, i): TimelineEvent[] => [
       {
         atMs: 1000 + 500 * i,
         actor: "client",
+        kind: "step" as const,
         what: `step ${"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"[i]}`,
       },
-      { atMs: 1100 + 500 * i, actor: "server", to: "client", what: "data", dropped: true },
+      {
+        atMs: 1100 + 500 * i,
+        actor: "server",
+        kind: "data",
+        to: "client",
+        what: "data",
+        dropped: true,
+      },
     ]).flat(),
-    { atMs: 30_000, actor: "server", to: "client", what: "RST", dropped: true },
-    { atMs: 30_001, actor: "server", what: "socket freed (GONE)" },
-    { atMs: 31_000, actor: "client", what: "exchange failed: ECONNRESET" },
+    { atMs: 30_000, actor: "server", kind: "close", to: "client", what: "RST", dropped: true },
+    { atMs: 30_001, actor: "server", kind: "release", what: "socket freed" },
+    { atMs: 31_000, actor: "client", kind: "failed", what: "exchange failed: ECONNRESET" },
   ];
   const diagram = mermaidTimeline(events).toString();
   const lines = drawn(diagram);
   assert(lines.length <= TIMELINE_MAX_LINES, `${lines.length} lines\n${diagram}`);
   assert(lines.includes("  Note over R: fault: vanish (+0 ms)"), diagram);
   assert(lines.includes("  Note over C: step a (+1 s)"), diagram);
-  assert(lines.includes("  Note over S: socket freed (GONE) (+30 s)"), diagram);
+  assert(lines.includes("  Note over S: socket freed (+30 s)"), diagram);
   assert.equal(lines.at(-1), "  Note over C: exchange failed: ECONNRESET (+31 s)");
   const left = lines.filter((l) => l.includes("left out"));
   assert.equal(left.length, 1, diagram);
@@ -293,15 +321,31 @@ Deno.test("same input, same bytes; no events, one note", () => {
 Deno.test("every crafted timeline parses as a Mermaid sequence diagram", async () => {
   const events: TimelineEvent[] = [
     ...setUp(),
-    { atMs: 0, actor: "router", what: "fault: icmp-unreachable (host-unreachable)" },
-    { atMs: 10, actor: "server", to: "client", what: "data retransmission", dropped: true },
-    { atMs: 11, actor: "router", to: "server", what: "ICMP host unreachable" },
-    { atMs: 90_000, actor: "harness", what: "waited 90s" },
-    { atMs: 90_001, actor: "bystander", what: "no answer: ETIMEDOUT" },
+    { atMs: 0, actor: "router", kind: "fault", what: "fault: icmp-unreachable (host-unreachable)" },
+    {
+      atMs: 10,
+      actor: "server",
+      kind: "bulk",
+      to: "client",
+      what: "data retransmission",
+      dropped: true,
+    },
+    { atMs: 11, actor: "router", kind: "icmp", to: "server", what: "ICMP host unreachable" },
+    { atMs: 90_000, actor: "harness", kind: "step", what: "waited 90s" },
+    { atMs: 90_001, actor: "bystander", kind: "no-answer", what: "no answer: ETIMEDOUT" },
   ];
   for (const limit of [3, 8, 25]) {
     const diagram = mermaidTimeline(events, limit).toString().replace(/^```mermaid\n|```$/g, "");
     const { diagramType } = await mermaid.parse(diagram);
     assert.equal(diagramType, "sequence");
   }
+});
+
+Deno.test("the fault is drawn from zero, when it began, to when it took effect", () => {
+  const diagram = mermaidTimeline([
+    ...setUp(),
+    { atMs: 8, actor: "router", kind: "fault", what: "fault: vanish" },
+    { atMs: 75_000, actor: "server", kind: "release", what: "socket freed" },
+  ]).toString();
+  assert.ok(diagram.includes("  Note over R: fault: vanish (+0 ms … +8 ms)"), diagram);
 });

@@ -14,7 +14,7 @@ import type {
   ScenarioResult,
 } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "./vocabulary.ts";
+import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../results/vocabulary.ts";
 
 /** What a statement may use beyond the scenario itself. */
 export interface OutcomeContext {
@@ -81,36 +81,6 @@ export function releasedBy(how: ReleaseHow | undefined): string {
 /** The mechanism in a word or two: "FIN", "keepalive", "the peer's RST". */
 export function releasedShort(how: ReleaseHow): string {
   return SHORT[how];
-}
-
-/** Where harness notes used to live, before the `harnessNotes` field: `notes` from these on. */
-const HARNESS_START = /(?:^|\s)(?=Teardown:|No packet capture:)/;
-/** Each harness note starts with one of these. */
-const HARNESS_SPLIT = /\s+(?=Teardown:|No packet capture:)/;
-
-/**
- * A scenario's notes split in two: what a reader should know about the server (`notes`) and the
- * harness's own trouble (`harness`, never part of the verdict). From `harnessNotes`, and for
- * results written before that field, the part of `notes` from a "Teardown:" or
- * "No packet capture:" on (the runner wrote its own trouble there, last).
- *
- * @example
- * ```ts
- * import { splitNotes } from "./outcome.ts";
- * splitNotes({ notes: "Teardown: agent gone" }); // { notes: "", harness: ["Teardown: agent gone"] }
- * ```
- */
-export function splitNotes(
-  s: Pick<ScenarioResult, "notes" | "harnessNotes">,
-): { notes: string; harness: string[] } {
-  const at = s.notes.search(HARNESS_START);
-  const notes = at < 0 ? s.notes : s.notes.slice(0, at);
-  const old = at < 0 ? "" : s.notes.slice(at);
-  const harness = [s.harnessNotes ?? "", old]
-    .flatMap((h) => h.trim().split(HARNESS_SPLIT))
-    .map((h) => h.trim())
-    .filter(Boolean);
-  return { notes: notes.trim(), harness };
 }
 
 /** The release expectation of a scenario ("released within", "released by"), if it has one. */
@@ -348,11 +318,10 @@ function firstSentence(text: string): string {
  */
 export function keyStatement(s: ScenarioResult, ctx: OutcomeContext = {}): string {
   if (s.verdict === "skip" || s.verdict === "error" || s.verdict === "interrupted") {
-    const { notes, harness } = splitNotes(s);
-    const first = firstSentence(notes);
+    const first = firstSentence(s.notes);
     if (first) return first;
     if (s.verdict === "error") {
-      return harness.length ? "the harness failed (see its notes)" : "the harness failed";
+      return s.harnessNotes ? "the harness failed (see its note)" : "the harness failed";
     }
     return s.verdict === "skip" ? "not applicable" : "the run was stopped";
   }
@@ -425,7 +394,7 @@ export function predictionSentences(s: ScenarioResult): string {
   const source =
     "Prediction (not measured; from the server socket's options and the namespace's sysctls)";
   if (p.releaseMs === null || words.never !== undefined) {
-    return `${source}: the kernel alone would never end it (${detail}).${situation}`;
+    return `${source}: ${NEVER_BY_KERNEL} (${detail}).${situation}`;
   }
   return `${source}: it would be ${predictionStatement(p)}${
     toleranceWords(p)

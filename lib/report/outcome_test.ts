@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ScenarioResult } from "../results/schema.ts";
-import { keyStatement, predictionSentences, releasedBy, splitNotes } from "./outcome.ts";
+import { keyStatement, predictionSentences, releasedBy } from "./outcome.ts";
 
 function scenario(patch: Partial<ScenarioResult>): ScenarioResult {
   return {
@@ -127,9 +127,10 @@ Deno.test("key statement: survival, said as a statement", () => {
 Deno.test("key statement: a skip says why, never a harness note", () => {
   const s = scenario({
     verdict: "error",
-    notes: "Teardown: ClientAgentError: No reply from the client agent",
+    notes: "",
+    harnessNotes: "A helper of the test harness did not stop cleanly.",
   });
-  assert.equal(keyStatement(s), "the harness failed (see its notes)");
+  assert.equal(keyStatement(s), "the harness failed (see its note)");
   s.verdict = "skip";
   s.notes = "Not applicable: no large response. More words.";
   assert.equal(keyStatement(s), "Not applicable: no large response.");
@@ -169,17 +170,6 @@ Deno.test("prediction against measurement: contradicted, confirmed, or labelled 
   const held = scenario({ measurements: { releasedHow: "never" }, prediction: NEVER });
   assert.match(
     predictionSentences(held),
-    /^Prediction \(not measured; .*\): the kernel alone would never end it/,
+    /^Prediction \(not measured; .*\): never by the kernel alone/,
   );
-});
-
-Deno.test("harness notes: their own field, and the old notes' tail", () => {
-  assert.deepEqual(splitNotes({ notes: "", harnessNotes: "No packet capture: x Teardown: y" }), {
-    notes: "",
-    harness: ["No packet capture: x", "Teardown: y"],
-  });
-  assert.deepEqual(splitNotes({ notes: "Skipped. Teardown: y" }), {
-    notes: "Skipped.",
-    harness: ["Teardown: y"],
-  });
 });

@@ -291,6 +291,94 @@ Deno.test("published results: no verdict its own figures contradict", () => {
   assert.deepEqual(contradictions, []);
 });
 
+/** A report without its code blocks (a server's own stderr and log, Mermaid aside). */
+function prose(markdown: string): string {
+  return markdown.replace(/^(`{3,})[^\n]*\n[\s\S]*?^\1$/gm, "");
+}
+
+/** The Mermaid blocks of a report. */
+function mermaidBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```mermaid\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? "");
+}
+
+/** Each scenario's section of a report, by id. */
+function sections(markdown: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of markdown.split(/^### /m).slice(1)) {
+    out.set(part.slice(0, part.indexOf("\n")).trim(), part);
+  }
+  return out;
+}
+
+const README = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+
+Deno.test("published reports: no prediction after an observation that settles the question", () => {
+  const late: string[] = [];
+  for (const r of ALL) {
+    const parts = sections(REPORT.get(r.target.id) ?? "");
+    for (const s of r.scenarios) {
+      const release = s.expectations.find((e) => e.kind === "released" || e.kind === "released-by");
+      const survived = s.expectations.some((e) => e.actual?.survived !== undefined);
+      const shown = parts.get(s.id)?.includes("Prediction (not measured") ?? false;
+      if (shown && (!release || survived)) late.push(`${r.target.id} ${s.id}`);
+    }
+  }
+  assert.deepEqual(late, []);
+});
+
+Deno.test("published reports: one watched time per scenario, consistent with budget and deadline", () => {
+  for (const r of ALL) {
+    const markdown = REPORT.get(r.target.id) ?? "";
+    assert.doesNotMatch(markdown, /the whole [^|]* watched/, r.target.id);
+    const parts = sections(markdown);
+    for (const s of r.scenarios) {
+      const budget = s.expectations.find((e) => e.kind === "released")?.budgetMs;
+      for (
+        const [, figure] of (parts.get(s.id) ?? "").matchAll(/within the watch of ([^,;.|)]+)/g)
+      ) {
+        const [n = "", unit = ""] = (figure ?? "").split(" ");
+        const ms = Number(n) * ({ ms: 1, s: 1000, min: 60_000 }[unit] ?? NaN);
+        assert(budget === undefined || ms < budget, `${r.target.id} ${s.id}: ${figure} watched`);
+      }
+    }
+  }
+  assert.match(README, new RegExp(`up to ${ALL[0]!.environment.deadlineMs / 60_000} minutes`));
+  for (const r of ALL) assert.equal(r.environment.deadlineMs, ALL[0]!.environment.deadlineMs);
+});
+
+Deno.test("published reports and README: no internals, no release at 0 ms, no label cut mid-word", () => {
+  const all: [string, string][] = [["README.md", README], ["reports/README.md", INDEX], ...REPORT];
+  for (const [name, markdown] of all) {
+    const text = prose(markdown);
+    assert.doesNotMatch(text, /released at 0 ms|after 0 ms/, name);
+    assert.doesNotMatch(text, /\b[A-Z][A-Za-z]*Error:/, `${name}: an error class`);
+    assert.doesNotMatch(text, /\bagents?\b|\bGONE\b/, `${name}: an internal word`);
+    for (const block of mermaidBlocks(markdown)) {
+      assert.doesNotMatch(block, /\p{L}…/u, `${name}: a Mermaid label cut mid-word`);
+      assert.doesNotMatch(block, /\bGONE\b|\bagent\b/, `${name}: an internal word in a timeline`);
+    }
+  }
+});
+
+Deno.test("published timelines: zero is the fault, one step at or after it", () => {
+  for (const r of ALL) {
+    for (const s of r.scenarios) {
+      const faults = s.evidence.filter((e) => e.kind === "fault");
+      assert(faults.length <= 1, `${r.target.id} ${s.id}: ${faults.length} fault steps`);
+      for (const f of faults) assert(f.atMs >= 0, `${r.target.id} ${s.id}: fault at ${f.atMs} ms`);
+    }
+  }
+});
+
+Deno.test("README: every table fits GitHub's column", () => {
+  const blocks = README.split("\n\n").filter((b) => b.startsWith("|"));
+  assert(blocks.length >= 1);
+  for (const block of blocks) {
+    const px = tableWidthPx(block);
+    assert(px <= GITHUB_COLUMN_PX, `README table ${Math.round(px)} px: ${block.split("\n")[0]}`);
+  }
+});
+
 Deno.test("published chart: well-formed SVG, when there is one", () => {
   if (!chartExists()) return;
   const root = parseXml(Deno.readTextFileSync(new URL(CHART, REPORTS)));

@@ -7,7 +7,7 @@
  *
  * Where each figure comes from: `measurements.releaseMs` (measured, filled mark), else
  * `prediction.atMs` (predicted from the server's socket options, hollow mark); a prediction
- * whose `releaseMs` is null is "never" (no kernel timer ends it); nothing released and
+ * whose `releaseMs` is null is "never" (by the kernel alone); nothing released and
  * nothing predicted is "not released while watched" (the watch ends at the budget or the
  * deadline, whichever comes first). The budget is the requirement's "released within X".
  *
@@ -19,6 +19,7 @@ import { compile } from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import type { Results, ScenarioResult } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
+import { NEVER_BY_KERNEL } from "../results/vocabulary.ts";
 
 /** The chart's file name, in the reports directory beside `README.md`. */
 export const CHART_FILE = "releases.svg";
@@ -47,7 +48,7 @@ export type ChartKind = "measured" | "predicted" | "never" | "unreleased" | "n/a
 export const KIND_LABELS: Readonly<Record<ChartKind, string>> = {
   measured: "measured",
   predicted: "predicted (socket options)",
-  never: "never (no kernel timer ends it)",
+  never: NEVER_BY_KERNEL,
   unreleased: "not released while watched",
   "n/a": "not charted",
 };

@@ -212,7 +212,7 @@ Deno.test("the chart has one mark per target and scenario, the budget lines, and
   assert.equal(words.filter((t) => t === "> 11 min").length, 1);
   assert.equal(words.filter((t) => t === "n/a").length, 1);
   for (
-    const legend of ["measured", "predicted (socket options)", "never (no kernel timer ends it)"]
+    const legend of ["measured", "predicted (socket options)", "never by the kernel alone"]
   ) {
     assert.ok(words.includes(legend), legend);
   }

@@ -16,15 +16,7 @@ import {
   table,
   VERDICT_ORDER,
 } from "./markdown_parts.ts";
-import {
-  budgetOf,
-  exitStatement,
-  type OutcomeContext,
-  predictionSentences,
-  releasedBy,
-  splitNotes,
-  watchedMs,
-} from "./outcome.ts";
+import { exitStatement, type OutcomeContext, predictionSentences, releasedBy } from "./outcome.ts";
 import {
   blockText,
   codeBlock,
@@ -37,7 +29,6 @@ import {
   oneLine,
 } from "./markdown_escape.ts";
 import { mermaidTimeline } from "./mermaid_timeline.ts";
-import { notReleased } from "./vocabulary.ts";
 
 /** Counts of each verdict. */
 export function verdictCounts(scenarios: readonly ScenarioResult[]): Record<Verdict, number> {
@@ -81,7 +72,7 @@ export function scenarioAnchor(s: ScenarioResult): string {
   return anchor(heading(s));
 }
 
-function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
+function measuredLines(s: ScenarioResult): Markdown[] {
   const m = s.measurements;
   const lines: Markdown[] = [];
   if (m.releaseMs !== undefined) {
@@ -93,9 +84,6 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
       ? "Closed before the fault"
       : `Released ${formatMs(m.releaseMs)} after the fault`;
     lines.push(md`${when}${since}${by ? ` ${by}` : ""}`);
-  } else if (m.releasedHow === "never" && !m.leak) {
-    const words = notReleased(watchedMs(s, ctx), budgetOf(s)?.ms);
-    lines.push(md`${words[0]!.toUpperCase()}${words.slice(1)}`);
   }
   if (m.leak) {
     const fd = m.leak.fd === null ? "its fd" : `fd ${m.leak.fd}`;
@@ -108,13 +96,6 @@ function measuredLines(s: ScenarioResult, ctx: OutcomeContext): Markdown[] {
   if (m.keepaliveProbes) lines.push(md`Keepalive probes seen: ${m.keepaliveProbes}`);
   if (m.retransmissions) lines.push(md`Retransmissions seen: ${m.retransmissions}`);
   if (m.zeroWindowProbes) lines.push(md`Zero-window probes seen: ${m.zeroWindowProbes}`);
-  if (m.othersMaxLatencyMs !== undefined) {
-    lines.push(
-      md`Other clients: max latency ${formatMs(m.othersMaxLatencyMs)}, ${
-        m.othersTimeouts ?? 0
-      } unanswered`,
-    );
-  }
   if (m.serverExit) {
     const exit = exitStatement(s);
     lines.push(md`${exit[0]!.toUpperCase()}${exit.slice(1)}`);
@@ -151,7 +132,7 @@ function details(summary: string, body: Markdown): Markdown[] {
   ];
 }
 
-function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
+function scenarioSection(s: ScenarioResult): Markdown {
   const parts: Markdown[] = [
     md`### ${heading(s)}`,
     md``,
@@ -164,8 +145,8 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
     } · **Verdict** ${badge(s.verdict)}`,
     md``,
   ];
-  const { notes, harness } = splitNotes(s);
-  const measured = measuredLines(s, ctx);
+  const notes = s.notes.trim();
+  const measured = measuredLines(s);
   if (measured.length) parts.push(...measured.map((l) => md`- ${l}`), md``);
   if (s.expectations.length) {
     parts.push(
@@ -175,7 +156,7 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
           e.expectation,
           e.level,
           badge(e.verdict),
-          e.predicted ? `${e.measured} (predicted)` : e.measured,
+          e.measured,
         ]),
       ),
       md``,
@@ -196,9 +177,9 @@ function scenarioSection(s: ScenarioResult, ctx: OutcomeContext): Markdown {
   if (prediction) parts.push(blockText(prediction), md``);
   if (notes) parts.push(blockText(notes), md``);
   if (s.recommendation) parts.push(md`**Recommendation:** ${s.recommendation}`, md``);
-  if (harness.length) {
+  if (s.harnessNotes) {
     parts.push(
-      md`> **Harness notes (not part of the verdict):** ${joinMd(harness, " ")}`,
+      md`> **Harness note** (trouble of the test harness itself; it says nothing about the server): ${s.harnessNotes}`,
       md``,
     );
   }
@@ -250,7 +231,7 @@ function timeLimits(results: Results): Markdown {
   const all = budgets(results.scenarios);
   const example = all.at(-1) ?? "11 min";
   const list = all.length > 1 ? ` (budgets here: ${all.join(", ")})` : "";
-  return md`**Three time limits.** A *budget* belongs to a requirement, e.g. "released within ${example}"${list}: what the server must achieve, counted from the fault. The *deadline*, ${deadline} in this run, is the longest a scenario was watched after the fault (a release is watched for until its budget is used up, at most the deadline). A *prediction* says what the kernel alone would do after the watch ended, computed from the server socket's options and the namespace's sysctls; it is labelled as such and is never a measurement.`;
+  return md`**Three time limits.** A *budget* belongs to a requirement, e.g. "released within ${example}"${list}: what the server must achieve, counted from the fault. The *deadline*, ${deadline} in this run, is the longest a scenario was watched after the fault (a release is watched for until its budget is used up, at most the deadline). A *prediction* says what the kernel alone would do after the watch ended, computed from the server socket's options and the namespace's sysctls; it is labelled as such and is never a measurement. The server may act sooner, so a prediction is an upper bound: one within the budget shows a pass, and one past it leaves the verdict inconclusive (never a warn or a fail).`;
 }
 
 /** The whole report for one target. */
@@ -259,7 +240,7 @@ export function renderTargetReport(results: Results): string {
   const counts = verdictCounts(scenarios);
   const shown = summaryVerdicts(counts);
   const ctx: OutcomeContext = { deadlineMs: env.deadlineMs };
-  const withHarness = scenarios.filter((s) => splitNotes(s).harness.length > 0);
+  const withHarness = scenarios.filter((s) => s.harnessNotes);
   const server = target.title
     ? md`${target.title}, version ${target.version}`
     : md`version ${target.version}`;
@@ -271,9 +252,9 @@ export function renderTargetReport(results: Results): string {
       env.kernelHz === undefined ? "" : md` (CONFIG_HZ=${env.kernelHz})`
     }${
       env.rootless ? ", rootless (a user namespace of its own)" : ""
-    }, clientdown ${env.clientdown}, ${env.concurrency} scenarios at once, wall time ${
-      formatMs(env.durationMs)
-    }`,
+    }, clientdown ${env.clientdown}, ${scenarios.length} scenarios, up to ${
+      Math.min(env.concurrency, scenarios.length)
+    } at once, wall time ${formatMs(env.durationMs)}`,
     md`- **Deadline per scenario:** ${formatMs(env.deadlineMs)}`,
     md``,
     timeLimits(results),
@@ -293,12 +274,16 @@ export function renderTargetReport(results: Results): string {
     md``,
     legend({ interrupted: counts.interrupted > 0 }),
     md``,
-    withHarness.length
-      ? md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios ${
-        withHarness.length === 1 ? "carries" : "carry"
-      } notes on the harness's own trouble, shown under the scenario apart from its verdict (not part of any verdict).`
-      : md`**Harness notes:** none.`,
-    md``,
+    ...(withHarness.length
+      ? [
+        md`**Harness notes:** ${withHarness.length} of ${scenarios.length} scenarios ${
+          withHarness.length === 1 ? "carries a note" : "carry notes"
+        } on trouble of the test harness itself, shown under the scenario; ${
+          withHarness.length === 1 ? "it says" : "they say"
+        } nothing about the server.`,
+        md``,
+      ]
+      : []),
     table(
       ["Scenario", "Level", "Verdict", "Key figure"],
       scenarios.map((s) => [
@@ -311,6 +296,6 @@ export function renderTargetReport(results: Results): string {
     md``,
     md`## Scenarios`,
     md``,
-    ...scenarios.map((s) => scenarioSection(s, ctx)),
+    ...scenarios.map(scenarioSection),
   ]).toString();
 }

@@ -29,14 +29,16 @@ Deno.test("diff: worse is any move away from pass (error included) and warn → 
 Deno.test("diff: one verdict that got worse is printed with the figures that changed", () => {
   const old = makeResults("ref-hardened", { "rst/idle": "pass", "vanish/idle": "pass" });
   const now = makeResults("ref-hardened", { "rst/idle": "pass", "vanish/idle": "warn" });
-  now.scenarios[1]!.measurements = { releaseMs: 12_300, releasedHow: "keepalive-timeout" };
+  now.scenarios[1]!.expectations[0]!.actual = { ms: 12_300 };
+  old.scenarios[1]!.expectations[0]!.actual = { ms: 5012 };
   // Within tolerance (25 % and 500 ms): not a change.
-  now.scenarios[0]!.measurements = { releaseMs: 5490, releasedHow: "keepalive-timeout" };
+  now.scenarios[0]!.expectations[0]!.actual = { ms: 5490 };
+  old.scenarios[0]!.expectations[0]!.actual = { ms: 5012 };
   const diff = diffResults([old], [now]);
   assert.equal(diff.worse, 1);
   assert.equal(
     formatDiff(diff),
-    "worse   ref-hardened vanish/idle: pass → warn (worse); released after 5 s → 12.3 s\n" +
+    "worse   ref-hardened vanish/idle: pass → warn (worse); released within 10 min: 5 s → 12.3 s\n" +
       "1 verdict changed, 1 worse, over 2 scenarios compared\n",
   );
 });

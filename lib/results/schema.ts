@@ -83,6 +83,38 @@ export type ReleaseHow = typeof RELEASE_HOWS[number];
 /** Who did something on a timeline. */
 export const ACTORS = ["client", "server", "router", "bystander", "harness"] as const;
 
+/**
+ * What a timeline event is, for the renderers: steps (`setup` makes the connection, `fault`
+ * takes the client down, `heal` ends an outage, `failed`, any other `step`), packets
+ * (`handshake`: SYN or SYN-ACK; `data`; `bulk`: data or ACKs retransmitted or at a zero window;
+ * `close`: a FIN or RST, `close-retransmission` one sent again; `icmp`; any `other-packet`),
+ * the server's socket (`socket-open`: established or in the accept queue, `socket`: another
+ * state, `timer`: the kernel's timer on it, `release`: freed or closed, or the server's exit),
+ * and the other client's `no-answer`.
+ */
+export const TIMELINE_KINDS = [
+  "setup",
+  "fault",
+  "heal",
+  "failed",
+  "step",
+  "handshake",
+  "data",
+  "bulk",
+  "close",
+  "close-retransmission",
+  "icmp",
+  "other-packet",
+  "socket-open",
+  "socket",
+  "timer",
+  "release",
+  "no-answer",
+  "reconnect",
+] as const;
+/** What a timeline event is. */
+export type TimelineKind = typeof TIMELINE_KINDS[number];
+
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
@@ -165,6 +197,13 @@ const predictionSchema = z.strictObject({
 const timelineEventSchema = z.strictObject({
   atMs: relMs().describe("Milliseconds since the fault (negative: before it)"),
   actor: z.enum(ACTORS),
+  kind: z.enum(TIMELINE_KINDS).describe("What the event is, for the renderers"),
+  timer: label().exactOptional().describe(
+    'For a "timer" event: the kernel timer\'s name, e.g. "retransmit timer"',
+  ),
+  count: count().exactOptional().describe(
+    'For a "timer" event: the retransmissions or unanswered probes it shows',
+  ),
   what: text().describe('What happened, e.g. "RST", "keepalive probe", "abort", "socket freed"'),
   to: z.enum(["client", "server"]).exactOptional().describe(
     "Packet-level events show as arrows between actors",
@@ -435,6 +474,12 @@ export interface TimelineEvent {
   atMs: number;
   /** Who did it. */
   actor: "client" | "server" | "router" | "bystander" | "harness";
+  /** What the event is, for the renderers. */
+  kind: TimelineKind;
+  /** For a "timer" event: the kernel timer's name, e.g. "retransmit timer". */
+  timer?: string;
+  /** For a "timer" event: the retransmissions or unanswered probes it shows. */
+  count?: number;
   /** What happened, e.g. "RST", "keepalive probe", "abort", "socket freed". */
   what: string;
   /** Packet-level events show as arrows between actors. */

@@ -27,10 +27,17 @@ import type {
 import type { Scenario } from "../suite/define_suite.ts";
 import type { Expectation } from "../verifiers/registry.ts";
 import { verifierOf } from "../verifiers/registry.ts";
-import type { Facts, Judgement } from "../verifiers/verifier.ts";
+import { type Facts, type Judgement, releaseBeforeDeath } from "../verifiers/verifier.ts";
 import { countAfterFault } from "./packet_counts.ts";
 import { packetsOf, releaseHow } from "./release_how.ts";
 import { buildTimeline } from "./timeline.ts";
+
+/**
+ * A helper of the harness that did not end cleanly, in a reader's words (the runner's own
+ * message names internals: an error class, a command of the client helper).
+ */
+const TEARDOWN_NOTE =
+  "A helper of the test harness (the test client or the second client) did not stop cleanly after the scenario, once everything was observed.";
 
 const BROKEN: Record<Level, Verdict> = { MUST: "fail", SHOULD: "warn", MAY: "info" };
 const SEVERITY: readonly Verdict[] = [
@@ -77,10 +84,7 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   }
   const { release } = facts;
   const packets = packetsOf(obs.capture.packets ?? [], obs.connection.clientPort);
-  // A release at or after the server's death is the death's doing, not a release.
-  const diedFirst = obs.server.exit !== undefined && release.releasedAt !== undefined &&
-    release.releasedAt >= obs.server.exit.at;
-  if (release.releasedAt !== undefined && fault !== undefined && !diedFirst) {
+  if (release.releasedAt !== undefined && fault !== undefined) {
     // A server that closed before the client went down (it answers and closes) released at once.
     m.releaseMs = Math.max(0, Math.round(release.releasedAt - fault));
     if (obs.run.lastTrafficAt !== undefined) {
@@ -302,7 +306,7 @@ export function evaluate(
     phase: scenario.phase,
     durationMs: Math.round(durationMs),
   };
-  const release = connectionRelease(obs.connection.socket);
+  const release = releaseBeforeDeath(connectionRelease(obs.connection.socket), obs.server.exit?.at);
   const prediction = predict(obs, release.releasedAt);
   const measurements = measure(obs, { release, prediction });
   const evidence = buildTimeline(obs);
@@ -367,7 +371,8 @@ export function evaluate(
   const predicted = prediction && faultAt !== undefined
     ? toSchema(prediction, faultAt, Math.round(watchedMs))
     : undefined;
-  const harnessNotes = [obs.capture.note, obs.run.teardownNote].filter(Boolean).join(" ");
+  const harnessNotes = [obs.capture.note, obs.run.teardownNote ? TEARDOWN_NOTE : undefined]
+    .filter(Boolean).join(" ");
   return {
     ...base,
     verdict,

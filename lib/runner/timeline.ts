@@ -8,7 +8,7 @@
 
 import type { PacketEvent } from "../observe/capture.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
-import type { TimelineEvent } from "../results/schema.ts";
+import type { TimelineEvent, TimelineKind } from "../results/schema.ts";
 import { faultNamed } from "../faults/registry.ts";
 import type { Observations, StepRecord } from "../observe/observations.ts";
 import { packetsOf } from "./release_how.ts";
@@ -20,6 +20,19 @@ const BEFORE_FAULT_MS = 500;
  * story loses its middle, never its end); the Markdown renderer folds runs further.
  */
 const MAX_EVENTS = 400;
+
+/** What a packet is, for the renderers (TIMELINE_KINDS). */
+function packetKind(p: PacketEvent): TimelineKind {
+  const retransmitted = p.kinds.includes("retransmission");
+  if (p.kinds.includes("keepalive_probe") || p.kinds.includes("zero_window_probe")) {
+    return "other-packet";
+  }
+  if (p.flags.includes("FIN") || p.flags.includes("RST")) {
+    return retransmitted ? "close-retransmission" : "close";
+  }
+  if (p.flags.includes("SYN")) return retransmitted ? "other-packet" : "handshake";
+  return p.length && !retransmitted && !p.kinds.includes("zero_window") ? "data" : "bulk";
+}
 
 /** A packet in words, or undefined for a plain ACK (the timeline's noise). */
 function packetText(p: PacketEvent): string | undefined {
@@ -35,6 +48,22 @@ function packetText(p: PacketEvent): string | undefined {
   return base;
 }
 
+/**
+ * A TCP state as the timeline names it: the kernel's name, with what it means for a reader
+ * (a raw state name alone tells most readers nothing).
+ */
+const STATE_WORDS: Record<string, string> = {
+  ESTABLISHED: "ESTABLISHED",
+  SYN_RECV: "SYN_RECV (handshake not finished)",
+  FIN_WAIT1: "FIN_WAIT1 (the server's FIN not yet acknowledged)",
+  FIN_WAIT2: "FIN_WAIT2 (the server's FIN acknowledged)",
+  TIME_WAIT: "TIME_WAIT (both FINs exchanged)",
+  CLOSE_WAIT: "CLOSE_WAIT (the peer's FIN received, the server not closed)",
+  LAST_ACK: "LAST_ACK (the server's FIN after the peer's, not yet acknowledged)",
+  CLOSING: "CLOSING (both FINs crossed)",
+  CLOSE: "CLOSE (ended by the kernel)",
+};
+
 const HOLDING: Record<SocketEvent["holding"], string> = {
   pending: "socket in the accept queue",
   held: "socket held by the server",
@@ -43,14 +72,57 @@ const HOLDING: Record<SocketEvent["holding"], string> = {
   freed: "socket freed",
 };
 
-/** What the kernel's timer on the socket shows, e.g. "retransmit timer, 2 retransmissions". */
-function socketTimer(e: SocketEvent): string {
+/**
+ * Who holds the socket now, in words: the state only where it adds something (a socket in the
+ * accept queue before its handshake finished); freed, closed and ended say it themselves.
+ */
+function holdingText(e: SocketEvent): string {
+  return e.holding === "pending" && e.state === "SYN_RECV"
+    ? `${HOLDING.pending} (handshake not finished)`
+    : HOLDING[e.holding];
+}
+
+/**
+ * What the kernel's timer on the socket shows, e.g. "retransmit timer, 2 retransmission(s)",
+ * with the timer's name and the count as data.
+ */
+function socketTimer(e: SocketEvent): Pick<TimelineEvent, "kind" | "what" | "timer" | "count"> {
   const timer = `${e.timer.replaceAll("_", " ")} timer`;
   if (e.timer === "retransmit" && e.retransmits) {
-    return `${timer}, ${e.retransmits} retransmission(s)`;
+    const n = e.retransmits;
+    return { kind: "timer", timer, count: n, what: `${timer}, ${n} retransmission(s)` };
   }
-  if (e.probes) return `${timer}, ${e.probes} probe(s) unanswered`;
-  return timer;
+  if (e.probes) {
+    return {
+      kind: "timer",
+      timer,
+      count: e.probes,
+      what: `${timer}, ${e.probes} probe(s) unanswered`,
+    };
+  }
+  return { kind: "timer", timer, what: timer };
+}
+
+/** The actions that make the connection before the fault (the set-up a timeline folds). */
+const SETUP_ACTIONS = new Set([
+  "connect",
+  "exchange",
+  "greeting",
+  "send-request",
+  "send-partial",
+  "request-large",
+  "read-response",
+  "keep-reading",
+  "churn",
+]);
+
+/** What a step is: the fault (it says so), the heal, a failed step, the set-up, or another. */
+function stepEvent(s: StepRecord, isFault: boolean): Pick<TimelineEvent, "kind" | "what"> {
+  const text = stepText(s);
+  if (isFault) return { kind: "fault", what: faultNamed(s.action) ? text : `fault: ${text}` };
+  if (!s.ok) return { kind: "failed", what: text };
+  if (s.action === "heal") return { kind: "heal", what: text };
+  return { kind: SETUP_ACTIONS.has(s.action) ? "setup" : "step", what: text };
 }
 
 /** A step in words, as the timeline shows it: "fault: reboot (1 socket(s) forgotten)". */
@@ -100,6 +172,7 @@ function headAndTail(
     at: events[head.length]!.at,
     atMs: 0,
     actor: "harness" as const,
+    kind: "step" as const,
     what: `${left} events not kept here (a results file keeps the first and last ${max / 2})`,
   };
   return [...head, gap, ...tail];
@@ -110,12 +183,15 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
   const zero = obs.run.faultAt ?? obs.steps[0]?.t ?? 0;
   const clientPort = obs.connection.clientPort;
   const events: (TimelineEvent & { at: number })[] = [];
+  // The fault step: the first that took effect at or after the fault moment.
+  const faultAt = obs.run.faultAt;
+  const fault = faultAt === undefined ? undefined : obs.steps.find((s) => s.t >= faultAt);
   for (const s of obs.steps) {
     events.push({
       at: s.t,
       atMs: 0,
       actor: s.actor === "router" ? "router" : s.actor === "harness" ? "harness" : "client",
-      what: stepText(s),
+      ...stepEvent(s, s === fault),
     });
   }
   const dropped = droppedAtRouter(obs.steps);
@@ -127,6 +203,7 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
       at: p.at,
       atMs: 0,
       actor: fromServer ? "server" : "client",
+      kind: packetKind(p),
       to: fromServer ? "client" : "server",
       what,
       ...(fromServer && dropped(p.at) ? { dropped: true as const } : {}),
@@ -134,18 +211,29 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
   }
   for (const u of obs.capture.unreachables ?? []) {
     if (u.clientPort !== undefined && u.clientPort !== clientPort) continue;
-    events.push({ at: u.at, atMs: 0, actor: "router", to: "server", what: `ICMP ${u.says}` });
+    events.push({
+      at: u.at,
+      atMs: 0,
+      actor: "router",
+      kind: "icmp",
+      to: "server",
+      what: `ICMP ${u.says}`,
+    });
   }
   for (const e of obs.connection.socket) {
-    const what = e.changed.includes("holding") && e.holding !== "held"
-      ? `${HOLDING[e.holding]} (${e.state})`
-      : e.changed.includes("state")
-      ? `socket ${e.state}`
-      : e.changed.some((c) => c === "timer" || c === "retransmits" || c === "probes") &&
-          e.timer !== "none"
-      ? socketTimer(e)
-      : undefined;
-    if (what) events.push({ at: e.at, atMs: 0, actor: "server", what });
+    const shown: Pick<TimelineEvent, "kind" | "what" | "timer" | "count"> | undefined =
+      e.changed.includes("holding") && e.holding !== "held"
+        ? { kind: e.holding === "pending" ? "socket-open" : "release", what: holdingText(e) }
+        : e.changed.includes("state")
+        ? {
+          kind: e.state === "ESTABLISHED" ? "socket-open" : "socket",
+          what: `socket ${STATE_WORDS[e.state] ?? e.state}`,
+        }
+        : e.changed.some((c) => c === "timer" || c === "retransmits" || c === "probes") &&
+            e.timer !== "none"
+        ? socketTimer(e)
+        : undefined;
+    if (shown) events.push({ at: e.at, atMs: 0, actor: "server", ...shown });
   }
   for (const l of obs.bystander ?? []) {
     if (l.serverClosed) {
@@ -154,6 +242,7 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
         at: l.startedAt,
         atMs: 0,
         actor: "bystander",
+        kind: "reconnect",
         what: "found its connection closed by the server; reconnected",
       });
     }
@@ -162,6 +251,7 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
         at: l.endedAt,
         atMs: 0,
         actor: "bystander",
+        kind: "no-answer",
         what: `no answer: ${l.error ?? "timeout"}`,
       });
     }
@@ -172,6 +262,7 @@ export function buildTimeline(obs: Observations): TimelineEvent[] {
       at: e.at,
       atMs: 0,
       actor: "server",
+      kind: "release",
       what: e.signal ? `server killed by ${e.signal}` : `server exited ${e.code}`,
     });
   }

@@ -48,6 +48,23 @@ Deno.test("buildTimeline marks what the router dropped while a silencing fault h
     [2000, "router", "fault: heal", false],
     [2500, "server", "data", false],
   ]);
+  // What each event is, as data for the renderers.
+  assert.deepEqual(events.map((e) => e.kind), ["data", "fault", "bulk", "icmp", "heal", "data"]);
+});
+
+Deno.test("buildTimeline: the step at the fault moment is the fault, and says so", () => {
+  const obs = emptyObservations(60_000);
+  obs.run.faultAt = 1000;
+  obs.steps.push(
+    { actor: "client", action: "connect", t: 500, ok: true, traffic: true },
+    { actor: "client", action: "crash", detail: "SIGKILL", t: 1002, ok: true },
+    { actor: "client", action: "exchange", t: 1500, ok: false, error: "ECONNRESET" },
+  );
+  assert.deepEqual(buildTimeline(obs).map((e) => [e.kind, e.what]), [
+    ["setup", "connect"],
+    ["fault", "fault: crash (SIGKILL)"],
+    ["failed", "exchange failed: ECONNRESET"],
+  ]);
 });
 
 Deno.test("buildTimeline keeps the end of a long story: its start and its end, never only the start", () => {
@@ -61,6 +78,7 @@ Deno.test("buildTimeline keeps the end of a long story: its start and its end, n
   assert.deepEqual(events[200], {
     atMs: 2000,
     actor: "harness",
+    kind: "step",
     what: "600 events not kept here (a results file keeps the first and last 200)",
   });
   assert.equal(events.at(-1)?.atMs, 9990);

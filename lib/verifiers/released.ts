@@ -11,6 +11,7 @@
 
 import type { Level } from "../results/schema.ts";
 import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
+import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../results/vocabulary.ts";
 import { checkDuration } from "./_durations.ts";
 import { ownTimeoutsBefore } from "./_own_timeouts.ts";
 import { defineVerifier, type Facts, serverDeath } from "./verifier.ts";
@@ -69,16 +70,14 @@ export const releasedVerifier = defineVerifier({
     const budget = parseDuration(e.within);
     const { release, measurements: m, prediction } = facts;
     const death = serverDeath(facts);
-    const exit = facts.obs.server.exit;
-    if (death && exit && (release.releasedAt === undefined || release.releasedAt >= exit.at)) {
+    // Evaluation counts no release at or after the death (it ended the connection).
+    if (death && release.releasedAt === undefined) {
       return { met: false, actual: `not released: ${death}, the connection ended with it` };
     }
     if (m.releaseMs !== undefined) {
       return {
         met: m.releaseMs <= budget,
-        actual: m.releasedBeforeFault
-          ? "closed before the fault"
-          : `after ${formatMs(m.releaseMs)}`,
+        actual: m.releasedBeforeFault ? CLOSED_BEFORE_FAULT : `after ${formatMs(m.releaseMs)}`,
         found: { ms: m.releaseMs, ...(m.releasedHow ? { how: m.releasedHow } : {}) },
       };
     }
@@ -92,12 +91,12 @@ export const releasedVerifier = defineVerifier({
       };
     }
     if (facts.watchedMs >= budget) {
-      return { met: false, actual: `not released within ${formatMs(budget)}` };
+      return { met: false, actual: notReleased(facts.watchedMs, budget) };
     }
     // The deadline ended the wait first. A prediction is what the kernel alone would do: an
     // upper bound, as the server may close sooner. It proves a release within the budget, never
     // a miss: only watching to the budget can.
-    const watched = `not released in the ${formatMs(facts.watchedMs)} watched`;
+    const watched = notReleased(facts.watchedMs, budget);
     const tell = `a deadline of ${formatMs(budget)} would tell`;
     if (!prediction || prediction.kind === "unknown") {
       const why = prediction?.reason ?? "no socket options to predict from";
@@ -106,7 +105,7 @@ export const releasedVerifier = defineVerifier({
     if (prediction.kind === "never") {
       return {
         met: "inconclusive",
-        actual: `${watched}; the kernel alone never releases it (${prediction.reason}); ${
+        actual: `${watched}; ${NEVER_BY_KERNEL} (${prediction.reason}); ${
           ownTimeouts(facts, Infinity)
         }: ${tell}`,
       };

@@ -14,19 +14,24 @@ Deno.test("survives: an exchange after the outage decides", () => {
   });
 });
 
-Deno.test("survives: what was observed wins over a prediction of survival", () => {
-  const e = v.build({ for: "15m" });
-  const natAndKeepalive = (obs: Observations) => {
+/** Behind a 240 s NAT, the server's socket with these keepalive settings. */
+function behindNat(keepalive: boolean, keepIdleS: number, keepIntvlS: number, keepCnt: number) {
+  return (obs: Observations) => {
     obs.run.natTimeoutMs = 240_000;
     obs.connection.options = {
-      keepalive: true,
-      keepIdleS: 2,
-      keepIntvlS: 1,
-      keepCnt: 3,
+      keepalive,
+      keepIdleS,
+      keepIntvlS,
+      keepCnt,
       userTimeoutMs: 0,
       rtoMaxMs: 120_000,
     };
   };
+}
+
+Deno.test("survives: what was observed wins over a prediction of survival", () => {
+  const e = v.build({ for: "15m" });
+  const natAndKeepalive = behindNat(true, 2, 1, 3);
   const up = facts((obs) => {
     natAndKeepalive(obs);
     obs.exchanges.survived = { ok: true, at: 2000 };
@@ -102,15 +107,7 @@ Deno.test("survives: behind a NAT, a server that closed while the mapping lived:
 Deno.test("survives: behind a NAT, a kernel that lets the mapping expire is no loss yet: inconclusive", () => {
   const e = v.build({ for: "15m" });
   const up = facts((obs) => {
-    obs.run.natTimeoutMs = 240_000;
-    obs.connection.options = {
-      keepalive: false,
-      keepIdleS: 7200,
-      keepIntvlS: 75,
-      keepCnt: 9,
-      userTimeoutMs: 0,
-      rtoMaxMs: 120_000,
-    };
+    behindNat(false, 7200, 75, 9)(obs);
     obs.exchanges.survived = { ok: true, at: 2000 };
   }, { knobs: { "ping_interval / ping_max": "2m / 2: PINGs" } });
   const j = v.judge(e, up);

@@ -41,7 +41,10 @@ export interface LiveView {
 /** What evaluation derived once from the observations, shared by every verifier. */
 export interface Facts {
   obs: Observations;
-  /** Whether and when the server let go of the connection (lib/observe/connection_release.ts). */
+  /**
+   * Whether and when the server let go of the connection (lib/observe/connection_release.ts);
+   * a release at or after the server's death is not one.
+   */
   release: ConnectionRelease;
   /** Monotonic ms until which the runner watched, and since the fault (0 without one). */
   watchedUntil: number;
@@ -127,6 +130,20 @@ export function defineVerifier<E extends ExpectationBase, Args extends unknown[]
     needsBystander: false,
     ...verifier,
   };
+}
+
+/**
+ * The release as the verdicts count it: one at or after the server's death (`diedAt`,
+ * monotonic ms) is the death's doing (its sockets end with it), not a release.
+ */
+export function releaseBeforeDeath(
+  release: ConnectionRelease,
+  diedAt: number | undefined,
+): ConnectionRelease {
+  if (diedAt === undefined || release.releasedAt === undefined || release.releasedAt < diedAt) {
+    return release;
+  }
+  return { everHeld: release.everHeld };
 }
 
 /** How a dead server reads in a finding: "server killed by SIGPIPE, 120 ms after the fault". */

@@ -9,6 +9,7 @@ import type { Results, ScenarioResult, Verdict } from "../../results/schema.ts";
 import type { Scenario } from "../../suite/define_suite.ts";
 import type { TargetDefinition } from "../../target/define_target.ts";
 import type { RunOptions } from "../../runner/run_options.ts";
+import { makeScenario } from "../../results/testdata/make_results.ts";
 
 const lib = new URL("../../", import.meta.url).href;
 
@@ -90,31 +91,16 @@ export async function tempDirWith(files: Record<string, string>): Promise<string
 
 /** One scenario's result as the runner would give it. */
 export function fakeResult(scenario: Scenario, verdict: Verdict): ScenarioResult {
-  return {
-    id: scenario.id,
+  const result = makeScenario(scenario.id, verdict, {
     title: scenario.title,
     requirement: scenario.requirement,
     level: scenario.level,
     refs: scenario.refs,
     phase: scenario.phase,
-    verdict,
-    measurements: {
-      releaseMs: 5012,
-      releasedHow: "keepalive-timeout",
-      harness: { labUpMs: 40, targetReadyMs: 30, teardownMs: 20 },
-    },
-    expectations: [{
-      kind: "released",
-      level: "SHOULD",
-      expectation: "released within 10 min",
-      budgetMs: 600000,
-      verdict,
-      measured: "5 s",
-    }],
-    evidence: [{ atMs: 0, actor: "harness", what: "fault" }],
-    notes: verdict === "error" ? "The target did not start" : "",
-    durationMs: 5600,
-  };
+  });
+  result.measurements.harness = { labUpMs: 40, targetReadyMs: 30, teardownMs: 20 };
+  result.expectations[0]!.measured = "5 s";
+  return result;
 }
 
 /** A runner call as the fake saw it. */

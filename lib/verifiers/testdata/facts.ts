@@ -2,7 +2,7 @@
 import { connectionRelease } from "../../observe/connection_release.ts";
 import { emptyObservations, type Observations } from "../../observe/observations.ts";
 import type { SocketEvent } from "../../observe/socket_watch.ts";
-import type { Facts } from "../verifier.ts";
+import { type Facts, releaseBeforeDeath } from "../verifier.ts";
 
 /** A socket event at `at` ms with the given holding. */
 export function socketEvent(at: number, holding: SocketEvent["holding"], fd = 7): SocketEvent {
@@ -34,7 +34,7 @@ export function facts(
   change(obs);
   return {
     obs,
-    release: connectionRelease(obs.connection.socket),
+    release: releaseBeforeDeath(connectionRelease(obs.connection.socket), obs.server.exit?.at),
     watchedUntil: obs.run.endAt,
     watchedMs: obs.run.endAt - 1000,
     prediction: undefined,

@@ -1,5 +1,5 @@
 /**
- * The words of the reports for the facts every renderer states: one wording per fact, so the
+ * The words for the facts that verdicts and renderers both state: one wording per fact, so the
  * chart, the README's findings, the reports and the terminal never say one thing three ways.
  *
  * @module
