@@ -34,21 +34,29 @@ const admission = new Admission(runnerLateness);
 let measuring = 0;
 
 /**
- * How late the runner was while it took this scenario's figures: while the steps ran from the
- * fault on (it times the outages), and when it saw the release (a socket-table poll). Figures
- * from the kernel's clock (the capture, receive timestamps) are not bent by it.
+ * How late the runner was when it acted on or read this scenario's figures: in the moments
+ * before each step it took from the fault on (a heal that comes late lengthens the outage),
+ * and before it saw the release (a socket-table poll). Lateness in between (the middle of a
+ * 30 s outage, a wait) bends no figure; figures from the kernel's clock (the capture, receive
+ * timestamps) are not bent by it at all.
  */
 function latenessWhileMeasuring(obs: Observations, releaseMs: number | undefined): number {
   const from = obs.run.faultAt;
   if (from === undefined) return 0;
-  const steps = runnerLateness.maxBetween(from, obs.run.stepsEndedAt ?? obs.run.endAt);
-  if (releaseMs === undefined) return steps;
-  const seen = from + releaseMs;
-  return Math.max(steps, runnerLateness.maxBetween(seen - RELEASE_SEEN_WINDOW_MS, seen));
+  const window = (t: number) => runnerLateness.maxBetween(t - ACTION_WINDOW_MS, t);
+  const moments = [
+    from,
+    ...obs.steps.filter((s) => s.t >= from).map((s) => s.sentAt ?? s.t),
+    ...(releaseMs === undefined ? [] : [from + releaseMs]),
+  ];
+  return Math.max(0, ...moments.map(window));
 }
 
-/** The polls before a release that can have delayed seeing it: the quiet interval and more. */
-const RELEASE_SEEN_WINDOW_MS = 100;
+/**
+ * How far before an action or a reading the runner's lateness can have delayed it: the quiet
+ * poll interval (50 ms) and more.
+ */
+const ACTION_WINDOW_MS = 100;
 
 /**
  * Runs a scenario once the runner is on time (see lateness.ts) and evaluates it, and runs it
