@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { processTree } from "../lib/observe/process_tree.ts";
+import { processTree } from "../lib/process/process_tree.ts";
 import { run } from "../lib/process/spawn.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";

@@ -8,6 +8,9 @@
  */
 
 import type { TcpState } from "../observe/proc_net_tcp.ts";
+import type { Payload } from "../target/define_target.ts";
+
+export type { Payload };
 
 /** An IP address and port. */
 export interface Endpoint {
@@ -31,12 +34,6 @@ export interface ConnectCommand {
   rxTimestamps?: boolean;
   timeoutMs: number;
 }
-
-/**
- * Bytes of a protocol: text (sent as UTF-8) or bytes, for a binary protocol whose bytes
- * ≥ 0x80 must go out as themselves (an LDAP bind's tag 0x80): `hex("30 0c 02 01 01")`.
- */
-export type Payload = string | Uint8Array;
 
 /** The bytes of a payload: text as UTF-8, bytes as they are. */
 export function payloadBytes(payload: Payload): Uint8Array {

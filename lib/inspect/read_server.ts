@@ -27,7 +27,7 @@ import {
   TCP_NODELAY,
 } from "../libc/libc.ts";
 import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
-import { processTree } from "../observe/process_tree.ts";
+import { processTree } from "../process/process_tree.ts";
 import { timeoutOptions } from "../observe/socket_options.ts";
 import type { InspectedSocket, SocketSettings } from "./inspection_schema.ts";
 import { readTcpInfo } from "./tcp_info.ts";

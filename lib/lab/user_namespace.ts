@@ -25,7 +25,7 @@
  * @module
  */
 
-import { childrenOf } from "../observe/process_tree.ts";
+import { childrenOf } from "../process/process_tree.ts";
 import { onPath, run, spawn } from "../process/spawn.ts";
 import { stateDir } from "./state_dir.ts";
 

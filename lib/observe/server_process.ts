@@ -7,7 +7,7 @@
 
 import { BYSTANDER } from "../lab/address_plan.ts";
 import { otherSocketInodes, readSocketTable, socketFds } from "./proc_net_tcp.ts";
-import { processTree } from "./process_tree.ts";
+import { processTree } from "../process/process_tree.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { readProcStat } from "../process/proc_stat.ts";
 import type { Child } from "../process/spawn.ts";

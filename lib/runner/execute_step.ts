@@ -11,7 +11,7 @@ import { slowLink } from "../faults/slow_link.ts";
 import { vanish } from "../faults/vanish.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import type { StepRecord } from "../observe/observations.ts";
-import { processTree } from "../observe/process_tree.ts";
+import { processTree } from "../process/process_tree.ts";
 import { readSocketOptions } from "../observe/socket_options.ts";
 import { findServerFd, watchSocket } from "../observe/socket_watch.ts";
 import { parseDuration } from "../time/duration.ts";

@@ -17,7 +17,7 @@ import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
 import { emptyObservations, type Observations } from "../observe/observations.ts";
-import { processTree } from "../observe/process_tree.ts";
+import { processTree } from "../process/process_tree.ts";
 import { clientConnections, recordExit, sampleServer } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";

@@ -8,9 +8,11 @@
 import { SERVER } from "../lab/address_plan.ts";
 import { nearIds } from "../text/near_ids.ts";
 
-import type { Payload } from "../client/protocol.ts";
-
-export type { Payload };
+/**
+ * Bytes of a protocol: text (sent as UTF-8) or bytes, for a binary protocol whose bytes
+ * ≥ 0x80 must go out as themselves (an LDAP bind's tag 0x80): `hex("30 0c 02 01 01")`.
+ */
+export type Payload = string | Uint8Array;
 
 /**
  * Bytes written as hex digits, spaces allowed: a binary protocol's payload.

@@ -14,7 +14,7 @@ import { createLab, type Lab } from "../../lib/lab/lab.ts";
 import { monotonicMs } from "../../lib/libc/libc.ts";
 import { run } from "../../lib/process/spawn.ts";
 import { readSocketTable, type SocketEntry } from "../../lib/observe/proc_net_tcp.ts";
-import { processTree } from "../../lib/observe/process_tree.ts";
+import { processTree } from "../../lib/process/process_tree.ts";
 import { readSocketOptions, type SocketOptions } from "../../lib/observe/socket_options.ts";
 import { type Endpoint, findServerFd, isConnectionFrom } from "../../lib/observe/socket_watch.ts";
 import type { TargetDefinition } from "../../lib/target/define_target.ts";

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { processTree } from "../../../lib/observe/process_tree.ts";
+import { processTree } from "../../../lib/process/process_tree.ts";
 import { watchSocket } from "../../../lib/observe/socket_watch.ts";
 import * as checks from "../../testdata/target_checks.ts";
 import type { OpenConnection, TargetRig } from "../../testdata/target_checks.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "../process/spawn.ts";
+import { spawn } from "./spawn.ts";
 import { processTree } from "./process_tree.ts";
 
 Deno.test("processTree finds a process's children and grandchildren", async () => {
