@@ -135,16 +135,36 @@ export class LatenessMonitor {
  */
 export class Admission {
   #last = -Infinity;
+  /** Runs that asked to run alone, waiting or running: nothing new starts meanwhile. */
+  #alone = 0;
+  /** Runs alone one after the other. */
+  #aloneChain: Promise<unknown> = Promise.resolve();
 
   constructor(readonly monitor: LatenessMonitor, readonly spacingMs = ADMIT_SPACING_MS) {}
 
   /** Resolves when the caller may start; `running()` counts the scenarios running now. */
   async enter(running: () => number, signal?: AbortSignal): Promise<void> {
-    while (!signal?.aborted && running() > 0) {
+    while (!signal?.aborted && (this.#alone > 0 || running() > 0)) {
       const onTime = this.monitor.recentMs() < ADMIT_BELOW_MS;
-      if (onTime && monotonicMs() - this.#last >= this.spacingMs) break;
+      if (this.#alone === 0 && onTime && monotonicMs() - this.#last >= this.spacingMs) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     this.#last = monotonicMs();
+  }
+
+  /**
+   * Runs `section` once nothing else runs (`running()` is 0), with no new start meanwhile: the
+   * last resort of a scenario measured late again and again. Such runs go one at a time.
+   */
+  alone<T>(running: () => number, section: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.#alone++;
+    const turn = this.#aloneChain.then(async () => {
+      while (!signal?.aborted && running() > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return await section();
+    }).finally(() => this.#alone--);
+    this.#aloneChain = turn.catch(() => {});
+    return turn;
   }
 }

@@ -63,3 +63,20 @@ Deno.test("admission: on time, scenarios start one per spacing, not all at once"
   await waiting;
   assert(second);
 });
+
+Deno.test("admission: a run alone waits for the others to end, and nothing starts meanwhile", async () => {
+  const admission = new Admission(new LatenessMonitor(), 0);
+  let running = 1;
+  const order: string[] = [];
+  const alone = admission.alone(() => running, () => {
+    order.push("alone");
+    return Promise.resolve("done");
+  });
+  const next = admission.enter(() => running).then(() => order.push("next"));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(order, []); // one still runs: both wait
+  running = 0;
+  assert.equal(await alone, "done");
+  await next;
+  assert.deepEqual(order, ["alone", "next"]);
+});
