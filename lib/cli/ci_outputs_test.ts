@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { elements, parseXml } from "../report/testdata/parse_xml.ts";
 import { main, type MainDeps } from "./main.ts";
-import { fakeCertify, GOOD_SUITES, tempDirWith } from "./testdata/temp_files.ts";
+import { fakeCertify, GOOD_SUITES, tempDirWith, withoutSweep } from "./testdata/temp_files.ts";
 
 /** main() with temp suites, a fake runner, captured output and a lab preparation that counts. */
 async function cli(args: string[], deps: MainDeps = {}) {
@@ -20,7 +20,7 @@ async function cli(args: string[], deps: MainDeps = {}) {
     terminal: false,
     ...deps,
   });
-  return { code, stdout, stderr, prepared, calls: fake.calls };
+  return { code, stdout, stderr: withoutSweep(stderr), prepared, calls: fake.calls };
 }
 
 function filesOf(dir: string): Record<string, string> {

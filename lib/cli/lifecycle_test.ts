@@ -2,6 +2,7 @@
 // cancelled CI job, SIGKILL, runs side by side, doctor. Each test checks that nothing of ITS
 // run is left (other runs may be live on this host at the same time) and what was reported.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import {
   CliRun,
   cmdline,
@@ -69,6 +70,7 @@ Deno.test({
       assert(tookMs < 15_000, `exited ${Math.round(tookMs)} ms after SIGINT`);
       assert.deepEqual(await tracesOf(id, state, procs), NOTHING);
 
+      assert(existsSync(`${out}/ref-hardened.json`), `no results written:\n${cli.stderr}`);
       const { results, finished, interrupted } = readResults(`${out}/ref-hardened.json`);
       assert.deepEqual(results.environment.interrupted, {
         signal: "SIGINT",

@@ -11,6 +11,7 @@ import {
   suiteSource,
   targetSource,
   tempDirWith,
+  withoutSweep,
 } from "./testdata/temp_files.ts";
 
 /** main() with temp suites, a fake runner, captured output and a lab preparation that counts. */
@@ -30,7 +31,7 @@ async function cli(args: string[], deps: MainDeps = {}) {
     terminal: false,
     ...deps,
   });
-  return { code, stdout, stderr, prepared, calls: fake.calls };
+  return { code, stdout, stderr: withoutSweep(stderr), prepared, calls: fake.calls };
 }
 
 async function withDir<T>(

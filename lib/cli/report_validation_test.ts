@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { SAMPLE } from "../report/testdata/sample_results.ts";
 import { main } from "./main.ts";
 import { parseResults, readResultsDir } from "./report_files.ts";
+import { withoutSweep } from "./testdata/temp_files.ts";
 import { UsageError } from "./usage_error.ts";
 
 const GOOD = JSON.stringify(SAMPLE, null, 2);
@@ -23,7 +24,7 @@ async function report(dir: string) {
     stderr: (t) => stderr += t,
     terminal: false,
   });
-  return { code, stderr };
+  return { code, stderr: withoutSweep(stderr) };
 }
 
 const MALFORMED: [string, string, RegExp][] = [

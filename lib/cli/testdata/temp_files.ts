@@ -155,3 +155,12 @@ export function fakeCertify(verdictOf: (id: string) => Verdict = () => "pass") {
   };
   return { certify, calls };
 }
+
+/**
+ * `stderr` without the line of a sweep: a command run as root removes the labs any dead run on
+ * this host left (test files running beside this one kill runs on purpose), which is none of
+ * the command under test's output.
+ */
+export function withoutSweep(stderr: string): string {
+  return stderr.replace(/^Removed stale labs of runs .*\n/gm, "");
+}
