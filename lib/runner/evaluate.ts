@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { PacketEvent } from "../observe/capture.ts";
 import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
 import { closeWhileMapped, unpromptedClose } from "../observe/unprompted_close.ts";
@@ -70,6 +71,17 @@ function verdictOf(level: Level, judgement: Judgement, budgetMs: number | undefi
   return level === "MAY" ? "info" : "pass";
 }
 
+/**
+ * The moment of the client's last segment the server received before the fault, on the
+ * capture's (the kernel's) clock: what the server's keepalive counts from. Undefined without
+ * a capture of it.
+ */
+function lastClientSegment(packets: readonly PacketEvent[], fault: number): number | undefined {
+  return packets.filter((p) =>
+    p.direction === "client_to_server" && !p.flags.includes("RST") && p.at <= fault
+  ).at(-1)?.at;
+}
+
 function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">): Measurements {
   const m: Measurements = { harness: obs.run.harness };
   const fault = obs.run.faultAt;
@@ -87,11 +99,9 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   if (release.releasedAt !== undefined && fault !== undefined) {
     // A server that closed before the client went down (it answers and closes) released at once.
     m.releaseMs = Math.max(0, Math.round(release.releasedAt - fault));
-    if (obs.run.lastTrafficAt !== undefined) {
-      m.releaseSinceLastTrafficMs = Math.max(
-        0,
-        Math.round(release.releasedAt - obs.run.lastTrafficAt),
-      );
+    const lastTraffic = lastClientSegment(packets, fault) ?? obs.run.lastTrafficAt;
+    if (lastTraffic !== undefined) {
+      m.releaseSinceLastTrafficMs = Math.max(0, Math.round(release.releasedAt - lastTraffic));
     }
     m.releasedHow = releaseHow(release.releasedAt, fault, obs.connection.socket, packets);
     if (release.releasedAt < fault) m.releasedBeforeFault = true;
