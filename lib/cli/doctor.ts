@@ -24,7 +24,7 @@ export interface DoctorCheck {
   detail: string;
 }
 
-function userNamespaces(): DoctorCheck {
+function userNamespaces(root: boolean): DoctorCheck {
   let max = 0;
   try {
     max = Number(Deno.readTextFileSync("/proc/sys/user/max_user_namespaces").trim());
@@ -36,7 +36,9 @@ function userNamespaces(): DoctorCheck {
     check: "user namespaces",
     ok: max > 0,
     detail: max > 0
-      ? `max_user_namespaces ${max} (not needed when root)`
+      ? `max_user_namespaces ${max} (${
+        root ? "not needed when root" : "what labs without root use"
+      })`
       : "disabled in this kernel",
   };
 }
@@ -69,7 +71,7 @@ export async function doctorChecks(deps: DoctorDeps = {}): Promise<DoctorCheck[]
         ? "not root: labs are made in a user namespace of the run's own (rootless)"
         : "labs need root, or user namespaces the kernel lets an ordinary user make",
     },
-    userNamespaces(),
+    userNamespaces(root),
   ];
   for (const p of LAB_PROGRAMS) {
     const path = lookup(p.binary);
