@@ -44,6 +44,24 @@ export function durationMsOrUndefined(value: unknown): number | undefined {
   }
 }
 
+/**
+ * `ms` as formatMs writes it, unless that would read as its bound while it is not (1013 ms
+ * against "within 1 s" is not "1 s"): then in whole milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { formatMsAgainst } from "./duration.ts";
+ * formatMsAgainst(1013, 1000); // "1013 ms"
+ * formatMsAgainst(8, 1000); // "8 ms"
+ * ```
+ */
+export function formatMsAgainst(ms: number, boundMs: number): string {
+  const shown = formatMs(ms);
+  return shown === formatMs(boundMs) && Math.round(ms) !== Math.round(boundMs)
+    ? `${Math.round(ms)} ms`
+    : shown;
+}
+
 /** A short human form of milliseconds: `"924.6 s"`, `"2 h 11 min"`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -9,7 +9,7 @@
  */
 
 import type { Level } from "../results/schema.ts";
-import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
+import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../time/duration.ts";
 import { checkDuration } from "./_durations.ts";
 import { defineVerifier, serverDeath } from "./verifier.ts";
 
@@ -49,7 +49,9 @@ export const othersServedVerifier = defineVerifier({
     const closes = samples.filter((s) => s.serverClosed).length;
     return {
       met: timeouts === 0 && inTime,
-      actual: `max ${formatMs(m.othersMaxLatencyMs)}, ${timeouts} of ${samples.length} unanswered${
+      actual: `max ${
+        formatMsAgainst(m.othersMaxLatencyMs, parseDuration(e.within))
+      }, ${timeouts} of ${samples.length} unanswered${
         closes ? `, ${closes} connection(s) closed by the server on its own` : ""
       }`,
       found: { ms: m.othersMaxLatencyMs, unanswered: timeouts, of: samples.length },

@@ -42,7 +42,7 @@ Deno.test("others-served: a figure above the bound fails, whatever the probe's o
   }, { measurements });
   assert.deepEqual(v.judge(e, probed), {
     met: false,
-    actual: "max 1 s, 0 of 1 unanswered",
+    actual: "max 1004 ms, 0 of 1 unanswered",
     found: { ms: 1004, unanswered: 0, of: 1 },
   });
 });

@@ -10,7 +10,7 @@
  */
 
 import type { Level } from "../results/schema.ts";
-import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
+import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../time/duration.ts";
 import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../results/vocabulary.ts";
 import { checkDuration } from "./_durations.ts";
 import { ownTimeoutsBefore } from "./_own_timeouts.ts";
@@ -77,7 +77,9 @@ export const releasedVerifier = defineVerifier({
     if (m.releaseMs !== undefined) {
       return {
         met: m.releaseMs <= budget,
-        actual: m.releasedBeforeFault ? CLOSED_BEFORE_FAULT : `after ${formatMs(m.releaseMs)}`,
+        actual: m.releasedBeforeFault
+          ? CLOSED_BEFORE_FAULT
+          : `after ${formatMsAgainst(m.releaseMs, budget)}`,
         found: { ms: m.releaseMs, ...(m.releasedHow ? { how: m.releasedHow } : {}) },
       };
     }
