@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { CLIENT, SERVER } from "../lab/address_plan.ts";
 import { createLab, type Lab } from "../lab/lab.ts";
 import { startCapture } from "../observe/capture.ts";
-import { readSocketTable } from "../observe/proc_net_tcp.ts";
+import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
 import { type Child, run } from "../process/spawn.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
@@ -49,8 +49,15 @@ async function withLab(test: (lab: Lab, children: Child[]) => Promise<void>): Pr
 }
 
 /** The server's connections as the kernel lists them: state, queues, timer kind, inode. */
-function connectionRows(pid: number): string[] {
-  return readSocketTable(pid).filter((e) => e.local.port === PORT && e.state !== "LISTEN")
+/**
+ * The server's connections on PORT that it has accepted (their socket is one of its fds): one
+ * still in the accept queue is not the server's yet, and inspect does not list it.
+ */
+function connectionRows(pid: number, port = PORT): string[] {
+  const fds = socketFds(pid);
+  return readSocketTable(pid).filter((e) =>
+    e.local.port === port && e.state !== "LISTEN" && fds.has(e.inode)
+  )
     .map((e) => `${e.state} ${e.remote.port} ${e.txQueue} ${e.rxQueue} ${e.timer} ${e.inode}`)
     .sort();
 }
@@ -218,10 +225,7 @@ Deno.test("inspect: options set on the listener are inherited; TCP_USER_TIMEOUT 
     children.push(v6);
     const client = await startClient(lab.hosts, SERVER.v6, PORT + 2, "idle");
     children.push(client.child);
-    await until(
-      () => readSocketTable(v6.pid).some((e) => e.remote.port === client.port),
-      "the IPv6 connection",
-    );
+    await until(() => connectionRows(v6.pid, PORT + 2).length === 1, "the IPv6 connection");
     const six = await inspectProcess(v6.pid);
     assert.equal(six.listeners[0]?.local.address, SERVER.v6);
     assert.deepEqual(six.connections.map((c) => [c.remote.address, c.remote.port]), [
