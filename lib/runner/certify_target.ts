@@ -46,7 +46,10 @@ function latenessWhileMeasuring(obs: Observations, releaseMs: number | undefined
   const window = (t: number) => runnerLateness.maxBetween(t - ACTION_WINDOW_MS, t);
   const moments = [
     from,
-    ...obs.steps.filter((s) => s.t >= from).map((s) => s.sentAt ?? s.t),
+    // A churn's own 500 connects and resets keep the runner busy by design, and what it is
+    // judged on (connections back to the baseline within the deadline) does not turn on when
+    // its last reset left: its moments are not the runner's lateness.
+    ...obs.steps.filter((s) => s.t >= from && s.action !== "churn").map((s) => s.sentAt ?? s.t),
     ...(releaseMs === undefined ? [] : [from + releaseMs]),
   ];
   return Math.max(0, ...moments.map(window));
