@@ -98,13 +98,19 @@ export async function doctorChecks(deps: DoctorDeps = {}): Promise<DoctorCheck[]
 /** The command that installs the lab's programs, as a newcomer runs it. */
 export const SETUP_COMMAND = "npx -y deno@2.9.6 task setup";
 
+/** The lab's programs the checks found missing. */
+function missingPrograms(checks: readonly DoctorCheck[]): typeof LAB_PROGRAMS {
+  const missing = new Set(checks.filter((c) => !c.ok).map((c) => c.check));
+  return LAB_PROGRAMS.filter((p) => missing.has(`${p.binary} (${p.debianPackage})`));
+}
+
 /**
  * The doctor's last line: whether the lab can run, and when programs are missing, the one
  * command that installs them all (certify and test also do it on first use).
  */
 export function verdictLine(checks: readonly DoctorCheck[]): { line: string; canRun: boolean } {
   const failed = (check: string) => checks.some((c) => c.check === check && !c.ok);
-  const missing = LAB_PROGRAMS.filter((p) => failed(`${p.binary} (${p.debianPackage})`));
+  const missing = missingPrograms(checks);
   const blocking = [
     ...(failed("root") ? ["root"] : []),
     ...missing.filter((p) => p.required).map((p) => p.binary),
@@ -160,20 +166,28 @@ export async function doctor(deps: DoctorDeps = {}): Promise<number> {
     return canRun ? 0 : 3;
   }
   // An ordinary user: the lab's line, then whether rootless labs work here, last.
-  const verdict = await rootlessVerdict(deps.lookup ?? onPath);
+  const rootless = await rootlessVerdict(checks);
   err(`${line}\n`);
-  out(`${verdict}\n`);
-  return canRun && verdict.startsWith("Rootless labs work") ? 0 : 3;
+  out(`${rootless.line}\n`);
+  return canRun && rootless.works ? 0 : 3;
 }
 
 /** The doctor's last line for an ordinary user: whether rootless labs work here, and why not. */
-async function rootlessVerdict(lookup: (program: string) => string | undefined): Promise<string> {
+async function rootlessVerdict(
+  checks: readonly DoctorCheck[],
+): Promise<{ line: string; works: boolean }> {
   const refusal = inUserNamespace() ? undefined : await userNamespaceRefusal();
-  if (refusal) return `Rootless labs do not work here: ${refusal}`;
-  const missing = LAB_PROGRAMS.filter((p) => p.required && !lookup(p.binary));
+  if (refusal) return { line: `Rootless labs do not work here: ${refusal}`, works: false };
+  const missing = missingPrograms(checks).filter((p) => p.required);
   if (missing.length) {
-    return `Rootless labs do not work here: ${missing.map((p) => p.binary).join(", ")} ` +
-      `missing, which only root can install: run \`sudo deno task setup\` once`;
+    return {
+      line: `Rootless labs do not work here: ${missing.map((p) => p.binary).join(", ")} ` +
+        `missing, which only root can install: run \`sudo deno task setup\` once`,
+      works: false,
+    };
   }
-  return "Rootless labs work here: the targets that run as your own user (see list) need no root";
+  return {
+    line: "Rootless labs work here: the targets that run as your own user (see list) need no root",
+    works: true,
+  };
 }
