@@ -30,7 +30,8 @@ import { monotonicMs } from "../libc/libc.ts";
 import { listNetns, netnsPids } from "../libc/netns.ts";
 import type { ScenarioResult } from "../results/schema.ts";
 import { certifyTarget } from "../runner/certify_target.ts";
-import { LatenessMonitor } from "../runner/lateness.ts";
+import { runnerLateness } from "../runner/lateness.ts";
+import { sampleProcess } from "../observe/server_process.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 
 /** The mix: short scenarios that between them use every kind of fault the runner times. */
@@ -98,15 +99,6 @@ function verdictCounts(results: readonly ScenarioResult[]): Record<string, Recor
   return counts;
 }
 
-function rssKb(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Resident memory of this run's labs now in flight, the server host left out: the processes in
  * each lab's client and router namespaces. Other runs' labs on the machine are not counted.
@@ -122,7 +114,7 @@ export function labsRss(): { labs: number; kb: number } {
     labs.add(host.index);
     if (host.role !== "srv") measured.push(name);
   }
-  const kb = netnsPids(measured).reduce((sum, pid) => sum + rssKb(pid), 0);
+  const kb = netnsPids(measured).reduce((sum, pid) => sum + sampleProcess(pid).rssKiB, 0);
   return { labs: labs.size, kb };
 }
 
@@ -149,14 +141,14 @@ async function runLevel(
 ): Promise<{ figures: LevelFigures; results: ScenarioResult[] }> {
   const target = await loadTarget(TARGET);
   const scenarios = scenariosFor(mix, inFlight);
-  const monitor = new LatenessMonitor();
-  const release = monitor.hold();
-  const runnerBaseKb = rssKb(Deno.pid);
+  // The runner's own monitor, held through the run: the bench reads what certification judges by.
+  const release = runnerLateness.hold();
+  const runnerBaseKb = sampleProcess(Deno.pid).rssKiB;
   let peakPerLabKb = 0;
   const sampler = setInterval(() => {
     const { labs, kb } = labsRss();
     if (labs === 0) return;
-    const runnerShare = Math.max(0, rssKb(Deno.pid) - runnerBaseKb) / labs;
+    const runnerShare = Math.max(0, sampleProcess(Deno.pid).rssKiB - runnerBaseKb) / labs;
     peakPerLabKb = Math.max(peakPerLabKb, kb / labs + runnerShare);
   }, RSS_SAMPLE_MS);
   const t0 = monotonicMs();
@@ -172,7 +164,7 @@ async function runLevel(
   }
   const wallMs = monotonicMs() - t0;
   const harness = results.scenarios.flatMap((s) => s.measurements.harness ?? []);
-  const buckets = monitor.bucketsBetween(t0, t0 + wallMs);
+  const buckets = runnerLateness.bucketsBetween(t0, t0 + wallMs);
   const figures: LevelFigures = {
     inFlight,
     scenarios: scenarios.length,

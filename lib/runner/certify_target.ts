@@ -14,7 +14,7 @@ import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "./evaluate.ts";
 import type { Observations } from "../observe/observations.ts";
-import { Admission, LATENESS_TOLERANCE_MS, LatenessMonitor } from "./lateness.ts";
+import { Admission, LATENESS_TOLERANCE_MS, runnerLateness } from "./lateness.ts";
 import { withOwnKnobs } from "./knob_advice.ts";
 import { Gate } from "./pool.ts";
 
@@ -26,8 +26,6 @@ import type { RunOptions } from "./run_options.ts";
 /** Attempts at a scenario whose figures were taken while the runner was late, at most. */
 const MAX_ATTEMPTS = 3;
 
-/** The runner's own lateness, one per process: every scenario shares its event loop. */
-const runnerLateness = new LatenessMonitor();
 /** Who may start next, by the runner's lateness. */
 const admission = new Admission(runnerLateness);
 /** Scenarios of this process measuring now (admitted and not yet ended). */

@@ -40,7 +40,6 @@ export class LatenessMonitor {
   /** Start of bucket 0 on the monotonic clock. */
   #origin: number | undefined;
   #buckets: number[] = [];
-  #peak = 0;
 
   /** Starts measuring (if not already); the returned function stops this hold. */
   hold(): () => void {
@@ -51,11 +50,6 @@ export class LatenessMonitor {
       held = false;
       if (--this.#holders === 0) this.#stop();
     };
-  }
-
-  /** The largest lateness seen since the monitor was created (ms). */
-  get peakMs(): number {
-    return this.#peak;
   }
 
   /** The largest lateness in the last second (ms). */
@@ -76,14 +70,13 @@ export class LatenessMonitor {
     return this.#buckets.slice(first, last + 1);
   }
 
-  /** Records a lateness measured elsewhere (a fault that took effect late) at moment `t`. */
+  /** Records a lateness of `lateMs` at monotonic moment `t`. */
   record(t: number, lateMs: number): void {
     this.#origin ??= t;
     const i = Math.floor((t - this.#origin) / BUCKET_MS);
     if (i < 0) return;
     while (this.#buckets.length <= i) this.#buckets.push(0);
     this.#buckets[i] = Math.max(this.#buckets[i] ?? 0, lateMs);
-    this.#peak = Math.max(this.#peak, lateMs);
   }
 
   #start(): void {
@@ -126,6 +119,12 @@ export class LatenessMonitor {
     this.#timer = undefined;
   }
 }
+
+/**
+ * The runner's lateness, one per process: every scenario shares its event loop, and so does
+ * the benchmark that watches them.
+ */
+export const runnerLateness: LatenessMonitor = new LatenessMonitor();
 
 /**
  * Lets scenarios start one at a time while the runner is on time: a scenario starts when
