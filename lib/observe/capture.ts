@@ -72,6 +72,19 @@ export interface Captured {
 }
 
 /**
+ * The client's last segment (an RST aside) at or before `until`: the last the server heard
+ * from it, what its keepalive counts from.
+ */
+export function lastFromClient(
+  packets: readonly PacketEvent[],
+  until = Infinity,
+): PacketEvent | undefined {
+  return packets.filter((p) =>
+    p.direction === "client_to_server" && !p.flags.includes("RST") && p.at <= until
+  ).at(-1);
+}
+
+/**
  * How many packets the kernel dropped before tcpdump read them, from the statistics tcpdump
  * prints as it ends ("3 packets dropped by kernel"); undefined when it printed none.
  */

@@ -13,7 +13,7 @@
 
 import type { ReleaseHow, SocketOptions, TcpSysctls } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import type { PacketEvent } from "./capture.ts";
+import { lastFromClient, type PacketEvent } from "./capture.ts";
 import type { SocketEvent } from "./socket_watch.ts";
 import { type TimerWheel, timerWheel } from "./timer_wheel.ts";
 
@@ -651,7 +651,7 @@ function idleDraft(
   { input, wheel, after, heldAfter, packets }: Seen,
 ): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
   const o = input.options;
-  const lastClient = packets.filter((p) => fromClient(p) && !isRst(p)).at(-1);
+  const lastClient = lastFromClient(packets);
   if (!o.keepalive) {
     return {
       kind: "never",

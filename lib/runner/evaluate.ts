@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { PacketEvent } from "../observe/capture.ts";
+import { lastFromClient } from "../observe/capture.ts";
 import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations } from "../observe/observations.ts";
 import { closeWhileMapped, unpromptedClose } from "../observe/unprompted_close.ts";
@@ -71,17 +71,6 @@ function verdictOf(level: Level, judgement: Judgement, budgetMs: number | undefi
   return level === "MAY" ? "info" : "pass";
 }
 
-/**
- * The moment of the client's last segment the server received before the fault, on the
- * capture's (the kernel's) clock: what the server's keepalive counts from. Undefined without
- * a capture of it.
- */
-function lastClientSegment(packets: readonly PacketEvent[], fault: number): number | undefined {
-  return packets.filter((p) =>
-    p.direction === "client_to_server" && !p.flags.includes("RST") && p.at <= fault
-  ).at(-1)?.at;
-}
-
 function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">): Measurements {
   const m: Measurements = { harness: obs.run.harness };
   const fault = obs.run.faultAt;
@@ -99,7 +88,8 @@ function measure(obs: Observations, facts: Pick<Facts, "release" | "prediction">
   if (release.releasedAt !== undefined && fault !== undefined) {
     // A server that closed before the client went down (it answers and closes) released at once.
     m.releaseMs = Math.max(0, Math.round(release.releasedAt - fault));
-    const lastTraffic = lastClientSegment(packets, fault) ?? obs.run.lastTrafficAt;
+    // The last the server heard from the client before the fault, on the kernel's clock.
+    const lastTraffic = lastFromClient(packets, fault)?.at ?? obs.run.lastTrafficAt;
     if (lastTraffic !== undefined) {
       m.releaseSinceLastTrafficMs = Math.max(0, Math.round(release.releasedAt - lastTraffic));
     }
