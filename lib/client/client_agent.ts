@@ -14,7 +14,8 @@ import type { Child } from "../process/spawn.ts";
 import { Agent, UsageError } from "./agent.ts";
 import { killHolder, spawnHolder } from "./holder.ts";
 import { Poller } from "./poller.ts";
-import type { CommandOf, ConnectCommand, Op, Outcome, Payload } from "./protocol.ts";
+import type { Payload } from "../target/define_target.ts";
+import type { CommandOf, ConnectCommand, Op, Outcome } from "./protocol.ts";
 
 /** A command's own timeout when the caller gives none. */
 const DEFAULT_TIMEOUT_MS = 5000;

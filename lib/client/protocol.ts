@@ -10,8 +10,6 @@
 import type { TcpState } from "../observe/proc_net_tcp.ts";
 import type { Payload } from "../target/define_target.ts";
 
-export type { Payload };
-
 /** An IP address and port. */
 export interface Endpoint {
   address: string;
