@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AF_INET, monotonicMs, sockaddr } from "../libc/libc.ts";
+import { AF_INET, IPPROTO_TCP, monotonicMs, sockaddr } from "../libc/libc.ts";
 import {
   attr,
   concat,
@@ -31,7 +31,6 @@ const CTA_PROTO_NUM = 1;
 const CTA_PROTO_SRC_PORT = 2;
 const CTA_PROTO_DST_PORT = 3;
 const NLA_F_NESTED = 0x8000;
-const IPPROTO_TCP = 6;
 const ENOENT = 2;
 
 /** An IPv4 TCP connection as its first packet left the client (conntrack's original tuple). */

@@ -9,7 +9,7 @@
 
 import { type DualAddress, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
-import { AF_INET, AF_INET6, sockaddr } from "../libc/libc.ts";
+import { AF_INET, AF_INET6, IPPROTO_TCP, sockaddr } from "../libc/libc.ts";
 import {
   concat,
   message,
@@ -41,7 +41,6 @@ export function describeSelection(selector: ConnectionSelector): string {
 // linux/sock_diag.h, linux/inet_diag.h
 const SOCK_DIAG_BY_FAMILY = 20;
 const SOCK_DESTROY = 21;
-const IPPROTO_TCP = 6;
 const ESTABLISHED_TO_CLOSING = [1, 2, 4, 5, 8, 9, 11]; // as `ss` selects: not SYN_RECV, TIME_WAIT, CLOSE, LISTEN
 const STATES = ESTABLISHED_TO_CLOSING.reduce((mask, state) => mask | (1 << state), 0);
 /** inet_diag_sockid: ports, addresses, interface, cookie; 48 bytes. */
