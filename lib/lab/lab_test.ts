@@ -20,7 +20,7 @@ for (const family of ["v4", "v6"] as const) {
         netns: lab.hosts.server,
       });
       // The listener needs a moment to start; poll its socket table (bounded: 10 s). Its own
-      // fd must hold the socket: until `ip netns exec` has switched, /proc/<pid>/net is the host's.
+      // fd must hold the socket: until `nsenter` has switched, /proc/<pid>/net is the host's.
       const listening = () =>
         readSocketTable(server.pid).some((s) =>
           s.state === "LISTEN" && s.local.port === 7000 && socketFds(server.pid).has(s.inode)

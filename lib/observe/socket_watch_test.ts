@@ -114,7 +114,7 @@ Deno.test("watchSocket sees a connection the server closed as orphaned: released
     children.push(server);
     for (
       let i = 0;
-      // Its own fd must hold the socket: before `ip netns exec` switches, /proc/<pid>/net is the host's.
+      // Its own fd must hold the socket: before `nsenter` switches, /proc/<pid>/net is the host's.
       i < 250 &&
       !readSocketTable(server.pid).some((s) =>
         s.state === "LISTEN" && socketFds(server.pid).has(s.inode)

@@ -15,7 +15,7 @@ import { checkStartSpec, type TargetDefinition } from "./define_target.ts";
 
 /** A target running in a lab. */
 export interface RunningTarget {
-  /** The server's pid (`ip netns exec` and the log wrapper exec into it). */
+  /** The server's pid (`nsenter` and the log wrapper exec into it). */
   pid: number;
   /** The tracked process: its `status` tells how it ended (e.g. killed by SIGPIPE). */
   child: Child;
@@ -158,7 +158,7 @@ async function waitListening(
       return `${how} before listening on port "${port}"`;
     }
     // Matching inodes to the process's own fds keeps out sockets of anything else, including
-    // the root namespace's, which /proc/<pid>/net shows until `ip netns exec` has switched.
+    // the root namespace's, which /proc/<pid>/net shows until `nsenter` has switched.
     const own = socketFds(child.pid);
     const listening = readSocketTable(child.pid).some((entry) =>
       entry.state === "LISTEN" && entry.local.port === port && own.has(entry.inode)

@@ -44,7 +44,7 @@ export class Fixture {
     })();
   }
 
-  /** The fixture's pid (`ip netns exec` execs it in place). */
+  /** The fixture's pid (`nsenter` execs it in place). */
   get pid(): number {
     return this.child.pid;
   }
