@@ -73,7 +73,15 @@ export class LatenessMonitor {
   /** Records a lateness of `lateMs` at monotonic moment `t`. */
   record(t: number, lateMs: number): void {
     this.#origin ??= t;
-    const i = Math.floor((t - this.#origin) / BUCKET_MS);
+    this.#recordIn(this.#bucketOf(t), lateMs);
+  }
+
+  /** The bucket of monotonic moment `t` (negative before the origin). */
+  #bucketOf(t: number): number {
+    return Math.floor((t - (this.#origin ?? t)) / BUCKET_MS);
+  }
+
+  #recordIn(i: number, lateMs: number): void {
     if (i < 0) return;
     while (this.#buckets.length <= i) this.#buckets.push(0);
     this.#buckets[i] = Math.max(this.#buckets[i] ?? 0, lateMs);
@@ -89,7 +97,7 @@ export class LatenessMonitor {
     };
     const tick = () => {
       const now = monotonicMs();
-      this.#recordStall(this.#due, now);
+      this.recordStall(this.#due, now);
       this.#due = now + TICK_MS;
       schedule();
     };
@@ -102,16 +110,18 @@ export class LatenessMonitor {
    * gets its own lateness, not only the one where it ended: a figure taken inside a long stall
    * is late even when no tick fell in its window.
    */
-  #recordStall(due: number, now: number): void {
-    const origin = this.#origin ?? due;
-    for (
-      let t = due;
-      t < now;
-      t = origin + (Math.floor((t - origin) / BUCKET_MS) + 1) * BUCKET_MS
-    ) {
-      this.record(t, now - t);
+  recordStall(due: number, now: number): void {
+    this.#origin ??= due;
+    // Counted by bucket index, never by stepping a float moment to the next bucket's start: a
+    // start computed from the origin can land just short of the boundary it was computed from,
+    // and a loop stepping by it would never end.
+    const first = this.#bucketOf(due);
+    const last = this.#bucketOf(now);
+    for (let i = first; i < last; i++) {
+      const from = Math.max(due, this.#origin + i * BUCKET_MS);
+      this.#recordIn(i, now - from);
     }
-    this.record(now, Math.max(0, now - due));
+    this.#recordIn(last, Math.max(0, now - due));
   }
 
   #stop(): void {

@@ -31,6 +31,23 @@ Deno.test("lateness: an event loop blocked for 350 ms is late over the stall and
   assert(monitor.maxBetween(from + 100, from + 200) >= 150, seen);
 });
 
+Deno.test("lateness: a stall over bucket starts that floating point cannot reach exactly still ends", () => {
+  // With this origin, origin + 13 × 100 less the origin is 1299.99…: stepping a moment to the
+  // next bucket's start stayed put there (a runner hung in this loop for minutes).
+  const origin = 32088.57132869236;
+  const monitor = new LatenessMonitor();
+  monitor.record(origin, 0);
+  const due = origin + 1250.5;
+  monitor.recordStall(due, due + 1000);
+  const buckets = monitor.bucketsBetween(due, due + 1000);
+  assert.equal(buckets.length, 11);
+  assert.equal(buckets.at(-1), 1000); // where it ended: the whole stall
+  assert.equal(buckets[0], 1000); // the bucket it began in: read at the end, 1000 ms late
+  // Each bucket inside: read at the end, late by the end less its start (1300 - 1250.5 ms in).
+  assert(Math.abs(buckets[1]! - 950.5) < 1e-6, `${buckets}`);
+  assert(Math.abs(buckets[9]! - 150.5) < 1e-6, `${buckets}`);
+});
+
 Deno.test("admission: waits while late and others run; never blocks the only one", async () => {
   const monitor = new LatenessMonitor();
   const admission = new Admission(monitor);
