@@ -9,20 +9,31 @@
  * @module
  */
 
+import type { FaultTableName } from "./fault_tables.ts";
 import type { LabHosts } from "./host_setup.ts";
 
 /** What the lab thread does. */
 export type LabOp =
   | { op: "namespaces"; hosts: LabHosts; base?: string }
   | { op: "wire"; hosts: LabHosts }
+  | { op: "tables"; router: string }
   | { op: "remove"; names: readonly string[] };
 
-type Reply = { id: number; error?: string };
+/** The lab thread's answer: "tables" names the fault tables it could not load, with why. */
+export interface LabReply {
+  missing?: [FaultTableName, string][];
+}
+
+type Reply = LabReply & { id: number; error?: string };
 
 let worker: Worker | undefined;
 let ending = false;
+let holders = 0;
 let nextId = 1;
-const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+const pending = new Map<
+  number,
+  { resolve: (reply: LabReply) => void; reject: (error: Error) => void }
+>();
 
 function started(): Worker {
   if (worker) return worker;
@@ -30,8 +41,8 @@ function started(): Worker {
   thread.onmessage = ({ data }: MessageEvent<Reply>) => {
     const call = pending.get(data.id);
     pending.delete(data.id);
-    if (pending.size === 0 && ending) stop();
-    if (data.error === undefined) call?.resolve();
+    if (pending.size === 0 && ending && holders === 0) stop();
+    if (data.error === undefined) call?.resolve(data);
     else call?.reject(new Error(data.error));
   };
   thread.onerror = (event) => {
@@ -52,16 +63,34 @@ function stop(): void {
 }
 
 /** Does `op` on the lab thread; rejects with the thread's error. */
-export function onLabThread(op: LabOp): Promise<void> {
+export function onLabThread(op: LabOp): Promise<LabReply> {
   ending = false;
   const id = nextId++;
-  const done = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
+  const done = new Promise<LabReply>((resolve, reject) => pending.set(id, { resolve, reject }));
   started().postMessage({ id, ...op });
   return done;
 }
 
-/** Ends the lab thread once every call made so far is answered (no lab is left to serve). */
+/**
+ * Ends the lab thread once every call made so far is answered (no lab is left to serve) and no
+ * run holds it.
+ */
 export function endLabThread(): void {
   ending = true;
-  if (pending.size === 0) stop();
+  if (pending.size === 0 && holders === 0) stop();
+}
+
+/**
+ * Keeps the lab thread, once started, between one lab's teardown and the next lab's build, until
+ * the returned function is called (then it ends as `endLabThread()` says).
+ */
+export function holdLabThread(): () => void {
+  holders++;
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    holders--;
+    if (ending && holders === 0 && pending.size === 0) stop();
+  };
 }

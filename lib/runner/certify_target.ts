@@ -6,6 +6,7 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
+import { holdLabThread } from "../lab/lab_thread.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
 import { isRoot } from "../process/privilege.ts";
@@ -139,47 +140,53 @@ export async function certifyTarget(
   // Which timer wheel the predictions assumed: unknown (absent) means the coarsest.
   const kernelHz = await runningKernelHz();
   const releaseLateness = runnerLateness.hold();
+  const releaseLabThread = holdLabThread();
   const startGate = options.startGate ?? new Gate(START_SLOTS);
   const runGate = options.runGate ?? new Gate(options.concurrency);
   const signal = options.signal ?? new AbortController().signal;
   // The gate bounds how many run at once; Promise.all keeps the results in suite order.
-  const results = await Promise.all(
-    scenarios.map((scenario) =>
-      runGate.through(async (): Promise<ScenarioResult | undefined> => {
-        // Interrupted before its turn: it never started, so it is left out.
-        if (signal.aborted) return undefined;
-        const started = monotonicMs();
-        progress({
-          kind: "start",
-          target: target.id,
-          scenario: scenario.id,
-          deadlineMs: options.deadlineMs,
-          t: started,
-        });
-        const report = (what: string) =>
+  let results;
+  try {
+    results = await Promise.all(
+      scenarios.map((scenario) =>
+        runGate.through(async (): Promise<ScenarioResult | undefined> => {
+          // Interrupted before its turn: it never started, so it is left out.
+          if (signal.aborted) return undefined;
+          const started = monotonicMs();
           progress({
-            kind: "waiting",
+            kind: "start",
             target: target.id,
             scenario: scenario.id,
-            for: what,
-            t: monotonicMs(),
+            deadlineMs: options.deadlineMs,
+            t: started,
           });
-        const result = await runOnTime(
-          scenario,
-          target.knobs,
-          () => runScenario(target, scenario, options.deadlineMs, report, startGate, signal),
-          report,
-          signal,
-        );
-        if (result.recommendation) {
-          result.recommendation = withOwnKnobs(result.recommendation, target, scenario.phase);
-        }
-        progress({ kind: "end", target: target.id, result, t: monotonicMs() });
-        return result;
-      })
-    ),
-  );
-  releaseLateness();
+          const report = (what: string) =>
+            progress({
+              kind: "waiting",
+              target: target.id,
+              scenario: scenario.id,
+              for: what,
+              t: monotonicMs(),
+            });
+          const result = await runOnTime(
+            scenario,
+            target.knobs,
+            () => runScenario(target, scenario, options.deadlineMs, report, startGate, signal),
+            report,
+            signal,
+          );
+          if (result.recommendation) {
+            result.recommendation = withOwnKnobs(result.recommendation, target, scenario.phase);
+          }
+          progress({ kind: "end", target: target.id, result, t: monotonicMs() });
+          return result;
+        })
+      ),
+    );
+  } finally {
+    releaseLateness();
+    releaseLabThread();
+  }
   const ran = results.filter((r): r is ScenarioResult => r !== undefined);
   const interrupted = signal.aborted
     ? {
