@@ -136,7 +136,7 @@ export { certifyTarget } from "./lib/runner/certify_target.ts";
 export type { ProgressEvent, RunOptions } from "./lib/runner/run_options.ts";
 export type { Gate } from "./lib/runner/pool.ts";
 export { FAULTS, type Faults } from "./lib/faults/registry.ts";
-export { VERIFIERS, type Verifiers } from "./lib/verifiers/registry.ts";
+export { VERIFIERS, type Verifiers } from "./lib/evaluate/verifiers/registry.ts";
 export { renderTargetReport } from "./lib/report/target_report.ts";
 export { renderIndex } from "./lib/report/index_report.ts";
 export { renderJunit } from "./lib/report/junit.ts";

@@ -3,9 +3,9 @@
  * observed during the wait (the socket table's events and the packets at the router), the
  * socket's options and its namespace's sysctls: the rules of net/ipv4/tcp_timer.c
  * (tcp_keepalive_timer, tcp_write_timeout / retransmits_timed_out, tcp_probe_timer) and the
- * lateness of the timer wheel (timer_wheel.ts) at the kernel's CONFIG_HZ, or, where it is not
- * known, of the coarsest wheel Linux allows. Always a prediction, labelled as one; where the
- * observed situation has no exact model, none at all. The rules are written down in
+ * lateness of the timer wheel (lib/observe/timer_wheel.ts) at the kernel's CONFIG_HZ, or, where
+ * it is not known, of the coarsest wheel Linux allows. Always a prediction, labelled as one;
+ * where the observed situation has no exact model, none at all. The rules are written down in
  * suites/INTERPRETING.md ("Predictions").
  *
  * @module
@@ -13,9 +13,10 @@
 
 import type { ReleaseHow, SocketOptions, TcpSysctls } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { lastFromClient, type PacketEvent } from "./capture.ts";
-import type { SocketEvent } from "./socket_watch.ts";
-import { type TimerWheel, timerWheel } from "./timer_wheel.ts";
+import { lastFromClient, type PacketEvent } from "../observe/capture.ts";
+import type { PeerBehaviour } from "../observe/observations.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
+import { type TimerWheel, timerWheel } from "../observe/timer_wheel.ts";
 
 export type { ReleaseHow, SocketOptions, TcpSysctls, TimerWheel };
 
@@ -35,9 +36,6 @@ export type ReleaseMechanism =
   | "reset_by_peer"
   | "zero_window_probes"
   | "none";
-
-/** What the peer does when the server sends to it. */
-export type PeerBehaviour = "silent" | "answers" | "resets";
 
 /** What predictFromObservations reads. Times are monotonic milliseconds (monotonicMs). */
 export interface PredictionInput {
@@ -176,7 +174,7 @@ const MAX_FIRINGS = 10_000;
  * @example
  * ```ts
  * import { abortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * // Keepalive: first probe 2 s after the last segment, then every 1 s, abort at the 3rd firing.
  * abortWindow(2000, 36, () => 1000, { firing: 3 }, timerWheel(250)); // { earliestMs: 5000, latestMs: 5144 }
  * ```
@@ -228,7 +226,7 @@ export function abortWindow(
  * @example
  * ```ts
  * import { keepaliveAbortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
  * keepaliveAbortWindow(options, [], timerWheel(250)); // { earliestMs: 5000, latestMs: 5144 }
  * ```
@@ -264,7 +262,7 @@ export function keepaliveAbortWindow(
  * @example
  * ```ts
  * import { userTimeoutAbortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * userTimeoutAbortWindow(5000, 120_000, timerWheel(250)); // { earliestMs: 5000, latestMs: 5260 }
  * ```
  */
@@ -290,7 +288,7 @@ export function userTimeoutAbortWindow(
  * @example
  * ```ts
  * import { retries2AbortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * retries2AbortWindow(15, 204, 120_000, [0], timerWheel(250)); // earliest 924_600, latest one RTO later
  * ```
  */
@@ -557,7 +555,7 @@ export function predictFromObservations(input: PredictionInput): PredictionOutco
  * @example
  * ```ts
  * import { keepaliveAbortWindow, predictedMoment } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
  * const wheel = timerWheel(250);
  * predictedMoment(0, keepaliveAbortWindow(options, [], wheel), 0, wheel); // { at: 5000, toleranceMs: { early: 10, late: 244 } }

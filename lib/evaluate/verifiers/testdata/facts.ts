@@ -1,7 +1,7 @@
 /** Facts for verifier tests: a scenario's observations, with what each test sets. */
-import { connectionRelease } from "../../observe/connection_release.ts";
-import { emptyObservations, type Observations } from "../../observe/observations.ts";
-import type { SocketEvent } from "../../observe/socket_watch.ts";
+import { connectionRelease } from "../../../observe/connection_release.ts";
+import { emptyObservations, type Observations } from "../../../observe/observations.ts";
+import type { SocketEvent } from "../../../observe/socket_watch.ts";
 import { type Facts, releaseBeforeDeath } from "../verifier.ts";
 
 /** A socket event at `at` ms with the given holding. */

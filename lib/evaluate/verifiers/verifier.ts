@@ -7,13 +7,13 @@
  * @module
  */
 
-import type { ConnectionRelease } from "../observe/connection_release.ts";
-import type { Observations } from "../observe/observations.ts";
-import type { PredictionOutcome } from "../observe/predict_release.ts";
-import type { SocketEvent } from "../observe/socket_watch.ts";
-import type { OwnClose } from "../observe/unprompted_close.ts";
-import type { ExpectationActual, Level, Measurements } from "../results/schema.ts";
-import { formatMs } from "../time/duration.ts";
+import type { ConnectionRelease } from "../../observe/connection_release.ts";
+import type { Observations } from "../../observe/observations.ts";
+import type { PredictionOutcome } from "../predict_release.ts";
+import type { SocketEvent } from "../../observe/socket_watch.ts";
+import type { OwnClose } from "../unprompted_close.ts";
+import type { ExpectationActual, Level, Measurements } from "../../results/schema.ts";
+import { formatMs } from "../../time/duration.ts";
 
 /** What every expectation may carry besides its own parameters. */
 export interface ExpectationBase {
@@ -61,7 +61,7 @@ export interface Facts {
   knobs: Readonly<Record<string, string>>;
   /**
    * The server's close of an idle connection that nothing seen since the fault prompted
-   * (lib/observe/unprompted_close.ts): its own policy, not the fault, ended the connection.
+   * (lib/evaluate/unprompted_close.ts): its own policy, not the fault, ended the connection.
    */
   unpromptedClose?: OwnClose;
   /**

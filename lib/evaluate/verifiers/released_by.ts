@@ -8,9 +8,9 @@
  * @module
  */
 
-import { type Level, RELEASE_HOWS, type ReleaseHow } from "../results/schema.ts";
-import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
-import { connectionRelease } from "../observe/connection_release.ts";
+import { type Level, RELEASE_HOWS, type ReleaseHow } from "../../results/schema.ts";
+import { type Duration, formatMs, parseDuration } from "../../time/duration.ts";
+import { connectionRelease } from "../../observe/connection_release.ts";
 import { checkDuration } from "./_durations.ts";
 import { releasedVerifier } from "./released.ts";
 import { defineVerifier } from "./verifier.ts";
