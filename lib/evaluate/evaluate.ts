@@ -9,7 +9,6 @@
  */
 
 import { lastFromClient } from "../observe/capture.ts";
-import { connectionRelease } from "../observe/connection_release.ts";
 import type { Observations, PeerBehaviour } from "../observe/observations.ts";
 import { closeWhileMapped, unpromptedClose } from "./unprompted_close.ts";
 import { predictFromObservations, type PredictionOutcome } from "./predict_release.ts";
@@ -23,7 +22,7 @@ import type {
 } from "../results/schema.ts";
 import type { Expectation } from "./verifiers/registry.ts";
 import { verifierOf } from "./verifiers/registry.ts";
-import { type Facts, type Judgement, releaseBeforeDeath } from "./verifiers/verifier.ts";
+import { countedRelease, type Facts, type Judgement } from "./verifiers/verifier.ts";
 import { countAfterFault } from "./packet_counts.ts";
 import { packetsOf, releaseHow } from "./release_how.ts";
 import { buildTimeline } from "./timeline.ts";
@@ -309,7 +308,7 @@ export function evaluate(
     phase: scenario.phase,
     durationMs: Math.round(durationMs),
   };
-  const release = releaseBeforeDeath(connectionRelease(obs.connection.socket), obs.server.exit?.at);
+  const release = countedRelease(obs);
   const prediction = predict(obs, release.releasedAt);
   const measurements = measure(obs, { release, prediction });
   const evidence = buildTimeline(obs);

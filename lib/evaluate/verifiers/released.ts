@@ -70,7 +70,7 @@ export const releasedVerifier = defineVerifier({
     const budget = parseDuration(e.within);
     const { release, measurements: m, prediction } = facts;
     const death = serverDeath(facts);
-    // Evaluation counts no release at or after the death (it ended the connection).
+    // countedRelease counts no release at or after the death (it ended the connection).
     if (death && release.releasedAt === undefined) {
       return { met: false, actual: `not released: ${death}, the connection ended with it` };
     }
