@@ -470,6 +470,22 @@ function observedPeer(
   return undefined;
 }
 
+/**
+ * What the peer does, as observed (observedPeer) or, where nothing observed tells, as the fault
+ * leaves it (peerExpected), and `because`: why, in words to follow the situation.
+ */
+function peerOf(
+  input: PredictionInput,
+  after: readonly PacketEvent[],
+  heldAfter: readonly SocketEvent[],
+  lastHeard: number | undefined,
+  wheel: TimerWheel,
+): { peer: PeerBehaviour | undefined; because: string } {
+  const seen = observedPeer(input, after, heldAfter, lastHeard, wheel);
+  const peer = seen?.peer ?? input.peerExpected;
+  return { peer, because: seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "" };
+}
+
 /** The server's segments after the fault that need the peer's answer. */
 function askedOf(after: readonly PacketEvent[], all: readonly PacketEvent[]): PacketEvent[] {
   return after.filter((p) => {
@@ -505,6 +521,8 @@ function situationOf(last: SocketEvent): Situation {
 
 type Release = Extract<PredictionOutcome, { kind: "release" }>;
 type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindow };
+/** A situation's finding: a release's draft, or an outcome without a release (never, unknown). */
+type Drafted = Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release>;
 
 /**
  * Predicts what the kernel alone will do with a connection the server still holds, from what
@@ -522,7 +540,7 @@ type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindo
  */
 export function predictFromObservations(input: PredictionInput): PredictionOutcome {
   const wheel = timerWheel(input.kernelHz);
-  let draft: ReturnType<typeof draftPrediction>;
+  let draft: Drafted;
   try {
     draft = draftPrediction(input, wheel);
   } catch (error) {
@@ -606,7 +624,7 @@ interface Seen {
 function draftPrediction(
   input: PredictionInput,
   wheel: TimerWheel,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const { faultAt } = input;
   const socket = input.socket.filter((e) => e.at <= input.watchedUntil);
   const last = socket.at(-1);
@@ -647,7 +665,7 @@ function draftPrediction(
 /** Idle: keepalive probes, answered, reset or unanswered, or nothing when it is off. */
 function idleDraft(
   { input, wheel, after, heldAfter, packets }: Seen,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const o = input.options;
   const lastClient = lastFromClient(packets);
   if (!o.keepalive) {
@@ -662,9 +680,7 @@ function idleDraft(
   const probes = after.filter((p) => fromServer(p) && p.kinds.includes("keepalive_probe"));
   const heard = lastClient?.at ?? input.lastTrafficAt;
   if (heard === undefined) return unknown("No last traffic known to count keepalive from");
-  const seen = observedPeer(input, after, heldAfter, heard, wheel);
-  const peer = seen?.peer ?? input.peerExpected;
-  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  const { peer, because } = peerOf(input, after, heldAfter, heard, wheel);
   if (peer === undefined) {
     return unknown(
       "Idle, and nothing was sent to the peer since the fault: whether it answers a " +
@@ -720,7 +736,7 @@ function idleDraft(
 /** A zero window: TCP_USER_TIMEOUT, or window probes answered or counted against tcp_retries2. */
 function zeroWindowDraft(
   { input, wheel, socket, packets, after, heldAfter }: Seen,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const o = input.options;
   // The kernel's clock (icsk_probes_tstamp) starts at the first probe of a closed window and
   // restarts only when the window opens.
@@ -734,9 +750,7 @@ function zeroWindowDraft(
   const other = socket.findLastIndex((e) => e.timer !== "zero_window_probe");
   const timerSet = socket[other + 1];
   const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
-  const seen = observedPeer(input, after, heldAfter, undefined, wheel);
-  const peer = seen?.peer ?? input.peerExpected;
-  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  const { peer, because } = peerOf(input, after, heldAfter, undefined, wheel);
   if (o.userTimeoutMs > 0) {
     if (first === undefined) return unknown("Zero window, but no window probe seen yet");
     return {
@@ -798,10 +812,13 @@ function zeroWindowDraft(
   };
 }
 
-/** Data unacknowledged: the peer resets, or TCP_USER_TIMEOUT or tcp_retries2 from the first retransmission. */
+/**
+ * Data unacknowledged: the peer resets, or TCP_USER_TIMEOUT or tcp_retries2 from the first
+ * retransmission.
+ */
 function unacknowledgedDraft(
   { input, wheel, packets, after, heldAfter }: Seen,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const o = input.options;
   // Unacknowledged data: the clock starts at the first retransmission by the retransmission
   // timer, which counts in icsk_retransmits (the table's retransmits); a tail loss probe does not.
@@ -818,9 +835,7 @@ function unacknowledgedDraft(
   // Before the first retransmission its moment is not known: the timer armed may be a tail
   // loss probe's, and the RTO follows the path's round trips.
   const start = first?.at ?? counted?.at;
-  const seen = observedPeer(input, after, heldAfter, undefined, wheel);
-  const peer = seen?.peer ?? input.peerExpected;
-  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  const { peer, because } = peerOf(input, after, heldAfter, undefined, wheel);
   if (start === undefined) {
     return unknown(
       "Data unacknowledged, but no retransmission yet: the kernel's clock starts at the first",
