@@ -127,6 +127,21 @@ export {
   type Verdict,
   VERDICTS,
 } from "./lib/results/schema.ts";
+// The zod schemas the result types above are the types of: exported so that `deno doc` can
+// resolve those types, and left out of the docs (`@ignore`): zod is no part of the API.
+export {
+  expectationActualSchema,
+  expectationResultSchema,
+  harnessFiguresSchema,
+  measurementsSchema,
+  predictionSchema,
+  resultsSchema,
+  scenarioResultSchema,
+  socketOptionsReadSchema,
+  socketOptionsSchema,
+  tcpSysctlsSchema,
+  timelineEventSchema,
+} from "./lib/results/schema.ts";
 export {
   type ResultsProblem,
   type ResultsValidation,
