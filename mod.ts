@@ -155,14 +155,16 @@ export { VERIFIERS, type Verifiers } from "./lib/evaluate/verifiers/registry.ts"
 export { renderTargetReport } from "./lib/report/target_report.ts";
 export { renderIndex } from "./lib/report/index_report.ts";
 export { renderJunit } from "./lib/report/junit.ts";
+export { buildIndex, renderIndexJson } from "./lib/report/index_json.ts";
 export {
-  buildIndex,
   INDEX_SCHEMA,
   type IndexScenario,
+  indexScenarioSchema,
   type IndexTarget,
-  renderIndexJson,
+  indexTargetSchema,
   type ResultsIndex,
-} from "./lib/report/index_json.ts";
+  resultsIndexSchema,
+} from "./lib/report/index_schema.ts";
 export { MergeError, type MergeInput, mergeResults } from "./lib/results/merge.ts";
 export {
   type DiffLine,
