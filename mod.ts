@@ -127,6 +127,21 @@ export {
   type Verdict,
   VERDICTS,
 } from "./lib/results/schema.ts";
+// The zod schemas the result types above are the types of: exported so that `deno doc` can
+// resolve those types, and left out of the docs (`@ignore`): zod is no part of the API.
+export {
+  expectationActualSchema,
+  expectationResultSchema,
+  harnessFiguresSchema,
+  measurementsSchema,
+  predictionSchema,
+  resultsSchema,
+  scenarioResultSchema,
+  socketOptionsReadSchema,
+  socketOptionsSchema,
+  tcpSysctlsSchema,
+  timelineEventSchema,
+} from "./lib/results/schema.ts";
 export {
   type ResultsProblem,
   type ResultsValidation,
@@ -136,18 +151,20 @@ export { certifyTarget } from "./lib/runner/certify_target.ts";
 export type { ProgressEvent, RunOptions } from "./lib/runner/run_options.ts";
 export type { Gate } from "./lib/runner/pool.ts";
 export { FAULTS, type Faults } from "./lib/faults/registry.ts";
-export { VERIFIERS, type Verifiers } from "./lib/verifiers/registry.ts";
+export { VERIFIERS, type Verifiers } from "./lib/evaluate/verifiers/registry.ts";
 export { renderTargetReport } from "./lib/report/target_report.ts";
 export { renderIndex } from "./lib/report/index_report.ts";
 export { renderJunit } from "./lib/report/junit.ts";
+export { buildIndex, renderIndexJson } from "./lib/report/index_json.ts";
 export {
-  buildIndex,
   INDEX_SCHEMA,
   type IndexScenario,
+  indexScenarioSchema,
   type IndexTarget,
-  renderIndexJson,
+  indexTargetSchema,
   type ResultsIndex,
-} from "./lib/report/index_json.ts";
+  resultsIndexSchema,
+} from "./lib/report/index_schema.ts";
 export { MergeError, type MergeInput, mergeResults } from "./lib/results/merge.ts";
 export {
   type DiffLine,

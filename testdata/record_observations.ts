@@ -17,7 +17,7 @@
 import { loadSuites, selectScenarios } from "../lib/cli/load_suites.ts";
 import { loadTarget } from "../lib/cli/load_target.ts";
 import type { Observations } from "../lib/observe/observations.ts";
-import { packetsOf } from "../lib/runner/release_how.ts";
+import { packetsOf } from "../lib/evaluate/release_how.ts";
 import { runScenario } from "../lib/runner/run_scenario.ts";
 import { parseDuration } from "../lib/time/duration.ts";
 

@@ -2,7 +2,7 @@
  * The exposure card: from the sockets read, when the kernel alone would release a client that
  * vanishes idle, vanishes mid-response or stops reading (per distinct set of options), and which
  * of the connections look dead now, with the evidence. Pure: every figure comes from the
- * certification's kernel model (lib/observe/predict_release.ts: predictRelease for the
+ * certification's kernel model (lib/evaluate/predict_release.ts: predictRelease for the
  * mechanism, its abort windows and predictedMoment for the moment and tolerance).
  *
  * @module
@@ -18,7 +18,7 @@ import {
   type TcpSysctls,
   type TimerWheel,
   userTimeoutAbortWindow,
-} from "../observe/predict_release.ts";
+} from "../evaluate/predict_release.ts";
 import { formatMs } from "../time/duration.ts";
 import type {
   DeadConnection,

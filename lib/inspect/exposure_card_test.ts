@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { retries2AbortWindow } from "../observe/predict_release.ts";
+import { retries2AbortWindow } from "../evaluate/predict_release.ts";
 import { timerWheel } from "../observe/timer_wheel.ts";
 import { deadLooking, exposures, optionGroups } from "./exposure_card.ts";
 import type { InspectedSocket } from "./inspection_schema.ts";

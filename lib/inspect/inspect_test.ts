@@ -7,7 +7,7 @@ import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
 import { type Child, run } from "../process/spawn.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
-import { predictFromObservations } from "../observe/predict_release.ts";
+import { predictFromObservations } from "../evaluate/predict_release.ts";
 import { readSocketOptions, readTcpSysctls } from "../observe/socket_options.ts";
 import { findServerFd, watchSocket } from "../observe/socket_watch.ts";
 import { startTarget } from "../target/start_target.ts";

@@ -9,7 +9,6 @@
 
 import type { HarnessFigures, Measurements, SocketOptions, TcpSysctls } from "../results/schema.ts";
 import type { PacketEvent, UnreachableEvent } from "./capture.ts";
-import type { PeerBehaviour } from "./predict_release.ts";
 import type { ProcessExit, ServerSample } from "./server_process.ts";
 import type { SocketEvent } from "./socket_watch.ts";
 
@@ -44,6 +43,12 @@ export interface LivenessSample {
   farewell?: string;
 }
 
+/**
+ * What the client's side does when the server sends to it: silent (gone), answers (its kernel
+ * still ACKs), or resets (its kernel or a router answers with RST).
+ */
+export type PeerBehaviour = "silent" | "answers" | "resets";
+
 /** Who acted in a step. */
 export type StepActor = "client" | "client-host" | "router" | "harness";
 
@@ -66,10 +71,7 @@ export interface StepRecord {
   error?: string;
   /** Whether it moved data on the connection under test (for "last traffic"). */
   traffic?: boolean;
-  /**
-   * What the client's side does from now on when the server sends to it: silent (gone),
-   * answers (its kernel still ACKs), or resets (its kernel or a router answers with RST).
-   */
+  /** What the client's side does from now on when the server sends to it. */
   peer?: PeerBehaviour;
 }
 

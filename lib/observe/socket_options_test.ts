@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { run } from "../process/spawn.ts";
-import { predictRelease } from "./predict_release.ts";
+import { predictRelease } from "../evaluate/predict_release.ts";
 import { readSocketOptions, readTcpSysctls } from "./socket_options.ts";
 import { findServerFd } from "./socket_watch.ts";
 import { FIXTURE_OPTIONS } from "./testdata/keepalive_server.ts";

@@ -7,56 +7,11 @@
  * @module
  */
 
-import { type Level, type Results, type Verdict, VERDICTS } from "../results/schema.ts";
+import { type Results, type Verdict, VERDICTS } from "../results/schema.ts";
+import { INDEX_SCHEMA, type IndexScenario, type ResultsIndex } from "./index_schema.ts";
 
-/** The schema id written in every index file. */
-export const INDEX_SCHEMA = "clientdown/index@1";
 /** The index file's name in a reports directory (never read as a results file). */
 export const INDEX_JSON = "index.json";
-
-/** One target in the index. */
-export interface IndexTarget {
-  /** Target id (also the base name of its `.json` and `.md`). */
-  id: string;
-  /** Its title, when the target gives one. */
-  title?: string;
-  /** The server's version as the target reported it. */
-  version: string;
-  /** Its Markdown report, relative to the index. */
-  report: string;
-  /** Its results file, relative to the index. */
-  results: string;
-  /** The clientdown version that produced the results. */
-  clientdown: string;
-  /** How long each scenario waited for the server (ms). */
-  deadlineMs: number;
-  /** When the run started (ISO 8601). */
-  startedAt: string;
-  /** How many scenarios got each verdict (every verdict listed, zeros included). */
-  counts: Record<Verdict, number>;
-}
-
-/** One scenario (row of the matrix). */
-export interface IndexScenario {
-  /** Scenario id, e.g. "vanish/idle". */
-  id: string;
-  /** Its requirement level. */
-  level: Level;
-  /** Its title. */
-  title: string;
-}
-
-/** The index of a reports directory. */
-export interface ResultsIndex {
-  /** Always {@link INDEX_SCHEMA}. */
-  schema: typeof INDEX_SCHEMA;
-  /** Targets, sorted by id. */
-  targets: IndexTarget[];
-  /** Every scenario any target ran, sorted by id. */
-  scenarios: IndexScenario[];
-  /** Scenario id → target id → verdict; a target that did not run a scenario is absent. */
-  matrix: Record<string, Record<string, Verdict>>;
-}
 
 const byId = (a: { id: string }, b: { id: string }) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 

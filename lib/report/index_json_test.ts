@@ -2,8 +2,13 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { readResultsDir } from "../cli/report_files.ts";
 import { makeResults } from "../results/testdata/make_results.ts";
-import { buildIndex, INDEX_JSON, INDEX_SCHEMA, renderIndexJson } from "./index_json.ts";
-import { INDEX_JSON_SCHEMA_FILE, indexJsonSchemaText, indexProblems } from "./index_schema.ts";
+import { buildIndex, INDEX_JSON, renderIndexJson } from "./index_json.ts";
+import {
+  INDEX_JSON_SCHEMA_FILE,
+  INDEX_SCHEMA,
+  indexJsonSchemaText,
+  indexProblems,
+} from "./index_schema.ts";
 
 Deno.test("index JSON: targets with versions and counts per verdict, scenario × target matrix, sorted", () => {
   const naive = makeResults("ref-naive", { "vanish/idle": "fail", "rst/idle": "pass" });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { ExpectationResult, Results } from "../results/schema.ts";
 import { diffResults, formatDiff } from "../results/diff.ts";
 import { makeResults } from "../results/testdata/make_results.ts";
-import { expectations, verifierOf } from "../verifiers/registry.ts";
+import { expectations, verifierOf } from "../evaluate/verifiers/registry.ts";
 import { renderJunit } from "./junit.ts";
 import { chartData } from "./release_chart.ts";
 import { renderTargetReport } from "./target_report.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadSuites, selectScenarios } from "../cli/load_suites.ts";
-import { evaluate } from "../runner/evaluate.ts";
+import { evaluate } from "../evaluate/evaluate.ts";
 import { describeProblem, validateResults } from "./validate_results.ts";
 import { SAMPLE } from "../report/testdata/sample_results.ts";
 

@@ -3,11 +3,15 @@
  * and the only thing renderers read. Fields may be added; none is ever renamed.
  *
  * This file is the one source of the contract: the zod schemas below validate every results
- * file, and `results.schema.json` (the JSON Schema other tools read) is generated from them
- * (`deno task schema`; a test checks it is current). The TypeScript types are written out
- * beside them for readers and docs, and checked against them: `deno check` fails when a type
- * and its schema disagree. To add a field: add it to the schema (with `.exactOptional()` unless
- * every file ever written has it) and to its type, then run `deno task schema`.
+ * file, `results.schema.json` (the JSON Schema other tools read) is generated from them
+ * (`deno task schema`; a test checks it is current), and each TypeScript type is the type of
+ * what its schema parses. Each field is declared once, in its schema, and documented there
+ * with `.describe()` (which the JSON Schema carries). To add a field: add it to its schema
+ * (with `.exactOptional()` unless every file ever written has it), then run `deno task schema`.
+ *
+ * The types are written `ReturnType<typeof xSchema.parse>` rather than `z.infer<…>`, and the
+ * schemas are exported from mod.ts but left out of its docs (`@ignore`): `deno doc --lint`
+ * rejects a public type that names zod's own types or a schema mod.ts does not export.
  *
  * This module is the leaf of the import graph: it imports nothing from the rest of clientdown.
  *
@@ -133,9 +137,14 @@ const targetIdPattern = /^[a-z0-9][a-z0-9.-]*(@[a-z0-9][a-z0-9-]*)?$/;
 const scenarioIdPattern = /^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
 
 // ---------------------------------------------------------------------------------------------
-// The schemas (each type below is checked against one of them)
+// The schemas, and the type of what each parses. A schema is exported (and re-exported by mod.ts,
+// out of its docs) only so that its type can name it.
 
-/** Schema of {@linkcode SocketOptions}. */
+/**
+ * Schema of {@linkcode SocketOptions}.
+ *
+ * @ignore
+ */
 export const socketOptionsSchema = z.strictObject({
   keepalive: z.boolean().describe("SO_KEEPALIVE"),
   keepIdleS: count().describe(
@@ -150,13 +159,25 @@ export const socketOptionsSchema = z.strictObject({
     "The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS where the kernel has it)",
   ),
 }).describe("The timeout options of one socket, as the kernel applies them");
+/** The timeout options of one socket, as the kernel applies them (what the observer reads). */
+export type SocketOptions = ReturnType<typeof socketOptionsSchema.parse>;
 
-/** Schema of {@linkcode SocketOptionsRead}. */
-const socketOptionsReadSchema = socketOptionsSchema.extend({
+/**
+ * Schema of {@linkcode SocketOptionsRead}.
+ *
+ * @ignore
+ */
+export const socketOptionsReadSchema = socketOptionsSchema.extend({
   rtoMaxMs: socketOptionsSchema.shape.rtoMaxMs.exactOptional(),
 }).describe("The server socket's own options, read through pidfd_getfd + getsockopt");
+/** The server socket's own options as a results file holds them (`rtoMaxMs` may be absent). */
+export type SocketOptionsRead = ReturnType<typeof socketOptionsReadSchema.parse>;
 
-/** Schema of {@linkcode TcpSysctls}. */
+/**
+ * Schema of {@linkcode TcpSysctls}.
+ *
+ * @ignore
+ */
 export const tcpSysctlsSchema = z.strictObject({
   keepaliveTimeS: count().describe("net.ipv4.tcp_keepalive_time, seconds"),
   keepaliveIntvlS: count().describe("net.ipv4.tcp_keepalive_intvl, seconds"),
@@ -164,10 +185,16 @@ export const tcpSysctlsSchema = z.strictObject({
   retries2: count().describe("net.ipv4.tcp_retries2"),
   orphanRetries: count().describe("net.ipv4.tcp_orphan_retries"),
 }).describe("The TCP sysctls of a network namespace that decide when a silent peer is given up on");
+/** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
+export type TcpSysctls = ReturnType<typeof tcpSysctlsSchema.parse>;
 
-/** Schema of {@linkcode Prediction}. */
-const predictionSchema = z.strictObject({
-  predicted: z.literal(true),
+/**
+ * Schema of {@linkcode Prediction}.
+ *
+ * @ignore
+ */
+export const predictionSchema = z.strictObject({
+  predicted: z.literal(true).describe("Always true: a prediction is labelled as one"),
   releaseMs: z.number().min(0).max(MAX_PREDICTED_MS).nullable().describe(
     'Milliseconds after the reference moment ("from"), or null for "never"',
   ),
@@ -175,7 +202,9 @@ const predictionSchema = z.strictObject({
     'What the time counts from, e.g. "last-traffic", "oldest-unacked", "first-retransmission", ' +
       '"first-zero-window-probe", "first-keepalive-probe"',
   ),
-  mechanism: label(),
+  mechanism: label().describe(
+    'The kernel mechanism and why, e.g. "keepalive: idle 2 s + 3 probes × 1 s …"',
+  ),
   how: z.enum(RELEASE_HOWS).describe(
     'How the kernel alone would end the connection ("never" when it would not)',
   ),
@@ -192,11 +221,17 @@ const predictionSchema = z.strictObject({
     'The situation the kernel model was applied to, e.g. "peer silent"',
   ),
 }).describe("What the kernel alone will do, computed from socket options and sysctls");
+/** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
+export type Prediction = ReturnType<typeof predictionSchema.parse>;
 
-/** Schema of {@linkcode TimelineEvent}. */
-const timelineEventSchema = z.strictObject({
+/**
+ * Schema of {@linkcode TimelineEvent}.
+ *
+ * @ignore
+ */
+export const timelineEventSchema = z.strictObject({
   atMs: relMs().describe("Milliseconds since the fault (negative: before it)"),
-  actor: z.enum(ACTORS),
+  actor: z.enum(ACTORS).describe("Who did it"),
   kind: z.enum(TIMELINE_KINDS).describe("What the event is, for the renderers"),
   timer: label().exactOptional().describe(
     'For a "timer" event: the kernel timer\'s name, e.g. "retransmit timer"',
@@ -212,9 +247,37 @@ const timelineEventSchema = z.strictObject({
     "The router dropped this packet (the fault in place): it never reached the client",
   ),
 }).describe("One moment of a scenario, for the timeline");
+/** One moment of a scenario, for the timeline. */
+export type TimelineEvent = ReturnType<typeof timelineEventSchema.parse>;
 
-/** Schema of {@linkcode ExpectationResult}. */
-const expectationResultSchema = z.strictObject({
+/**
+ * Schema of {@linkcode ExpectationActual}.
+ *
+ * @ignore
+ */
+export const expectationActualSchema = z.strictObject({
+  ms: z.number().min(0).max(MAX_PREDICTED_MS).exactOptional().describe(
+    "The figure judged against the budget (release after the fault, slowest answer), ms",
+  ),
+  how: z.enum(RELEASE_HOWS).exactOptional().describe("How the connection was released"),
+  survived: z.boolean().exactOptional().describe(
+    "Whether the connection was found usable after the outage",
+  ),
+  error: text().exactOptional().describe(
+    'What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why',
+  ),
+  unanswered: count().exactOptional().describe("Exchanges left unanswered"),
+  of: count().exactOptional().describe("Exchanges tried"),
+});
+/** What an expectation found, as data. */
+export type ExpectationActual = ReturnType<typeof expectationActualSchema.parse>;
+
+/**
+ * Schema of {@linkcode ExpectationResult}.
+ *
+ * @ignore
+ */
+export const expectationResultSchema = z.strictObject({
   kind: label().describe(
     'The expectation kind, as the registry names it: "released", "others-served", ...',
   ),
@@ -226,51 +289,75 @@ const expectationResultSchema = z.strictObject({
     "The expectation's budget (released within, survives for, each answer within), ms",
   ),
   verdict: z.enum(VERDICTS),
-  actual: z.strictObject({
-    ms: z.number().min(0).max(MAX_PREDICTED_MS).exactOptional().describe(
-      "The figure judged against the budget (release after the fault, slowest answer), ms",
-    ),
-    how: z.enum(RELEASE_HOWS).exactOptional().describe("How the connection was released"),
-    survived: z.boolean().exactOptional().describe(
-      "Whether the connection was found usable after the outage",
-    ),
-    error: text().exactOptional().describe(
-      'What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why',
-    ),
-    unanswered: count().exactOptional().describe("Exchanges left unanswered"),
-    of: count().exactOptional().describe("Exchanges tried"),
-  }).exactOptional().describe("What was found, as data (absent where nothing was)"),
+  actual: expectationActualSchema.exactOptional().describe(
+    "What was found, as data (absent where nothing was)",
+  ),
   measured: text().describe("What was found, in words (predicted, and then it says so)"),
   predicted: z.boolean().exactOptional().describe("The finding rests on a prediction"),
 }).describe("The outcome of one expectation");
+/** The outcome of one expectation. */
+export type ExpectationResult = ReturnType<typeof expectationResultSchema.parse>;
 
-/** Schema of {@linkcode Measurements}. */
-const measurementsSchema = z.strictObject({
+/**
+ * Schema of {@linkcode HarnessFigures}.
+ *
+ * @ignore
+ */
+export const harnessFiguresSchema = z.strictObject({
+  labUpMs: ms().describe("From asking for the lab to its being ready to carry traffic"),
+  targetReadyMs: ms().describe(
+    "From the lab's being up to the target's listening (and the client's being ready)",
+  ),
+  teardownMs: ms().describe("From the end of the scenario to the lab's being gone"),
+  latenessMs: ms().exactOptional().describe(
+    "The runner's largest event-loop lateness while the scenario measured (its tolerance is 100 ms)",
+  ),
+  attempts: z.int().min(1).max(MAX_COUNT).exactOptional().describe(
+    "Runs it took: a run measured while the runner was late beyond tolerance is run again",
+  ),
+});
+/** Harness overhead of one scenario and the runner's lateness while it measured. */
+export type HarnessFigures = ReturnType<typeof harnessFiguresSchema.parse>;
+
+/**
+ * Schema of {@linkcode Measurements}.
+ *
+ * @ignore
+ */
+export const measurementsSchema = z.strictObject({
   releaseMs: ms().exactOptional().describe("From the fault to the server releasing the connection"),
   releaseSinceLastTrafficMs: ms().exactOptional().describe(
     "From the last traffic on the connection to the release",
   ),
-  releasedHow: z.enum(RELEASE_HOWS).exactOptional(),
+  releasedHow: z.enum(RELEASE_HOWS).exactOptional().describe("How the server released"),
   releasedBeforeFault: z.literal(true).exactOptional().describe(
     "The server had closed the connection before the fault (it closes after each response): releaseMs is then 0",
   ),
   othersMaxLatencyMs: ms().exactOptional().describe(
     "Largest latency seen by the healthy bystander client during the fault",
   ),
-  othersTimeouts: count().exactOptional(),
-  fdsBefore: count().exactOptional(),
-  fdsAfter: count().exactOptional(),
+  othersTimeouts: count().exactOptional().describe(
+    "Requests of the bystander client left unanswered during the fault",
+  ),
+  fdsBefore: count().exactOptional().describe("fds of the server's process tree before the fault"),
+  fdsAfter: count().exactOptional().describe(
+    "fds of the server's process tree when the runner stopped watching",
+  ),
   clientConnectionsBefore: count().exactOptional().describe(
     "TCP connections the server's processes held to client hosts (the bystander left out) just before the fault",
   ),
   clientConnectionsAfter: count().exactOptional().describe(
     "The same when the runner stopped watching",
   ),
-  rssKbBefore: count().exactOptional(),
-  rssKbAfter: count().exactOptional(),
-  keepaliveProbes: count().exactOptional(),
-  retransmissions: count().exactOptional(),
-  zeroWindowProbes: count().exactOptional(),
+  rssKbBefore: count().exactOptional().describe(
+    "RSS of the server's process tree before the fault, KiB",
+  ),
+  rssKbAfter: count().exactOptional().describe(
+    "RSS of the server's process tree when the runner stopped watching, KiB",
+  ),
+  keepaliveProbes: count().exactOptional().describe("Keepalive probes the server sent"),
+  retransmissions: count().exactOptional().describe("Retransmissions the server sent"),
+  zeroWindowProbes: count().exactOptional().describe("Zero-window probes the server sent"),
   serverExit: z.strictObject({
     code: z.int().min(0).max(255),
     signal: z.string().regex(/^SIG[A-Z0-9+-]+$/).nullable(),
@@ -290,17 +377,7 @@ const measurementsSchema = z.strictObject({
     "The kernel ended the socket (RST, timeout) kernelEndedMs after the fault while the server " +
       "still holds its fd: a leak, not a release",
   ),
-  harness: z.strictObject({
-    labUpMs: ms(),
-    targetReadyMs: ms(),
-    teardownMs: ms(),
-    latenessMs: ms().exactOptional().describe(
-      "The runner's largest event-loop lateness while the scenario measured (its tolerance is 100 ms)",
-    ),
-    attempts: z.int().min(1).max(MAX_COUNT).exactOptional().describe(
-      "Runs it took: a run measured while the runner was late beyond tolerance is run again",
-    ),
-  }).exactOptional().describe(
+  harness: harnessFiguresSchema.exactOptional().describe(
     "Harness overhead (lab up, target ready, teardown) and the runner's lateness",
   ),
   faultMoment: z.strictObject({
@@ -312,22 +389,28 @@ const measurementsSchema = z.strictObject({
       "within toleranceMs; the runner asked for it lagMs earlier",
   ),
 }).describe("Figures measured for a scenario; all times in milliseconds");
+/** Figures measured for a scenario. All times in milliseconds. */
+export type Measurements = ReturnType<typeof measurementsSchema.parse>;
 
-/** Schema of {@linkcode ScenarioResult}. */
-const scenarioResultSchema = z.strictObject({
+/**
+ * Schema of {@linkcode ScenarioResult}.
+ *
+ * @ignore
+ */
+export const scenarioResultSchema = z.strictObject({
   id: z.string().regex(scenarioIdPattern).describe("Stable id <family>/<case>"),
   title: label(),
-  requirement: label(),
-  level: z.enum(LEVELS),
-  refs: z.array(text()),
-  phase: z.enum(PHASES),
-  verdict: z.enum(VERDICTS),
+  requirement: label().describe("The requirement, in one sentence"),
+  level: z.enum(LEVELS).describe("The requirement's level"),
+  refs: z.array(text()).describe("RFC sections and man pages the requirement rests on"),
+  phase: z.enum(PHASES).describe("Where in the connection's life the client went down"),
+  verdict: z.enum(VERDICTS).describe("The scenario's verdict: the worst of its expectations'"),
   measurements: measurementsSchema,
   expectations: z.array(expectationResultSchema),
   socketOptions: socketOptionsReadSchema.exactOptional(),
   sysctls: tcpSysctlsSchema.exactOptional(),
   prediction: predictionSchema.exactOptional(),
-  evidence: z.array(timelineEventSchema),
+  evidence: z.array(timelineEventSchema).describe("The timeline"),
   notes: text().describe("Why skipped / inconclusive / error, and anything a reader should know"),
   harnessNotes: text().exactOptional().describe(
     "Trouble of the harness itself (no packet capture, a helper that did not end cleanly): never part of the server's verdict",
@@ -343,20 +426,28 @@ const scenarioResultSchema = z.strictObject({
     "The server's own words, as evidence (untrusted text): its stderr tail and its log tail",
   ),
 }).describe("The result of one scenario");
+/** The result of one scenario. */
+export type ScenarioResult = ReturnType<typeof scenarioResultSchema.parse>;
 
-/** Schema of {@linkcode Results}. */
-const resultsObject = z.strictObject({
+/**
+ * The zod schema of a results file: `resultsSchema.safeParse(value)` checks a parsed JSON value
+ * against the contract. Internal (zod's types are no part of the public API): use
+ * `validateResults`, which names each problem in words.
+ *
+ * @ignore
+ */
+export const resultsSchema = z.strictObject({
   schema: z.literal(RESULTS_SCHEMA),
   target: z.strictObject({
     id: z.string().regex(targetIdPattern).describe("<id> or <id>@<variant>"),
     title: z.string().max(10_000).exactOptional(),
-    version: z.string().max(10_000),
+    version: z.string().max(10_000).describe("Its version, as the target reports it"),
     knobs: z.record(label(), text()).exactOptional().describe(
       "The knobs that decide how it treats dead clients, in words (knob → setting)",
     ),
-  }),
+  }).describe("The server certified"),
   environment: z.strictObject({
-    kernel: label(),
+    kernel: label().describe("The kernel's release"),
     kernelHz: z.int().min(1).max(100_000).exactOptional().describe(
       "CONFIG_HZ of the kernel, which sets how late its TCP timers fire and so the tolerance of predictions; absent when not known (predictions then assume the coarsest timer wheel Linux allows)",
     ),
@@ -364,13 +455,13 @@ const resultsObject = z.strictObject({
       "Set when the labs were made without root, in a user namespace of the run's own: only the servers that run as the user's own uid could be certified",
     ),
     startedAt: z.iso.datetime({ offset: true }),
-    durationMs: ms(),
-    deadlineMs: ms(),
-    concurrency: z.int().min(1).max(MAX_COUNT),
+    durationMs: ms().describe("Wall time of the run"),
+    deadlineMs: ms().describe("The runner's deadline per scenario"),
+    concurrency: z.int().min(1).max(MAX_COUNT).describe("Scenarios run at once"),
     peakLatenessMs: ms().exactOptional().describe(
       "The runner's largest event-loop lateness during the run (scenarios measured while it was over 100 ms were run again)",
     ),
-    clientdown: label(),
+    clientdown: label().describe("clientdown's version"),
     interrupted: z.strictObject({
       signal: text(),
       finished: count(),
@@ -389,367 +480,16 @@ const resultsObject = z.strictObject({
     }).exactOptional().describe(
       "Set by certify --shard K/N: this shard (index K of count N) and the whole run it is part of (every target and scenario id), so merge can tell a missing or duplicate pair",
     ),
-  }),
-  scenarios: z.array(scenarioResultSchema),
+  }).describe("Where and how the run went"),
+  scenarios: z.array(scenarioResultSchema).describe("One result per scenario run"),
 }).describe("A clientdown results file");
-
-// ---------------------------------------------------------------------------------------------
-// The types, written out for readers and documentation, and checked against the schemas above:
-// `deno check` fails when a type and its schema disagree (see the end of this file)
-
-/** The timeout options of one socket, as the kernel applies them (what the observer reads). */
-export interface SocketOptions {
-  /** SO_KEEPALIVE. */
-  keepalive: boolean;
-  /** TCP_KEEPIDLE, seconds (the namespace's tcp_keepalive_time unless set). */
-  keepIdleS: number;
-  /** TCP_KEEPINTVL, seconds (the namespace's tcp_keepalive_intvl unless set). */
-  keepIntvlS: number;
-  /** TCP_KEEPCNT (the namespace's tcp_keepalive_probes unless set). */
-  keepCnt: number;
-  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
-  userTimeoutMs: number;
-  /** The ceiling of the retransmission timeout, milliseconds (TCP_RTO_MAX_MS). */
-  rtoMaxMs: number;
-}
-
-/** The server socket's own options as a results file holds them (`rtoMaxMs` may be absent). */
-export interface SocketOptionsRead {
-  /** SO_KEEPALIVE. */
-  keepalive: boolean;
-  /** TCP_KEEPIDLE, seconds. */
-  keepIdleS: number;
-  /** TCP_KEEPINTVL, seconds. */
-  keepIntvlS: number;
-  /** TCP_KEEPCNT. */
-  keepCnt: number;
-  /** TCP_USER_TIMEOUT, milliseconds; 0 when unset. */
-  userTimeoutMs: number;
-  /** The ceiling of the retransmission timeout (TCP_RTO_MAX_MS where the kernel has it). */
-  rtoMaxMs?: number;
-}
-
-/** The TCP sysctls of a network namespace that decide when a silent peer is given up on. */
-export interface TcpSysctls {
-  /** net.ipv4.tcp_keepalive_time, seconds. */
-  keepaliveTimeS: number;
-  /** net.ipv4.tcp_keepalive_intvl, seconds. */
-  keepaliveIntvlS: number;
-  /** net.ipv4.tcp_keepalive_probes. */
-  keepaliveProbes: number;
-  /** net.ipv4.tcp_retries2. */
-  retries2: number;
-  /** net.ipv4.tcp_orphan_retries. */
-  orphanRetries: number;
-}
-
-/** What the kernel alone will do, computed from socket options and sysctls: a prediction. */
-export interface Prediction {
-  /** Always true: a prediction is labelled as one. */
-  predicted: true;
-  /** Milliseconds after the reference moment (`from`), or null for "never". */
-  releaseMs: number | null;
-  /**
-   * What the time counts from, e.g. "last-traffic", "oldest-unacked",
-   * "first-retransmission", "first-zero-window-probe", "first-keepalive-probe".
-   */
-  from: string;
-  /** The kernel mechanism, e.g. "keepalive", "retransmission timeout". */
-  mechanism: string;
-  /** How the kernel alone would end the connection ("never" when it would not). */
-  how: ReleaseHow;
-  /** How much earlier or later than predicted the kernel may act (timer-wheel lateness), ms. */
-  toleranceMs?: { early: number; late: number };
-  /** The predicted release, in milliseconds after the fault. */
-  atMs?: number;
-  /** How long was watched without a release, ms after the fault. */
-  watchedMs?: number;
-  /** The situation the kernel model was applied to, e.g. "peer silent". */
-  situation?: string;
-}
-
-/** One moment of a scenario, for the timeline. */
-export interface TimelineEvent {
-  /** Milliseconds since the fault (negative: before it). */
-  atMs: number;
-  /** Who did it. */
-  actor: "client" | "server" | "router" | "bystander" | "harness";
-  /** What the event is, for the renderers. */
-  kind: TimelineKind;
-  /** For a "timer" event: the kernel timer's name, e.g. "retransmit timer". */
-  timer?: string;
-  /** For a "timer" event: the retransmissions or unanswered probes it shows. */
-  count?: number;
-  /** What happened, e.g. "RST", "keepalive probe", "abort", "socket freed". */
-  what: string;
-  /** Packet-level events show as arrows between actors. */
-  to?: "client" | "server";
-  /** The router dropped this packet (the fault in place): it never reached the client. */
-  dropped?: true;
-}
-
-/** What an expectation found, as data. */
-export interface ExpectationActual {
-  /** The figure judged against the budget (release after the fault, slowest answer), ms. */
-  ms?: number;
-  /** How the connection was released. */
-  how?: ReleaseHow;
-  /** Whether the connection was found usable after the outage. */
-  survived?: boolean;
-  /** What the client saw when it was not: an errno name ("ECONNRESET"), "EOF", or why. */
-  error?: string;
-  /** Exchanges left unanswered. */
-  unanswered?: number;
-  /** Exchanges tried. */
-  of?: number;
-}
-
-/** The outcome of one expectation. */
-export interface ExpectationResult {
-  /** The expectation kind, as the registry names it: "released", "others-served", .... */
-  kind: string;
-  /** What was expected, in words: "released within 10 min". */
-  expectation: string;
-  /**
-   * The level it is judged at: the scenario's, or its own (a server that dies breaks a MUST
-   * in every scenario).
-   */
-  level: Level;
-  /** The expectation's budget (released within, survives for, each answer within), ms. */
-  budgetMs?: number;
-  /** Its verdict. */
-  verdict: Verdict;
-  /** What was found, as data (absent where nothing was). */
-  actual?: ExpectationActual;
-  /** What was found, in words (predicted, and then it says so). */
-  measured: string;
-  /** The finding rests on a prediction. */
-  predicted?: boolean;
-}
-
-/** Harness overhead of one scenario and the runner's lateness while it measured. */
-export interface HarnessFigures {
-  /** From asking for the lab to its being ready to carry traffic. */
-  labUpMs: number;
-  /** From the lab's being up to the target's listening (and the client's being ready). */
-  targetReadyMs: number;
-  /** From the end of the scenario to the lab's being gone. */
-  teardownMs: number;
-  /** The runner's largest event-loop lateness while the scenario measured (tolerance 100 ms). */
-  latenessMs?: number;
-  /** Runs it took: a run measured while the runner was late beyond tolerance is run again. */
-  attempts?: number;
-}
-
-/** Figures measured for a scenario. All times in milliseconds. */
-export interface Measurements {
-  /** From the fault to the server releasing the connection. */
-  releaseMs?: number;
-  /** From the last traffic on the connection to the release. */
-  releaseSinceLastTrafficMs?: number;
-  /** How the server released. */
-  releasedHow?: ReleaseHow;
-  /**
-   * The server had closed the connection before the fault (it closes after each response):
-   * `releaseMs` is then 0.
-   */
-  releasedBeforeFault?: true;
-  /** Largest latency seen by the healthy bystander client during the fault. */
-  othersMaxLatencyMs?: number;
-  /** Requests of the bystander client left unanswered during the fault. */
-  othersTimeouts?: number;
-  /** fds of the server's process tree before the scenario. */
-  fdsBefore?: number;
-  /** fds of the server's process tree after it. */
-  fdsAfter?: number;
-  /**
-   * TCP connections the server's processes held to client hosts (the bystander left out) just
-   * before the fault.
-   */
-  clientConnectionsBefore?: number;
-  /** The same when the runner stopped watching. */
-  clientConnectionsAfter?: number;
-  /** RSS of the server's process tree before the scenario, KiB. */
-  rssKbBefore?: number;
-  /** RSS of the server's process tree after it, KiB. */
-  rssKbAfter?: number;
-  /** Keepalive probes the server sent. */
-  keepaliveProbes?: number;
-  /** Retransmissions the server sent. */
-  retransmissions?: number;
-  /** Zero-window probes the server sent. */
-  zeroWindowProbes?: number;
-  /** Exit of the server process, when it ended during the scenario. */
-  serverExit?: {
-    code: number;
-    signal: string | null;
-    /** When it ended, milliseconds after the fault (negative: before it). */
-    atMs?: number;
-  };
-  /** Connections a churn step opened. */
-  churnOpened?: number;
-  /** Connections of a churn step the server refused or dropped at once. */
-  churnRefused?: number;
-  /**
-   * The kernel ended the socket (RST, timeout) `kernelEndedMs` after the fault while the
-   * server still holds its fd `fd`: a leak, not a release.
-   */
-  leak?: { kernelEndedMs: number; how: ReleaseHow; fd: number | null };
-  /** Harness overhead (lab up, target ready, teardown) and the runner's lateness. */
-  harness?: HarnessFigures;
-  /**
-   * The fault's moment (time zero of every figure) is when it took effect, taken from `source`
-   * within `toleranceMs`; the runner asked for it `lagMs` earlier. Sources: `netlink`, the
-   * system call that put the router's rule in place (the kernel applied it within the call);
-   * `capture`, the client's first FIN or RST at the router; `runner`, the step's own report.
-   */
-  faultMoment?: { lagMs: number; source: "netlink" | "capture" | "runner"; toleranceMs: number };
-}
-
-/** The result of one scenario. */
-export interface ScenarioResult {
-  /** Stable id `<family>/<case>`. */
-  id: string;
-  /** The scenario's title. */
-  title: string;
-  /** The requirement, in one sentence. */
-  requirement: string;
-  /** The requirement's level. */
-  level: Level;
-  /** RFC sections and man pages the requirement rests on. */
-  refs: string[];
-  /** Where in the connection's life the client went down. */
-  phase: Phase;
-  /** The scenario's verdict: the worst of its expectations'. */
-  verdict: Verdict;
-  /** What was measured. */
-  measurements: Measurements;
-  /** The outcome of each expectation. */
-  expectations: ExpectationResult[];
-  /** The server socket's own options. */
-  socketOptions?: SocketOptionsRead;
-  /** The server namespace's TCP sysctls. */
-  sysctls?: TcpSysctls;
-  /** What the kernel alone would do. */
-  prediction?: Prediction;
-  /** The timeline. */
-  evidence: TimelineEvent[];
-  /** Why skipped / inconclusive / error, and anything a reader should know. */
-  notes: string;
-  /**
-   * Trouble of the harness itself (no packet capture, a helper that did not end cleanly):
-   * never part of the server's verdict.
-   */
-  harnessNotes?: string;
-  /** What to change in the server, where it failed. */
-  recommendation?: string;
-  /** Wall time of the scenario. */
-  durationMs: number;
-  /** The server's own words, as evidence (untrusted text): its stderr tail and log tail. */
-  server?: { stderrTail?: string; log?: string };
-}
-
 /** A results file. */
-export interface Results {
-  /** Always {@linkcode RESULTS_SCHEMA}. */
-  schema: typeof RESULTS_SCHEMA;
-  /** The server certified. */
-  target: {
-    /** `<id>` or `<id>@<variant>`. */
-    id: string;
-    /** Its title, in words. */
-    title?: string;
-    /** Its version, as the target reports it. */
-    version: string;
-    /** The knobs that decide how it treats dead clients, in words (knob → setting). */
-    knobs?: Record<string, string>;
-  };
-  /** Where and how the run went. */
-  environment: {
-    /** The kernel's release. */
-    kernel: string;
-    /**
-     * CONFIG_HZ of the kernel, which sets how late its TCP timers fire and so the tolerance of
-     * predictions; absent when not known (predictions then assume the coarsest timer wheel).
-     */
-    kernelHz?: number;
-    /** Set when the labs were made without root, in a user namespace of the run's own. */
-    rootless?: true;
-    /** When the run started, ISO-8601. */
-    startedAt: string;
-    /** Wall time of the run. */
-    durationMs: number;
-    /** The runner's deadline per scenario. */
-    deadlineMs: number;
-    /** Scenarios run at once. */
-    concurrency: number;
-    /**
-     * The runner's largest event-loop lateness during the run (scenarios measured while it
-     * was over 100 ms were run again).
-     */
-    peakLatenessMs?: number;
-    /** clientdown's version. */
-    clientdown: string;
-    /** Set when the run was interrupted: the signal, scenarios finished and planned. */
-    interrupted?: { signal: string; finished: number; planned: number };
-    /** Fingerprint of the scenarios run ("sha256:<hex>"): results of different suites never merge. */
-    suite?: string;
-    /**
-     * Set by `certify --shard K/N`: this shard (index K of count N) and the whole run it is
-     * part of (every target and scenario id), so `merge` can tell a missing or duplicate pair.
-     */
-    shard?: { index: number; count: number; targets: string[]; scenarios: string[] };
-  };
-  /** One result per scenario run. */
-  scenarios: ScenarioResult[];
-}
-
-/**
- * The zod schema of a results file: `resultsSchema.safeParse(value)` checks a parsed JSON value
- * against the contract. Internal (zod's types are no part of the public API): use
- * `validateResults`, which names each problem in words.
- *
- * @ignore
- */
-export const resultsSchema: z.ZodType<Results> = resultsObject;
+export type Results = ReturnType<typeof resultsSchema.parse>;
 
 /** The JSON Schema of a results file, generated from {@linkcode resultsSchema}. */
 export function resultsJsonSchema(): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(resultsObject, { target: "draft-2020-12" }),
+    ...z.toJSONSchema(resultsSchema, { target: "draft-2020-12" }),
     title: "clientdown results (clientdown/results@2)",
   };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Each type above and its schema accept exactly the same values, or this does not compile
-
-/** Deep equality of two types: same fields, same optionality, same value types. */
-type Agree<A, B> = [A] extends [B] ? [B] extends [A] ? SameKeys<NonNullable<A>, NonNullable<B>>
-  : false
-  : false;
-type SameKeys<A, B> = [A] extends [readonly (infer X)[]]
-  ? [B] extends [readonly (infer Y)[]] ? Agree<X, Y> : false
-  : [A] extends [object]
-    ? [B] extends [object]
-      ? [keyof A] extends [keyof B]
-        ? [keyof B] extends [keyof A]
-          ? [{ [K in keyof A & keyof B]-?: Agree<A[K], B[K]> }[keyof A & keyof B]] extends [true]
-            ? true
-          : false
-        : false
-      : false
-    : false
-  : true;
-type Assert<T extends true> = T;
-type _TypesAgreeWithSchemas = [
-  Assert<Agree<SocketOptions, z.infer<typeof socketOptionsSchema>>>,
-  Assert<Agree<SocketOptionsRead, z.infer<typeof socketOptionsReadSchema>>>,
-  Assert<Agree<TcpSysctls, z.infer<typeof tcpSysctlsSchema>>>,
-  Assert<Agree<Prediction, z.infer<typeof predictionSchema>>>,
-  Assert<Agree<TimelineEvent, z.infer<typeof timelineEventSchema>>>,
-  Assert<Agree<ExpectationResult, z.infer<typeof expectationResultSchema>>>,
-  Assert<Agree<Measurements, z.infer<typeof measurementsSchema>>>,
-  Assert<Agree<ScenarioResult, z.infer<typeof scenarioResultSchema>>>,
-  Assert<Agree<Results, z.infer<typeof resultsObject>>>,
-];

@@ -13,10 +13,10 @@ import { isRoot } from "../process/privilege.ts";
 import { type Results, RESULTS_SCHEMA, type ScenarioResult } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
-import { evaluate } from "./evaluate.ts";
+import { evaluate } from "../evaluate/evaluate.ts";
 import type { Observations } from "../observe/observations.ts";
 import { Admission, LATENESS_TOLERANCE_MS, runnerLateness } from "./lateness.ts";
-import { withOwnKnobs } from "./knob_advice.ts";
+import { withOwnKnobs } from "../evaluate/knob_advice.ts";
 import { Gate } from "./pool.ts";
 
 /** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */

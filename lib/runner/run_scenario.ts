@@ -26,7 +26,7 @@ import type { Scenario } from "../suite/define_suite.ts";
 import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";
-import { verifierOf } from "../verifiers/registry.ts";
+import { verifierOf } from "../evaluate/verifiers/registry.ts";
 import { exchangeOn, executeStep, readServerOptions, sleepUnless } from "./execute_step.ts";
 import { capturedMoment, type FaultMoment, segmentMoment, stepMoment } from "./fault_moment.ts";
 import { Gate } from "./pool.ts";

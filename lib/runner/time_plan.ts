@@ -10,7 +10,7 @@
 
 import type { Scenario } from "../suite/define_suite.ts";
 import { parseDuration } from "../time/duration.ts";
-import { verifierOf } from "../verifiers/registry.ts";
+import { verifierOf } from "../evaluate/verifiers/registry.ts";
 
 /** The least time the runner watches after the fault, so a late death or stall is seen. */
 export const OBSERVE_MS = 2000;

@@ -7,7 +7,7 @@
  */
 
 import { durationMsOrUndefined } from "../time/duration.ts";
-import { type Expectation, EXPECTATION_KINDS, verifierOf } from "../verifiers/registry.ts";
+import { type Expectation, EXPECTATION_KINDS, verifierOf } from "../evaluate/verifiers/registry.ts";
 import { FAULT_NAMES, faultNamed } from "../faults/registry.ts";
 import { isDownStep, type Step, STEP_KINDS } from "./steps.ts";
 import { type Level, LEVELS, type Phase, PHASES } from "../results/schema.ts";

@@ -1,6 +1,6 @@
 /**
  * What a scenario expects of the server, each with its budget: the builders of the verifier
- * registry (lib/verifiers/registry.ts), named as suite files call them. A broken expectation
+ * registry (lib/evaluate/verifiers/registry.ts), named as suite files call them. A broken expectation
  * is a `fail` under MUST, a `warn` under SHOULD and `info` under MAY. Its level is the
  * scenario's, unless the expectation sets its own: `serverAlive()` and `othersServed()` are
  * MUSTs in every scenario, whatever the level of the requirement they ride along with.
@@ -8,9 +8,12 @@
  * @module
  */
 
-import { expectations as registryBuilders, type Verifiers } from "../verifiers/registry.ts";
+import {
+  expectations as registryBuilders,
+  type Verifiers,
+} from "../evaluate/verifiers/registry.ts";
 
-export { type Expectation, EXPECTATION_KINDS } from "../verifiers/registry.ts";
+export { type Expectation, EXPECTATION_KINDS } from "../evaluate/verifiers/registry.ts";
 
 /**
  * Every expectation's builder, by the name the registry gives it: `expectations.released(...)`.

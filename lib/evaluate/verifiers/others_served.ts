@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Level } from "../results/schema.ts";
-import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../time/duration.ts";
+import type { Level } from "../../results/schema.ts";
+import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../../time/duration.ts";
 import { checkDuration } from "./_durations.ts";
 import { defineVerifier, serverDeath } from "./verifier.ts";
 

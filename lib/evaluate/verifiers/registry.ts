@@ -13,7 +13,7 @@ import { resourcesRestoredVerifier } from "./resources_restored.ts";
 import { responseDeliveredVerifier } from "./response_delivered.ts";
 import { serverAliveVerifier } from "./server_alive.ts";
 import { survivesVerifier } from "./survives.ts";
-import type { Level } from "../results/schema.ts";
+import type { Level } from "../../results/schema.ts";
 import type { Verifier } from "./verifier.ts";
 
 /** The registry: builder name → verifier. */

@@ -6,8 +6,8 @@
  * tests replay; `--table` prints expected (kernel model) vs measured vs predicted.
  *
  * ```sh
- * deno run --allow-all lib/observe/testdata/record_release.ts [case...]   # as root
- * deno run --allow-all lib/observe/testdata/record_release.ts --table
+ * deno run --allow-all lib/evaluate/testdata/record_release.ts [case...]   # as root
+ * deno run --allow-all lib/evaluate/testdata/record_release.ts --table
  * ```
  *
  * @module
@@ -19,12 +19,12 @@ import { ClientAgent } from "../../client/client_agent.ts";
 import { monotonicMs } from "../../libc/libc.ts";
 import { spawn } from "../../process/spawn.ts";
 import { run } from "../../process/spawn.ts";
-import { type PacketEvent, startCapture } from "../capture.ts";
-import { readSocketOptions, readTcpSysctls } from "../socket_options.ts";
-import { readKernelHz } from "../kernel_hz.ts";
-import { type SocketEvent, watchSocket } from "../socket_watch.ts";
-import { connectionRelease } from "../connection_release.ts";
-import { readSocketTable, socketFds } from "../proc_net_tcp.ts";
+import { type PacketEvent, startCapture } from "../../observe/capture.ts";
+import { readSocketOptions, readTcpSysctls } from "../../observe/socket_options.ts";
+import { readKernelHz } from "../../observe/kernel_hz.ts";
+import { type SocketEvent, watchSocket } from "../../observe/socket_watch.ts";
+import { connectionRelease } from "../../observe/connection_release.ts";
+import { readSocketTable, socketFds } from "../../observe/proc_net_tcp.ts";
 import { vanish } from "../../faults/vanish.ts";
 import { reboot } from "../../faults/reboot.ts";
 import { expireNatNow, installNat } from "../../faults/nat.ts";
@@ -32,8 +32,8 @@ import { slowLink } from "../../faults/slow_link.ts";
 import { icmpUnreachable } from "../../faults/icmp_unreachable.ts";
 import { FaultUnsupported } from "../../faults/unsupported.ts";
 import { type OddBehaviour, oddServerFlags } from "../../runner/testdata/odd_target.ts";
+import type { PeerBehaviour } from "../../observe/observations.ts";
 import {
-  type PeerBehaviour,
   predictFromObservations,
   type PredictionOutcome,
   predictRelease,

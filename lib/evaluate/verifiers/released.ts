@@ -9,13 +9,13 @@
  * @module
  */
 
-import type { Level } from "../results/schema.ts";
-import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../time/duration.ts";
-import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../results/vocabulary.ts";
+import type { Level } from "../../results/schema.ts";
+import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../../time/duration.ts";
+import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../../results/vocabulary.ts";
 import { checkDuration } from "./_durations.ts";
 import { ownTimeoutsBefore } from "./_own_timeouts.ts";
 import { defineVerifier, type Facts, serverDeath } from "./verifier.ts";
-import { connectionRelease } from "../observe/connection_release.ts";
+import { connectionRelease } from "../../observe/connection_release.ts";
 
 /** The data of a `released` expectation. */
 export interface Released {
@@ -70,7 +70,7 @@ export const releasedVerifier = defineVerifier({
     const budget = parseDuration(e.within);
     const { release, measurements: m, prediction } = facts;
     const death = serverDeath(facts);
-    // Evaluation counts no release at or after the death (it ended the connection).
+    // countedRelease counts no release at or after the death (it ended the connection).
     if (death && release.releasedAt === undefined) {
       return { met: false, actual: `not released: ${death}, the connection ended with it` };
     }

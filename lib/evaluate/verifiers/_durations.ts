@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Duration, durationMsOrUndefined } from "../time/duration.ts";
+import { type Duration, durationMsOrUndefined } from "../../time/duration.ts";
 import type { ParameterProblem } from "./verifier.ts";
 
 /** A problem when `value` is not a duration like "75s" or "10m". */

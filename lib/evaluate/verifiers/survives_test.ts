@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Observations } from "../observe/observations.ts";
+import type { Observations } from "../../observe/observations.ts";
 import { survivesVerifier as v } from "./survives.ts";
 import { died, facts, socketEvent } from "./testdata/facts.ts";
 

@@ -1,8 +1,7 @@
 /** Facts for verifier tests: a scenario's observations, with what each test sets. */
-import { connectionRelease } from "../../observe/connection_release.ts";
-import { emptyObservations, type Observations } from "../../observe/observations.ts";
-import type { SocketEvent } from "../../observe/socket_watch.ts";
-import { type Facts, releaseBeforeDeath } from "../verifier.ts";
+import { emptyObservations, type Observations } from "../../../observe/observations.ts";
+import type { SocketEvent } from "../../../observe/socket_watch.ts";
+import { countedRelease, type Facts } from "../verifier.ts";
 
 /** A socket event at `at` ms with the given holding. */
 export function socketEvent(at: number, holding: SocketEvent["holding"], fd = 7): SocketEvent {
@@ -34,7 +33,7 @@ export function facts(
   change(obs);
   return {
     obs,
-    release: releaseBeforeDeath(connectionRelease(obs.connection.socket), obs.server.exit?.at),
+    release: countedRelease(obs),
     watchedUntil: obs.run.endAt,
     watchedMs: obs.run.endAt - 1000,
     prediction: undefined,

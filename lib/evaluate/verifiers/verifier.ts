@@ -7,13 +7,13 @@
  * @module
  */
 
-import type { ConnectionRelease } from "../observe/connection_release.ts";
-import type { Observations } from "../observe/observations.ts";
-import type { PredictionOutcome } from "../observe/predict_release.ts";
-import type { SocketEvent } from "../observe/socket_watch.ts";
-import type { OwnClose } from "../observe/unprompted_close.ts";
-import type { ExpectationActual, Level, Measurements } from "../results/schema.ts";
-import { formatMs } from "../time/duration.ts";
+import { type ConnectionRelease, connectionRelease } from "../../observe/connection_release.ts";
+import type { Observations } from "../../observe/observations.ts";
+import type { PredictionOutcome } from "../predict_release.ts";
+import type { SocketEvent } from "../../observe/socket_watch.ts";
+import type { OwnClose } from "../unprompted_close.ts";
+import type { ExpectationActual, Level, Measurements } from "../../results/schema.ts";
+import { formatMs } from "../../time/duration.ts";
 
 /** What every expectation may carry besides its own parameters. */
 export interface ExpectationBase {
@@ -42,8 +42,8 @@ export interface LiveView {
 export interface Facts {
   obs: Observations;
   /**
-   * Whether and when the server let go of the connection (lib/observe/connection_release.ts);
-   * a release at or after the server's death is not one.
+   * Whether and when the server let go of the connection, as countedRelease counts it (a
+   * release at or after the server's death is not one).
    */
   release: ConnectionRelease;
   /** Monotonic ms until which the runner watched, and since the fault (0 without one). */
@@ -61,7 +61,7 @@ export interface Facts {
   knobs: Readonly<Record<string, string>>;
   /**
    * The server's close of an idle connection that nothing seen since the fault prompted
-   * (lib/observe/unprompted_close.ts): its own policy, not the fault, ended the connection.
+   * (lib/evaluate/unprompted_close.ts): its own policy, not the fault, ended the connection.
    */
   unpromptedClose?: OwnClose;
   /**
@@ -133,13 +133,13 @@ export function defineVerifier<E extends ExpectationBase, Args extends unknown[]
 }
 
 /**
- * The release as the verdicts count it: one at or after the server's death (`diedAt`,
- * monotonic ms) is the death's doing (its sockets end with it), not a release.
+ * The release as the verdicts count it (lib/observe/connection_release.ts over the socket
+ * watch's events), except one at or after the server's death: that is the death's doing (its
+ * sockets end with it), not a release.
  */
-export function releaseBeforeDeath(
-  release: ConnectionRelease,
-  diedAt: number | undefined,
-): ConnectionRelease {
+export function countedRelease(obs: Observations): ConnectionRelease {
+  const release = connectionRelease(obs.connection.socket);
+  const diedAt = obs.server.exit?.at;
   if (diedAt === undefined || release.releasedAt === undefined || release.releasedAt < diedAt) {
     return release;
   }

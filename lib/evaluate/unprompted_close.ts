@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { PacketEvent } from "./capture.ts";
+import type { PacketEvent } from "../observe/capture.ts";
 
 /** A close of the server's own: its FIN or RST, and how long the connection was idle then. */
 export interface OwnClose {

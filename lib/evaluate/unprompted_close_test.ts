@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { PacketEvent } from "./capture.ts";
+import type { PacketEvent } from "../observe/capture.ts";
 import { BURST_MS, mappingAlive, serverCloseAfter, unpromptedClose } from "./unprompted_close.ts";
 
 /** A segment of the connection at `at` ms. */

@@ -8,9 +8,8 @@
  * @module
  */
 
-import { type Level, RELEASE_HOWS, type ReleaseHow } from "../results/schema.ts";
-import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
-import { connectionRelease } from "../observe/connection_release.ts";
+import { type Level, RELEASE_HOWS, type ReleaseHow } from "../../results/schema.ts";
+import { type Duration, formatMs, parseDuration } from "../../time/duration.ts";
 import { checkDuration } from "./_durations.ts";
 import { releasedVerifier } from "./released.ts";
 import { defineVerifier } from "./verifier.ts";
@@ -39,7 +38,7 @@ export const releasedByVerifier = defineVerifier({
   describe: (e) => `released by ${e.how.join(" or ")} within ${formatMs(parseDuration(e.within))}`,
   budgetMs: (e) => parseDuration(e.within),
   watchMs: (e) => parseDuration(e.within),
-  settled: (_e, live) => connectionRelease(live.socket).releasedAt !== undefined,
+  settled: (e, live) => releasedVerifier.settled({ kind: "released", within: e.within }, live),
   judge(e, facts) {
     const release = releasedVerifier.judge({ kind: "released", within: e.within }, facts);
     if (release.met !== true) return release;

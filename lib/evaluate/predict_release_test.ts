@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { predictRelease, retransmissionModelMs } from "./predict_release.ts";
-import type { SocketOptions, TcpSysctls } from "./socket_options.ts";
+import type { SocketOptions, TcpSysctls } from "../observe/socket_options.ts";
 
 const LINUX_DEFAULTS: TcpSysctls = {
   keepaliveTimeS: 7200,
@@ -121,9 +121,9 @@ import {
   retries2AbortWindow,
   userTimeoutAbortWindow,
 } from "./predict_release.ts";
-import type { PacketEvent } from "./capture.ts";
-import type { SocketEvent } from "./socket_watch.ts";
-import { LINUX_HZ, timerWheel } from "./timer_wheel.ts";
+import type { PacketEvent } from "../observe/capture.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
+import { LINUX_HZ, timerWheel } from "../observe/timer_wheel.ts";
 
 // The exact figures below are this project's kernel's: CONFIG_HZ=250, 4 ms ticks.
 const HZ250 = timerWheel(250);

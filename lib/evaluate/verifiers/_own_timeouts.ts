@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatMs } from "../time/duration.ts";
+import { formatMs } from "../../time/duration.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000 };
 /** A setting that starts with a duration: "60s", "5 s", "30000 ms", "2m / 2", "1min". */

@@ -3,9 +3,9 @@
  * observed during the wait (the socket table's events and the packets at the router), the
  * socket's options and its namespace's sysctls: the rules of net/ipv4/tcp_timer.c
  * (tcp_keepalive_timer, tcp_write_timeout / retransmits_timed_out, tcp_probe_timer) and the
- * lateness of the timer wheel (timer_wheel.ts) at the kernel's CONFIG_HZ, or, where it is not
- * known, of the coarsest wheel Linux allows. Always a prediction, labelled as one; where the
- * observed situation has no exact model, none at all. The rules are written down in
+ * lateness of the timer wheel (lib/observe/timer_wheel.ts) at the kernel's CONFIG_HZ, or, where
+ * it is not known, of the coarsest wheel Linux allows. Always a prediction, labelled as one;
+ * where the observed situation has no exact model, none at all. The rules are written down in
  * suites/INTERPRETING.md ("Predictions").
  *
  * @module
@@ -13,9 +13,10 @@
 
 import type { ReleaseHow, SocketOptions, TcpSysctls } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { lastFromClient, type PacketEvent } from "./capture.ts";
-import type { SocketEvent } from "./socket_watch.ts";
-import { type TimerWheel, timerWheel } from "./timer_wheel.ts";
+import { lastFromClient, type PacketEvent } from "../observe/capture.ts";
+import type { PeerBehaviour } from "../observe/observations.ts";
+import type { SocketEvent } from "../observe/socket_watch.ts";
+import { type TimerWheel, timerWheel } from "../observe/timer_wheel.ts";
 
 export type { ReleaseHow, SocketOptions, TcpSysctls, TimerWheel };
 
@@ -35,9 +36,6 @@ export type ReleaseMechanism =
   | "reset_by_peer"
   | "zero_window_probes"
   | "none";
-
-/** What the peer does when the server sends to it. */
-export type PeerBehaviour = "silent" | "answers" | "resets";
 
 /** What predictFromObservations reads. Times are monotonic milliseconds (monotonicMs). */
 export interface PredictionInput {
@@ -176,7 +174,7 @@ const MAX_FIRINGS = 10_000;
  * @example
  * ```ts
  * import { abortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * // Keepalive: first probe 2 s after the last segment, then every 1 s, abort at the 3rd firing.
  * abortWindow(2000, 36, () => 1000, { firing: 3 }, timerWheel(250)); // { earliestMs: 5000, latestMs: 5144 }
  * ```
@@ -228,7 +226,7 @@ export function abortWindow(
  * @example
  * ```ts
  * import { keepaliveAbortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
  * keepaliveAbortWindow(options, [], timerWheel(250)); // { earliestMs: 5000, latestMs: 5144 }
  * ```
@@ -264,7 +262,7 @@ export function keepaliveAbortWindow(
  * @example
  * ```ts
  * import { userTimeoutAbortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * userTimeoutAbortWindow(5000, 120_000, timerWheel(250)); // { earliestMs: 5000, latestMs: 5260 }
  * ```
  */
@@ -290,7 +288,7 @@ export function userTimeoutAbortWindow(
  * @example
  * ```ts
  * import { retries2AbortWindow } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * retries2AbortWindow(15, 204, 120_000, [0], timerWheel(250)); // earliest 924_600, latest one RTO later
  * ```
  */
@@ -472,6 +470,22 @@ function observedPeer(
   return undefined;
 }
 
+/**
+ * What the peer does, as observed (observedPeer) or, where nothing observed tells, as the fault
+ * leaves it (peerExpected), and `because`: why, in words to follow the situation.
+ */
+function peerOf(
+  input: PredictionInput,
+  after: readonly PacketEvent[],
+  heldAfter: readonly SocketEvent[],
+  lastHeard: number | undefined,
+  wheel: TimerWheel,
+): { peer: PeerBehaviour | undefined; because: string } {
+  const seen = observedPeer(input, after, heldAfter, lastHeard, wheel);
+  const peer = seen?.peer ?? input.peerExpected;
+  return { peer, because: seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "" };
+}
+
 /** The server's segments after the fault that need the peer's answer. */
 function askedOf(after: readonly PacketEvent[], all: readonly PacketEvent[]): PacketEvent[] {
   return after.filter((p) => {
@@ -507,6 +521,8 @@ function situationOf(last: SocketEvent): Situation {
 
 type Release = Extract<PredictionOutcome, { kind: "release" }>;
 type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindow };
+/** A situation's finding: a release's draft, or an outcome without a release (never, unknown). */
+type Drafted = Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release>;
 
 /**
  * Predicts what the kernel alone will do with a connection the server still holds, from what
@@ -524,7 +540,7 @@ type Draft = Omit<Release, "kind" | "at" | "toleranceMs"> & { window: AbortWindo
  */
 export function predictFromObservations(input: PredictionInput): PredictionOutcome {
   const wheel = timerWheel(input.kernelHz);
-  let draft: ReturnType<typeof draftPrediction>;
+  let draft: Drafted;
   try {
     draft = draftPrediction(input, wheel);
   } catch (error) {
@@ -557,7 +573,7 @@ export function predictFromObservations(input: PredictionInput): PredictionOutco
  * @example
  * ```ts
  * import { keepaliveAbortWindow, predictedMoment } from "./predict_release.ts";
- * import { timerWheel } from "./timer_wheel.ts";
+ * import { timerWheel } from "../observe/timer_wheel.ts";
  * const options = { keepalive: true, keepIdleS: 2, keepIntvlS: 1, keepCnt: 3, userTimeoutMs: 0, rtoMaxMs: 120_000 };
  * const wheel = timerWheel(250);
  * predictedMoment(0, keepaliveAbortWindow(options, [], wheel), 0, wheel); // { at: 5000, toleranceMs: { early: 10, late: 244 } }
@@ -608,7 +624,7 @@ interface Seen {
 function draftPrediction(
   input: PredictionInput,
   wheel: TimerWheel,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const { faultAt } = input;
   const socket = input.socket.filter((e) => e.at <= input.watchedUntil);
   const last = socket.at(-1);
@@ -649,7 +665,7 @@ function draftPrediction(
 /** Idle: keepalive probes, answered, reset or unanswered, or nothing when it is off. */
 function idleDraft(
   { input, wheel, after, heldAfter, packets }: Seen,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const o = input.options;
   const lastClient = lastFromClient(packets);
   if (!o.keepalive) {
@@ -664,9 +680,7 @@ function idleDraft(
   const probes = after.filter((p) => fromServer(p) && p.kinds.includes("keepalive_probe"));
   const heard = lastClient?.at ?? input.lastTrafficAt;
   if (heard === undefined) return unknown("No last traffic known to count keepalive from");
-  const seen = observedPeer(input, after, heldAfter, heard, wheel);
-  const peer = seen?.peer ?? input.peerExpected;
-  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  const { peer, because } = peerOf(input, after, heldAfter, heard, wheel);
   if (peer === undefined) {
     return unknown(
       "Idle, and nothing was sent to the peer since the fault: whether it answers a " +
@@ -722,7 +736,7 @@ function idleDraft(
 /** A zero window: TCP_USER_TIMEOUT, or window probes answered or counted against tcp_retries2. */
 function zeroWindowDraft(
   { input, wheel, socket, packets, after, heldAfter }: Seen,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const o = input.options;
   // The kernel's clock (icsk_probes_tstamp) starts at the first probe of a closed window and
   // restarts only when the window opens.
@@ -736,9 +750,7 @@ function zeroWindowDraft(
   const other = socket.findLastIndex((e) => e.timer !== "zero_window_probe");
   const timerSet = socket[other + 1];
   const first = probe?.at ?? (timerSet ? timerSet.at + timerSet.timerMs : undefined);
-  const seen = observedPeer(input, after, heldAfter, undefined, wheel);
-  const peer = seen?.peer ?? input.peerExpected;
-  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  const { peer, because } = peerOf(input, after, heldAfter, undefined, wheel);
   if (o.userTimeoutMs > 0) {
     if (first === undefined) return unknown("Zero window, but no window probe seen yet");
     return {
@@ -800,10 +812,13 @@ function zeroWindowDraft(
   };
 }
 
-/** Data unacknowledged: the peer resets, or TCP_USER_TIMEOUT or tcp_retries2 from the first retransmission. */
+/**
+ * Data unacknowledged: the peer resets, or TCP_USER_TIMEOUT or tcp_retries2 from the first
+ * retransmission.
+ */
 function unacknowledgedDraft(
   { input, wheel, packets, after, heldAfter }: Seen,
-): Draft & { kind?: undefined } | Exclude<PredictionOutcome, Release> {
+): Drafted {
   const o = input.options;
   // Unacknowledged data: the clock starts at the first retransmission by the retransmission
   // timer, which counts in icsk_retransmits (the table's retransmits); a tail loss probe does not.
@@ -820,9 +835,7 @@ function unacknowledgedDraft(
   // Before the first retransmission its moment is not known: the timer armed may be a tail
   // loss probe's, and the RTO follows the path's round trips.
   const start = first?.at ?? counted?.at;
-  const seen = observedPeer(input, after, heldAfter, undefined, wheel);
-  const peer = seen?.peer ?? input.peerExpected;
-  const because = seen ? ` (${seen.evidence})` : peer ? " (as the fault leaves it)" : "";
+  const { peer, because } = peerOf(input, after, heldAfter, undefined, wheel);
   if (start === undefined) {
     return unknown(
       "Data unacknowledged, but no retransmission yet: the kernel's clock starts at the first",

@@ -1,7 +1,7 @@
 /**
  * Evaluation: observations in, a scenario result out. Reads nothing else, so it is the same
  * on every machine and can be run again on recorded observations. Each expectation is judged
- * by its verifier (lib/verifiers/); the facts they share (the release, the measurements, the
+ * by its verifier (verifiers/); the facts they share (the release, the measurements, the
  * kernel's prediction) are derived here once. The rules are written down in
  * suites/INTERPRETING.md.
  *
@@ -9,14 +9,9 @@
  */
 
 import { lastFromClient } from "../observe/capture.ts";
-import { connectionRelease } from "../observe/connection_release.ts";
-import type { Observations } from "../observe/observations.ts";
-import { closeWhileMapped, unpromptedClose } from "../observe/unprompted_close.ts";
-import {
-  type PeerBehaviour,
-  predictFromObservations,
-  type PredictionOutcome,
-} from "../observe/predict_release.ts";
+import type { Observations, PeerBehaviour } from "../observe/observations.ts";
+import { closeWhileMapped, unpromptedClose } from "./unprompted_close.ts";
+import { predictFromObservations, type PredictionOutcome } from "./predict_release.ts";
 import type {
   ExpectationResult,
   Level,
@@ -25,13 +20,20 @@ import type {
   ScenarioResult,
   Verdict,
 } from "../results/schema.ts";
-import type { Scenario } from "../suite/define_suite.ts";
-import type { Expectation } from "../verifiers/registry.ts";
-import { verifierOf } from "../verifiers/registry.ts";
-import { type Facts, type Judgement, releaseBeforeDeath } from "../verifiers/verifier.ts";
+import type { Expectation } from "./verifiers/registry.ts";
+import { verifierOf } from "./verifiers/registry.ts";
+import { countedRelease, type Facts, type Judgement } from "./verifiers/verifier.ts";
 import { countAfterFault } from "./packet_counts.ts";
 import { packetsOf, releaseHow } from "./release_how.ts";
 import { buildTimeline } from "./timeline.ts";
+
+/**
+ * What evaluation reads of a scenario: what its result restates, and its expectations (a suite's
+ * Scenario is one; evaluation does not need its steps, so it does not depend on lib/suite/).
+ */
+export type JudgedScenario =
+  & Pick<ScenarioResult, "id" | "title" | "requirement" | "level" | "refs" | "phase">
+  & { expect: readonly Expectation[] };
 
 /**
  * A helper of the harness that did not end cleanly, in a reader's words (the runner's own
@@ -208,7 +210,7 @@ function toSchema(
 /**
  * How the server closed an idle connection by itself: unprompted (nothing since the fault, or
  * without one since the end of the steps, could have told it of the fault), and behind a NAT,
- * whether its first close came while the mapping still lived (lib/observe/unprompted_close.ts).
+ * whether its first close came while the mapping still lived (unprompted_close.ts).
  */
 function ownClose(
   obs: Observations,
@@ -253,7 +255,7 @@ function ownClose(
 /** What an expectation's result holds before it is judged: its kind, words, level and budget. */
 function expected(
   e: Expectation,
-  scenario: Scenario,
+  scenario: JudgedScenario,
 ): Pick<ExpectationResult, "kind" | "expectation" | "level" | "budgetMs"> {
   const verifier = verifierOf(e.kind)!;
   const budgetMs = verifier.budgetMs(e as never);
@@ -292,7 +294,7 @@ function sentence(words: string): string {
  * words, which a result names when the server's own timeouts may act before the kernel's.
  */
 export function evaluate(
-  scenario: Scenario,
+  scenario: JudgedScenario,
   obs: Observations,
   durationMs: number,
   knobs: Readonly<Record<string, string>> = {},
@@ -306,7 +308,7 @@ export function evaluate(
     phase: scenario.phase,
     durationMs: Math.round(durationMs),
   };
-  const release = releaseBeforeDeath(connectionRelease(obs.connection.socket), obs.server.exit?.at);
+  const release = countedRelease(obs);
   const prediction = predict(obs, release.releasedAt);
   const measurements = measure(obs, { release, prediction });
   const evidence = buildTimeline(obs);

@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { Level } from "../results/schema.ts";
-import { type Duration, formatMs, parseDuration } from "../time/duration.ts";
+import type { Level } from "../../results/schema.ts";
+import { type Duration, formatMs, parseDuration } from "../../time/duration.ts";
 import { checkDuration } from "./_durations.ts";
 import { ownTimeoutsBefore } from "./_own_timeouts.ts";
 import { defineVerifier, type Facts, type Judgement, serverDeath } from "./verifier.ts";
