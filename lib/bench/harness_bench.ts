@@ -6,9 +6,11 @@
  * - harness overhead per scenario (lab up, target ready, teardown), p50 and p90;
  * - the runner's event-loop lateness, p99 of its 100 ms maxima, and its peak;
  * - fault apply → effect (the lag between asking for a fault and the kernel acting on it),
- *   p50 and p99, where the results record it;
- * - peak RSS per lab, the server excluded: the processes in the lab's client and router hosts,
- *   plus the runner's own growth shared among the labs in flight;
+ *   p50 and p99, where the results record it, and p99 by the source of the moment;
+ * - peak memory per lab, the server excluded: the processes in the lab's client and router
+ *   hosts, plus the runner's own growth shared among the labs in flight; as RSS (each process's
+ *   resident pages, shared library pages counted in every process that maps them) and as PSS
+ *   (each shared page divided among the processes that share it: what a lab adds to the machine);
  * - wall time;
  *
  * and compares verdicts and figures between the lowest and the highest level: the same
@@ -60,8 +62,9 @@ export interface LevelFigures {
   latenessMs: { p99: number; peak: number };
   /** Runs repeated because the runner was late while measuring. */
   reruns: number;
-  faultLagMs?: Quantiles & { p99: number; count: number };
+  faultLagMs?: Quantiles & { p99: number; count: number; p99BySource: Record<string, number> };
   peakRssPerLabKb?: number;
+  peakPssPerLabKb?: number;
   verdicts: Record<string, Record<string, number>>;
 }
 
@@ -100,11 +103,11 @@ function verdictCounts(results: readonly ScenarioResult[]): Record<string, Recor
 }
 
 /**
- * Resident memory of this run's labs now in flight, the server host left out: the processes in
- * each lab's client and router namespaces. Other runs' labs on the machine are not counted.
- * Returns the labs' count and their summed RSS (kB).
+ * Memory of this run's labs now in flight, the server host left out: the processes in each
+ * lab's client and router namespaces. Other runs' labs on the machine are not counted.
+ * Returns the labs' count and their summed RSS and PSS (kB).
  */
-export function labsRss(): { labs: number; kb: number } {
+export function labsMemory(): { labs: number; rssKb: number; pssKb: number } {
   const own = runId();
   const labs = new Set<number>();
   const measured: string[] = [];
@@ -114,22 +117,44 @@ export function labsRss(): { labs: number; kb: number } {
     labs.add(host.index);
     if (host.role !== "srv") measured.push(name);
   }
-  const kb = netnsPids(measured).reduce((sum, pid) => sum + sampleProcess(pid).rssKiB, 0);
-  return { labs: labs.size, kb };
+  const pids = netnsPids(measured);
+  return {
+    labs: labs.size,
+    rssKb: pids.reduce((sum, pid) => sum + sampleProcess(pid).rssKiB, 0),
+    pssKb: pids.reduce((sum, pid) => sum + pssKiB(pid), 0),
+  };
+}
+
+/** A process's proportional set size (kB), 0 once it is gone. */
+function pssKiB(pid: number): number {
+  try {
+    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    return Number(/^Pss:\s+(\d+) kB$/m.exec(rollup)?.[1] ?? 0);
+  } catch {
+    return 0; // exited meanwhile
+  }
 }
 
 const LAB_ROLES: readonly HostRole[] = ["cli", "rtr", "srv"];
 
 /** Fault apply → effect: the lag between asking for a fault and the kernel acting on it. */
 function faultLag(results: readonly ScenarioResult[]): Pick<LevelFigures, "faultLagMs"> {
-  const lags = results.flatMap((r) => r.measurements.faultMoment?.lagMs ?? []);
-  if (lags.length === 0) return {};
+  const moments = results.flatMap((r) => r.measurements.faultMoment ?? []);
+  if (moments.length === 0) return {};
+  const lags = moments.map((m) => m.lagMs);
+  const sources = [...new Set(moments.map((m) => m.source))];
   return {
     faultLagMs: {
       p50: quantile(lags, 0.5),
       p90: quantile(lags, 0.9),
       p99: quantile(lags, 0.99),
       count: lags.length,
+      p99BySource: Object.fromEntries(
+        sources.map((source) => [
+          source,
+          quantile(moments.filter((m) => m.source === source).map((m) => m.lagMs), 0.99),
+        ]),
+      ),
     },
   };
 }
@@ -144,12 +169,14 @@ async function runLevel(
   // The runner's own monitor, held through the run: the bench reads what certification judges by.
   const release = runnerLateness.hold();
   const runnerBaseKb = sampleProcess(Deno.pid).rssKiB;
-  let peakPerLabKb = 0;
+  let peakRssPerLabKb = 0;
+  let peakPssPerLabKb = 0;
   const sampler = setInterval(() => {
-    const { labs, kb } = labsRss();
+    const { labs, rssKb, pssKb } = labsMemory();
     if (labs === 0) return;
     const runnerShare = Math.max(0, sampleProcess(Deno.pid).rssKiB - runnerBaseKb) / labs;
-    peakPerLabKb = Math.max(peakPerLabKb, kb / labs + runnerShare);
+    peakRssPerLabKb = Math.max(peakRssPerLabKb, rssKb / labs + runnerShare);
+    peakPssPerLabKb = Math.max(peakPssPerLabKb, pssKb / labs + runnerShare);
   }, RSS_SAMPLE_MS);
   const t0 = monotonicMs();
   let results;
@@ -181,7 +208,8 @@ async function runLevel(
     },
     reruns: harness.reduce((n, h) => n + (h.attempts ?? 1) - 1, 0),
     ...faultLag(results.scenarios),
-    ...(peakPerLabKb ? { peakRssPerLabKb: Math.round(peakPerLabKb) } : {}),
+    ...(peakRssPerLabKb ? { peakRssPerLabKb: Math.round(peakRssPerLabKb) } : {}),
+    ...(peakPssPerLabKb ? { peakPssPerLabKb: Math.round(peakPssPerLabKb) } : {}),
     verdicts: verdictCounts(results.scenarios),
   };
   return { figures, results: results.scenarios };
@@ -241,11 +269,17 @@ function line(f: LevelFigures): string {
     `  event-loop lateness p99 ${f.latenessMs.p99} ms, peak ${f.latenessMs.peak} ms; ${f.reruns} reruns`,
     ...(f.faultLagMs
       ? [
-        `  fault apply→effect p50 ${f.faultLagMs.p50} ms, p99 ${f.faultLagMs.p99} ms (${f.faultLagMs.count})`,
+        `  fault apply→effect p50 ${f.faultLagMs.p50} ms, p99 ${f.faultLagMs.p99} ms (${f.faultLagMs.count}; p99 by source: ${
+          Object.entries(f.faultLagMs.p99BySource).map(([s, ms]) => `${s} ${ms} ms`).join(", ")
+        })`,
       ]
       : []),
     ...(f.peakRssPerLabKb !== undefined
-      ? [`  peak RSS per lab, server excluded: ${(f.peakRssPerLabKb / 1024).toFixed(1)} MB`]
+      ? [
+        `  peak memory per lab, server excluded: RSS ${
+          (f.peakRssPerLabKb / 1024).toFixed(1)
+        } MB, PSS ${((f.peakPssPerLabKb ?? 0) / 1024).toFixed(1)} MB`,
+      ]
       : []),
   ].join("\n");
 }
