@@ -7,8 +7,8 @@
  * - the runner's event-loop lateness, p99 of its 100 ms maxima, and its peak;
  * - fault apply → effect (the lag between asking for a fault and the kernel acting on it),
  *   p50 and p99, where the results record it, and p99 by the source of the moment;
- * - peak memory per lab, the server excluded: the processes in the lab's client and router
- *   hosts, plus the runner's own growth shared among the labs in flight; as RSS (each process's
+ * - memory per lab, the server excluded, when the most labs are in flight: the processes in the
+ *   lab's client and router hosts, plus the runner's own growth shared among them; as RSS (each process's
  *   resident pages, shared library pages counted in every process that maps them) and as PSS
  *   (each shared page divided among the processes that share it: what a lab adds to the machine);
  * - wall time;
@@ -63,8 +63,8 @@ export interface LevelFigures {
   /** Runs repeated because the runner was late while measuring. */
   reruns: number;
   faultLagMs?: Quantiles & { p99: number; count: number; p99BySource: Record<string, number> };
-  peakRssPerLabKb?: number;
-  peakPssPerLabKb?: number;
+  rssPerLabKb?: number;
+  pssPerLabKb?: number;
   verdicts: Record<string, Record<string, number>>;
 }
 
@@ -169,14 +169,20 @@ async function runLevel(
   // The runner's own monitor, held through the run: the bench reads what certification judges by.
   const release = runnerLateness.hold();
   const runnerBaseKb = sampleProcess(Deno.pid).rssKiB;
-  let peakRssPerLabKb = 0;
-  let peakPssPerLabKb = 0;
+  // Taken when the most labs are in flight: the runner's growth is then shared by as many labs
+  // as it serves (as they end, the garbage of their scenarios stays until the runner collects it).
+  let mostLabs = 0;
+  let rssPerLabKb = 0;
+  let pssPerLabKb = 0;
   const sampler = setInterval(() => {
     const { labs, rssKb, pssKb } = labsMemory();
-    if (labs === 0) return;
-    const runnerShare = Math.max(0, sampleProcess(Deno.pid).rssKiB - runnerBaseKb) / labs;
-    peakRssPerLabKb = Math.max(peakRssPerLabKb, rssKb / labs + runnerShare);
-    peakPssPerLabKb = Math.max(peakPssPerLabKb, pssKb / labs + runnerShare);
+    if (labs === 0 || labs < mostLabs) return;
+    const runnerGrowthKb = Math.max(0, sampleProcess(Deno.pid).rssKiB - runnerBaseKb);
+    const rss = (rssKb + runnerGrowthKb) / labs;
+    const pss = (pssKb + runnerGrowthKb) / labs;
+    rssPerLabKb = labs > mostLabs ? rss : Math.max(rssPerLabKb, rss);
+    pssPerLabKb = labs > mostLabs ? pss : Math.max(pssPerLabKb, pss);
+    mostLabs = labs;
   }, RSS_SAMPLE_MS);
   const t0 = monotonicMs();
   let results;
@@ -208,8 +214,8 @@ async function runLevel(
     },
     reruns: harness.reduce((n, h) => n + (h.attempts ?? 1) - 1, 0),
     ...faultLag(results.scenarios),
-    ...(peakRssPerLabKb ? { peakRssPerLabKb: Math.round(peakRssPerLabKb) } : {}),
-    ...(peakPssPerLabKb ? { peakPssPerLabKb: Math.round(peakPssPerLabKb) } : {}),
+    ...(rssPerLabKb ? { rssPerLabKb: Math.round(rssPerLabKb) } : {}),
+    ...(pssPerLabKb ? { pssPerLabKb: Math.round(pssPerLabKb) } : {}),
     verdicts: verdictCounts(results.scenarios),
   };
   return { figures, results: results.scenarios };
@@ -274,11 +280,11 @@ function line(f: LevelFigures): string {
         })`,
       ]
       : []),
-    ...(f.peakRssPerLabKb !== undefined
+    ...(f.rssPerLabKb !== undefined
       ? [
-        `  peak memory per lab, server excluded: RSS ${
-          (f.peakRssPerLabKb / 1024).toFixed(1)
-        } MB, PSS ${((f.peakPssPerLabKb ?? 0) / 1024).toFixed(1)} MB`,
+        `  memory per lab at the most labs in flight, server excluded: RSS ${
+          (f.rssPerLabKb / 1024).toFixed(1)
+        } MB, PSS ${((f.pssPerLabKb ?? 0) / 1024).toFixed(1)} MB`,
       ]
       : []),
   ].join("\n");
