@@ -33,7 +33,7 @@ export interface Nat {
   /** The address the server sees. */
   readonly publicAddress: string;
   /** Removes the NAT and restores the router's timeout; resolves with the monotonic ms. */
-  remove(): Promise<number>;
+  undo(): Promise<number>;
 }
 
 /** What a NAT needs: RSTs for strays need the router to send them. */
@@ -70,7 +70,7 @@ async function sysctl(netns: string, ...args: string[]): Promise<string> {
  *
  * const lab = await createLab();
  * const nat = await installNat(lab, { establishedTimeoutS: 350, strays: "drop" });
- * if (!(nat instanceof FaultUnsupported)) await nat.remove();
+ * if (!(nat instanceof FaultUnsupported)) await nat.undo();
  * await lab.teardown();
  * ```
  */
@@ -115,7 +115,7 @@ export async function installNat(
   return {
     t,
     publicAddress: NAT_PUBLIC_V4,
-    remove: once(async () => {
+    undo: once(async () => {
       await sysctl(router, "-q", "-w", `${TIMEOUT_KEY}=${previous}`);
       return await deleteTable(table);
     }),

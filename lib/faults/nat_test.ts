@@ -104,7 +104,7 @@ for (const strays of ["rst", "drop"] as const) {
     } finally {
       await conn.client.stop();
       await server.stop();
-      await nat.remove();
+      await nat.undo();
       assert.equal(await routerTimeout(lab), timeoutBefore, "the router's timeout restored");
       await lab.teardown();
     }
@@ -130,7 +130,7 @@ Deno.test("NAT: a mapping expires on its own after establishedTimeoutS, then str
   } finally {
     await conn.client.stop();
     await server.stop();
-    await nat.remove();
+    await nat.undo();
     await lab.teardown();
   }
 });

@@ -21,7 +21,7 @@ export interface ShapedLink {
   /** Monotonic ms at which the shaping took effect. */
   readonly t: number;
   /** Removes it; resolves with the monotonic ms the link is whole again. Idempotent. */
-  remove(): Promise<number>;
+  undo(): Promise<number>;
 }
 
 /**
@@ -36,7 +36,7 @@ export interface ShapedLink {
  *
  * const lab = await createLab();
  * const slow = await slowLink(lab, { rateKbit: 64 });
- * if (!(slow instanceof FaultUnsupported)) await slow.remove();
+ * if (!(slow instanceof FaultUnsupported)) await slow.undo();
  * await lab.teardown();
  * ```
  */

@@ -211,7 +211,7 @@ async function churn(
     }];
   }
   const gone = unwrap(await vanish(ctx.lab));
-  ctx.undoable.push(gone.heal);
+  ctx.undoable.push(gone.undo);
   return [connected, {
     actor: "router",
     action: "churn",
