@@ -65,6 +65,7 @@ const KINDS: readonly UnreachableKind[] = ["host-unreachable", "admin-prohibited
 /** The fault `icmp-unreachable`: the router answers the server's packets with an ICMP error. */
 export const icmpUnreachableFault = defineFault({
   name: "icmp-unreachable",
+  actor: "router",
   summary: "the router answers the server's packets to the client with an ICMP error",
   takesClientDown: true,
   needs: NEEDS,

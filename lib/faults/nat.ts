@@ -158,6 +158,7 @@ const STRAYS: readonly StrayPolicy[] = ["rst", "drop"];
 /** The fault `nat`: a NAT at the router with a short established-connection timeout. */
 export const natFault = defineFault({
   name: "nat",
+  actor: "router",
   summary: "a NAT at the router whose mappings expire after the given idle time",
   takesClientDown: false,
   needs: ({ strays }: { strays: StrayPolicy }) => natNeeds(strays),
@@ -184,6 +185,7 @@ export const natFault = defineFault({
 /** The fault `nat-expire`: the NAT forgets the client's mappings now. */
 export const natExpireFault = defineFault({
   name: "nat-expire",
+  actor: "router",
   summary: "the NAT forgets the connection's mapping now, as if its timeout had passed",
   takesClientDown: true,
   needs: EXPIRE_NEEDS,

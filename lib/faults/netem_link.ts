@@ -78,6 +78,7 @@ export function lossyLink(
 /** The fault `latency`: added delay on the client's link (needs sch_netem). */
 export const latencyFault = defineFault({
   name: "latency",
+  actor: "router",
   summary: "added delay on the client's link, each way (sch_netem)",
   takesClientDown: false,
   needs: NEEDS,

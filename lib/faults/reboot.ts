@@ -71,6 +71,7 @@ export async function reboot(
 /** The fault `reboot`: gone and back without state; its kernel answers with RST. */
 export const rebootFault = defineFault({
   name: "reboot",
+  actor: "router",
   summary:
     "gone and back without state: the client's kernel answers the server's next packet with RST",
   takesClientDown: true,

@@ -59,6 +59,7 @@ export async function slowLink(
 /** The fault `slow-link`: the client's link shaped to a very low rate at the router. */
 export const slowLinkFault = defineFault({
   name: "slow-link",
+  actor: "router",
   summary: "the client's link shaped to a very low rate (tc tbf at the router)",
   takesClientDown: false,
   needs: NEEDS,

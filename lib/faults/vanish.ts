@@ -47,6 +47,7 @@ export function vanish(lab: Lab): Promise<Vanished | FaultUnsupported> {
 /** The fault `vanish`: every packet of the client dropped at the router, both ways. */
 export const vanishFault = defineFault({
   name: "vanish",
+  actor: "router",
   summary: "cable pulled, power lost: every packet of the client dropped at the router",
   takesClientDown: true,
   needs: NEEDS,

@@ -23,6 +23,7 @@ export function vanishAfterSyn(lab: Lab): Promise<Vanished | FaultUnsupported> {
 /** The fault `vanish-after-syn`: everything of the client but its SYN dropped. */
 export const vanishAfterSynFault = defineFault({
   name: "vanish-after-syn",
+  actor: "router",
   summary: "everything of the client but its SYN dropped: the server is left in SYN_RECV",
   takesClientDown: true,
   needs: NEEDS,
