@@ -446,7 +446,10 @@ export async function runScenario(
       const until = monotonicMs() + OPTIONS_WAIT_MS;
       while (monotonicMs() < until) {
         const read = readServerOptions(ctx);
-        if (read) return void (options = read);
+        if (read) {
+          options = read;
+          return;
+        }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };

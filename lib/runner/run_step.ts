@@ -35,7 +35,7 @@ export async function runStep(
     connected,
     undoLast: () => {
       const undo = ctx.undoable.pop();
-      if (!undo) throw new HarnessError(`Nothing to undo: no vanish or ICMP rejection is in place`);
+      if (!undo) throw new HarnessError(`Nothing to undo: no fault that can be undone is in place`);
       return undo();
     },
   }, step);
