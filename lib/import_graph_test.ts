@@ -79,3 +79,29 @@ Deno.test("no folder of lib/ imports a folder that imports it", () => {
 Deno.test("the results schema is the leaf: it imports nothing of lib/", () => {
   assert.deepEqual(graph().get("results/schema.ts"), []);
 });
+
+/**
+ * What the runner may import of the faults and the step actions: their registries, and the
+ * types and outcomes every fault or action shares (a skip for an unsupported fault, a harness
+ * error). Any one fault or action is reached through a registry only, so adding one never
+ * touches the runner.
+ */
+const RUNNER_MAY_IMPORT: ReadonlySet<string> = new Set([
+  "faults/registry.ts",
+  "faults/fault.ts",
+  "faults/unsupported.ts",
+  "actions/registry.ts",
+  "actions/action.ts",
+  "actions/step.ts",
+]);
+
+Deno.test("the runner imports no fault or step action but through their registries", () => {
+  const direct = [...graph()]
+    .filter(([file]) => folder(file) === "runner")
+    .flatMap(([file, targets]) =>
+      targets
+        .filter((t) => ["faults", "actions"].includes(folder(t)) && !RUNNER_MAY_IMPORT.has(t))
+        .map((t) => `${file} → ${t}`)
+    );
+  assert.deepEqual(direct, []);
+});

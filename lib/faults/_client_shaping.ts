@@ -27,7 +27,7 @@ export async function shapeClient(
   lab: Lab,
   client: DualAddress,
   leaf: string,
-): Promise<{ t: number; remove(): Promise<number> }> {
+): Promise<{ t: number; undo(): Promise<number> }> {
   const router = lab.hosts.router;
   const table: FaultTable = { netns: router, family: "inet", name: "cd_shape" };
   const batch = INTERFACES.flatMap((dev) => [
@@ -65,7 +65,7 @@ export async function shapeClient(
   const t = monotonicMs();
   return {
     t,
-    remove: once(async () => {
+    undo: once(async () => {
       await deleteTable(table);
       await removeQdiscs();
       return monotonicMs();

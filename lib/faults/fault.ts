@@ -1,13 +1,14 @@
 /**
  * The one shape every fault has: its name, what it needs from the machine, whether it takes
  * the client down, how its parameters are checked, and `apply`, which says what was done and
- * when and how to undo it. The runner finds faults through the registry (registry.ts) and
- * knows nothing else about them.
+ * when and how to undo it. The step action `fault` (lib/actions/apply_fault.ts) finds faults
+ * through the registry (registry.ts) and knows nothing else about them.
  *
  * @module
  */
 
 import type { Lab } from "../lab/lab.ts";
+import type { StepActor } from "../observe/observations.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import type { FaultUnsupported } from "./unsupported.ts";
 
@@ -61,8 +62,15 @@ export interface Fault<Name extends string, P extends object, Args extends unkno
   readonly name: Name;
   /** One line for the reader: what happens on the wire. */
   readonly summary: string;
+  /** Where it acts: the router, or the client's host. */
+  readonly actor: Extract<StepActor, "router" | "client-host">;
   /** Whether applying it takes the client down: the first such step is the fault moment. */
   readonly takesClientDown: boolean;
+  /**
+   * Whether its first wire effect is the client's RST or FIN of the connection under test: the
+   * capture, not the fault's own report, tells when it took effect.
+   */
+  readonly endsWithSegment: boolean;
   /** What it needs from the machine; a missing capability skips the scenario. */
   needs(params: P): readonly CapabilityName[];
   /** The parameters a suite file's `fault.<name>(...)` call makes. */
@@ -79,7 +87,8 @@ export function defineFault<
   P extends object = Record<never, never>,
   Args extends unknown[] = [],
 >(
-  fault: Omit<Fault<Name, P, Args>, "params" | "check" | "needs"> & {
+  fault: Omit<Fault<Name, P, Args>, "params" | "check" | "needs" | "endsWithSegment"> & {
+    endsWithSegment?: boolean;
     params?: (...args: Args) => P;
     check?: (params: P) => ParameterProblem | undefined;
     needs: readonly CapabilityName[] | ((params: P) => readonly CapabilityName[]);
@@ -88,6 +97,7 @@ export function defineFault<
   const needs = fault.needs;
   return {
     ...fault,
+    endsWithSegment: fault.endsWithSegment ?? false,
     needs: typeof needs === "function" ? needs : () => needs,
     params: fault.params ?? ((() => ({})) as unknown as (...args: Args) => P),
     check: fault.check ?? (() => undefined),

@@ -10,6 +10,7 @@ import { defineFault } from "./fault.ts";
 /** The fault `heal`: removes the last outage. */
 export const healFault = defineFault({
   name: "heal",
+  actor: "router",
   summary: "the outage ends: the last vanish or ICMP rejection is removed",
   takesClientDown: false,
   needs: [],

@@ -28,7 +28,7 @@ export interface IcmpUnreachable {
   /** Monotonic ms at which the router started answering with ICMP (that call returned). */
   readonly t: number;
   /** Removes the fault; resolves with the monotonic ms traffic flows again. Idempotent. */
-  remove(): Promise<number>;
+  undo(): Promise<number>;
 }
 
 /**
@@ -43,7 +43,7 @@ export interface IcmpUnreachable {
  *
  * const lab = await createLab();
  * const icmp = await icmpUnreachable(lab, { kind: "host-unreachable" });
- * if (!(icmp instanceof FaultUnsupported)) await icmp.remove();
+ * if (!(icmp instanceof FaultUnsupported)) await icmp.undo();
  * await lab.teardown();
  * ```
  */
@@ -56,7 +56,7 @@ export function icmpUnreachable(
       lab,
       options.kind === "host-unreachable" ? "cd_icmp_host_unreachable" : "cd_icmp_admin_prohibited",
     );
-    return { sentAt: woken.sentAt, t: woken.t, remove: woken.undo };
+    return { sentAt: woken.sentAt, t: woken.t, undo: woken.undo };
   });
 }
 
@@ -65,6 +65,7 @@ const KINDS: readonly UnreachableKind[] = ["host-unreachable", "admin-prohibited
 /** The fault `icmp-unreachable`: the router answers the server's packets with an ICMP error. */
 export const icmpUnreachableFault = defineFault({
   name: "icmp-unreachable",
+  actor: "router",
   summary: "the router answers the server's packets to the client with an ICMP error",
   takesClientDown: true,
   needs: NEEDS,
@@ -75,6 +76,6 @@ export const icmpUnreachableFault = defineFault({
     const icmp = await icmpUnreachable(lab, { kind });
     return icmp instanceof FaultUnsupported
       ? icmp
-      : { t: icmp.t, sentAt: icmp.sentAt, detail: kind, undo: icmp.remove, peer: "silent" };
+      : { t: icmp.t, sentAt: icmp.sentAt, detail: kind, undo: icmp.undo, peer: "silent" };
   },
 });

@@ -39,7 +39,7 @@ for (const kind of ["host-unreachable", "admin-prohibited"] as const) {
         assert.equal(socket?.timer, "retransmit");
         assert.ok(!server.events.some((e) => e.event === "error" || e.event === "data"));
 
-        await icmp.remove();
+        await icmp.undo();
         // Delivered on the next retransmission: less than 2 s of backoff so far, 10 s is ample.
         await conn.client.command("await 1000");
         await conn.client.waitFor((e) => e.event === "received", "the server's data", 10_000);

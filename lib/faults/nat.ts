@@ -33,7 +33,7 @@ export interface Nat {
   /** The address the server sees. */
   readonly publicAddress: string;
   /** Removes the NAT and restores the router's timeout; resolves with the monotonic ms. */
-  remove(): Promise<number>;
+  undo(): Promise<number>;
 }
 
 /** What a NAT needs: RSTs for strays need the router to send them. */
@@ -70,7 +70,7 @@ async function sysctl(netns: string, ...args: string[]): Promise<string> {
  *
  * const lab = await createLab();
  * const nat = await installNat(lab, { establishedTimeoutS: 350, strays: "drop" });
- * if (!(nat instanceof FaultUnsupported)) await nat.remove();
+ * if (!(nat instanceof FaultUnsupported)) await nat.undo();
  * await lab.teardown();
  * ```
  */
@@ -115,7 +115,7 @@ export async function installNat(
   return {
     t,
     publicAddress: NAT_PUBLIC_V4,
-    remove: once(async () => {
+    undo: once(async () => {
       await sysctl(router, "-q", "-w", `${TIMEOUT_KEY}=${previous}`);
       return await deleteTable(table);
     }),
@@ -158,6 +158,7 @@ const STRAYS: readonly StrayPolicy[] = ["rst", "drop"];
 /** The fault `nat`: a NAT at the router with a short established-connection timeout. */
 export const natFault = defineFault({
   name: "nat",
+  actor: "router",
   summary: "a NAT at the router whose mappings expire after the given idle time",
   takesClientDown: false,
   needs: ({ strays }: { strays: StrayPolicy }) => natNeeds(strays),
@@ -184,6 +185,7 @@ export const natFault = defineFault({
 /** The fault `nat-expire`: the NAT forgets the client's mappings now. */
 export const natExpireFault = defineFault({
   name: "nat-expire",
+  actor: "router",
   summary: "the NAT forgets the connection's mapping now, as if its timeout had passed",
   takesClientDown: true,
   needs: EXPIRE_NEEDS,

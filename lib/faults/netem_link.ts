@@ -40,7 +40,7 @@ async function netemLink(
  * const lab = await createLab();
  * const delay = await delayLink(lab, { delayMs: 200 });
  * if (delay instanceof FaultUnsupported) console.log(`skip: ${delay.reason}`);
- * else await delay.remove();
+ * else await delay.undo();
  * await lab.teardown();
  * ```
  */
@@ -64,7 +64,7 @@ export function delayLink(
  * const lab = await createLab();
  * const loss = await lossyLink(lab, { lossPercent: 10 });
  * if (loss instanceof FaultUnsupported) console.log(`skip: ${loss.reason}`);
- * else await loss.remove();
+ * else await loss.undo();
  * await lab.teardown();
  * ```
  */
@@ -78,6 +78,7 @@ export function lossyLink(
 /** The fault `latency`: added delay on the client's link (needs sch_netem). */
 export const latencyFault = defineFault({
   name: "latency",
+  actor: "router",
   summary: "added delay on the client's link, each way (sch_netem)",
   takesClientDown: false,
   needs: NEEDS,

@@ -12,13 +12,12 @@ import { CLIENT } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { destroySockets } from "./_destroy_sockets.ts";
+import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
 import { FaultUnsupported, whenSupported } from "./unsupported.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft", "socketDestroy"];
-import { vanished } from "./vanish.ts";
-import { wakeTable } from "./_nft.ts";
 
 /** A client host that has rebooted. */
 export interface Rebooted {
@@ -53,7 +52,7 @@ export async function reboot(
   lab: Lab,
   options: { serverPort: number; downMs?: number },
 ): Promise<Rebooted | FaultUnsupported> {
-  const down = await whenSupported("reboot", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
+  const down = await whenSupported("reboot", NEEDS, () => wakeTable(lab, "cd_vanish"));
   if (down instanceof FaultUnsupported) return down;
   try {
     // The RSTs leave during the destroy's own system call: they have met the drop when it returns.
@@ -63,15 +62,16 @@ export async function reboot(
     });
     const forgotAt = monotonicMs();
     if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
-    return { sentAt: down.sentAt, t: down.t, forgotAt, upAt: await down.heal(), destroyed };
+    return { sentAt: down.sentAt, t: down.t, forgotAt, upAt: await down.undo(), destroyed };
   } finally {
-    await down.heal();
+    await down.undo();
   }
 }
 
 /** The fault `reboot`: gone and back without state; its kernel answers with RST. */
 export const rebootFault = defineFault({
   name: "reboot",
+  actor: "router",
   summary:
     "gone and back without state: the client's kernel answers the server's next packet with RST",
   takesClientDown: true,

@@ -1,7 +1,7 @@
 /**
  * Every fault, by the name a suite file calls it with (`fault.vanish()`, `fault.natExpire()`).
- * The runner, the suite DSL and its validation look faults up here; adding a fault is its
- * own module, one entry here, and its test.
+ * The step action `fault` (lib/actions/apply_fault.ts), the suite DSL and its validation look
+ * faults up here; adding a fault is its own module, one entry here, and its test.
  *
  * @module
  */

@@ -35,3 +35,10 @@ Deno.test("which faults take the client down: the first one is the fault moment"
     "vanish-after-syn",
   ]);
 });
+
+Deno.test("who acts in each fault, and which one's moment the capture tells", () => {
+  const byHost = Object.values(FAULTS).filter((f) => f.actor === "client-host").map((f) => f.name);
+  assert.deepEqual(byHost, ["reset-from-host"]);
+  const bySegment = Object.values(FAULTS).filter((f) => f.endsWithSegment).map((f) => f.name);
+  assert.deepEqual(bySegment, ["reset-from-host"]);
+});

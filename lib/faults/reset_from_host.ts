@@ -61,6 +61,8 @@ export async function resetFromHost(
 /** The fault `reset-from-host`: the client's kernel destroys the connection (SOCK_DESTROY, as `ss -K`): RST. */
 export const resetFromHostFault = defineFault({
   name: "reset-from-host",
+  actor: "client-host",
+  endsWithSegment: true,
   summary: "the client's kernel destroys the connection (SOCK_DESTROY, as ss -K) and sends RST",
   takesClientDown: true,
   needs: NEEDS,

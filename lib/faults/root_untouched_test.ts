@@ -37,15 +37,15 @@ Deno.test("every fault, applied and undone, leaves the host's rulesets and sysct
   await capabilities();
   const lab = await createLab();
   try {
-    await applied(await vanish(lab)).heal();
+    await applied(await vanish(lab)).undo();
     const nat = applied(await installNat(lab, { establishedTimeoutS: 5, strays: "rst" }));
     const server = await startServer(lab, PORT);
     const first = await connectClient(lab, server, PORT);
     const second = await connectClient(lab, server, PORT);
     try {
       applied(await expireNatNow(lab, { clientPort: first.localPort, serverPort: PORT }));
-      await applied(await icmpUnreachable(lab, { kind: "admin-prohibited" })).remove();
-      await applied(await slowLink(lab, { rateKbit: 64 })).remove();
+      await applied(await icmpUnreachable(lab, { kind: "admin-prohibited" })).undo();
+      await applied(await slowLink(lab, { rateKbit: 64 })).undo();
       for (
         const unsupported of [
           await delayLink(lab, { delayMs: 50 }),
@@ -60,7 +60,7 @@ Deno.test("every fault, applied and undone, leaves the host's rulesets and sysct
       await first.client.stop();
       await second.client.stop();
       await server.stop();
-      await nat.remove();
+      await nat.undo();
     }
   } finally {
     await lab.teardown();

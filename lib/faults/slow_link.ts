@@ -21,7 +21,7 @@ export interface ShapedLink {
   /** Monotonic ms at which the shaping took effect. */
   readonly t: number;
   /** Removes it; resolves with the monotonic ms the link is whole again. Idempotent. */
-  remove(): Promise<number>;
+  undo(): Promise<number>;
 }
 
 /**
@@ -36,7 +36,7 @@ export interface ShapedLink {
  *
  * const lab = await createLab();
  * const slow = await slowLink(lab, { rateKbit: 64 });
- * if (!(slow instanceof FaultUnsupported)) await slow.remove();
+ * if (!(slow instanceof FaultUnsupported)) await slow.undo();
  * await lab.teardown();
  * ```
  */
@@ -59,6 +59,7 @@ export async function slowLink(
 /** The fault `slow-link`: the client's link shaped to a very low rate at the router. */
 export const slowLinkFault = defineFault({
   name: "slow-link",
+  actor: "router",
   summary: "the client's link shaped to a very low rate (tc tbf at the router)",
   takesClientDown: false,
   needs: NEEDS,

@@ -70,7 +70,7 @@ Deno.test("slowLink limits the client's traffic only, and is removed", async () 
     const leaf = await run(["tc", "qdisc", "show", "dev", "r1"], { netns: lab.hosts.router });
     assert.match(leaf.stdout, /qdisc tbf 10: parent 1:10 rate 200Kbit/);
 
-    await slow.remove();
+    await slow.undo();
     const qdiscs = await run(["tc", "qdisc", "show"], { netns: lab.hosts.router });
     assert.doesNotMatch(qdiscs.stdout, /htb/);
     const healedMs = await download(server, victim, 50_000);

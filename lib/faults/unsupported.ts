@@ -25,7 +25,7 @@ import {
  * const lab = await createLab();
  * const delay = await delayLink(lab, { delayMs: 100 });
  * if (delay instanceof FaultUnsupported) console.log(`skip: ${delay.reason}`);
- * else await delay.remove();
+ * else await delay.undo();
  * await lab.teardown();
  * ```
  */

@@ -7,7 +7,7 @@
  */
 
 import type { Lab } from "../lab/lab.ts";
-import { wakeTable, type Woken } from "./_nft.ts";
+import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
 import { FaultUnsupported, whenSupported } from "./unsupported.ts";
@@ -21,12 +21,7 @@ export interface Vanished {
   /** Monotonic ms at which the drop took effect (that call returned). */
   readonly t: number;
   /** Removes the drop; resolves with the monotonic ms traffic flows again. Idempotent. */
-  heal(): Promise<number>;
-}
-
-/** What a woken table is to a fault that takes the client down. */
-export function vanished(woken: Woken): Vanished {
-  return { sentAt: woken.sentAt, t: woken.t, heal: woken.undo };
+  undo(): Promise<number>;
 }
 
 /**
@@ -41,17 +36,18 @@ export function vanished(woken: Woken): Vanished {
  *
  * const lab = await createLab();
  * const gone = await vanish(lab);
- * if (!(gone instanceof FaultUnsupported)) await gone.heal();
+ * if (!(gone instanceof FaultUnsupported)) await gone.undo();
  * await lab.teardown();
  * ```
  */
 export function vanish(lab: Lab): Promise<Vanished | FaultUnsupported> {
-  return whenSupported("vanish", NEEDS, () => vanished(wakeTable(lab, "cd_vanish")));
+  return whenSupported("vanish", NEEDS, () => wakeTable(lab, "cd_vanish"));
 }
 
 /** The fault `vanish`: every packet of the client dropped at the router, both ways. */
 export const vanishFault = defineFault({
   name: "vanish",
+  actor: "router",
   summary: "cable pulled, power lost: every packet of the client dropped at the router",
   takesClientDown: true,
   needs: NEEDS,
@@ -59,6 +55,6 @@ export const vanishFault = defineFault({
     const gone = await vanish(lab);
     return gone instanceof FaultUnsupported
       ? gone
-      : { t: gone.t, sentAt: gone.sentAt, undo: gone.heal, peer: "silent" };
+      : { t: gone.t, sentAt: gone.sentAt, undo: gone.undo, peer: "silent" };
   },
 });

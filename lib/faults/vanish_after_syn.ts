@@ -11,18 +11,19 @@ import { wakeTable } from "./_nft.ts";
 import type { CapabilityName } from "./capabilities.ts";
 import { defineFault } from "./fault.ts";
 import { FaultUnsupported, whenSupported } from "./unsupported.ts";
-import { type Vanished, vanished } from "./vanish.ts";
+import type { Vanished } from "./vanish.ts";
 
 const NEEDS: readonly CapabilityName[] = ["nft"];
 
 /** Installs the drop before the client connects (the lab's `cd_after_syn` table wakes). */
 export function vanishAfterSyn(lab: Lab): Promise<Vanished | FaultUnsupported> {
-  return whenSupported("vanish-after-syn", NEEDS, () => vanished(wakeTable(lab, "cd_after_syn")));
+  return whenSupported("vanish-after-syn", NEEDS, () => wakeTable(lab, "cd_after_syn"));
 }
 
 /** The fault `vanish-after-syn`: everything of the client but its SYN dropped. */
 export const vanishAfterSynFault = defineFault({
   name: "vanish-after-syn",
+  actor: "router",
   summary: "everything of the client but its SYN dropped: the server is left in SYN_RECV",
   takesClientDown: true,
   needs: NEEDS,
@@ -30,6 +31,6 @@ export const vanishAfterSynFault = defineFault({
     const gone = await vanishAfterSyn(lab);
     return gone instanceof FaultUnsupported
       ? gone
-      : { t: gone.t, sentAt: gone.sentAt, undo: gone.heal, peer: "silent" };
+      : { t: gone.t, sentAt: gone.sentAt, undo: gone.undo, peer: "silent" };
   },
 });

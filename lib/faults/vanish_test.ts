@@ -50,9 +50,9 @@ Deno.test("vanish drops the client both ways while the bystander still connects;
     );
     assert.ok(!server.events.some((e) => e.event === "data" && e.id === id));
 
-    const healed = await gone.heal();
+    const healed = await gone.undo();
     assert.ok(healed >= gone.t);
-    assert.equal(await gone.heal(), healed, "heal is idempotent");
+    assert.equal(await gone.undo(), healed, "heal is idempotent");
     // The pending data gets through on the next retransmission (after about a second of
     // silence the backoff is a second or two: 10 s is ample).
     await client.command("await 1000");

@@ -1,8 +1,9 @@
 /**
- * What was observed in one scenario, as typed records on one monotonic clock, each written by
- * the part that made it: the runner's own moments, the steps, the socket watch, the packet
- * capture, the server process, the bystander and the exchanges on the connection. Evaluation
- * reads only this; it is plain data, so runs can be recorded as fixtures and judged again.
+ * What was observed in one scenario, as typed records on one monotonic clock, each returned by
+ * the part that made it (the runner's own moments, the steps, the socket watch, the packet
+ * capture, the server process, the bystander and the exchanges on the connection) and put
+ * together once, when the scenario is over (lib/runner/observed.ts). Evaluation reads only
+ * this; it is plain data, so runs can be recorded as fixtures and judged again.
  *
  * @module
  */

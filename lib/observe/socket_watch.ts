@@ -84,8 +84,8 @@ export interface SocketWatch {
     predicate: (event: SocketEvent) => boolean,
     timeoutMs: number,
   ): Promise<SocketEvent | undefined>;
-  /** Stops sampling; pending waits resolve with undefined. */
-  stop(): void;
+  /** Stops sampling and returns its record: every event, oldest first. Pending waits resolve with undefined. */
+  stop(): SocketEvent[];
 }
 
 /** How long a full fd scan that did not find the socket stands before it is repeated. */
@@ -297,6 +297,7 @@ export function watchSocket(
       stopped = true;
       clearTimeout(timer);
       for (const waiter of waiters) waiter(undefined);
+      return [...events];
     },
   };
 }

@@ -92,24 +92,24 @@ async function runOnTime(
     }
     const result = evaluate(scenario, obs, monotonicMs() - started, knobs);
     const lateMs = Math.round(latenessWhileMeasuring(obs, result.measurements.releaseMs));
-    obs.run.harness = { ...obs.run.harness, latenessMs: lateMs, attempts: attempt };
+    const harness = { ...obs.run.harness, latenessMs: lateMs, attempts: attempt };
     // Skipped and interrupted runs hold no figure; a harness error may be the lateness itself.
     const judged = obs.run.outcome.kind === "completed" ||
       obs.run.outcome.kind === "harness-error";
     if (lateMs <= LATENESS_TOLERANCE_MS || !judged || signal.aborted) {
       // The lateness it was measured with joins the harness figures; nothing else changes.
-      result.measurements.harness = obs.run.harness;
-      return result;
+      return { ...result, measurements: { ...result.measurements, harness } };
     }
     if (attempt === MAX_ATTEMPTS) {
-      obs.run.outcome = {
-        kind: "harness-error",
+      const outcome = {
+        kind: "harness-error" as const,
         message:
           `the machine was too busy to time this scenario: the runner ran up to ${lateMs} ms ` +
           `late (tolerance ${LATENESS_TOLERANCE_MS} ms) in each of ${MAX_ATTEMPTS} runs, the ` +
           "last with nothing else of the run beside it: other work on the machine held it up",
       };
-      return evaluate(scenario, obs, monotonicMs() - started, knobs);
+      const late = { ...obs, run: { ...obs.run, harness, outcome } };
+      return evaluate(scenario, late, monotonicMs() - started, knobs);
     }
     report(
       `run ${attempt + 1} of ${MAX_ATTEMPTS}${

@@ -10,23 +10,14 @@
 
 import type { PacketEvent } from "../observe/capture.ts";
 import type { RunRecord, StepRecord } from "../observe/observations.ts";
-import type { Step } from "../suite/steps.ts";
+import { actionFor, type Step } from "../actions/registry.ts";
 
 /** A fault's moment: when it took effect, and how that was known. */
 export type FaultMoment = NonNullable<RunRecord["faultMoment"]> & { at: number };
 
-/** The steps whose first wire effect is the client's FIN or RST. */
-const ENDS_WITH_SEGMENT: ReadonlySet<string> = new Set([
-  "half-close",
-  "close",
-  "abort",
-  "crash",
-  "reset-from-host",
-]);
-
 /** Whether the capture, not the step's report, tells when `step` took effect. */
 export function capturedMoment(step: Step): boolean {
-  return ENDS_WITH_SEGMENT.has(step.kind === "fault" ? step.fault.name : step.kind);
+  return actionFor(step).endsWithSegment(step);
 }
 
 /**

@@ -1,37 +1,54 @@
 /**
  * One scenario, start to end: its own lab and server, the observers, the steps (each run in
  * full), the wait for the server's reaction (bounded by the deadline), and teardown in
- * `finally`. Produces observations only; evaluation happens elsewhere.
+ * `finally`. Each observer and step returns its record; the observations are assembled once,
+ * at the end (observed.ts). Evaluation happens elsewhere.
  *
  * @module
  */
 
+import { NotApplicable } from "../actions/action.ts";
+import { actionFor, isDownStep, type Step } from "../actions/registry.ts";
 import { ClientAgent } from "../client/client_agent.ts";
+import { EXCHANGE_MS, exchangeOn } from "../client/exchange.ts";
 import { LivenessProbe } from "../client/liveness_probe.ts";
-import { readNatMappings } from "../faults/nat_mappings.ts";
-import { faultNamed } from "../faults/registry.ts";
 import { FaultUnsupported, unsupportedFault } from "../faults/unsupported.ts";
 import { CLIENT } from "../lab/address_plan.ts";
-import { createLab, type Lab } from "../lab/lab.ts";
+import { createLab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { type Capture, startCapture } from "../observe/capture.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
-import { emptyObservations, type Observations } from "../observe/observations.ts";
+import { readNatMappings } from "../observe/nat_mappings.ts";
+import type {
+  ExchangeRecord,
+  Observations,
+  RunOutcome,
+  StepRecord,
+} from "../observe/observations.ts";
 import { processTree } from "../process/process_tree.ts";
-import { clientConnections, recordExit, sampleServer } from "../observe/server_process.ts";
+import {
+  clientConnections,
+  type ProcessExit,
+  recordExit,
+  sampleServer,
+  type ServerSample,
+} from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
 import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
-import { CLOSED_BY_SERVER, isConnectionFrom } from "../observe/socket_watch.ts";
+import { CLOSED_BY_SERVER, isConnectionFrom, watchSocket } from "../observe/socket_watch.ts";
+import type { SocketOptions } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
-import { isDownStep } from "../suite/steps.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { type RunningTarget, startTarget } from "../target/start_target.ts";
+import { sleepUnless } from "../time/sleep_unless.ts";
 import { verifierOf } from "../evaluate/verifiers/registry.ts";
-import { exchangeOn, executeStep, readServerOptions, sleepUnless } from "./execute_step.ts";
 import { capturedMoment, type FaultMoment, segmentMoment, stepMoment } from "./fault_moment.ts";
+import { assembleObservations, type SetupRecord, type TeardownRecord } from "./observed.ts";
 import { Gate } from "./pool.ts";
-import { NotApplicable, type ScenarioContext } from "./scenario_context.ts";
-import { EXCHANGE_MS, OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan.ts";
+import { runStep } from "./run_step.ts";
+import type { ScenarioContext } from "./scenario_context.ts";
+import { readServerOptions } from "./server_options.ts";
+import { OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan.ts";
 
 /** How often the wait loop looks at what it waits for. */
 const POLL_MS = 25;
@@ -39,6 +56,8 @@ const POLL_MS = 25;
 const LIVENESS = { intervalMs: 500, timeoutMs: 1000 };
 /** The server's own words kept as evidence: the last lines of its output, at most this long. */
 const LOG_TAIL = { lines: 20, chars: 4000 };
+/** How long connecting waits at most for the server to hold the socket, to read its options. */
+const OPTIONS_WAIT_MS = 2000;
 
 /**
  * Phases in which the server has nothing left to send when the client goes down: the fault
@@ -55,7 +74,7 @@ const ACK_SETTLE_MS = 1000;
  * watch's last sample, which may lag); undefined when gone, "unconnected" before connect().
  */
 function connectionRow(ctx: ScenarioContext): SocketEntry | undefined | "unconnected" {
-  const port = ctx.connection.clientPort;
+  const port = ctx.clientPort;
   if (port === undefined) return "unconnected";
   const peer = { address: ctx.clientAddressSeen, port };
   return readSocketTable(ctx.server.pid).find((e) => isConnectionFrom(e, peer, ctx.server.port));
@@ -99,17 +118,26 @@ const RETRANSMIT_WAIT_MAX_MS = 120_000;
 /** What the runner is waiting for, for the progress display. */
 export type WaitReporter = (what: string) => void;
 
+/** What the wait after the steps observed: when it began, how long it meant to wait. */
+interface WaitRecord {
+  stepsEndedAt: number;
+  waitPlannedMs: number;
+  /** The survival check's answer, and its exchange when it made one. */
+  survived?: NonNullable<ExchangeRecord["survived"]>;
+  exchange?: StepRecord;
+}
+
 /** Waits after the steps until every expectation has what it needs, the deadline, or a death. */
 async function waitForServer(
   ctx: ScenarioContext,
-  obs: Observations,
   scenario: Scenario,
+  faultAt: number | undefined,
+  before: ServerSample | undefined,
   report: WaitReporter,
-): Promise<void> {
+): Promise<WaitRecord> {
   const start = monotonicMs();
-  obs.run.stepsEndedAt = start;
-  const waitMs = waitAfterSteps(ctx.plan, obs.run.faultAt, start);
-  obs.run.waitPlannedMs = waitMs;
+  const waitMs = waitAfterSteps(ctx.plan, faultAt, start);
+  const waited = { stepsEndedAt: start, waitPlannedMs: waitMs };
   const kinds = new Set(scenario.expect.map((e) => e.kind));
   report(
     kinds.has("released")
@@ -118,13 +146,13 @@ async function waitForServer(
       ? "the outage to pass"
       : "the server",
   );
-  const atFault = obs.server.before?.clientConnections;
+  const atFault = before?.clientConnections;
   while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {
     // Counted only when a verifier asks (reading the socket tables is the costly part of a poll).
     let connectionsNow: number | undefined;
     const pid = ctx.server.pid;
     const live = {
-      faultAt: obs.run.faultAt,
+      faultAt,
       socket: ctx.watch?.events ?? [],
       clientConnections: {
         get now() {
@@ -133,7 +161,7 @@ async function waitForServer(
         atFault,
       },
     };
-    const sinceFault = monotonicMs() - (obs.run.faultAt ?? start);
+    const sinceFault = monotonicMs() - (faultAt ?? start);
     const pending = scenario.expect.some((e) => {
       const v = verifierOf(e.kind);
       return v !== undefined && sinceFault < v.watchMs(e as never) &&
@@ -142,29 +170,28 @@ async function waitForServer(
     if (!pending && sinceFault >= OBSERVE_MS) break;
     await sleepUnless(POLL_MS, ctx.signal);
   }
-  if (!kinds.has("survives") || ctx.signal.aborted) return;
-  obs.exchanges.survived = await survivalCheck(ctx, obs);
+  if (!kinds.has("survives") || ctx.signal.aborted) return waited;
+  return { ...waited, ...await survivalCheck(ctx) };
 }
 
 /** Whether the connection under test is still usable: an exchange, or both ends' state. */
 async function survivalCheck(
   ctx: ScenarioContext,
-  obs: Observations,
-): Promise<NonNullable<Observations["exchanges"]["survived"]>> {
+): Promise<Pick<WaitRecord, "survived" | "exchange">> {
   const at = monotonicMs();
-  if (ctx.conn === undefined) return { ok: false, error: "no connection", at };
-  if (ctx.server.child.exited) return { ok: false, error: "server exited", at };
+  if (ctx.conn === undefined) return { survived: { ok: false, error: "no connection", at } };
+  if (ctx.server.child.exited) return { survived: { ok: false, error: "server exited", at } };
   // Behind a NAT the mapping is what must survive: the client's own next packet would make a
   // new one, so the exchange below cannot tell. Look at the NAT first (whether the server had
   // closed the connection while the mapping lived is for evaluation to say, from the capture).
-  if (ctx.natTimeoutMs !== undefined) {
+  if (
+    ctx.natTimeoutMs !== undefined && !await unsupportedFault("nat-mappings", ["conntrack"])
+  ) {
     const mappings = await readNatMappings(ctx.lab);
-    const port = ctx.connection.clientPort;
-    if (
-      !(mappings instanceof FaultUnsupported) &&
-      !mappings.some((m) => m.original.sport === port && m.original.dport === ctx.server.port)
-    ) {
-      return { ok: false, error: "the NAT forgot the connection's mapping", natForgot: true, at };
+    const port = ctx.clientPort;
+    if (!mappings.some((m) => m.original.sport === port && m.original.dport === ctx.server.port)) {
+      const error = "the NAT forgot the connection's mapping";
+      return { survived: { ok: false, error, natForgot: true, at } };
     }
   }
   if (ctx.target.protocol.oneRequestPerConnection) {
@@ -173,12 +200,14 @@ async function survivalCheck(
     const server = ctx.watch?.events.at(-1);
     const up = info.ok && info.state === "ESTABLISHED" && server?.holding === "held" &&
       server.state === "ESTABLISHED";
-    return up ? { ok: true, byState: true, at } : {
-      ok: false,
-      error: `connection state ${info.ok ? info.state : info.error} / ${
-        server?.state ?? "unknown"
-      }`,
-      at,
+    return {
+      survived: up ? { ok: true, byState: true, at } : {
+        ok: false,
+        error: `connection state ${info.ok ? info.state : info.error} / ${
+          server?.state ?? "unknown"
+        }`,
+        at,
+      },
     };
   }
   // A server with data in flight to a client that was away sends nothing new until its
@@ -189,79 +218,90 @@ async function survivalCheck(
     ? Math.min(row.timerMs, RETRANSMIT_WAIT_MAX_MS)
     : 0;
   const done = await exchangeOn(
-    ctx,
+    ctx.agent,
     ctx.conn,
     "exchange",
     ctx.target.protocol.request,
     EXCHANGE_MS + pendingMs,
   );
-  obs.steps.push(done);
-  return { ok: done.ok, ...(done.error ? { error: done.error } : {}), at: done.t };
+  return {
+    survived: { ok: done.ok, ...(done.error ? { error: done.error } : {}), at: done.t },
+    exchange: done,
+  };
 }
 
 /** The parts of a running scenario, each there once it has started. */
 interface Parts {
-  lab?: Lab;
+  lab?: Awaited<ReturnType<typeof createLab>>;
   server?: RunningTarget;
   agent?: ClientAgent;
   capture?: Capture;
   liveness?: LivenessProbe;
+  /** The server's exit, when it ended by itself during the scenario (not at teardown). */
+  exited?: Promise<ProcessExit | undefined>;
   ctx?: ScenarioContext;
 }
 
 /** Whether the client must be a process a step can kill or stop (see ClientAgent's holder). */
-function needsHolder(scenario: Scenario): boolean {
-  return scenario.steps.some((step) =>
-    step.kind === "crash" || step.kind === "freeze" || step.kind === "thaw" ||
-    (step.kind === "churn" && step.then === "crash")
-  );
+function needsHolder(steps: readonly Step[]): boolean {
+  return steps.some((step) => actionFor(step).needsHolder(step));
 }
+
+/** A started scenario's parts and what starting it learned, or why it could not start. */
+type SetUp =
+  & { record: SetupRecord }
+  & (
+    | { ready: { lab: NonNullable<Parts["lab"]>; server: RunningTarget; agent: ClientAgent } }
+    | { failed: unknown }
+  );
 
 async function setUp(
   target: TargetDefinition,
   scenario: Scenario,
-  obs: Observations,
   parts: Parts,
   report: WaitReporter,
   isStopping: () => boolean,
-): Promise<{ lab: Lab; server: RunningTarget; agent: ClientAgent }> {
+): Promise<SetUp> {
   const family = scenario.family ?? "v4";
-  let t = monotonicMs();
-  report("the lab");
-  const lab = parts.lab = await createLab();
-  obs.run.harness.labUpMs = monotonicMs() - t;
-  t = monotonicMs();
-  report("the target to listen");
-  const sysctls = readTcpSysctls(lab.hosts.server);
-  const kernelHz = runningKernelHz();
-  const [server, agent] = await Promise.all([
-    startTarget(target, lab, family).then((s) => parts.server = s),
-    ClientAgent.start(lab, { holder: needsHolder(scenario) }).then((a) => parts.agent = a),
-  ]);
-  obs.run.harness.targetReadyMs = monotonicMs() - t;
-  obs.connection.sysctls = sysctls;
-  const hz = await kernelHz;
-  if (hz !== undefined) obs.connection.kernelHz = hz;
-  recordExit(server.child).then((exit) => {
-    if (!isStopping()) obs.server.exit = exit;
-  });
-  const captured = await startCapture(lab, { iface: "r1", port: server.port });
-  if (captured.available) parts.capture = captured;
-  else obs.capture.note = `No packet capture: ${captured.reason}`;
-  if (scenario.expect.some((e) => verifierOf(e.kind)?.needsBystander)) {
-    obs.bystanderTimeoutMs = LIVENESS.timeoutMs;
-    parts.liveness = await LivenessProbe.start(lab, {
-      address: server.address,
-      port: server.port,
-      exchange: target.protocol.request,
-      ...(target.protocol.greeting ? { greeting: target.protocol.greeting } : {}),
-      fresh: target.protocol.oneRequestPerConnection === true,
-      ...LIVENESS,
-    });
-    // The bystander's connection belongs in the baseline the server is measured against.
-    await parts.liveness.firstSample(LIVENESS.timeoutMs * 2);
+  const record: SetupRecord = { harness: { labUpMs: 0, targetReadyMs: 0 } };
+  try {
+    let t = monotonicMs();
+    report("the lab");
+    const lab = parts.lab = await createLab();
+    record.harness.labUpMs = monotonicMs() - t;
+    t = monotonicMs();
+    report("the target to listen");
+    const sysctls = readTcpSysctls(lab.hosts.server);
+    const kernelHz = runningKernelHz();
+    const [server, agent] = await Promise.all([
+      startTarget(target, lab, family).then((s) => parts.server = s),
+      ClientAgent.start(lab, { holder: needsHolder(scenario.steps) }).then((a) => parts.agent = a),
+    ]);
+    record.harness.targetReadyMs = monotonicMs() - t;
+    record.sysctls = sysctls;
+    const hz = await kernelHz;
+    if (hz !== undefined) record.kernelHz = hz;
+    parts.exited = recordExit(server.child).then((exit) => isStopping() ? undefined : exit);
+    const captured = await startCapture(lab, { iface: "r1", port: server.port });
+    if (captured.available) parts.capture = captured;
+    else record.noCapture = captured.reason;
+    if (scenario.expect.some((e) => verifierOf(e.kind)?.needsBystander)) {
+      record.bystanderTimeoutMs = LIVENESS.timeoutMs;
+      parts.liveness = await LivenessProbe.start(lab, {
+        address: server.address,
+        port: server.port,
+        exchange: target.protocol.request,
+        ...(target.protocol.greeting ? { greeting: target.protocol.greeting } : {}),
+        fresh: target.protocol.oneRequestPerConnection === true,
+        ...LIVENESS,
+      });
+      // The bystander's connection belongs in the baseline the server is measured against.
+      await parts.liveness.firstSample(LIVENESS.timeoutMs * 2);
+    }
+    return { record, ready: { lab, server, agent } };
+  } catch (failed) {
+    return { record, failed };
   }
-  return { lab, server, agent };
 }
 
 async function logTail(path: string): Promise<string | undefined> {
@@ -274,67 +314,70 @@ async function logTail(path: string): Promise<string | undefined> {
   }
 }
 
-async function tearDown(obs: Observations, parts: Parts): Promise<void> {
+async function tearDown(parts: Parts): Promise<TeardownRecord> {
   const t = monotonicMs();
   // The bystander first: stopping the server under it would count as a stall.
   const liveness = parts.liveness;
-  const probed = await Promise.allSettled([
-    liveness?.stop().then(
-      (samples) => obs.bystander = samples,
-      (error) => {
-        // It failed to end cleanly: the exchanges it recorded still stand.
-        obs.bystander = [...liveness.samples];
-        throw error;
-      },
-    ),
-  ]);
-  const ended = await Promise.allSettled([
-    parts.capture?.stop().then(({ packets, unreachables, droppedByKernel }) => {
-      obs.capture.packets = packets;
-      obs.capture.unreachables = unreachables;
-      if (droppedByKernel !== undefined) obs.capture.droppedByKernel = droppedByKernel;
-      if (droppedByKernel) {
-        obs.capture.note =
-          `The packet capture is incomplete: the kernel dropped ${droppedByKernel} packet(s) before tcpdump read them.`;
-      }
-    }),
+  const [probed] = await Promise.allSettled([liveness?.stop()]);
+  const [captured, ...ended] = await Promise.allSettled([
+    parts.capture?.stop(),
     parts.agent?.stop(),
     parts.server?.stop(),
   ]);
   // The server's own words, read before its lab directory goes.
   const log = parts.server ? await logTail(parts.server.logPath) : undefined;
-  if (log) obs.server.log = log;
   await parts.lab?.teardown();
-  obs.run.harness.teardownMs = monotonicMs() - t;
   // What was observed stands; a hiccup while ending the helpers is worth a note only.
-  const failed = [...probed, ...ended].filter((r): r is PromiseRejectedResult =>
-    r.status === "rejected"
+  const failed = [probed, captured, ...ended].filter((r): r is PromiseRejectedResult =>
+    r?.status === "rejected"
   );
-  if (failed.length) {
-    obs.run.teardownNote = `Teardown: ${failed.map((f) => String(f.reason)).join("; ")}`;
-  }
+  // A bystander that failed to end cleanly: the exchanges it recorded still stand.
+  const bystander = probed?.status === "fulfilled" ? probed.value : liveness?.samples;
+  return {
+    ms: monotonicMs() - t,
+    ...(captured?.status === "fulfilled" && captured.value ? { captured: captured.value } : {}),
+    ...(bystander ? { bystander: [...bystander] } : {}),
+    ...(log ? { log } : {}),
+    ...(failed.length
+      ? { note: `Teardown: ${failed.map((f) => String(f.reason)).join("; ")}` }
+      : {}),
+  };
 }
 
-/** The first capability the scenario's faults need that this machine lacks, if any. */
+/** The first capability the scenario's steps need that this machine lacks, if any. */
 async function missingCapability(scenario: Scenario): Promise<FaultUnsupported | undefined> {
   for (const step of scenario.steps) {
-    if (step.kind !== "fault") continue;
-    const fault = faultNamed(step.fault.name);
-    if (!fault) continue;
-    const unsupported = await unsupportedFault(fault.name, fault.needs(step.fault));
+    const needs = actionFor(step).needs(step);
+    if (!needs.length) continue;
+    const unsupported = await unsupportedFault(actionFor(step).name(step), needs);
     if (unsupported) return unsupported;
   }
   return undefined;
 }
 
-function setFaultMoment(obs: Observations, moment: FaultMoment): void {
-  const { at, ...how } = moment;
-  obs.run.faultAt = at;
-  obs.run.faultMoment = how;
+/** How the scenario ended, from what it threw (nothing: completed). */
+function outcomeOf(thrown: { error: unknown } | undefined, signal: AbortSignal): RunOutcome {
+  if (signal.aborted) {
+    return { kind: "interrupted", reason: String(signal.reason ?? "interrupted") };
+  }
+  if (thrown === undefined) return { kind: "completed" };
+  const { error } = thrown;
+  if (error instanceof FaultUnsupported) return { kind: "unsupported", reason: error.reason };
+  if (error instanceof NotApplicable) return { kind: "not-applicable", reason: error.message };
+  return {
+    kind: "harness-error",
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
-function interruptReason(signal: AbortSignal): string {
-  return String(signal.reason ?? "interrupted");
+/** How the fault's moment was taken, without the moment itself. */
+function momentRecord({ askedAt, source, toleranceMs }: FaultMoment) {
+  return { askedAt, source, toleranceMs };
+}
+
+/** The value of a promise that has settled by now, else undefined. */
+function settledValue<T>(promise: Promise<T> | undefined): Promise<T | undefined> {
+  return promise ? Promise.race([promise, Promise.resolve(undefined)]) : Promise.resolve(undefined);
 }
 
 /**
@@ -352,19 +395,32 @@ export async function runScenario(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<Observations> {
   const plan: TimePlan = timePlan(scenario, deadlineMs);
-  const obs = emptyObservations(deadlineMs);
   const family = scenario.family ?? "v4";
   const parts: Parts = {};
   let stopping = false; // the server's exit at teardown or interrupt is ours, not the scenario's
-  let askedAt: number | undefined; // when the runner asked for the first step taking the client down
-  let downBySegment = false; // that step's moment is its FIN or RST, read from the capture
   signal.addEventListener("abort", () => stopping = true, { once: true });
+  // What the steps did and learned, in order; the runner's own moments.
+  const steps: StepRecord[] = [];
+  let response: ExchangeRecord["response"];
+  let churn: ExchangeRecord["churn"];
+  let askedAt: number | undefined; // when the runner asked for the first step taking the client down
+  let moment: FaultMoment | undefined; // when that step took effect, by its own report
+  let downBySegment = false; // that step's moment is its FIN or RST, read from the capture
+  let lastTrafficAt: number | undefined;
+  let before: ServerSample | undefined;
+  let options: SocketOptions | undefined;
+  let waited: WaitRecord | undefined;
+  let setup: SetupRecord = { harness: { labUpMs: 0, targetReadyMs: 0 } };
+  let thrown: { error: unknown } | undefined;
   try {
     const unsupported = await missingCapability(scenario);
     if (unsupported) throw unsupported;
-    const { lab, server, agent } = await startGate.through(() =>
-      setUp(target, scenario, obs, parts, report, () => stopping)
+    const started = await startGate.through(() =>
+      setUp(target, scenario, parts, report, () => stopping)
     );
+    setup = started.record;
+    if ("failed" in started) throw started.failed;
+    const { lab, server, agent } = started.ready;
     const ctx: ScenarioContext = parts.ctx = {
       lab,
       target,
@@ -373,63 +429,101 @@ export async function runScenario(
       agent,
       plan,
       signal,
-      connection: obs.connection,
-      exchanges: obs.exchanges,
       clientAddressSeen: CLIENT[family],
       undoable: [],
     };
+    // The socket watch starts as soon as the connection under test is open.
+    const connected = async (conn: number, clientPort: number) => {
+      ctx.conn = conn;
+      ctx.clientPort = clientPort;
+      ctx.watch = watchSocket(server.pid, { address: ctx.clientAddressSeen, port: clientPort }, {
+        localPort: server.port,
+        intervalMs: 15,
+        holders: processTree(server.pid),
+        lifetimeMs: plan.scenarioMs,
+      });
+      // The server accepts in its own time; its options can be read once it holds the socket.
+      const until = monotonicMs() + OPTIONS_WAIT_MS;
+      while (monotonicMs() < until) {
+        const read = readServerOptions(ctx);
+        if (read) {
+          options = read;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
     for (const step of scenario.steps) {
       if (signal.aborted) break;
-      if (isDownStep(step) && obs.run.faultAt === undefined) {
+      if (isDownStep(step) && askedAt === undefined) {
         if (QUIET_PHASES.has(scenario.phase)) await untilAcknowledged(ctx);
         requireConnectionToSurvive(ctx, scenario);
-        readServerOptions(ctx);
-        obs.server.before = sampleServer(server.pid);
-        const traffic = obs.steps.filter((s) => s.traffic).at(-1)?.t;
-        if (traffic !== undefined) obs.run.lastTrafficAt = traffic;
-        report(step.kind === "fault" ? `fault ${step.fault.name}` : step.kind);
+        options = readServerOptions(ctx) ?? options;
+        before = sampleServer(server.pid);
+        lastTrafficAt = steps.filter((s) => s.traffic).at(-1)?.t;
+        report(actionFor(step).name(step));
         // Until the step says when it took effect, the moment the runner asked stands.
-        askedAt = obs.run.faultAt = monotonicMs();
+        askedAt = monotonicMs();
         downBySegment = capturedMoment(step);
       }
-      const done = await executeStep(ctx, step);
-      obs.steps.push(...done);
-      if (askedAt !== undefined && obs.run.faultMoment === undefined) {
-        setFaultMoment(obs, stepMoment(askedAt, done));
-      }
-      if (ctx.natTimeoutMs !== undefined) obs.run.natTimeoutMs = ctx.natTimeoutMs;
+      const done = await runStep(ctx, step, connected);
+      steps.push(...done.records);
+      if (done.response) response = done.response;
+      if (done.churn) churn = done.churn;
+      if (askedAt !== undefined && moment === undefined) moment = stepMoment(askedAt, done.records);
     }
     // No step took the client down (a NAT's timeout is the threat): asked when the steps end.
-    if (obs.run.faultAt === undefined) requireConnectionToSurvive(ctx, scenario);
-    if (!signal.aborted) await waitForServer(ctx, obs, scenario, report);
+    if (askedAt === undefined) requireConnectionToSurvive(ctx, scenario);
+    if (!signal.aborted) {
+      waited = await waitForServer(ctx, scenario, moment?.at ?? askedAt, before, report);
+      if (waited.exchange) steps.push(waited.exchange);
+    }
   } catch (error) {
-    if (signal.aborted) {
-      // What failed was cut short by the interrupt: not the server's doing, nor a harness error.
-    } else if (error instanceof FaultUnsupported) {
-      obs.run.outcome = { kind: "unsupported", reason: error.reason };
-    } else if (error instanceof NotApplicable) {
-      obs.run.outcome = { kind: "not-applicable", reason: error.message };
-    } else {
-      obs.run.outcome = {
-        kind: "harness-error",
-        message: error instanceof Error ? error.message : String(error),
-      };
-    }
-  } finally {
-    obs.run.endAt = monotonicMs();
-    stopping = true;
-    if (signal.aborted) obs.run.outcome = { kind: "interrupted", reason: interruptReason(signal) };
-    if (parts.server && !parts.server.child.exited) {
-      obs.server.after = sampleServer(parts.server.pid);
-    }
-    parts.ctx?.watch?.stop();
-    obs.connection.socket = [...(parts.ctx?.watch?.events ?? [])];
-    await tearDown(obs, parts);
+    thrown = { error };
   }
-  const moment = obs.run.faultMoment;
-  if (downBySegment && moment && obs.run.faultAt !== undefined) {
-    const at = { ...moment, at: obs.run.faultAt };
-    setFaultMoment(obs, segmentMoment(at, obs.capture.packets ?? [], obs.connection.clientPort));
+  const endAt = monotonicMs();
+  stopping = true;
+  const outcome = outcomeOf(thrown, signal);
+  const after = parts.server && !parts.server.child.exited
+    ? sampleServer(parts.server.pid)
+    : undefined;
+  const socket = parts.ctx?.watch?.stop() ?? [];
+  const teardown = await tearDown(parts);
+  const exit = await settledValue(parts.exited);
+  const ctx = parts.ctx;
+  if (downBySegment && moment) {
+    moment = segmentMoment(moment, teardown.captured?.packets ?? [], ctx?.clientPort);
   }
-  return obs;
+  const faultAt = moment?.at ?? askedAt;
+  return assembleObservations({
+    deadlineMs,
+    setup,
+    run: {
+      outcome,
+      ...(faultAt === undefined ? {} : { faultAt }),
+      ...(moment ? { faultMoment: momentRecord(moment) } : {}),
+      ...(lastTrafficAt === undefined ? {} : { lastTrafficAt }),
+      ...(waited ? { stepsEndedAt: waited.stepsEndedAt } : {}),
+      endAt,
+      waitPlannedMs: waited?.waitPlannedMs ?? 0,
+      ...(ctx?.natTimeoutMs === undefined ? {} : { natTimeoutMs: ctx.natTimeoutMs }),
+    },
+    steps,
+    exchanges: {
+      ...(waited?.survived ? { survived: waited.survived } : {}),
+      ...(response ? { response } : {}),
+      ...(churn ? { churn } : {}),
+    },
+    connection: {
+      ...(ctx?.clientPort === undefined ? {} : { clientPort: ctx.clientPort }),
+      socket,
+      ...(options ? { options } : {}),
+    },
+    server: {
+      ...(before ? { before } : {}),
+      ...(after ? { after } : {}),
+      ...(exit ? { exit } : {}),
+    },
+    teardown,
+  });
 }

@@ -8,16 +8,14 @@
  * @module
  */
 
+import { READ_RESPONSE_MS } from "../actions/action.ts";
+import { actionFor } from "../actions/registry.ts";
+import { EXCHANGE_MS } from "../client/exchange.ts";
 import type { Scenario } from "../suite/define_suite.ts";
-import { parseDuration } from "../time/duration.ts";
 import { verifierOf } from "../evaluate/verifiers/registry.ts";
 
 /** The least time the runner watches after the fault, so a late death or stall is seen. */
 export const OBSERVE_MS = 2000;
-/** How long one ordinary exchange (a request and its response) may take. */
-export const EXCHANGE_MS = 5000;
-/** How long reading a whole response may take in a `read-response` step. */
-export const READ_RESPONSE_MS = 30_000;
 /** Setting up: the lab, the target listening, the agents, the capture. */
 export const SETUP_MS = 120_000;
 /** Tearing down: the helpers ended, the lab removed. */
@@ -68,10 +66,7 @@ export function timePlan(scenario: Scenario, deadlineMs: number): TimePlan {
       `Invalid deadline: "${deadlineMs}" ms (more than 0, at most ${MAX_DEADLINE_MS} ms, 7 days)`,
     );
   }
-  let stepsMs = 0;
-  for (const step of scenario.steps) {
-    if (step.kind === "wait") stepsMs += parseDuration(step.duration);
-  }
+  const stepsMs = scenario.steps.reduce((sum, step) => sum + actionFor(step).pauseMs(step), 0);
   const watchMs = Math.max(
     OBSERVE_MS,
     ...scenario.expect.map((e) => verifierOf(e.kind)?.watchMs(e as never) ?? 0),

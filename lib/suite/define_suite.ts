@@ -6,9 +6,9 @@
  * @module
  */
 
-import { durationMsOrUndefined } from "../time/duration.ts";
+import { shown } from "../text/shown.ts";
 import { type Expectation, EXPECTATION_KINDS, verifierOf } from "../evaluate/verifiers/registry.ts";
-import { FAULT_NAMES, faultNamed } from "../faults/registry.ts";
+import { actionOf } from "../actions/registry.ts";
 import { isDownStep, type Step, STEP_KINDS } from "./steps.ts";
 import { type Level, LEVELS, type Phase, PHASES } from "../results/schema.ts";
 
@@ -69,44 +69,14 @@ export class SuiteDefinitionError extends TypeError {
 const SUITE_ID = /^[a-z][a-z0-9-]*$/;
 const CASE_ID = /^[a-z0-9][a-z0-9-]*$/;
 
-function shown(value: unknown): string {
-  return typeof value === "string" ? `"${value}"` : JSON.stringify(value) ?? String(value);
-}
-
-function checkDuration(value: unknown, fail: (expected: string) => never): void {
-  if (durationMsOrUndefined(value) === undefined) {
-    fail(`a duration like "75s" or "10m" (got ${shown(value)})`);
-  }
-}
-
 function checkStep(step: Step, fail: (field: string, expected: string) => never, i: number): void {
   const field = `steps[${i}]`;
-  if (!STEP_KINDS.includes(step?.kind)) {
+  const action = actionOf(step?.kind);
+  if (!action) {
     fail(field, `a step (${STEP_KINDS.join(", ")}) (got ${shown(step?.kind ?? step)})`);
   }
-  if (step.kind === "wait") checkDuration(step.duration, (e) => fail(`${field}.duration`, e));
-  if (step.kind === "connect" && step.rcvBuf !== undefined && !(step.rcvBuf > 0)) {
-    fail(`${field}.rcvBuf`, "a positive number of bytes");
-  }
-  if (step.kind === "churn") {
-    if (!Number.isInteger(step.clients) || step.clients < 1 || step.clients > 2000) {
-      fail(`${field}.clients`, `an integer from 1 to 2000 (got ${shown(step.clients)})`);
-    }
-    if (!["abort", "vanish", "crash"].includes(step.then)) {
-      fail(`${field}.then`, `one of abort, vanish, crash (got ${shown(step.then)})`);
-    }
-  }
-  if (step.kind !== "fault") return;
-  const f = step.fault;
-  const known = faultNamed(f?.name);
-  if (!known) {
-    fail(
-      `${field}.fault`,
-      `a known fault (${FAULT_NAMES.join(", ")}) (got ${shown(f?.name ?? f)})`,
-    );
-  }
-  const problem = known.check(f);
-  if (problem) fail(`${field}.fault.${problem.field}`, problem.expected);
+  const problem = action.check(step);
+  if (problem) fail(`${field}.${problem.field}`, problem.expected);
 }
 
 function checkExpectation(

@@ -1,77 +1,18 @@
 /**
  * Scenario steps: what the client does and what goes wrong, in order. Each builder returns
  * plain data, so a suite file reads like the situation it sets up:
- * `[connect(), exchange(), fault.vanish()]`.
+ * `[connect(), exchange(), fault.vanish()]`; the step registry (lib/actions/registry.ts)
+ * says what each kind does and checks its data.
  *
  * @module
  */
 
-import { faultNamed, type Faults, type FaultStep, faultSteps } from "../faults/registry.ts";
+import { isDownStep, type Step, STEP_KINDS } from "../actions/registry.ts";
+import type { StepOf } from "../actions/step.ts";
+import { type Faults, type FaultStep, faultSteps } from "../faults/registry.ts";
 import type { Duration } from "../time/duration.ts";
 
-export type { FaultStep };
-
-/** A client primitive or a fault, done in order by the runner. */
-export type Step =
-  | { kind: "connect"; rcvBuf?: number; greet?: boolean }
-  | { kind: "exchange" }
-  | { kind: "send-request" }
-  | { kind: "send-partial" }
-  | { kind: "request-large" }
-  | { kind: "read-response" }
-  | { kind: "keep-reading" }
-  | { kind: "stop-reading" }
-  | { kind: "half-close" }
-  | { kind: "close" }
-  | { kind: "abort" }
-  | { kind: "crash" }
-  | { kind: "freeze" }
-  | { kind: "thaw" }
-  | { kind: "wait"; duration: Duration }
-  | { kind: "churn"; clients: number; then: "abort" | "vanish" | "crash" }
-  | { kind: "fault"; fault: FaultStep };
-
-/** Every step kind, for validation. */
-export const STEP_KINDS: readonly Step["kind"][] = [
-  "connect",
-  "exchange",
-  "send-request",
-  "send-partial",
-  "request-large",
-  "read-response",
-  "keep-reading",
-  "stop-reading",
-  "half-close",
-  "close",
-  "abort",
-  "crash",
-  "freeze",
-  "thaw",
-  "wait",
-  "churn",
-  "fault",
-];
-
-/**
- * Steps that take the client down: the first one in a scenario is "the fault", the moment
- * release times are measured from.
- */
-export function isDownStep(step: Step): boolean {
-  switch (step.kind) {
-    case "stop-reading":
-    case "half-close":
-    case "close":
-    case "abort":
-    case "crash":
-    case "freeze":
-    case "churn":
-      return true;
-    case "fault":
-      return faultNamed(step.fault.name)?.takesClientDown ?? false;
-    default:
-      return false;
-  }
-}
+export { type FaultStep, isDownStep, type Step, STEP_KINDS };
 
 /**
  * Opens the connection under test; a small `rcvBuf` makes its window fill fast. The target's
@@ -118,7 +59,7 @@ export const thaw = (): Step => ({ kind: "thaw" });
 /** Waits (a fixed pause in the scenario, not a deadline). */
 export const wait = (duration: Duration): Step => ({ kind: "wait", duration });
 /** Opens `clients` more connections, each with one exchange, then takes them all down at once. */
-export const churn = (clients: number, then: "abort" | "vanish" | "crash"): Step => ({
+export const churn = (clients: number, then: StepOf<"churn">["then"]): Step => ({
   kind: "churn",
   clients,
   then,

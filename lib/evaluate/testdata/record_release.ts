@@ -443,7 +443,7 @@ async function recordIn(lab: Lab, c: ReleaseCase): Promise<ReleaseRecording> {
     watch.stop();
     const packets = (await capture.stop()).packets.filter((p) => p.client.port === peer.port);
     if (c.fault === "freeze") await agent.thaw();
-    if (nat) await nat.remove();
+    if (nat) await nat.undo();
     server.signal("SIGKILL");
     await server.status;
     const serverLog = (await log.catch(() => "")).slice(-4000);

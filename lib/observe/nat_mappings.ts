@@ -1,6 +1,7 @@
 /**
  * The router's NAT mappings as conntrack lists them: evidence of what the NAT remembers
- * (and for how long), read with `conntrack -L` in the router namespace.
+ * (and for how long), read with `conntrack -L` in the router namespace. Needs the `conntrack`
+ * tool: its caller checks the capability first (lib/faults/capabilities.ts).
  *
  * @module
  */
@@ -8,7 +9,6 @@
 import { NAT_PUBLIC_V4 } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { run } from "../process/spawn.ts";
-import { FaultUnsupported, unsupportedFault } from "./unsupported.ts";
 
 /** One direction of a conntrack entry. */
 export interface FlowTuple {
@@ -82,9 +82,7 @@ export function parseConntrackList(text: string): NatMapping[] {
  * await lab.teardown();
  * ```
  */
-export async function readNatMappings(lab: Lab): Promise<NatMapping[] | FaultUnsupported> {
-  const unsupported = await unsupportedFault("nat-mappings", ["conntrack"]);
-  if (unsupported) return unsupported;
+export async function readNatMappings(lab: Lab): Promise<NatMapping[]> {
   const out = await run(["conntrack", "-L", "-p", "tcp", "--reply-dst", NAT_PUBLIC_V4], {
     netns: lab.hosts.router,
   });
