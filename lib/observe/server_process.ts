@@ -9,7 +9,7 @@ import { BYSTANDER } from "../lab/address_plan.ts";
 import { otherSocketInodes, readSocketTable, socketFds } from "./proc_net_tcp.ts";
 import { processTree } from "../process/process_tree.ts";
 import { monotonicMs } from "../libc/libc.ts";
-import { readProcStat } from "../process/proc_stat.ts";
+import { processAlive } from "../process/proc_stat.ts";
 import type { Child } from "../process/spawn.ts";
 
 /** One look at the server process. */
@@ -56,8 +56,7 @@ export interface ProcessExit {
 export function sampleProcess(pid: number): ProcessSample {
   const at = monotonicMs();
   const gone = { at, alive: false, fds: 0, rssKiB: 0 };
-  const state = readProcStat(pid)?.state;
-  if (state === undefined || state === "Z" || state === "X") return gone;
+  if (!processAlive(pid)) return gone;
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);

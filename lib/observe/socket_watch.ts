@@ -7,6 +7,7 @@
  */
 
 import { monotonicMs, sockaddr } from "../libc/libc.ts";
+import { processAlive } from "../process/proc_stat.ts";
 import { readSocketTable, type SocketEntry, socketFds, type TcpState } from "./proc_net_tcp.ts";
 
 /** A TCP endpoint. */
@@ -242,6 +243,10 @@ export function watchSocket(
     }
     const last = events.at(-1);
     if (!last) return undefined; // not seen yet
+    // A server that has exited shows no socket table at all: read after its death, the table
+    // says nothing of when its sockets went (its death may have freed them). Alive once the
+    // table was read, it read the truth.
+    if (!processAlive(pid)) return undefined;
     const idle = { txQueue: 0, rxQueue: 0, timer: "none" as const, timerMs: 0 };
     const base = { ...idle, retransmits: last.retransmits, probes: last.probes, changed: [] };
     return owner

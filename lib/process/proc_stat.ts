@@ -46,3 +46,9 @@ export function readProcStat(pid: number): ProcStat | undefined {
     startTicks: Number(fields[19]),
   };
 }
+
+/** Whether process `pid` runs (it exists and has not exited: neither a zombie nor dead). */
+export function processAlive(pid: number): boolean {
+  const state = readProcStat(pid)?.state;
+  return state !== undefined && state !== "Z" && state !== "X";
+}
