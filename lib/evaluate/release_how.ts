@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PacketEvent } from "../observe/capture.ts";
+import { CAPTURE_SLACK_MS, type PacketEvent } from "../observe/capture.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { ReleaseHow } from "../results/schema.ts";
 
@@ -45,9 +45,12 @@ export function releaseHow(
   const before = socket.filter((e) => e.at <= releasedAt);
   // The last timer the kernel ran while the server still held the socket says which clock ran out.
   const lastHeld = before.filter((e) => e.holding === "held").at(-1);
-  const window = (p: PacketEvent) => p.at >= faultAt - 50 && p.at <= releasedAt + 50;
+  // A peer's RST that ended the connection passed the router before the server's kernel freed
+  // the socket, so before any sample that saw it gone: one stamped later (a test client closed
+  // with unread data at teardown) came after the release and says nothing of it.
   const peerRst = packets.find((p) =>
-    p.direction === "client_to_server" && p.flags.includes("RST") && window(p)
+    p.direction === "client_to_server" && p.flags.includes("RST") && p.at >= faultAt - 50 &&
+    p.at <= releasedAt + CAPTURE_SLACK_MS
   );
   const rst = serverSent(packets, "RST", releasedAt);
   const fin = serverSent(packets, "FIN", releasedAt);

@@ -117,3 +117,17 @@ Deno.test("releaseHow: the peer's RST that answers the server's FIN does not mak
     "reset-by-peer",
   );
 });
+
+Deno.test("releaseHow: a peer's RST stamped after the release did not end it", () => {
+  // TCP_USER_TIMEOUT freed a zero-window connection silently; the test client's own close at
+  // teardown, with data unread, sent an RST 22 ms later.
+  const socket = [held(10, "zero_window_probe", { probes: 0 }), freed(5000)];
+  assert.equal(
+    releaseHow(5000, 0, socket, [packet(5022, "client_to_server", ["RST"])]),
+    "zero-window-timeout",
+  );
+  assert.equal(
+    releaseHow(5000, 0, socket, [packet(4990, "client_to_server", ["RST"])]),
+    "reset-by-peer",
+  );
+});

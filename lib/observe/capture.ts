@@ -106,6 +106,13 @@ export interface CaptureUnavailable {
   reason: string;
 }
 
+/**
+ * How far a capture stamp may stray from the monotonic clock: tcpdump stamps the wall clock,
+ * converted with an offset read once as the capture starts (a clock adjustment since is the
+ * error; the stamps themselves are microseconds).
+ */
+export const CAPTURE_SLACK_MS = 1;
+
 /** How long tcpdump may take to say it is listening. */
 const START_TIMEOUT_MS = 5000;
 

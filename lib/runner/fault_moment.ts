@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { PacketEvent } from "../observe/capture.ts";
+import { CAPTURE_SLACK_MS, type PacketEvent } from "../observe/capture.ts";
 import type { RunRecord, StepRecord } from "../observe/observations.ts";
 import { actionFor, type Step } from "../actions/registry.ts";
 
@@ -57,10 +57,3 @@ export function segmentMoment(
     ? { askedAt: moment.askedAt, at: first.at, source: "capture", toleranceMs: CAPTURE_SLACK_MS }
     : moment;
 }
-
-/**
- * How far a capture stamp may stray from the monotonic clock: tcpdump stamps the wall clock,
- * converted with an offset read once as the capture starts (a clock adjustment since is the
- * error; the stamps themselves are microseconds).
- */
-export const CAPTURE_SLACK_MS = 1;

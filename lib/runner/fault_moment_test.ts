@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import type { PacketEvent } from "../observe/capture.ts";
+import { CAPTURE_SLACK_MS, type PacketEvent } from "../observe/capture.ts";
 import { abort, close, connect } from "../suite/steps.ts";
 import { faultSteps } from "../faults/registry.ts";
-import {
-  CAPTURE_SLACK_MS,
-  capturedMoment,
-  type FaultMoment,
-  segmentMoment,
-  stepMoment,
-} from "./fault_moment.ts";
+import { capturedMoment, type FaultMoment, segmentMoment, stepMoment } from "./fault_moment.ts";
 
 const segment = (at: number, port: number, flags: PacketEvent["flags"], from = "client") =>
   ({
