@@ -7,22 +7,15 @@
 
 /// <reference lib="deno.worker" />
 
-import { inNetns } from "../libc/netns.ts";
-import { loadFaultTables } from "./fault_tables.ts";
 import { makeNamespaces, removeNamespaces, wire } from "./host_setup.ts";
-import type { LabOp, LabReply } from "./lab_thread.ts";
-
-function perform(op: LabOp): LabReply {
-  if (op.op === "namespaces") makeNamespaces(op.hosts, op.base);
-  else if (op.op === "wire") wire(op.hosts);
-  else if (op.op === "tables") return { missing: [...inNetns(op.router, loadFaultTables)] };
-  else removeNamespaces(op.names);
-  return {};
-}
+import type { LabOp } from "./lab_thread.ts";
 
 self.onmessage = ({ data }: MessageEvent<LabOp & { id: number }>) => {
   try {
-    self.postMessage({ id: data.id, ...perform(data) });
+    if (data.op === "namespaces") makeNamespaces(data.hosts, data.base);
+    else if (data.op === "wire") wire(data.hosts);
+    else removeNamespaces(data.names);
+    self.postMessage({ id: data.id });
   } catch (error) {
     self.postMessage({
       id: data.id,

@@ -26,7 +26,7 @@ import {
   NLM_F_REQUEST,
 } from "../libc/netlink.ts";
 import { cString } from "../libc/libc.ts";
-import { runNftScript } from "../libc/libnftables.ts";
+import { run } from "../process/spawn.ts";
 import { CLIENT } from "./address_plan.ts";
 
 /**
@@ -72,24 +72,20 @@ function tableScript(name: string, body: string): string {
 }
 
 /**
- * Loads every fault table, dormant, into the calling thread's network namespace (the router's:
- * the lab thread calls it there) with one nft transaction made in-process by libnftables; when
- * that fails (a kernel without a rule's expression, e.g. reject), each table is loaded alone and
- * those that fail are returned with the reason: the lab still serves the scenarios that need
- * none of them (a fault checks the machine's capabilities first).
+ * Loads every fault table into `router`, dormant, with one `nft -f` (one transaction); when
+ * that fails (no nft, or a kernel without a rule's expression, e.g. reject), each table is
+ * loaded alone and those that fail are returned with the reason: the lab still serves the
+ * scenarios that need none of them (a fault checks the machine's capabilities first).
  */
-export function loadFaultTables(): Map<FaultTableName, string> {
+export async function loadFaultTables(router: string): Promise<Map<FaultTableName, string>> {
+  const load = (script: string) => run(["nft", "-f", "-"], { netns: router, input: script });
   const entries = Object.entries(TABLES) as [FaultTableName, string][];
   const missing = new Map<FaultTableName, string>();
   try {
-    runNftScript(entries.map(([name, body]) => tableScript(name, body)).join(""));
+    await load(entries.map(([name, body]) => tableScript(name, body)).join(""));
   } catch {
     for (const [name, body] of entries) {
-      try {
-        runNftScript(tableScript(name, body));
-      } catch (error) {
-        missing.set(name, String(error));
-      }
+      await load(tableScript(name, body)).catch((error) => missing.set(name, String(error)));
     }
   }
   return missing;

@@ -3,10 +3,10 @@
  * pairs, IPv4 and IPv6, documentation addresses only. Nothing in the root namespace is
  * changed: links are created inside the router namespace and moved straight into their peers.
  *
- * Building and tearing down start no process, as a lab is built for every scenario and many
- * are built at once: namespaces are made, set and deleted, links, addresses and routes set
- * through rtnetlink, and the router's fault tables loaded (dormant) by libnftables, all by
- * calls on the runner's lab thread (host_setup.ts, fault_tables.ts, lab_thread.ts).
+ * Building and tearing down start one process, as a lab is built for every scenario and many
+ * are built at once: namespaces are made, set and deleted, and links, addresses and routes set
+ * through rtnetlink, by system calls on the runner's lab thread (host_setup.ts,
+ * lab_thread.ts); one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
  *
  * @module
  */
@@ -14,7 +14,7 @@
 import { listNetns } from "../libc/netns.ts";
 import { NETLINK_NETFILTER, NetlinkSocket } from "../libc/netlink.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
-import { FaultTables } from "./fault_tables.ts";
+import { FaultTables, loadFaultTables } from "./fault_tables.ts";
 import { type LabHosts, removeNamespaces } from "./host_setup.ts";
 import { endLabThread, onLabThread } from "./lab_thread.ts";
 import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
@@ -150,7 +150,14 @@ async function build(lab: Lab): Promise<void> {
   lab.usesBase = true; // set first: acquireBase counts the user even when it fails
   const base = await acquireBase();
   await onLabThread({ op: "namespaces", hosts: lab.hosts, ...(base ? { base } : {}) });
-  await onLabThread({ op: "wire", hosts: lab.hosts });
-  const { missing = [] } = await onLabThread({ op: "tables", router });
-  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), new Map(missing));
+  // nft parses in a process of its own while the lab thread wires the links. Waited for even
+  // when the wiring fails: a teardown must not race its fallback's nft processes.
+  const [tables, wired] = await Promise.allSettled([
+    loadFaultTables(router),
+    onLabThread({ op: "wire", hosts: lab.hosts }),
+  ]);
+  if (wired.status === "rejected") throw wired.reason;
+  if (tables.status === "rejected") throw tables.reason;
+  const missing = tables.value;
+  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), missing);
 }

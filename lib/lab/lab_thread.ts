@@ -9,31 +9,21 @@
  * @module
  */
 
-import type { FaultTableName } from "./fault_tables.ts";
 import type { LabHosts } from "./host_setup.ts";
 
 /** What the lab thread does. */
 export type LabOp =
   | { op: "namespaces"; hosts: LabHosts; base?: string }
   | { op: "wire"; hosts: LabHosts }
-  | { op: "tables"; router: string }
   | { op: "remove"; names: readonly string[] };
 
-/** The lab thread's answer: "tables" names the fault tables it could not load, with why. */
-export interface LabReply {
-  missing?: [FaultTableName, string][];
-}
-
-type Reply = LabReply & { id: number; error?: string };
+type Reply = { id: number; error?: string };
 
 let worker: Worker | undefined;
 let ending = false;
 let holders = 0;
 let nextId = 1;
-const pending = new Map<
-  number,
-  { resolve: (reply: LabReply) => void; reject: (error: Error) => void }
->();
+const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
 function started(): Worker {
   if (worker) return worker;
@@ -42,7 +32,7 @@ function started(): Worker {
     const call = pending.get(data.id);
     pending.delete(data.id);
     if (pending.size === 0 && ending && holders === 0) stop();
-    if (data.error === undefined) call?.resolve(data);
+    if (data.error === undefined) call?.resolve();
     else call?.reject(new Error(data.error));
   };
   thread.onerror = (event) => {
@@ -63,10 +53,10 @@ function stop(): void {
 }
 
 /** Does `op` on the lab thread; rejects with the thread's error. */
-export function onLabThread(op: LabOp): Promise<LabReply> {
+export function onLabThread(op: LabOp): Promise<void> {
   ending = false;
   const id = nextId++;
-  const done = new Promise<LabReply>((resolve, reject) => pending.set(id, { resolve, reject }));
+  const done = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
   started().postMessage({ id, ...op });
   return done;
 }
