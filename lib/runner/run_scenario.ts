@@ -316,14 +316,15 @@ async function logTail(path: string): Promise<string | undefined> {
 
 async function tearDown(parts: Parts): Promise<TeardownRecord> {
   const t = monotonicMs();
-  // The bystander first: stopping the server under it would count as a stall.
+  // The capture and the client end beside the bystander (tcpdump takes tens of milliseconds to
+  // exit); the server only after the bystander: stopping it under the bystander would count as
+  // a stall.
   const liveness = parts.liveness;
+  const capturedAndClient = Promise.allSettled([parts.capture?.stop(), parts.agent?.stop()]);
   const [probed] = await Promise.allSettled([liveness?.stop()]);
-  const [captured, ...ended] = await Promise.allSettled([
-    parts.capture?.stop(),
-    parts.agent?.stop(),
-    parts.server?.stop(),
-  ]);
+  const [serverEnded] = await Promise.allSettled([parts.server?.stop()]);
+  const [captured, clientEnded] = await capturedAndClient;
+  const ended = [clientEnded, serverEnded];
   // The server's own words, read before its lab directory goes.
   const log = parts.server ? await logTail(parts.server.logPath) : undefined;
   await parts.lab?.teardown();
