@@ -21,6 +21,12 @@ import {
   revents,
 } from "../libc/libc.ts";
 
+/**
+ * How long `release()` waits at most, without yielding, for the poll in flight to return once
+ * woken (the poll thread needs to be scheduled); then it awaits it.
+ */
+const RELEASE_SPIN_MS = 20;
+
 /** Why a wait ended without the socket becoming ready. */
 export type WaitEnd = "timeout" | "released";
 
@@ -36,6 +42,8 @@ export class Poller {
   readonly #wake: number;
   readonly #waiters = new Set<Waiter>();
   #inFlight: Promise<number> | undefined;
+  /** The descriptors of the poll in flight: the kernel writes their revents as it returns. */
+  #set: Uint8Array | undefined;
   #running = false;
 
   constructor() {
@@ -68,8 +76,22 @@ export class Poller {
     }
     if (waited && this.#inFlight) {
       this.#signal();
-      await this.#inFlight;
+      // A close is a fault's moment: it must not wait for the event loop to hear that the poll
+      // returned, which on a busy runner takes as long as the runner is late. The kernel writes
+      // the revents only after it has let go of every polled file (do_sys_poll: poll_freewait,
+      // then the copy out), so once one shows, nothing references `fd` any more.
+      const until = monotonicMs() + RELEASE_SPIN_MS;
+      while (!this.#returned() && monotonicMs() < until) { /* the poll thread is waking */ }
+      if (!this.#returned()) await this.#inFlight;
     }
+  }
+
+  /** Whether the poll in flight has returned with something ready (its revents are out). */
+  #returned(): boolean {
+    const set = this.#set;
+    if (!set) return true;
+    for (let i = 0; i < set.length / 8; i++) if (revents(set, i) !== 0) return true;
+    return false;
   }
 
   #signal(): void {
@@ -83,10 +105,11 @@ export class Poller {
         const waiters = [...this.#waiters];
         const soonest = Math.min(...waiters.map((w) => w.deadline));
         const timeout = Math.max(0, Math.ceil(soonest - monotonicMs()));
-        const set = pollFds([{ fd: this.#wake, events: POLLIN }, ...waiters]);
+        const set = this.#set = pollFds([{ fd: this.#wake, events: POLLIN }, ...waiters]);
         this.#inFlight = libc().poll_async(set, BigInt(waiters.length + 1), timeout);
         await this.#inFlight;
         this.#inFlight = undefined;
+        this.#set = undefined;
         // Drained after every poll: the eventfd only ever means "look again".
         if (revents(set, 0)) libc().read(this.#wake, new BigUint64Array(1), 8n);
         const now = monotonicMs();
