@@ -1,9 +1,10 @@
 /**
  * The router's fault tables: every drop or rejection a fault may need is loaded when the lab
  * is built, each in a table of its own marked `dormant` (its hooks not registered: it sees no
- * packet). A fault wakes its table and heal puts it back to sleep, each with one nf_tables
- * message sent on a netlink socket opened in the router's namespace at build: no process is
- * started on a fault's critical path, and the kernel has the change in place when the send
+ * packet), by one nf_tables transaction (nf_tables.ts). A fault wakes its table and its undo
+ * puts it back to sleep, each with one nf_tables message sent on the same netlink socket,
+ * opened in the router's namespace at build: no process is started, at build or on a fault's
+ * critical path, and the kernel has the change in place when the send
  * system call returns (NetlinkSocket.request). A table that wakes registers its hooks at once;
  * one put to sleep unregisters them as the same message commits.
  *
@@ -15,96 +16,106 @@
  * @module
  */
 
-import {
-  attr,
-  be32,
-  concat,
-  type Done,
-  message,
-  type NetlinkSocket,
-  NLM_F_ACK,
-  NLM_F_REQUEST,
-} from "../libc/netlink.ts";
-import { cString } from "../libc/libc.ts";
-import { run } from "../process/spawn.ts";
+import type { Done, NetlinkSocket } from "../libc/netlink.ts";
 import { CLIENT } from "./address_plan.ts";
+import {
+  addressIs,
+  batch,
+  counter,
+  newBaseChain,
+  newRule,
+  newTable,
+  NF_ACCEPT,
+  NF_DROP,
+  NF_INET_FORWARD,
+  NFT_TABLE_F_DORMANT,
+  notFirstSyn,
+  rejectIcmpx,
+  verdict,
+} from "./nf_tables.ts";
+
+const drop = [counter(), verdict(NF_DROP)];
+const reject = (code: Parameters<typeof rejectIcmpx>[0]) => [counter(), rejectIcmpx(code)];
+const { v4, v6 } = CLIENT;
 
 /**
- * Each table and its chains. Forward only: the router's own stack plays no part in a client's
+ * Each table's rules, in its one chain `forward` (`type filter hook forward priority filter -
+ * 10; policy accept`). Forward only: the router's own stack plays no part in a client's
  * conversation with the server, and after a NAT's prerouting the reply's address is already
  * the client's again.
  */
 const TABLES = {
-  // vanish: every packet of the client, both ways, v4 and v6.
-  cd_vanish: ` chain forward {
-  type filter hook forward priority filter - 10; policy accept;
-  ip saddr ${CLIENT.v4} counter drop
-  ip daddr ${CLIENT.v4} counter drop
-  ip6 saddr ${CLIENT.v6} counter drop
-  ip6 daddr ${CLIENT.v6} counter drop
- }`,
-  // vanish-after-syn: the client's SYN passes (and the server's SYN-ACK back), nothing else.
-  cd_after_syn: ` chain forward {
-  type filter hook forward priority filter - 10; policy accept;
-  ip saddr ${CLIENT.v4} tcp flags & (syn | ack) != syn counter drop
-  ip6 saddr ${CLIENT.v6} tcp flags & (syn | ack) != syn counter drop
- }`,
-  // icmp-unreachable: icmpx picks the ICMP or ICMPv6 code of the same meaning for each family.
+  // vanish: every packet of the client, both ways, v4 and v6 (`ip saddr C counter drop`, …).
+  cd_vanish: [
+    [...addressIs(v4, "saddr"), ...drop],
+    [...addressIs(v4, "daddr"), ...drop],
+    [...addressIs(v6, "saddr"), ...drop],
+    [...addressIs(v6, "daddr"), ...drop],
+  ],
+  // vanish-after-syn: the client's SYN passes (and the server's SYN-ACK back), nothing else
+  // (`ip saddr C tcp flags & (syn | ack) != syn counter drop`, and ip6).
+  cd_after_syn: [
+    [...addressIs(v4, "saddr"), ...notFirstSyn(), ...drop],
+    [...addressIs(v6, "saddr"), ...notFirstSyn(), ...drop],
+  ],
+  // icmp-unreachable: what goes to the client is answered by the router with ICMP (`ip daddr C
+  // counter reject with icmpx …`; icmpx picks the ICMP or ICMPv6 code of the same meaning for
+  // each family), what comes from it is dropped.
   cd_icmp_host_unreachable: icmpRules("host-unreachable"),
   cd_icmp_admin_prohibited: icmpRules("admin-prohibited"),
 } as const;
 
-function icmpRules(kind: string): string {
-  return ` chain forward {
-  type filter hook forward priority filter - 10; policy accept;
-  ip daddr ${CLIENT.v4} counter reject with icmpx ${kind}
-  ip6 daddr ${CLIENT.v6} counter reject with icmpx ${kind}
-  ip saddr ${CLIENT.v4} counter drop
-  ip6 saddr ${CLIENT.v6} counter drop
- }`;
+function icmpRules(code: Parameters<typeof rejectIcmpx>[0]): Uint8Array[][] {
+  return [
+    [...addressIs(v4, "daddr"), ...reject(code)],
+    [...addressIs(v6, "daddr"), ...reject(code)],
+    [...addressIs(v4, "saddr"), ...drop],
+    [...addressIs(v6, "saddr"), ...drop],
+  ];
 }
 
 /** The name of one of the router's fault tables. */
 export type FaultTableName = keyof typeof TABLES;
 
-function tableScript(name: string, body: string): string {
-  return `table inet ${name} {\n flags dormant\n${body}\n}\n`;
+/** The chain every fault table has. */
+const CHAIN = "forward";
+const HOOK = { hooknum: NF_INET_FORWARD, priority: -10, policy: NF_ACCEPT };
+
+/** The messages that make table `name`, dormant, with its chain and rules. */
+function tableMessages(name: FaultTableName) {
+  return [
+    newTable(name, NFT_TABLE_F_DORMANT, true),
+    newBaseChain(name, CHAIN, HOOK),
+    ...TABLES[name].map((rule) => newRule(name, CHAIN, rule)),
+  ];
 }
 
 /**
- * Loads every fault table into `router`, dormant, with one `nft -f` (one transaction); when
- * that fails (no nft, or a kernel without a rule's expression, e.g. reject), each table is
- * loaded alone and those that fail are returned with the reason: the lab still serves the
- * scenarios that need none of them (a fault checks the machine's capabilities first).
+ * Loads every fault table, dormant, through `socket` (a netfilter netlink socket opened in the
+ * router) in one transaction: no process is started. When that fails (a kernel without a
+ * rule's expression, e.g. reject), each table is loaded alone and those that fail are returned
+ * with the reason: the lab still serves the scenarios that need none of them (a fault checks
+ * the machine's capabilities first).
  */
-export async function loadFaultTables(router: string): Promise<Map<FaultTableName, string>> {
-  const load = (script: string) => run(["nft", "-f", "-"], { netns: router, input: script });
-  const entries = Object.entries(TABLES) as [FaultTableName, string][];
+export function loadFaultTables(socket: NetlinkSocket): Map<FaultTableName, string> {
+  const names = Object.keys(TABLES) as FaultTableName[];
+  const load = (tables: readonly FaultTableName[]) => {
+    const seq = socket.nextSeq();
+    socket.request(`load ${tables.join(", ")}`, batch(seq, tables.flatMap(tableMessages)), seq);
+  };
   const missing = new Map<FaultTableName, string>();
   try {
-    await load(entries.map(([name, body]) => tableScript(name, body)).join(""));
+    load(names);
   } catch {
-    for (const [name, body] of entries) {
-      await load(tableScript(name, body)).catch((error) => missing.set(name, String(error)));
+    for (const name of names) {
+      try {
+        load([name]);
+      } catch (error) {
+        missing.set(name, String(error));
+      }
     }
   }
   return missing;
-}
-
-// nfnetlink and nf_tables constants (linux/netfilter/nfnetlink.h, nf_tables.h).
-const NFNL_MSG_BATCH_BEGIN = 0x10;
-const NFNL_MSG_BATCH_END = 0x11;
-const NFNL_SUBSYS_NFTABLES = 10;
-const NFT_MSG_NEWTABLE = 0;
-const NFTA_TABLE_NAME = 1;
-const NFTA_TABLE_FLAGS = 2;
-const NFT_TABLE_F_DORMANT = 0x1;
-const NFPROTO_UNSPEC = 0;
-const NFPROTO_INET = 1;
-
-/** nfgenmsg: family, version 0, resource id in network order. */
-function nfgen(family: number, resId = 0): Uint8Array {
-  return new Uint8Array([family, 0, resId >> 8, resId & 0xff]);
 }
 
 /** Switches the router's fault tables on and off. */
@@ -143,25 +154,10 @@ export class FaultTables {
 
   #set(table: FaultTableName, flags: number): Done {
     const seq = this.#socket.nextSeq();
-    const batch = concat([
-      message(
-        NFNL_MSG_BATCH_BEGIN,
-        NLM_F_REQUEST,
-        seq,
-        nfgen(NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES),
-      ),
-      message(
-        (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
-        NLM_F_REQUEST | NLM_F_ACK,
-        seq,
-        concat([
-          nfgen(NFPROTO_INET),
-          attr(NFTA_TABLE_NAME, cString(table)),
-          attr(NFTA_TABLE_FLAGS, be32(flags)),
-        ]),
-      ),
-      message(NFNL_MSG_BATCH_END, NLM_F_REQUEST, seq, nfgen(NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES)),
-    ]);
-    return this.#socket.request(`${flags ? "sleep" : "wake"} table "${table}"`, batch, seq);
+    return this.#socket.request(
+      `${flags ? "sleep" : "wake"} table "${table}"`,
+      batch(seq, [newTable(table, flags, false)]),
+      seq,
+    );
   }
 }

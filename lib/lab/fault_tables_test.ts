@@ -15,6 +15,8 @@ import { cString } from "../libc/libc.ts";
 import { run } from "../process/spawn.ts";
 import { BYSTANDER, CLIENT, SERVER } from "./address_plan.ts";
 import { createLab, type Lab } from "./lab.ts";
+import { netnsName, runId } from "./names.ts";
+import { addNetns, deleteNetns } from "../libc/netns.ts";
 
 const PORT = 7011;
 const FLIPS = 1000;
@@ -116,6 +118,55 @@ Deno.test("a request the kernel refuses is a NetlinkError with its errno; the so
     assert.ok(done.doneAt >= done.sentAt);
   } finally {
     socket.close();
+    await lab.teardown();
+  }
+});
+
+/** What each fault table is, written as nft reads it: the oracle of the netlink encoding. */
+function referenceScript(): string {
+  const { v4, v6 } = CLIENT;
+  const chain = (rules: string[]) =>
+    ` flags dormant\n chain forward {\n  type filter hook forward priority filter - 10; policy accept;\n${
+      rules.map((r) => `  ${r}\n`).join("")
+    } }`;
+  const icmp = (kind: string) =>
+    chain([
+      `ip daddr ${v4} counter reject with icmpx ${kind}`,
+      `ip6 daddr ${v6} counter reject with icmpx ${kind}`,
+      `ip saddr ${v4} counter drop`,
+      `ip6 saddr ${v6} counter drop`,
+    ]);
+  const tables: Record<string, string> = {
+    cd_vanish: chain([
+      `ip saddr ${v4} counter drop`,
+      `ip daddr ${v4} counter drop`,
+      `ip6 saddr ${v6} counter drop`,
+      `ip6 daddr ${v6} counter drop`,
+    ]),
+    cd_after_syn: chain([
+      `ip saddr ${v4} tcp flags & (syn | ack) != syn counter drop`,
+      `ip6 saddr ${v6} tcp flags & (syn | ack) != syn counter drop`,
+    ]),
+    cd_icmp_host_unreachable: icmp("host-unreachable"),
+    cd_icmp_admin_prohibited: icmp("admin-prohibited"),
+  };
+  return Object.entries(tables).map(([name, body]) => `table inet ${name} {\n${body}\n}\n`)
+    .join("");
+}
+
+Deno.test("nft lists the fault tables the lab loads by netlink exactly as it lists those it makes from their text", async () => {
+  const lab = await createLab();
+  const scratch = netnsName(runId(), 999, "prb");
+  addNetns(scratch);
+  try {
+    await run(["nft", "-f", "-"], { netns: scratch, input: referenceScript() });
+    const listing = async (netns: string) =>
+      (await run(["nft", "list", "ruleset"], { netns })).stdout;
+    const expected = await listing(scratch);
+    assert.match(expected, /cd_icmp_admin_prohibited/);
+    assert.equal(await listing(lab.hosts.router), expected);
+  } finally {
+    deleteNetns([scratch]);
     await lab.teardown();
   }
 });

@@ -3,10 +3,11 @@
  * pairs, IPv4 and IPv6, documentation addresses only. Nothing in the root namespace is
  * changed: links are created inside the router namespace and moved straight into their peers.
  *
- * Building and tearing down start one process, as a lab is built for every scenario and many
+ * Building and tearing down start no process, as a lab is built for every scenario and many
  * are built at once: namespaces are made, set and deleted, and links, addresses and routes set
  * through rtnetlink, by system calls on the runner's lab thread (host_setup.ts,
- * lab_thread.ts); one `nft -f` loads the router's fault tables, dormant (fault_tables.ts).
+ * lab_thread.ts); one nf_tables transaction on a netlink socket in the router loads its fault
+ * tables, dormant (fault_tables.ts).
  *
  * @module
  */
@@ -145,19 +146,11 @@ export async function createLab(): Promise<Lab> {
 }
 
 async function build(lab: Lab): Promise<void> {
-  const { router } = lab.hosts;
   await Deno.mkdir(lab.dir, { recursive: true });
   lab.usesBase = true; // set first: acquireBase counts the user even when it fails
   const base = await acquireBase();
   await onLabThread({ op: "namespaces", hosts: lab.hosts, ...(base ? { base } : {}) });
-  // nft parses in a process of its own while the lab thread wires the links. Waited for even
-  // when the wiring fails: a teardown must not race its fallback's nft processes.
-  const [tables, wired] = await Promise.allSettled([
-    loadFaultTables(router),
-    onLabThread({ op: "wire", hosts: lab.hosts }),
-  ]);
-  if (wired.status === "rejected") throw wired.reason;
-  if (tables.status === "rejected") throw tables.reason;
-  const missing = tables.value;
-  lab.faultTables = new FaultTables(lab.netlink("router", NETLINK_NETFILTER), missing);
+  await onLabThread({ op: "wire", hosts: lab.hosts });
+  const netfilter = lab.netlink("router", NETLINK_NETFILTER);
+  lab.faultTables = new FaultTables(netfilter, loadFaultTables(netfilter));
 }
