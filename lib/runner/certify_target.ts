@@ -63,29 +63,30 @@ const ACTION_WINDOW_MS = 100;
 /**
  * Runs a scenario once the runner is on time (see lateness.ts) and evaluates it, and runs it
  * again while its figures were taken with the runner late beyond tolerance: a late figure is
- * never judged. The last attempt runs alone; late even then, it is a harness error that names
- * the lateness.
+ * never judged. The last attempt starts on time with nothing else starting beside it until its
+ * client has gone down; late even then, it is a harness error that names the lateness.
  */
 async function runOnTime(
   scenario: Scenario,
   knobs: TargetDefinition["knobs"],
-  run: () => Promise<Observations>,
+  run: (down: () => void) => Promise<Observations>,
   report: (what: string) => void,
   signal: AbortSignal,
 ): Promise<ScenarioResult> {
   const started = monotonicMs();
-  const measured = async () => {
+  const measured = async (down: () => void = () => {}) => {
     measuring++;
     try {
-      return await run();
+      return await run(down);
     } finally {
       measuring--;
     }
   };
   for (let attempt = 1;; attempt++) {
-    // The last attempt runs alone: what lateness is left then is not the run's own doing.
+    // The last attempt sets up and takes its client down with no other scenario starting beside
+    // it: what lateness is left then is not the run's own doing.
     let obs;
-    if (attempt === MAX_ATTEMPTS) obs = await admission.alone(() => measuring, measured, signal);
+    if (attempt === MAX_ATTEMPTS) obs = await admission.lastTry(() => measuring, measured, signal);
     else {
       await admission.enter(() => measuring, signal);
       obs = await measured();
@@ -106,14 +107,15 @@ async function runOnTime(
         message:
           `the machine was too busy to time this scenario: the runner ran up to ${lateMs} ms ` +
           `late (tolerance ${LATENESS_TOLERANCE_MS} ms) in each of ${MAX_ATTEMPTS} runs, the ` +
-          "last with nothing else of the run beside it: other work on the machine held it up",
+          "last with no other scenario of the run starting beside it: other work on the machine " +
+          "held it up",
       };
       const late = { ...obs, run: { ...obs.run, harness, outcome } };
       return evaluate(scenario, late, monotonicMs() - started, knobs);
     }
     report(
       `run ${attempt + 1} of ${MAX_ATTEMPTS}${
-        attempt + 1 === MAX_ATTEMPTS ? " (alone)" : ""
+        attempt + 1 === MAX_ATTEMPTS ? " (nothing else starts beside it)" : ""
       }: the runner was ${lateMs} ms late while measuring`,
     );
   }
@@ -171,7 +173,8 @@ export async function certifyTarget(
           const result = await runOnTime(
             scenario,
             target.knobs,
-            () => runScenario(target, scenario, options.deadlineMs, report, startGate, signal),
+            (down) =>
+              runScenario(target, scenario, options.deadlineMs, report, startGate, signal, down),
             report,
             signal,
           );

@@ -22,6 +22,12 @@ export const LATENESS_TOLERANCE_MS = 100;
 export const ADMIT_BELOW_MS = LATENESS_TOLERANCE_MS / 2;
 /** Scenarios start at most this often while others run (see Admission). */
 const ADMIT_SPACING_MS = 100;
+/**
+ * The longest a last try keeps other scenarios from starting (see Admission): its setting up
+ * and its fault take seconds; a scenario whose steps wait longer before the client goes down
+ * (a NAT's idle timeout) does not hold the run up for as long.
+ */
+const LAST_TRY_CLOSES_MS = 30_000;
 /** How often the monitor's timer is due. */
 const TICK_MS = 10;
 /** Lateness is kept per bucket of this many ms: its largest value. */
@@ -144,36 +150,63 @@ export const runnerLateness: LatenessMonitor = new LatenessMonitor();
  */
 export class Admission {
   #last = -Infinity;
-  /** Runs that asked to run alone, waiting or running: nothing new starts meanwhile. */
-  #alone = 0;
-  /** Runs alone one after the other. */
-  #aloneChain: Promise<unknown> = Promise.resolve();
+  /** Last tries waiting or setting up: nothing new starts meanwhile. */
+  #closed = 0;
+  /** Last tries one after the other. */
+  #lastTries: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly monitor: LatenessMonitor, readonly spacingMs = ADMIT_SPACING_MS) {}
+  constructor(
+    readonly monitor: LatenessMonitor,
+    readonly spacingMs = ADMIT_SPACING_MS,
+    readonly lastTryClosesMs = LAST_TRY_CLOSES_MS,
+  ) {}
 
   /** Resolves when the caller may start; `running()` counts the scenarios running now. */
   async enter(running: () => number, signal?: AbortSignal): Promise<void> {
-    while (!signal?.aborted && (this.#alone > 0 || running() > 0)) {
-      const onTime = this.monitor.recentMs() < ADMIT_BELOW_MS;
-      if (this.#alone === 0 && onTime && monotonicMs() - this.#last >= this.spacingMs) break;
+    while (!signal?.aborted && (this.#closed > 0 || running() > 0)) {
+      if (this.#closed === 0 && this.#onTime()) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     this.#last = monotonicMs();
   }
 
+  #onTime(): boolean {
+    return this.monitor.recentMs() < ADMIT_BELOW_MS && monotonicMs() - this.#last >= this.spacingMs;
+  }
+
   /**
-   * Runs `section` once nothing else runs (`running()` is 0), with no new start meanwhile: the
-   * last resort of a scenario measured late again and again. Such runs go one at a time.
+   * The last resort of a scenario measured late again and again: `section` starts once the
+   * runner is on time, and no other scenario starts from the moment it asks until its client
+   * has gone down (`section` calls `down`), it ends, or `lastTryClosesMs` has passed. The
+   * scenarios already running go on (most of them only wait): waiting for them to end would
+   * stop the run for as long as its longest scenario. Last tries go one at a time.
    */
-  alone<T>(running: () => number, section: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    this.#alone++;
-    const turn = this.#aloneChain.then(async () => {
-      while (!signal?.aborted && running() > 0) {
+  lastTry<T>(
+    running: () => number,
+    section: (down: () => void) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    this.#closed++;
+    let open = false;
+    const reopen = () => {
+      if (open) return;
+      open = true;
+      this.#closed--;
+    };
+    const turn = this.#lastTries.then(async () => {
+      while (!signal?.aborted && running() > 0 && !this.#onTime()) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      return await section();
-    }).finally(() => this.#alone--);
-    this.#aloneChain = turn.catch(() => {});
+      this.#last = monotonicMs();
+      const timer = setTimeout(reopen, this.lastTryClosesMs);
+      try {
+        return await section(reopen);
+      } finally {
+        clearTimeout(timer);
+        reopen();
+      }
+    });
+    this.#lastTries = turn.catch(() => {});
     return turn;
   }
 }

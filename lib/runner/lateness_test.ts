@@ -81,19 +81,45 @@ Deno.test("admission: on time, scenarios start one per spacing, not all at once"
   assert(second);
 });
 
-Deno.test("admission: a run alone waits for the others to end, and nothing starts meanwhile", async () => {
+Deno.test("admission: a last try starts beside the running ones, and nothing starts until its client is down", async () => {
   const admission = new Admission(new LatenessMonitor(), 0);
-  let running = 1;
+  const running = 1; // another scenario runs throughout: the last try does not wait for it
   const order: string[] = [];
-  const alone = admission.alone(() => running, () => {
-    order.push("alone");
-    return Promise.resolve("done");
+  let goDown = () => {};
+  let finish = () => {};
+  const last = admission.lastTry(() => running, async (down) => {
+    order.push("last");
+    await new Promise<void>((resolve) => goDown = resolve);
+    down();
+    await new Promise<void>((resolve) => finish = resolve);
+    return "done";
   });
   const next = admission.enter(() => running).then(() => order.push("next"));
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(order, []); // one still runs: both wait
-  running = 0;
-  assert.equal(await alone, "done");
+  assert.deepEqual(order, ["last"]); // it started; the next one waits for its client to go down
+  goDown();
   await next;
-  assert.deepEqual(order, ["alone", "next"]);
+  assert.deepEqual(order, ["last", "next"]); // in while the last try still watches
+  finish();
+  assert.equal(await last, "done");
+});
+
+Deno.test("admission: a last try whose client never goes down lets others start after a while", async () => {
+  const admission = new Admission(new LatenessMonitor(), 0, 50);
+  let admitted = () => {};
+  const nextAdmitted = new Promise<void>((resolve) => admitted = resolve);
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const last = admission.lastTry(() => 1, async () => {
+    // Ends only once another was let in: without the reopening, the guard fails the test.
+    await Promise.race([
+      nextAdmitted,
+      new Promise((_, reject) =>
+        guard = setTimeout(() => reject(new Error("never reopened")), 10_000)
+      ),
+    ]);
+    clearTimeout(guard);
+    return "done";
+  });
+  await admission.enter(() => 1).then(admitted);
+  assert.equal(await last, "done");
 });

@@ -386,6 +386,8 @@ function settledValue<T>(promise: Promise<T> | undefined): Promise<T | undefined
  * Setting up (processes start, namespaces are made) is CPU-bound: `startGate` lets only a few
  * scenarios do it at once, so many can wait at once without starving each other's start.
  * When `signal` aborts, the scenario stops where it is, tears down, and is `interrupted`.
+ * `onDown` is called once the client has gone down (the first step that takes it down has
+ * acted), or once the steps end without one: from then on the scenario only watches.
  */
 export async function runScenario(
   target: TargetDefinition,
@@ -394,6 +396,7 @@ export async function runScenario(
   report: WaitReporter = () => {},
   startGate: Gate = new Gate(1),
   signal: AbortSignal = new AbortController().signal,
+  onDown: () => void = () => {},
 ): Promise<Observations> {
   const plan: TimePlan = timePlan(scenario, deadlineMs);
   const family = scenario.family ?? "v4";
@@ -471,10 +474,14 @@ export async function runScenario(
       steps.push(...done.records);
       if (done.response) response = done.response;
       if (done.churn) churn = done.churn;
-      if (askedAt !== undefined && moment === undefined) moment = stepMoment(askedAt, done.records);
+      if (askedAt !== undefined && moment === undefined) {
+        moment = stepMoment(askedAt, done.records);
+        onDown();
+      }
     }
     // No step took the client down (a NAT's timeout is the threat): asked when the steps end.
     if (askedAt === undefined) requireConnectionToSurvive(ctx, scenario);
+    onDown();
     if (!signal.aborted) {
       waited = await waitForServer(ctx, scenario, moment?.at ?? askedAt, before, report);
       if (waited.exchange) steps.push(waited.exchange);
