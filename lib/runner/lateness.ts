@@ -152,8 +152,8 @@ export class Admission {
   #last = -Infinity;
   /** Last tries waiting or setting up: nothing new starts meanwhile. */
   #closed = 0;
-  /** Last tries one after the other. */
-  #lastTries: Promise<unknown> = Promise.resolve();
+  /** The last try before: the next starts once its client has gone down. */
+  #lastTries: Promise<void> = Promise.resolve();
 
   constructor(
     readonly monitor: LatenessMonitor,
@@ -179,7 +179,8 @@ export class Admission {
    * runner is on time, and no other scenario starts from the moment it asks until its client
    * has gone down (`section` calls `down`), it ends, or `lastTryClosesMs` has passed. The
    * scenarios already running go on (most of them only wait): waiting for them to end would
-   * stop the run for as long as its longest scenario. Last tries go one at a time.
+   * stop the run for as long as its longest scenario. Last tries take their turns one at a time:
+   * each starts once the one before has taken its client down.
    */
   lastTry<T>(
     running: () => number,
@@ -188,12 +189,19 @@ export class Admission {
   ): Promise<T> {
     this.#closed++;
     let open = false;
+    let reopened = () => {};
+    const turnEnds = new Promise<void>((resolve) => reopened = resolve);
     const reopen = () => {
       if (open) return;
       open = true;
       this.#closed--;
+      reopened();
     };
-    const turn = this.#lastTries.then(async () => {
+    // The next last try waits for this one's client to go down, not for its end.
+    const previous = this.#lastTries;
+    this.#lastTries = turnEnds;
+    return (async () => {
+      await previous;
       while (!signal?.aborted && running() > 0 && !this.#onTime()) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -205,8 +213,6 @@ export class Admission {
         clearTimeout(timer);
         reopen();
       }
-    });
-    this.#lastTries = turn.catch(() => {});
-    return turn;
+    })();
   }
 }

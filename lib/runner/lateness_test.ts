@@ -123,3 +123,29 @@ Deno.test("admission: a last try whose client never goes down lets others start 
   await admission.enter(() => 1).then(admitted);
   assert.equal(await last, "done");
 });
+
+Deno.test("admission: a second last try starts once the first has taken its client down, not once it ends", async () => {
+  const admission = new Admission(new LatenessMonitor(), 0);
+  const order: string[] = [];
+  let firstDown = () => {};
+  let finishFirst = () => {};
+  const first = admission.lastTry(() => 1, async (down) => {
+    order.push("first");
+    await new Promise<void>((resolve) => firstDown = resolve);
+    down();
+    await new Promise<void>((resolve) => finishFirst = resolve);
+    order.push("first ends");
+  });
+  const second = admission.lastTry(() => 1, (down) => {
+    order.push("second");
+    down();
+    return Promise.resolve();
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(order, ["first"]);
+  firstDown();
+  await second;
+  assert.deepEqual(order, ["first", "second"]); // while the first still watches
+  finishFirst();
+  await first;
+});
