@@ -14,7 +14,12 @@ import type {
   ScenarioResult,
 } from "../results/schema.ts";
 import { formatMs } from "../time/duration.ts";
-import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../results/vocabulary.ts";
+import {
+  CLOSED_BEFORE_FAULT,
+  NEVER_BY_KERNEL,
+  notReleased,
+  releasedAt,
+} from "../results/vocabulary.ts";
 
 /** What a statement may use beyond the scenario itself. */
 export interface OutcomeContext {
@@ -180,9 +185,7 @@ export function releaseStatement(s: ScenarioResult, ctx: OutcomeContext = {}): s
   const m = s.measurements;
   if (m.releaseMs !== undefined) {
     const by = releasedBy(m.releasedHow);
-    const when = m.releasedBeforeFault
-      ? CLOSED_BEFORE_FAULT
-      : `released at ${formatMs(m.releaseMs)}`;
+    const when = m.releasedBeforeFault ? CLOSED_BEFORE_FAULT : releasedAt(m.releaseMs);
     return `${when}${by ? ` ${by}` : ""}`;
   }
   if (m.serverExit) return `not released: ${exitStatement(s)}`;
@@ -280,7 +283,7 @@ export function expectationStatement(
         return releaseStatement(s, ctx);
       }
       if (s.prediction) return releaseStatement(s, ctx);
-      return e.actual?.ms !== undefined ? `released at ${formatMs(e.actual.ms)}` : e.measured;
+      return e.actual?.ms !== undefined ? releasedAt(e.actual.ms) : e.measured;
     }
     case "server-alive":
       return exitStatement(s);
@@ -362,7 +365,7 @@ export function predictionSentences(s: ScenarioResult): string {
   const detail = predictionReason(p);
   const situation = p.situation ? ` Situation: ${p.situation}.` : "";
   if (m.releaseMs !== undefined) {
-    const actual = `released at ${formatMs(m.releaseMs)}${
+    const actual = `${releasedAt(m.releaseMs)}${
       m.releasedHow && m.releasedHow !== "never" ? ` (${SHORT[m.releasedHow]})` : ""
     }`;
     const actor = m.releasedHow === "server-fin" || m.releasedHow === "server-rst" ||

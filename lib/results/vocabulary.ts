@@ -35,3 +35,19 @@ export function notReleased(watchedMs: number | undefined, budgetMs: number | un
     ? "not released while watched"
     : `not released within the watch of ${formatMs(watchedMs)}`;
 }
+
+/**
+ * A measured release after the fault: "released at 75.2 s"; one that rounds to 0 ms (a server
+ * that closes within a millisecond of the peer's RST) is "released within 1 ms", never "at 0 ms",
+ * which reads as a connection closed before the fault.
+ *
+ * @example
+ * ```ts
+ * import { releasedAt } from "./vocabulary.ts";
+ * releasedAt(75_200); // "released at 75.2 s"
+ * releasedAt(0.3); // "released within 1 ms"
+ * ```
+ */
+export function releasedAt(ms: number): string {
+  return Math.round(ms) === 0 ? "released within 1 ms" : `released at ${formatMs(ms)}`;
+}
