@@ -190,6 +190,8 @@ function toSchema(
       from: "last-traffic",
       mechanism: `none: ${p.reason}`,
       how: "never",
+      reason: p.reason,
+      neverBecause: p.because,
       watchedMs,
       situation: p.situation,
     };
@@ -200,6 +202,7 @@ function toSchema(
     from: p.from,
     mechanism: `${p.mechanism.replaceAll("_", " ")}: ${p.reason}`,
     how: p.how,
+    reason: p.reason,
     toleranceMs: { early: Math.round(p.toleranceMs.early), late: Math.round(p.toleranceMs.late) },
     atMs: Math.round(p.at - faultAt),
     watchedMs,

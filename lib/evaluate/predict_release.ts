@@ -97,7 +97,7 @@ export type PredictionOutcome =
     /** How the figure follows, in words that read after the mechanism ("keepalive: idle 2 s ..."). */
     reason: string;
   }
-  | { kind: "never"; situation: string; reason: string }
+  | { kind: "never"; situation: string; reason: string; because: string }
   | { kind: "unknown"; reason: string };
 
 /** How long an answer to a probe may take to come back (a slow, queueing client link). */
@@ -633,6 +633,7 @@ function draftPrediction(
     return {
       kind: "never",
       situation: "ended by the kernel, fd still held",
+      because: "the kernel already ended the connection and the server still holds its fd",
       reason: "The kernel already ended the connection and the server still holds its fd: " +
         "only the server can close it",
     };
@@ -672,6 +673,7 @@ function idleDraft(
     return {
       kind: "never",
       situation: "idle, keepalive off",
+      because: "SO_KEEPALIVE is off",
       reason: "SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone " +
         "never ends it",
     };
@@ -691,6 +693,7 @@ function idleDraft(
     return {
       kind: "never",
       situation: `idle, peer answers keepalive probes${because}`,
+      because: "a live peer's kernel answers every keepalive probe",
       reason: "A live peer's kernel (a frozen process, a silent but connected client) " +
         "answers every keepalive probe: the kernel never gives up",
     };
@@ -769,6 +772,7 @@ function zeroWindowDraft(
     return {
       kind: "never",
       situation: `zero window, peer answers probes${because}`,
+      because: "no TCP_USER_TIMEOUT",
       reason: "No TCP_USER_TIMEOUT: the kernel keeps probing a closed window as long as the " +
         "peer answers (RFC 1122 §4.2.2.17)",
     };

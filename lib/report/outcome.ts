@@ -99,24 +99,16 @@ export function budgetOf(s: ScenarioResult): { text: string; ms: number } | unde
   return ms === undefined ? undefined : { text: formatMs(ms), ms };
 }
 
-/** A reason in a few words: no parenthetical, a lower-case start unless it is an acronym. */
-function reasonWords(reason: string): string {
-  const short = reason.replace(/ \([^)]*\)/g, "").trim();
-  const first = short.split(" ")[0] ?? "";
-  return /^[A-Z][a-z']*$/.test(first) ? short[0]!.toLowerCase() + short.slice(1) : short;
-}
-
-/** The reason a prediction gives, after its mechanism's name ("keepalive: idle 2 s ..."). */
+/** The reason a prediction gives, after its mechanism's name ("idle 2 s ..."). */
 function predictionReason(p: Prediction): string {
-  const at = p.mechanism.indexOf(": ");
-  return at < 0 ? p.mechanism : p.mechanism.slice(at + 2);
+  return p.reason ?? p.mechanism;
 }
 
 /** The kernel mechanism of a prediction, in words, and why it never acts when it does not. */
 function mechanismWords(p: Prediction): { by: string; never?: string } {
   switch (p.how) {
     case "never":
-      return { by: "nothing", never: reasonWords(predictionReason(p).split(": ")[0] ?? "") };
+      return { by: "nothing", ...(p.neverBecause ? { never: p.neverBecause } : {}) };
     case "keepalive-timeout":
       return { by: "keepalive" };
     case "zero-window-timeout":

@@ -43,6 +43,9 @@ const NEVER = {
   mechanism:
     "none: SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone never ends it",
   how: "never" as const,
+  reason:
+    "SO_KEEPALIVE is off: nothing probes an idle connection, so the kernel alone never ends it",
+  neverBecause: "SO_KEEPALIVE is off",
 };
 
 Deno.test("key statement: a release, by what", () => {

@@ -96,6 +96,8 @@ function sample(): Results[] {
           releaseMs: null,
           mechanism: "none: SO_KEEPALIVE is off",
           how: "never",
+          reason: "SO_KEEPALIVE is off",
+          neverBecause: "SO_KEEPALIVE is off",
         },
       }),
       scenario("freeze/stops-reading", {
@@ -106,6 +108,8 @@ function sample(): Results[] {
           releaseMs: null,
           mechanism: "none: no TCP_USER_TIMEOUT",
           how: "never",
+          reason: "no TCP_USER_TIMEOUT",
+          neverBecause: "no TCP_USER_TIMEOUT",
         },
       }),
     ]),

@@ -75,6 +75,8 @@ Deno.test("target report: a contradicted prediction says what acted; harness not
     from: "last-traffic",
     mechanism: "none: SO_KEEPALIVE is off: nothing probes an idle connection",
     how: "never",
+    reason: "SO_KEEPALIVE is off: nothing probes an idle connection",
+    neverBecause: "SO_KEEPALIVE is off",
   };
   s.harnessNotes = "A helper of the test harness did not stop cleanly.";
   const md = renderTargetReport(r);

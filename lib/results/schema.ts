@@ -208,6 +208,14 @@ export const predictionSchema = z.strictObject({
   how: z.enum(RELEASE_HOWS).describe(
     'How the kernel alone would end the connection ("never" when it would not)',
   ),
+  reason: text().exactOptional().describe(
+    'Why, the mechanism\'s name left out: "idle 2 s + 3 probes × 1 s …" (the part of "mechanism" ' +
+      "after its name)",
+  ),
+  neverBecause: label().exactOptional().describe(
+    'For a "never" prediction: why no kernel timer ends the connection, in a few words ' +
+      '(e.g. "SO_KEEPALIVE is off")',
+  ),
   toleranceMs: z.strictObject({ early: ms(), late: ms() }).exactOptional().describe(
     "How much earlier or later than predicted the kernel may act (timer-wheel lateness)",
   ),

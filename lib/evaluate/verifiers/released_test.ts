@@ -82,7 +82,12 @@ Deno.test("released: a kernel release after the budget is an upper bound: inconc
   );
   const never = v.judge(e, {
     ...short,
-    prediction: { kind: "never", situation: "idle", reason: "keepalive off" },
+    prediction: {
+      kind: "never",
+      situation: "idle",
+      reason: "keepalive off",
+      because: "keepalive off",
+    },
   });
   assert.equal(never.met, "inconclusive");
   assert.match(never.actual, /send_timeout 60 s, timeout 2 h 0 min by its knobs/);
