@@ -7,12 +7,13 @@
  * @module
  */
 
-import { AF_INET, IPPROTO_TCP, monotonicMs, sockaddr } from "../libc/libc.ts";
+import { addressBytes, AF_INET, IPPROTO_TCP, monotonicMs } from "../libc/libc.ts";
 import {
   attr,
   concat,
   type Done,
   message,
+  nested,
   NetlinkError,
   type NetlinkSocket,
   NLM_F_ACK,
@@ -30,7 +31,6 @@ const CTA_IP_V4_DST = 2;
 const CTA_PROTO_NUM = 1;
 const CTA_PROTO_SRC_PORT = 2;
 const CTA_PROTO_DST_PORT = 3;
-const NLA_F_NESTED = 0x8000;
 const ENOENT = 2;
 
 /** An IPv4 TCP connection as its first packet left the client (conntrack's original tuple). */
@@ -41,7 +41,6 @@ export interface OriginalTuple {
   dport: number;
 }
 
-const v4 = (address: string) => sockaddr(address, 0).slice(4, 8);
 const be16 = (port: number) => new Uint8Array([port >> 8, port & 0xff]);
 
 /**
@@ -54,22 +53,19 @@ export function forgetConnection(
 ): Done & { deleted: number } {
   const seq = socket.nextSeq();
   const orig = concat([
-    attr(
-      CTA_TUPLE_IP | NLA_F_NESTED,
-      concat([attr(CTA_IP_V4_SRC, v4(tuple.src)), attr(CTA_IP_V4_DST, v4(tuple.dst))]),
-    ),
-    attr(
-      CTA_TUPLE_PROTO | NLA_F_NESTED,
-      concat([
-        attr(CTA_PROTO_NUM, new Uint8Array([IPPROTO_TCP])),
-        attr(CTA_PROTO_SRC_PORT, be16(tuple.sport)),
-        attr(CTA_PROTO_DST_PORT, be16(tuple.dport)),
-      ]),
-    ),
+    nested(CTA_TUPLE_IP, [
+      attr(CTA_IP_V4_SRC, addressBytes(tuple.src)),
+      attr(CTA_IP_V4_DST, addressBytes(tuple.dst)),
+    ]),
+    nested(CTA_TUPLE_PROTO, [
+      attr(CTA_PROTO_NUM, new Uint8Array([IPPROTO_TCP])),
+      attr(CTA_PROTO_SRC_PORT, be16(tuple.sport)),
+      attr(CTA_PROTO_DST_PORT, be16(tuple.dport)),
+    ]),
   ]);
   const body = concat([
     new Uint8Array([AF_INET, 0, 0, 0]), // nfgenmsg
-    attr(CTA_TUPLE_ORIG | NLA_F_NESTED, orig),
+    nested(CTA_TUPLE_ORIG, [orig]),
   ]);
   const request = message(
     (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE,

@@ -9,7 +9,7 @@
 
 import { type DualAddress, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
-import { AF_INET, AF_INET6, IPPROTO_TCP, sockaddr } from "../libc/libc.ts";
+import { addressBytes, AF_INET, AF_INET6, IPPROTO_TCP } from "../libc/libc.ts";
 import {
   concat,
   message,
@@ -58,11 +58,9 @@ function request(family: number, id: Uint8Array = new Uint8Array(SOCKID)): Uint8
 }
 
 /** The 16 bytes of an address as sock_diag writes it (IPv4 in the first 4). */
-function addressBytes(address: string): Uint8Array {
-  const raw = sockaddr(address, 0);
-  return address.includes(":")
-    ? raw.subarray(8, 24)
-    : concat([raw.subarray(4, 8), new Uint8Array(12)]);
+function diagAddress(address: string): Uint8Array {
+  const bytes = addressBytes(address);
+  return bytes.length === 16 ? bytes : concat([bytes, new Uint8Array(12)]);
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.every((x, i) => x === b[i]);
@@ -75,8 +73,8 @@ export function destroySockets(lab: Lab, selector: ConnectionSelector): number {
   const socket = lab.netlink("client", NETLINK_SOCK_DIAG);
   let destroyed = 0;
   for (const [family, key] of [[AF_INET, "v4"], [AF_INET6, "v6"]] as const) {
-    const client = addressBytes(selector.client[key]);
-    const server = addressBytes(SERVER[key]);
+    const client = diagAddress(selector.client[key]);
+    const server = diagAddress(SERVER[key]);
     const listed = socket.dump(
       "sock_diag dump",
       message(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, socket.nextSeq(), request(family)),

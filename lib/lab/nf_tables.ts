@@ -8,8 +8,17 @@
  * @module
  */
 
-import { attr, be32, concat, message, NLM_F_ACK, NLM_F_REQUEST } from "../libc/netlink.ts";
-import { cString, sockaddr } from "../libc/libc.ts";
+import {
+  attr,
+  be32,
+  concat,
+  message,
+  nested,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_REQUEST,
+} from "../libc/netlink.ts";
+import { addressBytes, cString } from "../libc/libc.ts";
 
 const NFNL_MSG_BATCH_BEGIN = 0x10;
 const NFNL_MSG_BATCH_END = 0x11;
@@ -17,9 +26,7 @@ const NFNL_SUBSYS_NFTABLES = 10;
 const NFT_MSG_NEWTABLE = 0;
 const NFT_MSG_NEWCHAIN = 3;
 const NFT_MSG_NEWRULE = 6;
-const NLM_F_CREATE = 0x400;
 const NLM_F_APPEND = 0x800;
-const NLA_F_NESTED = 0x8000;
 
 const NFTA_TABLE_NAME = 1;
 const NFTA_TABLE_FLAGS = 2;
@@ -41,8 +48,8 @@ const NFTA_DATA_VERDICT = 2;
 const NFTA_VERDICT_CODE = 1;
 
 /** nfgenmsg's families. */
-export const NFPROTO_UNSPEC = 0;
-export const NFPROTO_INET = 1;
+const NFPROTO_UNSPEC = 0;
+const NFPROTO_INET = 1;
 const NFPROTO_IPV4 = 2;
 const NFPROTO_IPV6 = 10;
 
@@ -63,9 +70,6 @@ const REG_VERDICT = 0;
 function nfgen(family: number, resId = 0): Uint8Array {
   return new Uint8Array([family, 0, resId >> 8, resId & 0xff]);
 }
-
-const nested = (type: number, parts: readonly Uint8Array[]) =>
-  attr(type | NLA_F_NESTED, concat(parts));
 
 /** One nf_tables message of a batch: its type, its flags (besides the request) and attributes. */
 export interface NftMessage {
@@ -180,12 +184,6 @@ function payload(base: number, offset: number, length: number): Uint8Array {
     attr(3, be32(offset)),
     attr(4, be32(length)),
   ]);
-}
-
-/** The bytes of an IPv4 or IPv6 address, in network order. */
-function addressBytes(address: string): Uint8Array {
-  const sa = sockaddr(address, 0);
-  return address.includes(":") ? sa.slice(8, 24) : sa.slice(4, 8);
 }
 
 /** `ip saddr A` / `ip6 daddr A` …: the packet's family, then its address field. */

@@ -6,13 +6,14 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, cString, libc, sockaddr } from "../libc/libc.ts";
+import { addressBytes, AF_INET, AF_INET6, cString, libc } from "../libc/libc.ts";
 import {
   attr,
   concat,
   message,
   type NetlinkSocket,
   NLM_F_ACK,
+  NLM_F_CREATE,
   NLM_F_REQUEST,
 } from "../libc/netlink.ts";
 import { openNetns } from "../libc/netns.ts";
@@ -22,7 +23,6 @@ const RTM_NEWLINK = 16;
 const RTM_NEWADDR = 20;
 const RTM_NEWROUTE = 24;
 const NLM_F_EXCL = 0x200;
-const NLM_F_CREATE = 0x400;
 const IFF_UP = 0x1;
 const IFLA_IFNAME = 3;
 const IFLA_LINKINFO = 18;
@@ -99,12 +99,6 @@ export function linkUp(socket: NetlinkSocket, index = LOOPBACK_INDEX): void {
 
 function familyOf(address: string): number {
   return address.includes(":") ? AF_INET6 : AF_INET;
-}
-
-/** The address's bytes, 4 or 16. */
-function addressBytes(address: string): Uint8Array {
-  const raw = sockaddr(address, 0);
-  return address.includes(":") ? raw.slice(8, 24) : raw.slice(4, 8);
 }
 
 /** Adds `address`/`prefix` to the interface `index`; IPv6 without duplicate detection. */

@@ -232,6 +232,12 @@ export function cString(text: string): Uint8Array {
   return new TextEncoder().encode(`${text}\0`);
 }
 
+/** The bytes of a literal IPv4 or IPv6 address in network order: 4 or 16. */
+export function addressBytes(address: string): Uint8Array {
+  const raw = sockaddr(address, 0);
+  return address.includes(":") ? raw.slice(8, 24) : raw.slice(4, 8);
+}
+
 /** Encodes an IPv4 or IPv6 socket address (a literal address, no names). */
 export function sockaddr(address: string, port: number): Uint8Array {
   if (address.includes(":")) {

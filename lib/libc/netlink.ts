@@ -28,6 +28,9 @@ export const NETLINK_NETFILTER = 12;
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300;
+export const NLM_F_CREATE = 0x400;
+/** The flag of an attribute that holds attributes. */
+export const NLA_F_NESTED = 0x8000;
 const NLMSG_ERROR = 0x2;
 const NLMSG_DONE = 0x3;
 const HEADER = 16;
@@ -42,6 +45,11 @@ export function attr(type: number, payload: Uint8Array): Uint8Array {
   view.setUint16(2, type, true);
   out.set(payload, 4);
   return out;
+}
+
+/** A nested attribute: `parts` (attributes themselves) under `type`. */
+export function nested(type: number, parts: readonly Uint8Array[]): Uint8Array {
+  return attr(type | NLA_F_NESTED, concat(parts));
 }
 
 /** A 32-bit big-endian payload (netfilter's attributes are in network order). */
