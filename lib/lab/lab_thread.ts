@@ -31,7 +31,7 @@ function started(): Worker {
   thread.onmessage = ({ data }: MessageEvent<Reply>) => {
     const call = pending.get(data.id);
     pending.delete(data.id);
-    if (pending.size === 0 && ending && holders === 0) stop();
+    stopWhenIdle();
     if (data.error === undefined) call?.resolve();
     else call?.reject(new Error(data.error));
   };
@@ -67,7 +67,12 @@ export function onLabThread(op: LabOp): Promise<void> {
  */
 export function endLabThread(): void {
   ending = true;
-  if (pending.size === 0 && holders === 0) stop();
+  stopWhenIdle();
+}
+
+/** Ends the thread once asked to, no run holds it and no call waits for an answer. */
+function stopWhenIdle(): void {
+  if (ending && holders === 0 && pending.size === 0) stop();
 }
 
 /**
@@ -81,6 +86,6 @@ export function holdLabThread(): () => void {
     if (!held) return;
     held = false;
     holders--;
-    if (ending && holders === 0 && pending.size === 0) stop();
+    stopWhenIdle();
   };
 }
