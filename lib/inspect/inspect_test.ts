@@ -249,6 +249,13 @@ async function vanishMidResponse(lab: Lab, pid: number, port: number, clientPort
   const capture = await startCapture(lab, { iface: "r1", port });
   assert.ok(capture.available, "tcpdump is needed for this test");
   const options = readSocketOptions(pid, found.fd);
+  // Vanished while data is in flight with the window open (the retransmission timer armed): a
+  // reader that fell behind on a busy machine has the window closed, and the server would probe
+  // the zero window instead of retransmitting.
+  await until(
+    () => readSocketTable(pid).find((e) => e.remote.port === clientPort)?.timer === "retransmit",
+    "data in flight to the reader, its window open",
+  );
   const faultAt = monotonicMs();
   await vanishAtRouter(lab, clientPort);
   // Four retransmissions back off by then (0.2 + 0.4 + 0.8 + 1.6 s at the lab's RTO).
