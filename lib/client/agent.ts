@@ -402,7 +402,7 @@ export class Agent {
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
         if (connection.readStopped) throw new SocketFailure("ECANCELED", "The read was stopped");
-        const want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
+        let want = Math.min(READ_CHUNK, (command.bytes ?? Infinity) - result.bytes);
         const before = Math.max(0, connection.unreadAtSend - result.bytes);
         if (connection.stamped && result.firstByteRealtimeMs === undefined && before < buf.length) {
           // Peeked up to the first byte that came after the last send began: the stamp is that
@@ -410,6 +410,16 @@ export class Agent {
           const first = recvStamped(connection.fd, buf, before + 1, MSG_PEEK | MSG_DONTWAIT);
           if (first.n > before && first.receivedRealtimeMs !== undefined) {
             result.firstByteRealtimeMs = first.receivedRealtimeMs;
+          } else if (first.n > 0) {
+            // That byte had not come: only what came before it is read now, so that a byte
+            // arriving between this peek and the read is stamped by the next peek, not taken
+            // unstamped.
+            want = Math.min(want, first.n);
+          } else if (first.n < 0) {
+            const code = errno();
+            if (code !== EAGAIN) throw new SyscallError("recv", code);
+            await this.#ready(connection, POLLIN, deadline, "read");
+            continue;
           }
         }
         // With a marker, peek first and consume only up to its end: what follows stays unread

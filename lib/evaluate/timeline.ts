@@ -9,6 +9,7 @@
 import type { PacketEvent } from "../observe/capture.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { TimelineEvent, TimelineKind } from "../results/schema.ts";
+import { RETRANSMIT_TIMER, timerCount } from "../results/vocabulary.ts";
 import { faultNamed } from "../faults/registry.ts";
 import type { Observations, StepRecord } from "../observe/observations.ts";
 import { packetsOf } from "./release_how.ts";
@@ -88,19 +89,9 @@ function holdingText(e: SocketEvent): string {
  */
 function socketTimer(e: SocketEvent): Pick<TimelineEvent, "kind" | "what" | "timer" | "count"> {
   const timer = `${e.timer.replaceAll("_", " ")} timer`;
-  if (e.timer === "retransmit" && e.retransmits) {
-    const n = e.retransmits;
-    return { kind: "timer", timer, count: n, what: `${timer}, ${n} retransmission(s)` };
-  }
-  if (e.probes) {
-    return {
-      kind: "timer",
-      timer,
-      count: e.probes,
-      what: `${timer}, ${e.probes} probe(s) unanswered`,
-    };
-  }
-  return { kind: "timer", timer, what: timer };
+  const count = timer === RETRANSMIT_TIMER ? e.retransmits : e.probes;
+  if (!count) return { kind: "timer", timer, what: timer };
+  return { kind: "timer", timer, count, what: `${timer}, ${timerCount(timer, count)}` };
 }
 
 /** The actions that make the connection before the fault (the set-up a timeline folds). */

@@ -9,9 +9,9 @@
 
 import { type DualAddress, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
-import { addressBytes, AF_INET, AF_INET6, IPPROTO_TCP } from "../libc/libc.ts";
+import { AF_INET, AF_INET6, IPPROTO_TCP } from "../libc/libc.ts";
+import { diagAddress, SOCK_DIAG_BY_FAMILY } from "../libc/sock_diag.ts";
 import {
-  concat,
   message,
   NETLINK_SOCK_DIAG,
   NetlinkError,
@@ -39,7 +39,6 @@ export function describeSelection(selector: ConnectionSelector): string {
 }
 
 // linux/sock_diag.h, linux/inet_diag.h
-const SOCK_DIAG_BY_FAMILY = 20;
 const SOCK_DESTROY = 21;
 const ESTABLISHED_TO_CLOSING = [1, 2, 4, 5, 8, 9, 11]; // as `ss` selects: not SYN_RECV, TIME_WAIT, CLOSE, LISTEN
 const STATES = ESTABLISHED_TO_CLOSING.reduce((mask, state) => mask | (1 << state), 0);
@@ -55,12 +54,6 @@ function request(family: number, id: Uint8Array = new Uint8Array(SOCKID)): Uint8
   view.setUint32(4, STATES, true);
   req.set(id, 8);
   return req;
-}
-
-/** The 16 bytes of an address as sock_diag writes it (IPv4 in the first 4). */
-function diagAddress(address: string): Uint8Array {
-  const bytes = addressBytes(address);
-  return bytes.length === 16 ? bytes : concat([bytes, new Uint8Array(12)]);
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.every((x, i) => x === b[i]);

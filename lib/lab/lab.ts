@@ -5,7 +5,7 @@
  *
  * Building and tearing down start no process, as a lab is built for every scenario and many
  * are built at once: namespaces are made, set and deleted, and links, addresses and routes set
- * through rtnetlink, by system calls on the runner's lab thread (host_setup.ts,
+ * through rtnetlink, by system calls on the runner's lab threads (host_setup.ts,
  * lab_thread.ts); one nf_tables transaction on a netlink socket in the router loads its fault
  * tables, dormant (fault_tables.ts).
  *
@@ -17,7 +17,7 @@ import { NETLINK_NETFILTER, NetlinkSocket } from "../libc/netlink.ts";
 import { acquireBase, dropBase, releaseBase } from "./base_namespace.ts";
 import { FaultTables, loadFaultTables } from "./fault_tables.ts";
 import { type LabHosts, removeNamespaces } from "./host_setup.ts";
-import { endLabThread, onLabThread } from "./lab_thread.ts";
+import { endLabThreads, onLabThread } from "./lab_thread.ts";
 import { type HostRole, netnsName, parseNetnsName, runId } from "./names.ts";
 import { labDir, removeLabDirs } from "./state_dir.ts";
 
@@ -103,7 +103,7 @@ export class Lab {
         await Deno.remove(this.dir, { recursive: true }).catch(() => {});
       } finally {
         present.delete(this);
-        if (present.size === 0) endLabThread();
+        if (present.size === 0) endLabThreads();
       }
     })();
     return this.#down;

@@ -1,10 +1,12 @@
 /**
- * The lab thread: a worker thread of the runner that makes and removes labs' hosts
+ * The lab threads: worker threads of the runner that make and remove labs' hosts
  * (host_setup.ts). Those system calls wait for kernel locks that other labs' builds and
- * teardowns hold, tens of milliseconds when many labs come and go; on a thread of their own
- * they never hold up the runner's event loop (its timers, its faults). One call at a time, in
- * order. The thread lives while labs do: `endLabThread()` ends it once its calls are answered
- * (a worker keeps its process alive, and starting one costs tens of milliseconds).
+ * teardowns hold, tens of milliseconds when many labs come and go; on threads of their own
+ * they never hold up the runner's event loop (its timers, its faults). Each thread makes one
+ * call at a time, in order; a call goes to the least busy of at most one thread per core, so
+ * one lab's build does not queue behind another's. The threads live while labs do:
+ * `endLabThreads()` ends them once their calls are answered (a worker keeps its process alive,
+ * and starting one costs tens of milliseconds).
  *
  * @module
  */
@@ -19,45 +21,65 @@ export type LabOp =
 
 type Reply = { id: number; error?: string };
 
-let worker: Worker | undefined;
+/**
+ * Lab threads at most: one per core. A lab's build waits on kernel locks only part of the time
+ * (making a namespace runs every subsystem's setup, most of it outside them), so while one lab
+ * waits another's calls go on; more threads than cores would only wait on each other.
+ */
+const THREADS = Math.max(1, navigator.hardwareConcurrency);
+
+interface LabThread {
+  worker: Worker;
+  /** Calls posted to it and not yet answered. */
+  calls: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+}
+
+const threads: LabThread[] = [];
 let ending = false;
 let holders = 0;
 let nextId = 1;
-const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
-function started(): Worker {
-  if (worker) return worker;
-  const thread = new Worker(new URL("./_lab_worker.ts", import.meta.url), { type: "module" });
-  thread.onmessage = ({ data }: MessageEvent<Reply>) => {
-    const call = pending.get(data.id);
-    pending.delete(data.id);
+function newThread(): LabThread {
+  const worker = new Worker(new URL("./_lab_worker.ts", import.meta.url), { type: "module" });
+  const thread: LabThread = { worker, calls: new Map() };
+  worker.onmessage = ({ data }: MessageEvent<Reply>) => {
+    const call = thread.calls.get(data.id);
+    thread.calls.delete(data.id);
     stopWhenIdle();
     if (data.error === undefined) call?.resolve();
     else call?.reject(new Error(data.error));
   };
-  thread.onerror = (event) => {
+  worker.onerror = (event) => {
     event.preventDefault();
-    worker = undefined;
+    threads.splice(threads.indexOf(thread), 1);
     const error = new Error(`The lab thread failed: ${event.message}`);
-    for (const call of pending.values()) call.reject(error);
-    pending.clear();
+    for (const call of thread.calls.values()) call.reject(error);
+    thread.calls.clear();
   };
-  worker = thread;
+  threads.push(thread);
   return thread;
 }
 
+/** The thread with the fewest calls waiting; a new one while an idle one is lacking and room is left. */
+function leastBusy(): LabThread {
+  const idle = threads.find((t) => t.calls.size === 0);
+  if (idle) return idle;
+  if (threads.length < THREADS) return newThread();
+  return threads.reduce((a, b) => b.calls.size < a.calls.size ? b : a);
+}
+
 function stop(): void {
-  worker?.terminate();
-  worker = undefined;
+  for (const thread of threads.splice(0)) thread.worker.terminate();
   ending = false;
 }
 
-/** Does `op` on the lab thread; rejects with the thread's error. */
+/** Does `op` on a lab thread; rejects with the thread's error. */
 export function onLabThread(op: LabOp): Promise<void> {
   ending = false;
   const id = nextId++;
-  const done = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
-  started().postMessage({ id, ...op });
+  const thread = leastBusy();
+  const done = new Promise<void>((resolve, reject) => thread.calls.set(id, { resolve, reject }));
+  thread.worker.postMessage({ id, ...op });
   return done;
 }
 
@@ -65,21 +87,21 @@ export function onLabThread(op: LabOp): Promise<void> {
  * Ends the lab thread once every call made so far is answered (no lab is left to serve) and no
  * run holds it.
  */
-export function endLabThread(): void {
+export function endLabThreads(): void {
   ending = true;
   stopWhenIdle();
 }
 
-/** Ends the thread once asked to, no run holds it and no call waits for an answer. */
+/** Ends the threads once asked to, no run holds them and no call waits for an answer. */
 function stopWhenIdle(): void {
-  if (ending && holders === 0 && pending.size === 0) stop();
+  if (ending && holders === 0 && threads.every((t) => t.calls.size === 0)) stop();
 }
 
 /**
- * Keeps the lab thread, once started, between one lab's teardown and the next lab's build, until
- * the returned function is called (then it ends as `endLabThread()` says).
+ * Keeps the lab threads, once started, between one lab's teardown and the next lab's build, until
+ * the returned function is called (then it ends as `endLabThreads()` says).
  */
-export function holdLabThread(): () => void {
+export function holdLabThreads(): () => void {
   holders++;
   let held = true;
   return () => {

@@ -32,6 +32,8 @@ export const NLM_F_CREATE = 0x400;
 /** The flag of an attribute that holds attributes. */
 export const NLA_F_NESTED = 0x8000;
 const NLMSG_ERROR = 0x2;
+/** errno: no such object. */
+const ENOENT = 2;
 const NLMSG_DONE = 0x3;
 const HEADER = 16;
 
@@ -104,6 +106,8 @@ export interface Done {
 /** A netlink socket in one network namespace. */
 export class NetlinkSocket {
   readonly #fd: number;
+  /** Where `get` receives: one socket's answer (inet_diag_msg and tcp_info) fits. */
+  readonly #answer = new Uint8Array(4096);
   #seq = 1;
   #closed = false;
 
@@ -151,6 +155,30 @@ export class NetlinkSocket {
       }
     }
     throw new Error(`No acknowledgment from the kernel for ${what}`);
+  }
+
+  /**
+   * Sends a request for one object (a socket by its addresses) and returns the body of the
+   * kernel's answer, or undefined when it has none (ENOENT). The kernel answers inside `send`.
+   */
+  get(what: string, request: Uint8Array): Uint8Array | undefined {
+    if (this.#closed) throw new Error(`Netlink socket closed: ${what}`);
+    const buf = this.#answer;
+    while (Number(libc().recv(this.#fd, buf, BigInt(buf.length), MSG_DONTWAIT)) > 0);
+    check(`send(${what})`, libc().send(this.#fd, request, BigInt(request.length), 0));
+    const got = check(
+      `recv(${what})`,
+      Number(libc().recv(this.#fd, buf, BigInt(buf.length), MSG_DONTWAIT)),
+    );
+    if (got < HEADER) throw new Error(`No answer from the kernel to ${what}`);
+    const view = new DataView(buf.buffer, 0, got);
+    const len = Math.min(Math.max(view.getUint32(0, true), HEADER), got);
+    if (view.getUint16(4, true) === NLMSG_ERROR) {
+      const error = -view.getInt32(HEADER, true);
+      if (error === ENOENT) return undefined;
+      throw new NetlinkError(what, error);
+    }
+    return buf.slice(HEADER, len);
   }
 
   /**

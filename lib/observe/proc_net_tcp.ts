@@ -27,7 +27,8 @@ export type TcpState = typeof TCP_STATES[keyof typeof TCP_STATES];
 /** The kernel's pending timer on a socket (`tr` column). */
 export type TimerKind = "none" | "retransmit" | "keepalive" | "time_wait" | "zero_window_probe";
 
-const TIMERS: Record<number, TimerKind> = {
+/** The kernel's timer codes: the same in /proc/net/tcp's `tr` column and sock_diag's answers. */
+export const TIMERS: Readonly<Record<number, TimerKind>> = {
   0: "none",
   1: "retransmit",
   2: "keepalive",

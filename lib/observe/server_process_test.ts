@@ -3,7 +3,7 @@ import { SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { spawn } from "../process/spawn.ts";
 import { recordExit, sampleProcess } from "./server_process.ts";
-import { findServerFd } from "./socket_watch.ts";
+import { findServerFd } from "./testdata/server_fd.ts";
 import { connectIdleClient, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 
 Deno.test("sampleProcess counts a server's fds as it accepts, and reads its RSS", async () => {

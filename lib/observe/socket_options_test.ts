@@ -4,7 +4,7 @@ import { createLab } from "../lab/lab.ts";
 import { run } from "../process/spawn.ts";
 import { predictRelease } from "../evaluate/predict_release.ts";
 import { readSocketOptions, readTcpSysctls } from "./socket_options.ts";
-import { findServerFd } from "./socket_watch.ts";
+import { findServerFd } from "./testdata/server_fd.ts";
 import { FIXTURE_OPTIONS } from "./testdata/keepalive_server.ts";
 import { connectIdleClient, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Watches one server-side connection in the server's socket table, every 10–20 ms, and
+ * Watches one server-side connection in the server's socket table, every 15–50 ms, and
  * records a typed event whenever what the kernel shows about it changes: state, queues,
  * timer, retransmissions, probes, and whether the server process still holds an fd for it.
  *
@@ -71,6 +71,11 @@ export interface SocketWatchOptions {
   /** Sampling stops by itself after this many milliseconds (default one hour; the
    * runner passes the bound of its scenario). */
   lifetimeMs?: number;
+  /**
+   * Looks the connection up (connection_lookup.ts: two system calls); without it, each sample
+   * reads the namespace's /proc socket tables, which costs a walk of the kernel's hashes.
+   */
+  lookup?: () => SocketEntry | undefined;
 }
 
 /** A running watch over one connection. */
@@ -118,21 +123,6 @@ export function isConnectionFrom(entry: SocketEntry, peer: Endpoint, localPort?:
   return entry.state !== "LISTEN" && entry.remote.port === peer.port &&
     (localPort === undefined || entry.local.port === localPort) &&
     sameAddress(entry.remote.address, peer.address);
-}
-
-/** The server's socket for the connection from `peer`, and its fd (found by inode). */
-export function findServerFd(
-  pid: number,
-  peer: Endpoint,
-  localPort?: number,
-): { entry: SocketEntry; fd: number } | undefined {
-  const fds = socketFds(pid);
-  for (const entry of readSocketTable(pid)) {
-    if (entry.inode === 0 || !isConnectionFrom(entry, peer, localPort)) continue;
-    const fd = fds.get(entry.inode);
-    if (fd !== undefined) return { entry, fd };
-  }
-  return undefined;
 }
 
 /**
@@ -213,7 +203,12 @@ export function watchSocket(
 
   // Once the connection is found, only its own table is read (half the work per sample).
   let table: "tcp" | "tcp6" | undefined;
+  const lookup = options.lookup;
   const rowsNow = (): SocketEntry[] => {
+    if (lookup) {
+      const row = lookup();
+      return row && isConnectionFrom(row, peer, options.localPort) ? [row] : [];
+    }
     for (const file of table ? [table] : ["tcp", "tcp6"] as const) {
       const rows = readSocketTable(pid, [file]).filter((e) =>
         isConnectionFrom(e, peer, options.localPort)
@@ -232,17 +227,21 @@ export function watchSocket(
       rows.find((e) => e.inode !== 0) ?? rows[0];
     const at = monotonicMs();
     if (row && row.inode !== 0) inode = row.inode;
-    owner = findFd(at);
+    const last = events.at(-1);
     if (row) {
       const holding: Holding = row.inode !== 0
         ? "held"
         : everHeld || CLOSED_BY_SERVER.has(row.state)
         ? "orphaned"
         : "pending";
-      return { at, ...counters(row), holding, inode: row.inode, fd: owner?.fd, changed: [] };
+      const event = { at, ...counters(row), holding, inode: row.inode, fd: undefined, changed: [] };
+      // Nothing changed: no event, and no need to find the fd (a readlink per sample).
+      if (last && unchanged(last, event)) return undefined;
+      owner = findFd(at);
+      return { ...event, fd: owner?.fd };
     }
-    const last = events.at(-1);
     if (!last) return undefined; // not seen yet
+    owner = findFd(at);
     // A server that has exited shows no socket table at all: read after its death, the table
     // says nothing of when its sockets went (its death may have freed them). Alive once the
     // table was read, it read the truth.
@@ -256,8 +255,7 @@ export function watchSocket(
 
   const record = (event: SocketEvent): void => {
     const last = events.at(-1);
-    const changed: WatchedField[] = WATCHED.filter((f) => !last || last[f] !== event[f]);
-    if (!last || last.holding !== event.holding) changed.push("holding");
+    const changed = changedFields(last, event);
     if (changed.length === 0) return;
     event.changed = changed;
     events.push(event);
@@ -305,6 +303,20 @@ export function watchSocket(
       return [...events];
     },
   };
+}
+
+/** The fields of `event` that differ from `last` (all of them without one). */
+function changedFields(
+  last: SocketEvent | undefined,
+  event: Pick<SocketEvent, WatchedField>,
+): WatchedField[] {
+  const changed: WatchedField[] = WATCHED.filter((f) => !last || last[f] !== event[f]);
+  if (!last || last.holding !== event.holding) changed.push("holding");
+  return changed;
+}
+
+function unchanged(last: SocketEvent, event: Pick<SocketEvent, WatchedField>): boolean {
+  return changedFields(last, event).length === 0;
 }
 
 function counters(row: SocketEntry) {

@@ -5,7 +5,8 @@ import { CLIENT, SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { parseProcNetTcp, readSocketTable, socketFds } from "./proc_net_tcp.ts";
 import { spawn } from "../process/spawn.ts";
-import { findServerFd, isConnectionFrom, sameAddress, watchSocket } from "./socket_watch.ts";
+import { isConnectionFrom, sameAddress, watchSocket } from "./socket_watch.ts";
+import { findServerFd } from "./testdata/server_fd.ts";
 import { FIXTURE_OPTIONS } from "./testdata/keepalive_server.ts";
 import { connectIdleClient, dropAtRouter, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 

@@ -20,6 +20,7 @@
  */
 
 import type { TimelineEvent } from "../results/schema.ts";
+import { timerCount } from "../results/vocabulary.ts";
 import { formatMs } from "../time/duration.ts";
 import { Markdown, mermaidText } from "./markdown_escape.ts";
 
@@ -179,12 +180,9 @@ function groupLine(events: readonly TimelineEvent[]): Line {
     text = `${first.timer}${count}`;
     let most = -1;
     for (const e of events) {
-      // What the timer shows, after its name: "3 retransmission(s)".
-      const name = e.timer ?? "";
-      const detail = e.what.length > name.length ? e.what.slice(name.length + 2) : undefined;
-      const n = e.count ?? -1;
-      if (detail && n > most) {
-        most = n;
+      if (e.count !== undefined && e.count > most) {
+        most = e.count;
+        const detail = timerCount(e.timer ?? "", e.count);
         extra = events.length > 1 ? `up to ${detail}` : detail;
       }
     }

@@ -51,3 +51,21 @@ export function notReleased(watchedMs: number | undefined, budgetMs: number | un
 export function releasedAt(ms: number): string {
   return Math.round(ms) === 0 ? "released within 1 ms" : `released at ${formatMs(ms)}`;
 }
+
+/** The kernel timer whose count is of retransmissions; every other timer counts probes. */
+export const RETRANSMIT_TIMER = "retransmit timer";
+
+/**
+ * What a socket timer's count is: "2 retransmission(s)" for the retransmit timer, "3 probe(s)
+ * unanswered" for the others (keepalive, zero window probe).
+ *
+ * @example
+ * ```ts
+ * import { timerCount } from "./vocabulary.ts";
+ * timerCount("retransmit timer", 2); // "2 retransmission(s)"
+ * timerCount("keepalive timer", 3); // "3 probe(s) unanswered"
+ * ```
+ */
+export function timerCount(timer: string, count: number): string {
+  return timer === RETRANSMIT_TIMER ? `${count} retransmission(s)` : `${count} probe(s) unanswered`;
+}

@@ -6,7 +6,7 @@
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
-import { holdLabThread } from "../lab/lab_thread.ts";
+import { holdLabThreads } from "../lab/lab_thread.ts";
 import { monotonicMs } from "../libc/libc.ts";
 import { runningKernelHz } from "../observe/kernel_hz.ts";
 import { isRoot } from "../process/privilege.ts";
@@ -142,7 +142,7 @@ export async function certifyTarget(
   // Which timer wheel the predictions assumed: unknown (absent) means the coarsest.
   const kernelHz = await runningKernelHz();
   const releaseLateness = runnerLateness.hold();
-  const releaseLabThread = holdLabThread();
+  const releaseLabThreads = holdLabThreads();
   const startGate = options.startGate ?? new Gate(START_SLOTS);
   const runGate = options.runGate ?? new Gate(options.concurrency);
   const signal = options.signal ?? new AbortController().signal;
@@ -188,7 +188,7 @@ export async function certifyTarget(
     );
   } finally {
     releaseLateness();
-    releaseLabThread();
+    releaseLabThreads();
   }
   const ran = results.filter((r): r is ScenarioResult => r !== undefined);
   const interrupted = signal.aborted

@@ -34,8 +34,10 @@ import {
   type ServerSample,
 } from "../observe/server_process.ts";
 import { readTcpSysctls } from "../observe/socket_options.ts";
-import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
-import { CLOSED_BY_SERVER, isConnectionFrom, watchSocket } from "../observe/socket_watch.ts";
+import type { SocketEntry } from "../observe/proc_net_tcp.ts";
+import { connectionLookup } from "../observe/connection_lookup.ts";
+import { NETLINK_SOCK_DIAG } from "../libc/netlink.ts";
+import { CLOSED_BY_SERVER, watchSocket } from "../observe/socket_watch.ts";
 import type { SocketOptions } from "../results/schema.ts";
 import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
@@ -52,6 +54,11 @@ import { OBSERVE_MS, type TimePlan, timePlan, waitAfterSteps } from "./time_plan
 
 /** How often the wait loop looks at what it waits for. */
 const POLL_MS = 25;
+/**
+ * How often it counts the server's client connections when asked: the count only ends the wait
+ * early (the verdict reads the samples before and after), so a later look costs nothing.
+ */
+const COUNT_EVERY_MS = 250;
 /** Bystander probing: one exchange this often, each given this long. */
 const LIVENESS = { intervalMs: 500, timeoutMs: 1000 };
 /** The server's own words kept as evidence: the last lines of its output, at most this long. */
@@ -74,10 +81,7 @@ const ACK_SETTLE_MS = 1000;
  * watch's last sample, which may lag); undefined when gone, "unconnected" before connect().
  */
 function connectionRow(ctx: ScenarioContext): SocketEntry | undefined | "unconnected" {
-  const port = ctx.clientPort;
-  if (port === undefined) return "unconnected";
-  const peer = { address: ctx.clientAddressSeen, port };
-  return readSocketTable(ctx.server.pid).find((e) => isConnectionFrom(e, peer, ctx.server.port));
+  return ctx.serverSocket ? ctx.serverSocket() : "unconnected";
 }
 
 /** Waits until the server's socket shows nothing unacknowledged, at most ACK_SETTLE_MS. */
@@ -147,20 +151,25 @@ async function waitForServer(
       : "the server",
   );
   const atFault = before?.clientConnections;
-  while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {
-    // Counted only when a verifier asks (reading the socket tables is the costly part of a poll).
-    let connectionsNow: number | undefined;
-    const pid = ctx.server.pid;
-    const live = {
-      faultAt,
-      socket: ctx.watch?.events ?? [],
-      clientConnections: {
-        get now() {
-          return connectionsNow ??= clientConnections(processTree(pid));
-        },
-        atFault,
+  // Counted only when a verifier asks, and at most every COUNT_EVERY_MS: reading every fd of the
+  // server's processes is the costly part of a poll.
+  let counted: { at: number; n: number } | undefined;
+  const pid = ctx.server.pid;
+  const live = {
+    faultAt,
+    socket: ctx.watch?.events ?? [],
+    clientConnections: {
+      get now() {
+        const at = monotonicMs();
+        if (!counted || at - counted.at >= COUNT_EVERY_MS) {
+          counted = { at, n: clientConnections(processTree(pid)) };
+        }
+        return counted.n;
       },
-    };
+      atFault,
+    },
+  };
+  while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {
     const sinceFault = monotonicMs() - (faultAt ?? start);
     const pending = scenario.expect.some((e) => {
       const v = verifierOf(e.kind);
@@ -440,11 +449,19 @@ export async function runScenario(
     const connected = async (conn: number, clientPort: number) => {
       ctx.conn = conn;
       ctx.clientPort = clientPort;
-      ctx.watch = watchSocket(server.pid, { address: ctx.clientAddressSeen, port: clientPort }, {
+      const peer = { address: ctx.clientAddressSeen, port: clientPort };
+      const lookup = connectionLookup(
+        lab.netlink("server", NETLINK_SOCK_DIAG),
+        { address: server.address, port: server.port },
+        peer,
+      );
+      ctx.serverSocket = lookup;
+      ctx.watch = watchSocket(server.pid, peer, {
         localPort: server.port,
         intervalMs: 15,
         holders: processTree(server.pid),
         lifetimeMs: plan.scenarioMs,
+        lookup,
       });
       // The server accepts in its own time; its options can be read once it holds the socket.
       const until = monotonicMs() + OPTIONS_WAIT_MS;

@@ -11,6 +11,7 @@ import type { StepDone } from "../actions/action.ts";
 import type { ClientAgent } from "../client/client_agent.ts";
 import type { Family } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
+import type { SocketEntry } from "../observe/proc_net_tcp.ts";
 import type { SocketWatch } from "../observe/socket_watch.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import type { RunningTarget } from "../target/start_target.ts";
@@ -33,6 +34,8 @@ export interface ScenarioContext {
   clientAddressSeen: string;
   /** The socket watch over the connection under test, once connected. */
   watch?: SocketWatch;
+  /** The server's socket of the connection under test, looked up now, once connected. */
+  serverSocket?: () => SocketEntry | undefined;
   /** Faults in place that `heal` can undo, most recent last. */
   undoable: NonNullable<StepDone["undo"]>[];
   /** A NAT's established-connection timeout and stray policy, once one is in place. */

@@ -8,7 +8,7 @@
 import type { SocketOptions } from "../results/schema.ts";
 import { processTree } from "../process/process_tree.ts";
 import { readSocketOptions } from "../observe/socket_options.ts";
-import { findServerFd } from "../observe/socket_watch.ts";
+import { socketFds } from "../observe/proc_net_tcp.ts";
 import type { ScenarioContext } from "./scenario_context.ts";
 
 /**
@@ -17,14 +17,13 @@ import type { ScenarioContext } from "./scenario_context.ts";
  * (sshd's child) or hand the socket on (a listener's worker).
  */
 export function readServerOptions(ctx: ScenarioContext): SocketOptions | undefined {
-  const port = ctx.clientPort;
-  if (port === undefined) return undefined;
-  const peer = { address: ctx.clientAddressSeen, port };
+  const inode = ctx.serverSocket?.()?.inode;
+  if (!inode) return undefined; // not connected, or not accepted yet
   for (const pid of processTree(ctx.server.pid)) {
-    const found = findServerFd(pid, peer, ctx.server.port);
-    if (!found) continue;
+    const fd = socketFds(pid).get(inode);
+    if (fd === undefined) continue;
     try {
-      return readSocketOptions(pid, found.fd);
+      return readSocketOptions(pid, fd);
     } catch {
       // The fd was closed or reused between the lookup and the read: look again.
     }

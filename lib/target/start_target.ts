@@ -9,6 +9,8 @@
 import { type Family, SERVER } from "../lab/address_plan.ts";
 import type { Lab } from "../lab/lab.ts";
 import { monotonicMs } from "../libc/libc.ts";
+import { NETLINK_SOCK_DIAG } from "../libc/netlink.ts";
+import { listenerLookup } from "../observe/connection_lookup.ts";
 import { readSocketTable, socketFds } from "../observe/proc_net_tcp.ts";
 import { type Child, run, spawn } from "../process/spawn.ts";
 import { checkStartSpec, type TargetDefinition } from "./define_target.ts";
@@ -104,6 +106,8 @@ export async function startTarget(
   });
   const problem = await waitListening(
     child,
+    lab,
+    address,
     port,
     options.readyTimeoutMs ?? spec.readyTimeoutMs ?? 10_000,
   );
@@ -142,12 +146,20 @@ async function writeFiles(dir: string, files: Record<string, string>): Promise<v
   }
 }
 
-/** Undefined once the process holds a LISTEN socket on the port, else what went wrong. */
+/**
+ * Undefined once the process holds a LISTEN socket that takes connections to `address` on
+ * `port`, else what went wrong. Each poll is one sock_diag lookup in the server's namespace (the
+ * kernel's own listener lookup, as for an incoming SYN); the socket tables are read only to say
+ * where a server that never listened there listens instead.
+ */
 async function waitListening(
   child: Child,
+  lab: Lab,
+  address: string,
   port: number,
   timeoutMs: number,
 ): Promise<string | undefined> {
+  const listener = listenerLookup(lab.netlink("server", NETLINK_SOCK_DIAG), { address, port });
   const deadline = monotonicMs() + timeoutMs;
   for (let round = 0; round <= Math.ceil(timeoutMs / POLL_MS); round++) {
     const exited = child.exited;
@@ -157,13 +169,10 @@ async function waitListening(
         : `exited with code "${exited.code}"`;
       return `${how} before listening on port "${port}"`;
     }
-    // Matching inodes to the process's own fds keeps out sockets of anything else, including
-    // the root namespace's, which /proc/<pid>/net shows until `nsenter` has switched.
-    const own = socketFds(child.pid);
-    const listening = readSocketTable(child.pid).some((entry) =>
-      entry.state === "LISTEN" && entry.local.port === port && own.has(entry.inode)
-    );
-    if (listening) return undefined;
+    // The listener must be the process's own: a namespace holds only the lab's sockets, but the
+    // inode check keeps this exact.
+    const inode = listener();
+    if (inode !== undefined && socketFds(child.pid).has(inode)) return undefined;
     if (monotonicMs() >= deadline) break;
     await exitOrDelay(child, POLL_MS);
   }
@@ -172,12 +181,14 @@ async function waitListening(
     ...new Set(
       readSocketTable(child.pid)
         .filter((entry) => entry.state === "LISTEN" && own.has(entry.inode))
-        .map((entry) => entry.local.port),
+        .map((entry) =>
+          entry.local.port === port
+            ? `port "${port}" at "${entry.local.address}"`
+            : `port "${entry.local.port}"`
+        ),
     ),
   ];
-  const instead = elsewhere.length
-    ? ` (it listens on port ${elsewhere.map((p) => `"${p}"`).join(", ")} instead)`
-    : "";
+  const instead = elsewhere.length ? ` (it listens on ${elsewhere.join(", ")} instead)` : "";
   return `did not listen on port "${port}" within "${timeoutMs}" ms${instead}`;
 }
 
