@@ -66,7 +66,7 @@ async function takeDown(
   ids: number[],
   then: ChurnEnd,
 ): Promise<Pick<StepDone, "undo"> & { record: StepRecord }> {
-  const base = { actor: ACTOR[then], action: "churn", ok: true };
+  const base = { actor: ACTOR[then], action: "churn", ok: true, untimed: true } as const;
   if (then === "abort") {
     for (let start = 0; start < ids.length; start += CHURN_BATCH) {
       await Promise.all(ids.slice(start, start + CHURN_BATCH).map((id) => ctx.agent.abort(id)));
@@ -113,6 +113,7 @@ export const churnAction = defineAction<"churn", StepOf<"churn">>({
       t: monotonicMs(),
       ok: true,
       traffic: true,
+      untimed: true,
     };
     const { record, undo } = await takeDown(ctx, ids, then);
     return {

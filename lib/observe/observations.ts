@@ -74,6 +74,12 @@ export interface StepRecord {
   traffic?: boolean;
   /** What the client's side does from now on when the server sends to it. */
   peer?: PeerBehaviour;
+  /**
+   * No figure turns on when it took effect, so the runner's lateness then bends none: a churn's
+   * hundreds of connects and resets keep the runner busy by design, and it is judged on whether
+   * the server's connections come back to the baseline within the watch.
+   */
+  untimed?: true;
 }
 
 /** How the scenario ended for the runner. */

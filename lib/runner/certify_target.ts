@@ -15,7 +15,12 @@ import type { Scenario } from "../suite/define_suite.ts";
 import type { TargetDefinition } from "../target/define_target.ts";
 import { evaluate } from "../evaluate/evaluate.ts";
 import type { Observations } from "../observe/observations.ts";
-import { Admission, LATENESS_TOLERANCE_MS, runnerLateness } from "./lateness.ts";
+import {
+  Admission,
+  LATENESS_TOLERANCE_MS,
+  latenessWhileMeasuring,
+  runnerLateness,
+} from "./lateness.ts";
 import { withOwnKnobs } from "../evaluate/knob_advice.ts";
 import { Gate } from "./pool.ts";
 
@@ -31,34 +36,6 @@ const MAX_ATTEMPTS = 3;
 const admission = new Admission(runnerLateness);
 /** Scenarios of this process measuring now (admitted and not yet ended). */
 let measuring = 0;
-
-/**
- * How late the runner was when it acted on or read this scenario's figures: in the moments
- * before each step it took from the fault on (a heal that comes late lengthens the outage),
- * and before it saw the release (a socket-table poll). Lateness in between (the middle of a
- * 30 s outage, a wait) bends no figure; figures from the kernel's clock (the capture, receive
- * timestamps) are not bent by it at all.
- */
-function latenessWhileMeasuring(obs: Observations, releaseMs: number | undefined): number {
-  const from = obs.run.faultAt;
-  if (from === undefined) return 0;
-  const window = (t: number) => runnerLateness.maxBetween(t - ACTION_WINDOW_MS, t);
-  const moments = [
-    from,
-    // A churn's own 500 connects and resets keep the runner busy by design, and what it is
-    // judged on (connections back to the baseline within the deadline) does not turn on when
-    // its last reset left: its moments are not the runner's lateness.
-    ...obs.steps.filter((s) => s.t >= from && s.action !== "churn").map((s) => s.sentAt ?? s.t),
-    ...(releaseMs === undefined ? [] : [from + releaseMs]),
-  ];
-  return Math.max(0, ...moments.map(window));
-}
-
-/**
- * How far before an action or a reading the runner's lateness can have delayed it: the quiet
- * poll interval (50 ms) and more.
- */
-const ACTION_WINDOW_MS = 100;
 
 /**
  * Runs a scenario once the runner is on time (see lateness.ts) and evaluates it, and runs it
@@ -92,7 +69,9 @@ async function runOnTime(
       obs = await measured();
     }
     const result = evaluate(scenario, obs, monotonicMs() - started, knobs);
-    const lateMs = Math.round(latenessWhileMeasuring(obs, result.measurements.releaseMs));
+    const lateMs = Math.round(
+      latenessWhileMeasuring(runnerLateness, obs, result.measurements.releaseMs),
+    );
     const harness = { ...obs.run.harness, latenessMs: lateMs, attempts: attempt };
     // Skipped and interrupted runs hold no figure; a harness error may be the lateness itself.
     const judged = obs.run.outcome.kind === "completed" ||

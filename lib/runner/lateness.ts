@@ -15,6 +15,7 @@
  */
 
 import { monotonicMs } from "../libc/libc.ts";
+import type { Observations } from "../observe/observations.ts";
 
 /** The most the event loop may be late while a scenario measures (see the module doc). */
 export const LATENESS_TOLERANCE_MS = 100;
@@ -135,6 +136,35 @@ export class LatenessMonitor {
     this.#timer = undefined;
   }
 }
+
+/**
+ * How late the runner was when it acted on or read this scenario's figures: in the moments
+ * before each step it took from the fault on (a heal that comes late lengthens the outage),
+ * and before it saw the release (a socket-table poll). Lateness in between (the middle of a
+ * 30 s outage, a wait) bends no figure; figures from the kernel's clock (the capture, receive
+ * timestamps) are not bent by it at all.
+ */
+export function latenessWhileMeasuring(
+  monitor: LatenessMonitor,
+  obs: Pick<Observations, "run" | "steps">,
+  releaseMs: number | undefined,
+): number {
+  const from = obs.run.faultAt;
+  if (from === undefined) return 0;
+  const window = (t: number) => monitor.maxBetween(t - ACTION_WINDOW_MS, t);
+  const moments = [
+    from,
+    ...obs.steps.filter((s) => s.t >= from && !s.untimed).map((s) => s.sentAt ?? s.t),
+    ...(releaseMs === undefined ? [] : [from + releaseMs]),
+  ];
+  return Math.max(0, ...moments.map(window));
+}
+
+/**
+ * How far before an action or a reading the runner's lateness can have delayed it: the quiet
+ * poll interval (50 ms) and more.
+ */
+const ACTION_WINDOW_MS = 100;
 
 /**
  * The runner's lateness, one per process: every scenario shares its event loop, and so does

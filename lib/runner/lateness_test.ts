@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../libc/libc.ts";
-import { Admission, ADMIT_BELOW_MS, LatenessMonitor } from "./lateness.ts";
+import type { Observations, StepRecord } from "../observe/observations.ts";
+import { Admission, ADMIT_BELOW_MS, LatenessMonitor, latenessWhileMeasuring } from "./lateness.ts";
 
 Deno.test("lateness: the largest value per window, 0 where nothing was measured", () => {
   const monitor = new LatenessMonitor();
@@ -148,4 +149,17 @@ Deno.test("admission: a second last try starts once the first has taken its clie
   assert.deepEqual(order, ["first", "second"]); // while the first still watches
   finishFirst();
   await first;
+});
+
+Deno.test("lateness while measuring counts the fault, timed steps after it and the release; not an untimed step", () => {
+  const monitor = new LatenessMonitor();
+  monitor.record(0, 0);
+  monitor.record(1050, 300); // while a churn's resets went out
+  monitor.record(5050, 40); // before the release was seen
+  const obs = (steps: StepRecord[]) => ({ run: { faultAt: 500 } as Observations["run"], steps });
+  const resets: StepRecord = { actor: "client", action: "churn", t: 1090, ok: true, untimed: true };
+  assert.equal(latenessWhileMeasuring(monitor, obs([resets]), 4550), 40);
+  const { untimed: _, ...timed } = resets;
+  assert.equal(latenessWhileMeasuring(monitor, obs([timed]), 4550), 300);
+  assert.equal(latenessWhileMeasuring(monitor, obs([resets]), undefined), 0);
 });
