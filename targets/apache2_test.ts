@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { monotonicMs } from "../lib/libc/libc.ts";
 import { processTree } from "../lib/process/process_tree.ts";
-import { findServerFd } from "../lib/observe/socket_watch.ts";
+import { findServerFd } from "../lib/observe/testdata/server_fd.ts";
 import { selectVariant } from "../lib/target/define_target.ts";
 import { installBlocker } from "../lib/target/target_packages.ts";
 import apache2 from "./apache2.ts";

@@ -33,8 +33,8 @@ export type { SocketOptions, TcpSysctls };
  *
  * @example
  * ```ts ignore
- * const found = findServerFd(server.pid, client);
- * if (found) console.log(readSocketOptions(server.pid, found.fd).keepalive);
+ * const fd = socketFds(server.pid).get(inode); // the connection's socket, by its inode
+ * if (fd !== undefined) console.log(readSocketOptions(server.pid, fd).keepalive);
  * ```
  */
 export function readSocketOptions(pid: number, fd: number): SocketOptions {

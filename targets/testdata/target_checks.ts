@@ -16,7 +16,8 @@ import { run } from "../../lib/process/spawn.ts";
 import { readSocketTable, type SocketEntry } from "../../lib/observe/proc_net_tcp.ts";
 import { processTree } from "../../lib/process/process_tree.ts";
 import { readSocketOptions, type SocketOptions } from "../../lib/observe/socket_options.ts";
-import { type Endpoint, findServerFd, isConnectionFrom } from "../../lib/observe/socket_watch.ts";
+import { type Endpoint, isConnectionFrom } from "../../lib/observe/socket_watch.ts";
+import { findServerFd } from "../../lib/observe/testdata/server_fd.ts";
 import type { TargetDefinition } from "../../lib/target/define_target.ts";
 import { type RunningTarget, startTarget } from "../../lib/target/start_target.ts";
 
