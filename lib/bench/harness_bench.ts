@@ -27,14 +27,12 @@
 import { parseArgs } from "node:util";
 import { loadTarget } from "../cli/load_target.ts";
 import { loadSuites, selectScenarios } from "../cli/load_suites.ts";
-import { type HostRole, parseNetnsName, runId } from "../lab/names.ts";
 import { monotonicMs } from "../libc/libc.ts";
-import { listNetns, netnsPids } from "../libc/netns.ts";
 import type { ScenarioResult } from "../results/schema.ts";
 import { certifyTarget } from "../runner/certify_target.ts";
 import { runnerLateness } from "../runner/lateness.ts";
-import { sampleProcess } from "../observe/server_process.ts";
 import type { Scenario } from "../suite/define_suite.ts";
+import type { LabsMemory } from "./_memory_sampler.ts";
 
 /** The mix: short scenarios that between them use every kind of fault the runner times. */
 export const MIX: readonly string[] = [
@@ -50,8 +48,6 @@ export const MIX: readonly string[] = [
 const TARGET = "ref-hardened";
 /** The runner waits this long for the server (every scenario of the mix settles sooner). */
 const DEADLINE_MS = 20_000;
-/** How often lab processes' memory is sampled. */
-const RSS_SAMPLE_MS = 1000;
 
 /** What one level of concurrency measured. */
 export interface LevelFigures {
@@ -102,41 +98,6 @@ function verdictCounts(results: readonly ScenarioResult[]): Record<string, Recor
   return counts;
 }
 
-/**
- * Memory of this run's labs now in flight, the server host left out: the processes in each
- * lab's client and router namespaces. Other runs' labs on the machine are not counted.
- * Returns the labs' count and their summed RSS and PSS (kB).
- */
-export function labsMemory(): { labs: number; rssKb: number; pssKb: number } {
-  const own = runId();
-  const labs = new Set<number>();
-  const measured: string[] = [];
-  for (const name of listNetns()) {
-    const host = parseNetnsName(name);
-    if (host?.run !== own || !LAB_ROLES.includes(host.role)) continue;
-    labs.add(host.index);
-    if (host.role !== "srv") measured.push(name);
-  }
-  const pids = netnsPids(measured);
-  return {
-    labs: labs.size,
-    rssKb: pids.reduce((sum, pid) => sum + sampleProcess(pid).rssKiB, 0),
-    pssKb: pids.reduce((sum, pid) => sum + pssKiB(pid), 0),
-  };
-}
-
-/** A process's proportional set size (kB), 0 once it is gone. */
-function pssKiB(pid: number): number {
-  try {
-    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
-    return Number(/^Pss:\s+(\d+) kB$/m.exec(rollup)?.[1] ?? 0);
-  } catch {
-    return 0; // exited meanwhile
-  }
-}
-
-const LAB_ROLES: readonly HostRole[] = ["cli", "rtr", "srv"];
-
 /** Fault apply → effect: the lag between asking for a fault and the kernel acting on it. */
 function faultLag(results: readonly ScenarioResult[]): Pick<LevelFigures, "faultLagMs"> {
   const moments = results.flatMap((r) => r.measurements.faultMoment ?? []);
@@ -168,22 +129,32 @@ async function runLevel(
   const scenarios = scenariosFor(mix, inFlight);
   // The runner's own monitor, held through the run: the bench reads what certification judges by.
   const release = runnerLateness.hold();
-  const runnerBaseKb = sampleProcess(Deno.pid).rssKiB;
   // Taken when the most labs are in flight: the runner's growth is then shared by as many labs
   // as it serves (as they end, the garbage of their scenarios stays until the runner collects it).
   let mostLabs = 0;
   let rssPerLabKb = 0;
   let pssPerLabKb = 0;
-  const sampler = setInterval(() => {
-    const { labs, rssKb, pssKb } = labsMemory();
+  // Sampled on a thread of its own: reading every lab process's memory takes tens of
+  // milliseconds at 128 labs, which on the runner's thread would be the runner's lateness.
+  const sampler = new Worker(new URL("./_memory_sampler.ts", import.meta.url), { type: "module" });
+  let runnerBaseKb: number | undefined;
+  let started = () => {};
+  const first = new Promise<void>((resolve) => started = resolve);
+  sampler.onmessage = ({ data }: MessageEvent<LabsMemory & { runnerKb: number }>) => {
+    const { labs, rssKb, pssKb, runnerKb } = data;
+    if (runnerBaseKb === undefined) {
+      runnerBaseKb = runnerKb; // the first sample: before any lab, the sampler's thread included
+      started();
+    }
     if (labs === 0 || labs < mostLabs) return;
-    const runnerGrowthKb = Math.max(0, sampleProcess(Deno.pid).rssKiB - runnerBaseKb);
+    const runnerGrowthKb = Math.max(0, runnerKb - runnerBaseKb);
     const rss = (rssKb + runnerGrowthKb) / labs;
     const pss = (pssKb + runnerGrowthKb) / labs;
     rssPerLabKb = labs > mostLabs ? rss : Math.max(rssPerLabKb, rss);
     pssPerLabKb = labs > mostLabs ? pss : Math.max(pssPerLabKb, pss);
     mostLabs = labs;
-  }, RSS_SAMPLE_MS);
+  };
+  await first;
   const t0 = monotonicMs();
   let results;
   try {
@@ -192,7 +163,7 @@ async function runLevel(
       concurrency: inFlight,
     });
   } finally {
-    clearInterval(sampler);
+    sampler.terminate();
     release();
   }
   const wallMs = monotonicMs() - t0;
