@@ -163,3 +163,21 @@ Deno.test("lateness while measuring counts the fault, timed steps after it and t
   assert.equal(latenessWhileMeasuring(monitor, obs([timed]), 4550), 300);
   assert.equal(latenessWhileMeasuring(monitor, obs([resets]), undefined), 0);
 });
+
+Deno.test("lateness while measuring: a fault the kernel timed is not the runner's moment", () => {
+  const monitor = new LatenessMonitor();
+  monitor.record(0, 0);
+  monitor.record(450, 300); // a churn's 500 resets keep the runner busy as the fault happens
+  const run = (source: "runner" | "capture" | "netlink") => ({
+    run: {
+      faultAt: 500,
+      faultMoment: { askedAt: 480, source, toleranceMs: 1 },
+    } as Observations["run"],
+    steps: [],
+  });
+  assert.equal(latenessWhileMeasuring(monitor, run("runner"), undefined), 300);
+  assert.equal(latenessWhileMeasuring(monitor, run("capture"), undefined), 0);
+  assert.equal(latenessWhileMeasuring(monitor, run("netlink"), undefined), 0);
+  // The release is still the runner's reading.
+  assert.equal(latenessWhileMeasuring(monitor, run("capture"), -30), 300);
+});
