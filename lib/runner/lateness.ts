@@ -141,8 +141,9 @@ export class LatenessMonitor {
  * How late the runner was when it acted on or read this scenario's figures: in the moments
  * before each step it took from the fault on (a heal that comes late lengthens the outage),
  * and before it saw the release (a socket lookup). The fault's own moment counts only when the
- * runner's clock gave it: one the kernel gave (the capture's first segment, the netlink call
- * that switched a rule) is right however late the runner asked, and every time counts from it.
+ * runner's clock gave it and the step that took the client down is timed: one the kernel gave
+ * (the capture's first segment, the netlink call that switched a rule) is right however late the
+ * runner asked, and every time counts from it.
  * Lateness in between (the middle of a 30 s outage, a wait) bends no figure; figures from the
  * kernel's clock (the capture, receive timestamps) are not bent by it at all.
  */
@@ -155,8 +156,10 @@ export function latenessWhileMeasuring(
   if (from === undefined) return 0;
   const window = (t: number) => monitor.maxBetween(t - ACTION_WINDOW_MS, t);
   const byRunner = obs.run.faultMoment === undefined || obs.run.faultMoment.source === "runner";
+  // Taken down by an untimed step (a churn's resets): its moment is as untimed as the step.
+  const untimedDown = obs.steps.some((s) => s.t === from && s.untimed);
   const moments = [
-    ...(byRunner ? [from] : []),
+    ...(byRunner && !untimedDown ? [from] : []),
     ...obs.steps.filter((s) => s.t >= from && !s.untimed).map((s) => s.sentAt ?? s.t),
     ...(releaseMs === undefined ? [] : [from + releaseMs]),
   ];

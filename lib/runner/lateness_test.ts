@@ -180,4 +180,10 @@ Deno.test("lateness while measuring: a fault the kernel timed is not the runner'
   assert.equal(latenessWhileMeasuring(monitor, run("netlink"), undefined), 0);
   // The release is still the runner's reading.
   assert.equal(latenessWhileMeasuring(monitor, run("capture"), -30), 300);
+  // The runner's clock, but the moment of an untimed step (the churn's last reset).
+  const resets: StepRecord = { actor: "client", action: "churn", t: 500, ok: true, untimed: true };
+  assert.equal(
+    latenessWhileMeasuring(monitor, { ...run("runner"), steps: [resets] }, undefined),
+    0,
+  );
 });
