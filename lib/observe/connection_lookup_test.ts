@@ -67,6 +67,10 @@ async function withConnection(
 
 Deno.test("a sock_diag lookup shows what /proc/net/tcp shows: established, queued, probing, gone", async () => {
   await withConnection(SERVER.v4, SERVER.v4, async (lab, lookup, fromProc, client) => {
+    // The fixture accepts in its own time: until then the socket has no inode.
+    for (let i = 0; i < 500 && !lookup()?.inode; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const established = await bothSay(lookup, fromProc);
     assert.equal(established?.state, "ESTABLISHED");
     assert.notEqual(established?.inode, 0);
