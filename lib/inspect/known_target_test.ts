@@ -12,7 +12,8 @@ Deno.test("knownTarget names the built-in target a binary is, its report and the
   assert.deepEqual(variants, ["redis@keepalive-60", "redis@timeout-30"]);
   const timeout = redis?.sooner.find((s) => s.variant === "redis@timeout-30")?.what ?? "";
   assert.match(timeout, /^timeout 30/);
-  assert.match(timeout, /idle dead client released after 30.5 s instead of 10.1 min/);
+  // The figures are the published reports' own (they change when the matrix is made again).
+  assert.match(timeout, /idle dead client released after 3\d\.\d s instead of 10\.\d min/);
   // comm (15 characters at most) when the executable cannot be read.
   assert.equal(knownTarget(undefined, "nginx", TARGETS, REPORTS)?.id, "nginx");
   assert.equal(knownTarget("/usr/bin/python3.11", "python3", TARGETS, REPORTS), undefined);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatMs } from "../time/duration.ts";
+import { formatMs, formatMsAgainst } from "../time/duration.ts";
 
 /** The kernel alone never ends the connection: no timer of its own applies. */
 export const NEVER_BY_KERNEL = "never by the kernel alone";
@@ -50,6 +50,21 @@ export function notReleased(watchedMs: number | undefined, budgetMs: number | un
  */
 export function releasedAt(ms: number): string {
   return Math.round(ms) === 0 ? "released within 1 ms" : `released at ${formatMs(ms)}`;
+}
+
+/**
+ * How long after the fault a release came, in the budget's unit: "after 75.2 s"; one that rounds
+ * to 0 ms is "within 1 ms", as in {@linkcode releasedAt}.
+ *
+ * @example
+ * ```ts
+ * import { releasedAfter } from "./vocabulary.ts";
+ * releasedAfter(357, 1000); // "after 357 ms"
+ * releasedAfter(0.4, 1000); // "within 1 ms"
+ * ```
+ */
+export function releasedAfter(ms: number, budgetMs: number): string {
+  return Math.round(ms) === 0 ? "within 1 ms" : `after ${formatMsAgainst(ms, budgetMs)}`;
 }
 
 /** The kernel timer whose count is of retransmissions; every other timer counts probes. */

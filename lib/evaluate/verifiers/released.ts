@@ -10,8 +10,13 @@
  */
 
 import type { Level } from "../../results/schema.ts";
-import { type Duration, formatMs, formatMsAgainst, parseDuration } from "../../time/duration.ts";
-import { CLOSED_BEFORE_FAULT, NEVER_BY_KERNEL, notReleased } from "../../results/vocabulary.ts";
+import { type Duration, formatMs, parseDuration } from "../../time/duration.ts";
+import {
+  CLOSED_BEFORE_FAULT,
+  NEVER_BY_KERNEL,
+  notReleased,
+  releasedAfter,
+} from "../../results/vocabulary.ts";
 import { checkDuration } from "./_durations.ts";
 import { ownTimeoutsBefore } from "./_own_timeouts.ts";
 import { defineVerifier, type Facts, serverDeath } from "./verifier.ts";
@@ -77,9 +82,7 @@ export const releasedVerifier = defineVerifier({
     if (m.releaseMs !== undefined) {
       return {
         met: m.releaseMs <= budget,
-        actual: m.releasedBeforeFault
-          ? CLOSED_BEFORE_FAULT
-          : `after ${formatMsAgainst(m.releaseMs, budget)}`,
+        actual: m.releasedBeforeFault ? CLOSED_BEFORE_FAULT : releasedAfter(m.releaseMs, budget),
         found: { ms: m.releaseMs, ...(m.releasedHow ? { how: m.releasedHow } : {}) },
       };
     }
