@@ -30,7 +30,7 @@ import { readSocketTable, type SocketEntry } from "../observe/proc_net_tcp.ts";
 import { processTree } from "../process/process_tree.ts";
 import { timeoutOptions } from "../observe/socket_options.ts";
 import type { InspectedSocket, SocketSettings } from "./inspection_schema.ts";
-import { readTcpInfo } from "./tcp_info.ts";
+import { readTcpInfo } from "../observe/tcp_info.ts";
 
 /** A reason inspect cannot go on, for the command line to print on one line (exit 2). */
 export class InspectRefused extends Error {

@@ -17,7 +17,8 @@
 import { AF_INET, AF_INET6, IPPROTO_TCP } from "../libc/libc.ts";
 import { diagAddress, SOCK_DIAG_BY_FAMILY } from "../libc/sock_diag.ts";
 import { message, type NetlinkSocket, NLM_F_REQUEST } from "../libc/netlink.ts";
-import { type SocketEntry, TCP_STATES, TIMERS } from "./proc_net_tcp.ts";
+import { type SocketEntry, TCP_STATES, type TcpState, TIMERS } from "./proc_net_tcp.ts";
+import { parseTcpInfo, type TcpInfo } from "./tcp_info.ts";
 import type { Endpoint } from "./socket_watch.ts";
 
 // linux/inet_diag.h
@@ -26,7 +27,11 @@ const INET_DIAG_INFO = 2;
 const INET_DIAG_NOCOOKIE = 0xffffffff;
 /** inet_diag_msg: family, state, timer, retrans, the socket id (48), expires, rqueue, wqueue, uid, inode. */
 const MSG_BYTES = 72;
-const LISTEN = 10;
+
+/** The TCP state of an answer (idiag_state), undefined for one the kernel added since. */
+function stateOf(body: Uint8Array): TcpState | undefined {
+  return TCP_STATES[body[1] as keyof typeof TCP_STATES];
+}
 
 /** inet_diag_req_v2 asking for the one socket `local` ↔ `peer`, with its tcp_info. */
 function lookupRequest(local: Endpoint, peer: Endpoint): Uint8Array {
@@ -56,14 +61,14 @@ export function entryOfAnswer(
 ): SocketEntry | undefined {
   if (body.length < MSG_BYTES) throw new Error(`sock_diag answer of ${body.length} bytes`);
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const state = TCP_STATES[body[1] as keyof typeof TCP_STATES];
-  if (state === undefined || body[1] === LISTEN) return undefined;
-  let info: DataView | undefined;
+  const state = stateOf(body);
+  if (state === undefined || state === "LISTEN") return undefined;
+  let info: TcpInfo | undefined;
   for (let at = MSG_BYTES; at + 4 <= body.length;) {
     const len = view.getUint16(at, true);
     if (len < 4) break;
-    if ((view.getUint16(at + 2, true) & 0x3fff) === INET_DIAG_INFO && len >= 4 + 12) {
-      info = new DataView(body.buffer, body.byteOffset + at + 4, len - 4);
+    if ((view.getUint16(at + 2, true) & 0x3fff) === INET_DIAG_INFO) {
+      info = parseTcpInfo(body.subarray(at + 4, at + len), len - 4);
     }
     at += (len + 3) & ~3;
   }
@@ -76,10 +81,10 @@ export function entryOfAnswer(
     timer: TIMERS[body[2] ?? 0] ?? "none",
     timerMs: body[2] ? view.getUint32(52, true) : 0,
     // tcp_info's own counters; a TIME_WAIT or request socket has none.
-    retransmits: info?.getUint8(2) ?? 0,
-    probes: info?.getUint8(3) ?? 0,
+    retransmits: info?.retransmits ?? 0,
+    probes: info?.probes ?? 0,
     inode: view.getUint32(68, true),
-    rtoMs: info ? Math.round(info.getUint32(8, true) / 1000) : 0,
+    rtoMs: info ? Math.round(info.rtoMs) : 0,
   };
 }
 
@@ -120,7 +125,7 @@ export function listenerLookup(socket: NetlinkSocket, local: Endpoint): () => nu
   const ask = asker(socket, lookupRequest(local, anyPeer));
   return () => {
     const answer = ask();
-    if (!answer || answer.length < MSG_BYTES || answer[1] !== LISTEN) return undefined;
+    if (!answer || answer.length < MSG_BYTES || stateOf(answer) !== "LISTEN") return undefined;
     return new DataView(answer.buffer, answer.byteOffset, answer.byteLength).getUint32(68, true);
   };
 }

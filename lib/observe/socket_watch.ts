@@ -207,7 +207,7 @@ export function watchSocket(
   const rowsNow = (): SocketEntry[] => {
     if (lookup) {
       const row = lookup();
-      return row && isConnectionFrom(row, peer, options.localPort) ? [row] : [];
+      return row ? [row] : [];
     }
     for (const file of table ? [table] : ["tcp", "tcp6"] as const) {
       const rows = readSocketTable(pid, [file]).filter((e) =>

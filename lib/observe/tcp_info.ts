@@ -8,7 +8,7 @@
  */
 
 import { check, IPPROTO_TCP, libc, TCP_INFO } from "../libc/libc.ts";
-import { TCP_STATES, type TcpState } from "../observe/proc_net_tcp.ts";
+import { TCP_STATES, type TcpState } from "./proc_net_tcp.ts";
 
 /** What TCP_INFO says about a connection. Times are milliseconds before the read. */
 export interface TcpInfo {
