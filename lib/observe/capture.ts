@@ -96,8 +96,17 @@ export function droppedByKernel(stderr: string): number | undefined {
 /** A running capture. */
 export interface Capture {
   available: true;
-  /** Ends tcpdump and returns what it printed. */
+  /**
+   * Ends tcpdump and returns what it printed, as soon as it has printed everything: its own
+   * exit follows (see `exited`).
+   */
   stop(): Promise<Captured>;
+  /**
+   * tcpdump's exit. It prints its last line and its statistics before it closes its capture
+   * socket, and the kernel closes a packet socket only after an RCU grace period (about 20 ms
+   * here, longer on a busy machine, no CPU): what was captured is complete before that.
+   */
+  readonly exited: Promise<unknown>;
 }
 
 /** Why there is no capture. */
@@ -115,6 +124,17 @@ export const CAPTURE_SLACK_MS = 1;
 
 /** How long tcpdump may take to say it is listening. */
 const START_TIMEOUT_MS = 5000;
+/** How long tcpdump may take, once asked to stop, to print its last line and statistics. */
+const STOP_TIMEOUT_MS = 1000;
+
+/**
+ * Whether tcpdump, interrupted, has printed everything: its statistics ("… packets dropped by
+ * kernel") on stderr, which it writes after the newline it adds to stdout in case a line was
+ * cut short. Once both are read, stdout is complete, though tcpdump has not exited yet.
+ */
+export function printedAll(stdout: string, stderr: string): boolean {
+  return droppedByKernel(stderr) !== undefined && (stdout === "\n" || stdout.endsWith("\n\n"));
+}
 
 /**
  * Offset from CLOCK_MONOTONIC to CLOCK_REALTIME, in ms: tcpdump stamps packets with the
@@ -208,11 +228,24 @@ export async function startCapture(
     return { available: false, reason: `tcpdump did not start: ${String(error)}` };
   }
   const offsetMs = realtimeOffsetMs();
-  const stdout = collect(child.process.stdout);
+  // Both streams as read so far: stop() takes them once tcpdump has printed everything.
+  let out = "";
+  let err = "";
+  let printed: () => void = () => {};
+  const allPrinted = new Promise<void>((resolve) => printed = resolve);
+  const onText = () => {
+    if (printedAll(out, err)) printed();
+  };
+  const stdout = collect(child.process.stdout, (text) => {
+    out = text;
+    onText();
+  });
   let listening: () => void = () => {};
   const heard = new Promise<void>((resolve) => listening = resolve);
   const stderr = collect(child.process.stderr, (text) => {
+    err = text;
     if (text.includes("listening on")) listening();
+    onText();
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<"late">((resolve) =>
@@ -232,9 +265,21 @@ export async function startCapture(
   const servers = options.serverAddresses ?? [SERVER.v4, SERVER.v6];
   return {
     available: true,
+    exited: Promise.all([child.status, stdout, stderr]),
     async stop() {
-      await child.end();
-      const [text, said] = await Promise.all([stdout, stderr]);
+      // An interrupted tcpdump prints all before it exits; a version that does not say so is
+      // waited for until it has exited.
+      const ended = child.end();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        allPrinted,
+        ended,
+        new Promise((resolve) => timer = setTimeout(resolve, STOP_TIMEOUT_MS)),
+      ]);
+      clearTimeout(timer);
+      const [text, said] = printedAll(out, err)
+        ? [out, err]
+        : await ended.then(() => Promise.all([stdout, stderr]));
       const classifier = new PacketClassifier();
       const events: PacketEvent[] = [];
       const unreachables: UnreachableEvent[] = [];

@@ -3,7 +3,7 @@ import { monotonicMs } from "../libc/libc.ts";
 import { CLIENT, SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { onPath } from "../process/spawn.ts";
-import { droppedByKernel, type PacketEvent, startCapture } from "./capture.ts";
+import { droppedByKernel, type PacketEvent, printedAll, startCapture } from "./capture.ts";
 import { watchSocket } from "./socket_watch.ts";
 import { connectIdleClient, dropAtRouter, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 
@@ -131,4 +131,18 @@ Deno.test("droppedByKernel reads tcpdump's closing statistics", () => {
   assert.equal(droppedByKernel(said), 3);
   assert.equal(droppedByKernel("1 packet dropped by kernel"), 1);
   assert.equal(droppedByKernel("tcpdump: listening on r1-s"), undefined);
+});
+
+Deno.test("printedAll: tcpdump has printed everything once its statistics follow its last newline", () => {
+  const stats = "2 packets captured\n2 packets received by filter\n0 packets dropped by kernel\n";
+  const lines =
+    "1.000001 IP 10.0.0.1.5 > 10.0.0.2.7: Flags [S]\n1.000002 IP 10.0.0.2.7 > 10.0.0.1.5: Flags [S.]\n";
+  // Interrupted, it adds a newline to stdout (a line may have been cut short), then the statistics.
+  assert.equal(printedAll(`${lines}\n`, `listening on r1\n${stats}`), true);
+  assert.equal(printedAll("\n", stats), true); // nothing captured
+  // Still capturing, or the statistics not read yet, or the last newline not read yet.
+  assert.equal(printedAll(lines, "listening on r1\n"), false);
+  assert.equal(printedAll(`${lines}\n`, "listening on r1\n2 packets captured\n"), false);
+  assert.equal(printedAll(lines, stats), false);
+  assert.equal(printedAll("", stats), false);
 });

@@ -314,9 +314,11 @@ export type ExpectationResult = ReturnType<typeof expectationResultSchema.parse>
 export const harnessFiguresSchema = z.strictObject({
   labUpMs: ms().describe("From asking for the lab to its being ready to carry traffic"),
   targetReadyMs: ms().describe(
-    "From the lab's being up to the target's listening (and the client's being ready)",
+    "From the lab's being up to the target's listening, the client's being ready and the capture's listening (all three start at once)",
   ),
-  teardownMs: ms().describe("From the end of the scenario to the lab's being gone"),
+  teardownMs: ms().describe(
+    "From the end of the scenario to its evidence being read and the lab's being gone (tcpdump may still be closing its capture socket, which takes the kernel an RCU grace period)",
+  ),
   latenessMs: ms().exactOptional().describe(
     "The runner's largest event-loop lateness while the scenario measured (its tolerance is 100 ms)",
   ),

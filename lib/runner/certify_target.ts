@@ -24,8 +24,15 @@ import {
 import { withOwnKnobs } from "../evaluate/knob_advice.ts";
 import { Gate } from "./pool.ts";
 
-/** Scenarios setting up at once by default: two per core, as starting is CPU-bound. */
-export const START_SLOTS: number = 2 * navigator.hardwareConcurrency;
+/**
+ * Scenarios setting up at once by default: one per core. Setting up is CPU-bound (a server's
+ * runtime starting, tcpdump, the lab's namespaces): a second one per core only halves the CPU
+ * each gets, so each takes twice as long for the same throughput, and the scenarios already
+ * measuring wait for the CPU the longer. Measured with `deno task bench` at 128 in flight on 2
+ * cores: two per core, harness overhead p50 212 ms and the runner's lateness p99 54 ms; one per
+ * core, 103 ms and 29 ms, in the same wall time.
+ */
+export const START_SLOTS: number = navigator.hardwareConcurrency;
 import { runScenario } from "./run_scenario.ts";
 import type { RunOptions } from "./run_options.ts";
 

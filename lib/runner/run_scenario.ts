@@ -282,18 +282,21 @@ async function setUp(
     report("the target to listen");
     const sysctls = readTcpSysctls(lab.hosts.server);
     const kernelHz = runningKernelHz();
-    const [server, agent] = await Promise.all([
+    // The capture listens before the server does: it filters by the target's port only.
+    const [server, agent, captured] = await Promise.all([
       startTarget(target, lab, family).then((s) => parts.server = s),
       ClientAgent.start(lab, { holder: needsHolder(scenario.steps) }).then((a) => parts.agent = a),
+      startCapture(lab, { iface: "r1", port: target.port }).then((c) => {
+        if (c.available) parts.capture = c;
+        return c;
+      }),
     ]);
     record.harness.targetReadyMs = monotonicMs() - t;
     record.sysctls = sysctls;
     const hz = await kernelHz;
     if (hz !== undefined) record.kernelHz = hz;
     parts.exited = recordExit(server.child).then((exit) => isStopping() ? undefined : exit);
-    const captured = await startCapture(lab, { iface: "r1", port: server.port });
-    if (captured.available) parts.capture = captured;
-    else record.noCapture = captured.reason;
+    if (!captured.available) record.noCapture = captured.reason;
     if (scenario.expect.some((e) => verifierOf(e.kind)?.needsBystander)) {
       record.bystanderTimeoutMs = LIVENESS.timeoutMs;
       parts.liveness = await LivenessProbe.start(lab, {
@@ -325,9 +328,8 @@ async function logTail(path: string): Promise<string | undefined> {
 
 async function tearDown(parts: Parts): Promise<TeardownRecord> {
   const t = monotonicMs();
-  // The capture and the client end beside the bystander (tcpdump takes tens of milliseconds to
-  // exit); the server only after the bystander: stopping it under the bystander would count as
-  // a stall.
+  // The capture and the client end beside the bystander; the server only after the bystander:
+  // stopping it under the bystander would count as a stall.
   const liveness = parts.liveness;
   const capturedAndClient = Promise.allSettled([parts.capture?.stop(), parts.agent?.stop()]);
   const [probed] = await Promise.allSettled([liveness?.stop()]);
@@ -514,6 +516,9 @@ export async function runScenario(
     : undefined;
   const socket = parts.ctx?.watch?.stop() ?? [];
   const teardown = await tearDown(parts);
+  // tcpdump, its capture read, is still closing its socket (see Capture.exited): its scenario
+  // ends once it has exited, so that nothing of the scenario outlives it.
+  await parts.capture?.exited.catch(() => {});
   const exit = await settledValue(parts.exited);
   const ctx = parts.ctx;
   if (downBySegment && moment) {

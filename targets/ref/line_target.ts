@@ -35,6 +35,10 @@ export function lineServerStart(mode: LineServerMode): (context: StartContext) =
       Deno.execPath(),
       "run",
       "--allow-all",
+      // A program of its own: the project's configuration and lockfile are not read (they are
+      // for the runner's dependencies), which shortens its start.
+      "--no-config",
+      "--no-lock",
       script,
       "--mode",
       mode,
