@@ -12,9 +12,10 @@ import type { LabOp } from "./lab_thread.ts";
 
 self.onmessage = ({ data }: MessageEvent<LabOp & { id: number }>) => {
   try {
-    if (data.op === "namespaces") makeNamespaces(data.hosts, data.base);
-    else if (data.op === "wire") wire(data.hosts);
-    else removeNamespaces(data.names);
+    if (data.op === "build") {
+      makeNamespaces(data.hosts, data.base);
+      wire(data.hosts);
+    } else removeNamespaces(data.names);
     self.postMessage({ id: data.id });
   } catch (error) {
     self.postMessage({

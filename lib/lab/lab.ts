@@ -149,8 +149,7 @@ async function build(lab: Lab): Promise<void> {
   await Deno.mkdir(lab.dir, { recursive: true });
   lab.usesBase = true; // set first: acquireBase counts the user even when it fails
   const base = await acquireBase();
-  await onLabThread({ op: "namespaces", hosts: lab.hosts, ...(base ? { base } : {}) });
-  await onLabThread({ op: "wire", hosts: lab.hosts });
+  await onLabThread({ op: "build", hosts: lab.hosts, ...(base ? { base } : {}) });
   const netfilter = lab.netlink("router", NETLINK_NETFILTER);
   lab.faultTables = new FaultTables(netfilter, loadFaultTables(netfilter));
 }

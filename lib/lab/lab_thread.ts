@@ -15,8 +15,8 @@ import type { LabHosts } from "./host_setup.ts";
 
 /** What the lab thread does. */
 export type LabOp =
-  | { op: "namespaces"; hosts: LabHosts; base?: string }
-  | { op: "wire"; hosts: LabHosts }
+  /** Make the namespaces, then wire them: one call, so a lab's build queues once. */
+  | { op: "build"; hosts: LabHosts; base?: string }
   | { op: "remove"; names: readonly string[] };
 
 type Reply = { id: number; error?: string };
