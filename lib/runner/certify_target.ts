@@ -25,14 +25,14 @@ import { withOwnKnobs } from "../evaluate/knob_advice.ts";
 import { Gate } from "./pool.ts";
 
 /**
- * Scenarios setting up at once by default: one per core. Setting up is CPU-bound (a server's
- * runtime starting, tcpdump, the lab's namespaces): a second one per core only halves the CPU
- * each gets, so each takes twice as long for the same throughput, and the scenarios already
- * measuring wait for the CPU the longer. Measured with `deno task bench` at 128 in flight on 2
- * cores: two per core, harness overhead p50 212 ms and the runner's lateness p99 54 ms; one per
- * core, 103 ms and 29 ms, in the same wall time.
+ * Scenarios setting up at once by default: one per core but one, and at least one. Setting up is
+ * CPU-bound (a server's runtime starting, tcpdump, the lab's namespaces); the core left over is
+ * for the runner and the scenarios already measuring, whose figures a burst of setups would
+ * otherwise bend. Measured with `deno task bench` at 128 in flight on 2 cores (harness overhead
+ * p50, the runner's lateness p99, wall time): two per core 212 ms, 54 ms, 10.5 s; one per core
+ * 90–110 ms, 21–31 ms, 10.4 s; one in all, 64 ms (as with one scenario in flight), 17 ms, 12.7 s.
  */
-export const START_SLOTS: number = navigator.hardwareConcurrency;
+export const START_SLOTS: number = Math.max(1, navigator.hardwareConcurrency - 1);
 import { runScenario } from "./run_scenario.ts";
 import type { RunOptions } from "./run_options.ts";
 

@@ -22,7 +22,7 @@ export interface RunOptions {
    */
   runGate?: Gate;
   /**
-   * Lets only a few scenarios set up at once (default: one per core); runs of several targets
+   * Lets only a few scenarios set up at once (default: one per core but one); runs of several targets
    * side by side share one.
    */
   startGate?: Gate;
