@@ -7,6 +7,7 @@
  */
 
 import { CAPTURE_SLACK_MS, type PacketEvent } from "../observe/capture.ts";
+import type { ConnectionRelease } from "../observe/connection_release.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
 import type { ReleaseHow } from "../results/schema.ts";
 
@@ -77,4 +78,29 @@ export function releaseHow(
     return timerOut;
   }
   return "freed-silently";
+}
+
+/**
+ * The release on the kernel's clock when the server's own close sent a segment: the release's
+ * moment is then the capture's stamp of that FIN or RST, when it left after the last sample
+ * that saw the socket not yet released (the watch's moment is its lookup's: up to a sampling
+ * interval and the runner's lateness late). Otherwise, and for a release a kernel timer or the
+ * peer's RST made (no segment marks the server's close then), the watch's moment stands.
+ */
+export function releaseOnTheWire(
+  release: ConnectionRelease,
+  faultAt: number | undefined,
+  socket: readonly SocketEvent[],
+  packets: readonly PacketEvent[],
+): ConnectionRelease {
+  const { releasedAt, notYetAt } = release;
+  if (releasedAt === undefined || notYetAt === undefined || faultAt === undefined) return release;
+  const how = releaseHow(releasedAt, faultAt, socket, packets);
+  const flag = how === "server-fin" ? "FIN" : how === "server-rst" ? "RST" : undefined;
+  if (flag === undefined) return release;
+  const segment = packets.find((p) =>
+    p.direction === "server_to_client" && p.flags.includes(flag) &&
+    p.at > notYetAt - CAPTURE_SLACK_MS && p.at <= releasedAt + CAPTURE_SLACK_MS
+  );
+  return segment ? { ...release, releasedAt: Math.min(segment.at, releasedAt) } : release;
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { PacketEvent } from "../observe/capture.ts";
 import type { SocketEvent } from "../observe/socket_watch.ts";
-import { releaseHow } from "./release_how.ts";
+import { connectionRelease } from "../observe/connection_release.ts";
+import { releaseHow, releaseOnTheWire } from "./release_how.ts";
 
 const held = (
   at: number,
@@ -130,4 +131,33 @@ Deno.test("releaseHow: a peer's RST stamped after the release did not end it", (
     releaseHow(5000, 0, socket, [packet(4990, "client_to_server", ["RST"])]),
     "reset-by-peer",
   );
+});
+
+Deno.test("releaseOnTheWire: the server's own FIN or RST since the last sample is the release, on the kernel's clock", () => {
+  // Sampled at 40 (held), then at 90 (freed): the server closed in between, its FIN left at 52.
+  const socket = [held(10, "none"), { ...freed(90), previousSampleAt: 40 }];
+  const fin = packet(52, "server_to_client", ["FIN", "ACK"]);
+  const watched = connectionRelease(socket);
+  assert.deepEqual(watched, { releasedAt: 90, notYetAt: 40, everHeld: true });
+  assert.equal(releaseOnTheWire(watched, 0, socket, [fin]).releasedAt, 52);
+  // An abortive close: its RST.
+  const rst = packet(61, "server_to_client", ["RST"]);
+  assert.equal(releaseOnTheWire(watched, 0, socket, [rst]).releasedAt, 61);
+  // A FIN that left before the last sample (a shutdown, the close later): the watch's moment.
+  assert.equal(
+    releaseOnTheWire(watched, 0, socket, [packet(30, "server_to_client", ["FIN"])]).releasedAt,
+    90,
+  );
+  // The kernel's keepalive abort sends the RST; the server's close of the fd came after it.
+  const probed = [held(10, "keepalive", { probes: 3 }), { ...freed(90), previousSampleAt: 40 }];
+  assert.equal(
+    releaseOnTheWire(connectionRelease(probed), 0, probed, [rst]).releasedAt,
+    90,
+  );
+  // The peer's RST made it: no segment of the server's marks its close.
+  const peer = [packet(45, "client_to_server", ["RST"])];
+  assert.equal(releaseOnTheWire(watched, 0, socket, peer).releasedAt, 90);
+  // Without the sample before it (recorded before the watch kept it), the watch's moment.
+  const first = [held(10, "none"), freed(90)];
+  assert.equal(releaseOnTheWire(connectionRelease(first), 0, first, [fin]).releasedAt, 90);
 });

@@ -15,6 +15,8 @@ import type { SocketEvent } from "./socket_watch.ts";
 export interface ConnectionRelease {
   /** Monotonic ms of the first sample at which no fd referred to the socket any more. */
   releasedAt?: number;
+  /** Monotonic ms of the sample before it, when there was one: not released yet then. */
+  notYetAt?: number;
   /** Monotonic ms at which the kernel ended the socket while the server still held its fd. */
   kernelEndedAt?: number;
   /** The server's fd for the socket, when the kernel ended it under the fd. */
@@ -45,6 +47,7 @@ export function connectionRelease(events: readonly SocketEvent[]): ConnectionRel
       // kernel freed a socket the server never accepted.
       return {
         releasedAt: e.at,
+        ...(e.previousSampleAt === undefined ? {} : { notYetAt: e.previousSampleAt }),
         ...(kernelEnded ? { kernelEndedAt: kernelEnded.at } : {}),
         everHeld,
       };

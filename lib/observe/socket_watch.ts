@@ -58,6 +58,11 @@ export interface SocketEvent
   fd: number | undefined;
   /** The fields that changed since the previous event (all of them on the first). */
   changed: WatchedField[];
+  /**
+   * monotonicMs() of the sample before this one, when there was one: what this event shows
+   * happened after it (the watch records changes only).
+   */
+  previousSampleAt?: number;
 }
 
 /** How to watch. */
@@ -186,6 +191,7 @@ export function watchSocket(
   let everHeld = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let sampledAt: number | undefined; // the last sample's moment
 
   // The fd of `inode` among the holders. The last one found costs one readlink; a full scan
   // (a readlink per fd of every holder) that found nothing is not repeated for a while.
@@ -226,6 +232,8 @@ export function watchSocket(
     const row = rows.find((e) => inode !== 0 && e.inode === inode) ??
       rows.find((e) => e.inode !== 0) ?? rows[0];
     const at = monotonicMs();
+    const previous = sampledAt === undefined ? {} : { previousSampleAt: sampledAt };
+    sampledAt = at;
     if (row && row.inode !== 0) inode = row.inode;
     const last = events.at(-1);
     if (row) {
@@ -238,7 +246,7 @@ export function watchSocket(
       // Nothing changed: no event, and no need to find the fd (a readlink per sample).
       if (last && unchanged(last, event)) return undefined;
       owner = findFd(at);
-      return { ...event, fd: owner?.fd };
+      return { ...event, fd: owner?.fd, ...previous };
     }
     if (!last) return undefined; // not seen yet
     owner = findFd(at);
@@ -249,8 +257,8 @@ export function watchSocket(
     const idle = { txQueue: 0, rxQueue: 0, timer: "none" as const, timerMs: 0 };
     const base = { ...idle, retransmits: last.retransmits, probes: last.probes, changed: [] };
     return owner
-      ? { at, ...base, state: "CLOSE", holding: "closed_fd_held", inode, fd: owner.fd }
-      : { at, ...base, state: "GONE", holding: "freed", inode, fd: undefined };
+      ? { at, ...base, state: "CLOSE", holding: "closed_fd_held", inode, fd: owner.fd, ...previous }
+      : { at, ...base, state: "GONE", holding: "freed", inode, fd: undefined, ...previous };
   };
 
   const record = (event: SocketEvent): void => {

@@ -12,6 +12,7 @@ import type { Observations } from "../../observe/observations.ts";
 import type { PredictionOutcome } from "../predict_release.ts";
 import type { SocketEvent } from "../../observe/socket_watch.ts";
 import type { OwnClose } from "../unprompted_close.ts";
+import { packetsOf, releaseOnTheWire } from "../release_how.ts";
 import type { ExpectationActual, Level, Measurements } from "../../results/schema.ts";
 import { formatMs } from "../../time/duration.ts";
 
@@ -134,11 +135,17 @@ export function defineVerifier<E extends ExpectationBase, Args extends unknown[]
 
 /**
  * The release as the verdicts count it (lib/observe/connection_release.ts over the socket
- * watch's events), except one at or after the server's death: that is the death's doing (its
+ * watch's events, on the kernel's clock where the server's own FIN or RST marks it: see
+ * releaseOnTheWire), except one at or after the server's death: that is the death's doing (its
  * sockets end with it), not a release.
  */
 export function countedRelease(obs: Observations): ConnectionRelease {
-  const release = connectionRelease(obs.connection.socket);
+  const release = releaseOnTheWire(
+    connectionRelease(obs.connection.socket),
+    obs.run.faultAt,
+    obs.connection.socket,
+    packetsOf(obs.capture.packets ?? [], obs.connection.clientPort),
+  );
   const diedAt = obs.server.exit?.at;
   if (diedAt === undefined || release.releasedAt === undefined || release.releasedAt < diedAt) {
     return release;
