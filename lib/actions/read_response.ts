@@ -17,13 +17,19 @@ export const readResponseAction = defineAction({
       until: ctx.target.protocol.request.until,
       timeoutMs: READ_RESPONSE_MS,
     });
+    // A read that ended without the response's end: the server closed its side first.
+    const error = out.ok
+      ? out.found
+        ? undefined
+        : `the server closed its side after ${out.bytes} byte(s), before the end of the response`
+      : out.error;
     return {
-      ...stepDone("client", "read-response", out.t, { ok: out.ok && out.found, traffic: true }),
-      response: {
-        found: out.ok && out.found,
-        bytes: out.bytes,
-        ...(out.ok ? {} : { error: out.error }),
-      },
+      ...stepDone("client", "read-response", out.t, {
+        ok: out.ok && out.found,
+        traffic: true,
+        ...(error === undefined ? {} : { error }),
+      }),
+      response: { found: out.ok && out.found, bytes: out.bytes, ...(error ? { error } : {}) },
     };
   },
 });

@@ -22,7 +22,7 @@ export const responseDeliveredVerifier = defineVerifier({
     const response = facts.obs.exchanges.response;
     return response?.found
       ? { met: true, actual: `${response.bytes} bytes` }
-      : { met: false, actual: `not delivered: ${response?.error ?? "incomplete"}` };
+      : { met: false, actual: response?.error ?? "incomplete" };
   },
   advice: () => "After a client's half-close (FIN), still send the full response before closing.",
 });
