@@ -30,6 +30,7 @@ import {
   clientConnections,
   type ProcessExit,
   recordExit,
+  sampleProcess,
   sampleServer,
   type ServerSample,
 } from "../observe/server_process.ts";
@@ -155,6 +156,9 @@ async function waitForServer(
   // server's processes is the costly part of a poll.
   let counted: { at: number; n: number } | undefined;
   const pid = ctx.server.pid;
+  // The memory of the processes there at the fault (a worker started since is not counted).
+  const kept = before?.processes ?? [];
+  let weighed: { at: number; kib: number } | undefined;
   const live = {
     faultAt,
     socket: ctx.watch?.events ?? [],
@@ -167,6 +171,16 @@ async function waitForServer(
         return counted.n;
       },
       atFault,
+    },
+    memory: before === undefined ? undefined : {
+      get nowKiB() {
+        const at = monotonicMs();
+        if (!weighed || at - weighed.at >= COUNT_EVERY_MS) {
+          weighed = { at, kib: kept.reduce((sum, p) => sum + sampleProcess(p.pid).rssKiB, 0) };
+        }
+        return weighed.kib;
+      },
+      atFaultKiB: kept.reduce((sum, p) => sum + p.rssKiB, 0),
     },
   };
   while (monotonicMs() - start < waitMs && !ctx.server.child.exited && !ctx.signal.aborted) {

@@ -98,6 +98,7 @@ Deno.test("released: settled once the watch shows no fd referring to the socket"
     faultAt: 0,
     socket,
     clientConnections: { now: 1, atFault: 1 },
+    memory: undefined,
   });
   assert.equal(
     v.settled(e, live([socketEvent(1, "held"), socketEvent(2, "closed_fd_held")])),

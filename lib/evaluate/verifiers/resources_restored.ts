@@ -3,7 +3,9 @@
  * (taken just before the fault) after the clients died. The connections are the TCP sockets the
  * server's process tree holds to client hosts (sampleServer): a worker process the server
  * started meanwhile or a backend pool adds fds but no client connection, and is no leak. The
- * runner watches until the connections are back or the deadline ends. fds are reported beside.
+ * runner watches until the connections and the memory are back or the deadline ends (a server
+ * may keep what a burst of clients made it allocate for a while, e.g. varnish's idle worker
+ * threads until `thread_pool_timeout`). fds are reported beside.
  *
  * @module
  */
@@ -22,6 +24,11 @@ export interface ResourcesRestored {
  */
 const RSS_TOLERANCE = { factor: 1.5, kib: 16_384 };
 
+/** Whether `afterKiB` of resident memory counts as back to a baseline of `beforeKiB`. */
+function memoryBack(beforeKiB: number, afterKiB: number): boolean {
+  return afterKiB <= beforeKiB * RSS_TOLERANCE.factor + RSS_TOLERANCE.kib;
+}
+
 /** The verifier of `resources-restored`. */
 export const resourcesRestoredVerifier = defineVerifier({
   kind: "resources-restored",
@@ -30,7 +37,8 @@ export const resourcesRestoredVerifier = defineVerifier({
   watchMs: () => Infinity,
   settled: (_e, live) =>
     live.clientConnections.atFault !== undefined &&
-    live.clientConnections.now <= live.clientConnections.atFault,
+    live.clientConnections.now <= live.clientConnections.atFault &&
+    (live.memory === undefined || memoryBack(live.memory.atFaultKiB, live.memory.nowKiB)),
   judge(_e: ResourcesRestored, facts) {
     const b = facts.obs.server.before, a = facts.obs.server.after;
     if (!b || !a) return { met: false, actual: "server process gone" };
@@ -39,7 +47,7 @@ export const resourcesRestoredVerifier = defineVerifier({
     const rssOf = (s: typeof a) =>
       s.processes.filter((p) => kept.has(p.pid)).reduce((sum, p) => sum + p.rssKiB, 0);
     const [rssBefore, rssAfter] = [rssOf(b), rssOf(a)];
-    const rssOk = rssAfter <= rssBefore * RSS_TOLERANCE.factor + RSS_TOLERANCE.kib;
+    const rssOk = memoryBack(rssBefore, rssAfter);
     const started = a.processes.filter((p) => !kept.has(p.pid)).length;
     return {
       met: a.clientConnections <= b.clientConnections && rssOk,

@@ -27,13 +27,16 @@ Deno.test("resources-restored: client connections exact, RSS within 1.5 × + 16 
     actual: "client connections 1 → 2, RSS 1000 → 1000 KiB, fds 10 → 10",
   });
   assert.deepEqual(v.judge(v.build(), facts()), { met: false, actual: "server process gone" });
-  const settled = (now: number) =>
+  const settled = (now: number, nowKiB = 1000) =>
     v.settled(v.build(), {
       faultAt: 0,
       socket: [],
       clientConnections: { now, atFault: 1 },
+      memory: { nowKiB, atFaultKiB: 1000 },
     });
   assert.deepEqual([settled(1), settled(2)], [true, false]);
+  // The connections are back, the memory not yet (1.5 × 1000 + 16384 KiB at most): watched on.
+  assert.deepEqual([settled(1, 17_884), settled(1, 17_885)], [true, false]);
 });
 
 Deno.test("resources-restored: a worker process started meanwhile adds fds, not a leak", () => {

@@ -37,6 +37,11 @@ export interface LiveView {
   socket: readonly SocketEvent[];
   /** The client connections the server holds now, and at the fault (sampleServer). */
   clientConnections: { now: number; atFault: number | undefined };
+  /**
+   * The resident memory (KiB) of the server's processes that were there at the fault, now and
+   * at the fault; undefined without a sample at the fault.
+   */
+  memory: { nowKiB: number; atFaultKiB: number } | undefined;
 }
 
 /** What evaluation derived once from the observations, shared by every verifier. */
