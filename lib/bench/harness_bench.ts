@@ -199,27 +199,36 @@ async function runLevel(
   return { figures, results: results.scenarios };
 }
 
+/** Whether the server's keepalive made the release (its probes went out before it). */
+export function keepaliveRelease(result: ScenarioResult): boolean {
+  const m = result.measurements;
+  return (m.keepaliveProbes ?? 0) > 0 && m.releaseSinceLastTrafficMs !== undefined &&
+    result.socketOptions?.keepalive === true;
+}
+
 /**
  * The release a scenario's figure is compared by between levels, and how far two runs of it may
- * differ. A release the server's keepalive made (it sent probes) is counted from the last
- * traffic, as the kernel's timer is (from the fault it would carry the harness's own moment of
- * faulting), and the kernel's timers may fire late by their wheel's granularity each
- * (timer_wheel.ts): the first probe's, then one per probe interval, the abort's included. Any
- * other release is counted from the fault, within the measurement's tolerance alone.
+ * differ. A release the server's keepalive made (`fromLastTraffic`, decided for the scenario at
+ * every level alike) is counted from the last traffic, as the kernel's timer is (from the fault
+ * it would carry the harness's own moment of faulting), and the kernel's timers may fire late by
+ * their wheel's granularity each (timer_wheel.ts): the first probe's, then one per probe
+ * interval, the abort's included. Any other release is counted from the fault, within the
+ * measurement's tolerance alone.
  */
 export function comparableRelease(
   result: ScenarioResult,
   wheel: TimerWheel,
+  fromLastTraffic: boolean,
 ): { ms: number; toleranceMs: number } | undefined {
   const m = result.measurements;
-  if (m.releaseMs === undefined) return undefined;
-  const probes = m.keepaliveProbes ?? 0;
   const options = result.socketOptions;
-  if (probes === 0 || m.releaseSinceLastTrafficMs === undefined || !options?.keepalive) {
-    return { ms: m.releaseMs, toleranceMs: RELEASE_TOLERANCE_MS };
+  if (!fromLastTraffic || !options || m.releaseSinceLastTrafficMs === undefined) {
+    return m.releaseMs === undefined
+      ? undefined
+      : { ms: m.releaseMs, toleranceMs: RELEASE_TOLERANCE_MS };
   }
   const timersLateMs = wheel.latenessMs(options.keepIdleS * 1000) +
-    probes * wheel.latenessMs(options.keepIntvlS * 1000);
+    (m.keepaliveProbes ?? 0) * wheel.latenessMs(options.keepIntvlS * 1000);
   return { ms: m.releaseSinceLastTrafficMs, toleranceMs: RELEASE_TOLERANCE_MS + timersLateMs };
 }
 
@@ -249,8 +258,10 @@ export function compareLevels(
         } at the highest`,
       );
     }
+    const both = [...a, ...b].filter((r) => r.measurements.releaseMs !== undefined);
+    const fromLastTraffic = both.length > 0 && both.every(keepaliveRelease);
     const releases = (rs: readonly ScenarioResult[]) =>
-      rs.flatMap((r) => comparableRelease(r, wheel) ?? []);
+      rs.flatMap((r) => comparableRelease(r, wheel, fromLastTraffic) ?? []);
     const ra = releases(a);
     const rb = releases(b);
     if (ra.length && rb.length) {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { timerWheel } from "../observe/timer_wheel.ts";
 import type { ScenarioResult } from "../results/schema.ts";
-import { comparableRelease, compareLevels } from "./harness_bench.ts";
+import { comparableRelease, compareLevels, keepaliveRelease } from "./harness_bench.ts";
 
-// Two scenarios of the published ref-hardened run: a keepalive release and a release on the
+// Two scenarios of a published ref-hardened run: a keepalive release and a release on the
 // client's FIN.
 const published: ScenarioResult[] = JSON.parse(
-  await Deno.readTextFile(new URL("../../reports/ref-hardened.json", import.meta.url)),
+  await Deno.readTextFile(new URL("./testdata/ref_hardened_releases.json", import.meta.url)),
 ).scenarios;
 const vanish = published.find((r) => r.id === "vanish/idle")!;
 const fin = published.find((r) => r.id === "fin/idle")!;
@@ -23,12 +23,21 @@ function withRelease(r: ScenarioResult, releaseMs: number, sinceLastTrafficMs?: 
 
 Deno.test("comparableRelease: a keepalive release counts from the last traffic, with the timers' lateness", () => {
   assert.equal(vanish.measurements.keepaliveProbes, 3);
+  assert.deepEqual([keepaliveRelease(vanish), keepaliveRelease(fin)], [true, false]);
   // keepalive 2 s + 3 × 1 s at HZ 250: each timer up to 36 ms late (level 1, 32 ms + a tick).
-  assert.deepEqual(comparableRelease(withRelease(vanish, 5116, 5120), wheel), {
+  assert.deepEqual(comparableRelease(withRelease(vanish, 5116, 5120), wheel, true), {
     ms: 5120,
     toleranceMs: 50 + 4 * 36,
   });
-  assert.deepEqual(comparableRelease(withRelease(fin, 3), wheel), { ms: 3, toleranceMs: 50 });
+  // Compared from the fault when not every level's release was the keepalive's.
+  assert.deepEqual(comparableRelease(withRelease(vanish, 5116, 5120), wheel, false), {
+    ms: 5116,
+    toleranceMs: 50,
+  });
+  assert.deepEqual(comparableRelease(withRelease(fin, 3), wheel, false), {
+    ms: 3,
+    toleranceMs: 50,
+  });
 });
 
 Deno.test("compareLevels: keepalive releases are compared since the last traffic, others from the fault", () => {

@@ -215,6 +215,22 @@ Deno.test("a server that dies mid-scenario is judged dead, with its exit and its
   assert.match(r.expectations[2]?.measured ?? "", /^not served: server exited with code 3/);
   assert.equal(r.prediction, undefined);
   assert.ok(r.server?.log);
+  // Its FIN (the kernel's, as it died) left before the runner saw it exit: a lookup that sees
+  // the connection closed afterwards is still the death's doing, not a release by the server.
+  const seenAfter = judge("odd@dies", "vanish/idle", (obs) => {
+    const last = obs.connection.socket.at(-1)!;
+    obs.connection.socket.push({
+      ...last,
+      at: obs.server.exit!.at + 6,
+      state: "FIN_WAIT1",
+      holding: "orphaned",
+      fd: undefined,
+      changed: ["holding"],
+      previousSampleAt: obs.server.exit!.at - 9,
+    });
+  });
+  assert.deepEqual(verdicts(seenAfter), ["warn", "fail", "fail"]);
+  assert.equal(seenAfter.measurements.releaseMs, undefined);
 });
 
 Deno.test("a server that closed the idle connection on its own: survival not applicable", () => {

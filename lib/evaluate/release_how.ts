@@ -98,8 +98,10 @@ export function releaseOnTheWire(
   const how = releaseHow(releasedAt, faultAt, socket, packets);
   const flag = how === "server-fin" ? "FIN" : how === "server-rst" ? "RST" : undefined;
   if (flag === undefined) return release;
+  // A segment sent again is not the close: a FIN of a shutdown long before can be retransmitted.
   const segment = packets.find((p) =>
     p.direction === "server_to_client" && p.flags.includes(flag) &&
+    !p.kinds.includes("retransmission") &&
     p.at > notYetAt - CAPTURE_SLACK_MS && p.at <= releasedAt + CAPTURE_SLACK_MS
   );
   return segment ? { ...release, releasedAt: Math.min(segment.at, releasedAt) } : release;

@@ -154,6 +154,9 @@ Deno.test("releaseOnTheWire: the server's own FIN or RST since the last sample i
     releaseOnTheWire(connectionRelease(probed), 0, probed, [rst]).releasedAt,
     90,
   );
+  // A FIN of a shutdown long before, sent again: not the close.
+  const again = { ...packet(52, "server_to_client", ["FIN"]), kinds: ["retransmission" as const] };
+  assert.equal(releaseOnTheWire(watched, 0, socket, [again]).releasedAt, 90);
   // The peer's RST made it: no segment of the server's marks its close.
   const peer = [packet(45, "client_to_server", ["RST"])];
   assert.equal(releaseOnTheWire(watched, 0, socket, peer).releasedAt, 90);

@@ -58,18 +58,34 @@ export function sampleProcess(pid: number): ProcessSample {
   const gone = { at, alive: false, fds: 0, rssKiB: 0 };
   if (!processAlive(pid)) return gone;
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+    const rssKiB = vmRssKiB(pid);
     let fds = 0;
     for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) fds++;
-    return { at, alive: true, fds, rssKiB: rss ? Number(rss[1]) : 0 };
+    return { at, alive: true, fds, rssKiB };
   } catch (error) {
-    // A process that exits while it is read: its /proc files go (ENOENT) or refuse (ESRCH).
-    if (error instanceof Deno.errors.NotFound || /\(os error 3\)/.test(String(error))) {
-      return gone;
-    }
+    if (exitedWhileRead(error)) return gone;
     throw error;
   }
+}
+
+/** The resident set size of process `pid` in KiB (VmRSS); 0 once it has exited. */
+export function residentKiB(pid: number): number {
+  try {
+    return vmRssKiB(pid);
+  } catch (error) {
+    if (exitedWhileRead(error)) return 0;
+    throw error;
+  }
+}
+
+function vmRssKiB(pid: number): number {
+  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return rss ? Number(rss[1]) : 0;
+}
+
+/** A process that exits while it is read: its /proc files go (ENOENT) or refuse (ESRCH). */
+function exitedWhileRead(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || /\(os error 3\)/.test(String(error));
 }
 
 /** Resolves, once `child` has exited, with when and how. */

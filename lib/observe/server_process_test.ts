@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SERVER } from "../lab/address_plan.ts";
 import { createLab } from "../lab/lab.ts";
 import { spawn } from "../process/spawn.ts";
-import { recordExit, sampleProcess } from "./server_process.ts";
+import { recordExit, residentKiB, sampleProcess } from "./server_process.ts";
 import { findServerFd } from "./testdata/server_fd.ts";
 import { connectIdleClient, startKeepaliveServer } from "./testdata/keepalive_lab.ts";
 
@@ -41,6 +41,7 @@ Deno.test("recordExit reports the signal that killed the process; a dead process
   const child = spawn(["sleep", "10"]);
   const exit = recordExit(child);
   assert.equal(sampleProcess(child.pid).alive, true);
+  assert.ok(residentKiB(child.pid) > 0);
   child.signal("SIGPIPE");
   const { signal, code } = await exit;
   assert.equal(signal, "SIGPIPE");
@@ -51,4 +52,5 @@ Deno.test("recordExit reports the signal that killed the process; a dead process
     fds: 0,
     rssKiB: 0,
   });
+  assert.equal(residentKiB(child.pid), 0);
 });

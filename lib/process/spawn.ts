@@ -16,7 +16,7 @@ export interface SpawnOptions {
    * remounted, and costs about 20 ms more per process on a busy machine).
    */
   netns?: string;
-  /** A session of its own, as a process in a lab always gets (see placement). */
+  /** A session of its own, as a process in a lab always gets (see launch). */
   detached?: boolean;
   /** Its working directory. */
   cwd?: string;

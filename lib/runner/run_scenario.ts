@@ -30,7 +30,7 @@ import {
   clientConnections,
   type ProcessExit,
   recordExit,
-  sampleProcess,
+  residentKiB,
   sampleServer,
   type ServerSample,
 } from "../observe/server_process.ts";
@@ -176,7 +176,7 @@ async function waitForServer(
       get nowKiB() {
         const at = monotonicMs();
         if (!weighed || at - weighed.at >= COUNT_EVERY_MS) {
-          weighed = { at, kib: kept.reduce((sum, p) => sum + sampleProcess(p.pid).rssKiB, 0) };
+          weighed = { at, kib: kept.reduce((sum, p) => sum + residentKiB(p.pid), 0) };
         }
         return weighed.kib;
       },
@@ -296,15 +296,21 @@ async function setUp(
     report("the target to listen");
     const sysctls = readTcpSysctls(lab.hosts.server);
     const kernelHz = runningKernelHz();
-    // The capture listens before the server does: it filters by the target's port only.
-    const [server, agent, captured] = await Promise.all([
-      startTarget(target, lab, family).then((s) => parts.server = s),
-      ClientAgent.start(lab, { holder: needsHolder(scenario.steps) }).then((a) => parts.agent = a),
-      startCapture(lab, { iface: "r1", port: target.port }).then((c) => {
-        if (c.available) parts.capture = c;
-        return c;
-      }),
-    ]);
+    // The capture starts beside the target (it filters by the target's port only), so it
+    // listens before the first connection. All three are waited for, even when one fails:
+    // teardown ends what the others started.
+    const [server, agent, captured] = settledOrThrow(
+      await Promise.allSettled([
+        startTarget(target, lab, family).then((s) => parts.server = s),
+        ClientAgent.start(lab, { holder: needsHolder(scenario.steps) }).then((a) =>
+          parts.agent = a
+        ),
+        startCapture(lab, { iface: "r1", port: target.port }).then((c) => {
+          if (c.available) parts.capture = c;
+          return c;
+        }),
+      ]),
+    );
     record.harness.targetReadyMs = monotonicMs() - t;
     record.sysctls = sysctls;
     const hz = await kernelHz;
@@ -328,6 +334,15 @@ async function setUp(
   } catch (failed) {
     return { record, failed };
   }
+}
+
+/** The values of promises that all settled, or the first one's rejection. */
+function settledOrThrow<T extends readonly unknown[]>(
+  results: { -readonly [K in keyof T]: PromiseSettledResult<T[K]> },
+): T {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function logTail(path: string): Promise<string | undefined> {

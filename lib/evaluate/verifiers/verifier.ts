@@ -140,21 +140,24 @@ export function defineVerifier<E extends ExpectationBase, Args extends unknown[]
 
 /**
  * The release as the verdicts count it (lib/observe/connection_release.ts over the socket
- * watch's events, on the kernel's clock where the server's own FIN or RST marks it: see
- * releaseOnTheWire), except one at or after the server's death: that is the death's doing (its
- * sockets end with it), not a release.
+ * watch's events), except one at or after the server's death: that is the death's doing (its
+ * sockets end with it), not a release. Of a server that did not die, a release its own FIN or
+ * RST marks is on the kernel's clock (releaseOnTheWire). Of one that died, the watch's moment
+ * stands: the kernel sends a dying process's FINs before the runner sees it exit, so a stamp
+ * could not tell the death's FIN from a close of the server's own.
  */
 export function countedRelease(obs: Observations): ConnectionRelease {
-  const release = releaseOnTheWire(
-    connectionRelease(obs.connection.socket),
-    obs.run.faultAt,
-    obs.connection.socket,
-    packetsOf(obs.capture.packets ?? [], obs.connection.clientPort),
-  );
+  const release = connectionRelease(obs.connection.socket);
   const diedAt = obs.server.exit?.at;
-  if (diedAt === undefined || release.releasedAt === undefined || release.releasedAt < diedAt) {
-    return release;
+  if (diedAt === undefined) {
+    return releaseOnTheWire(
+      release,
+      obs.run.faultAt,
+      obs.connection.socket,
+      packetsOf(obs.capture.packets ?? [], obs.connection.clientPort),
+    );
   }
+  if (release.releasedAt === undefined || release.releasedAt < diedAt) return release;
   return { everHeld: release.everHeld };
 }
 
