@@ -257,7 +257,7 @@ async function vanishMidResponse(lab: Lab, pid: number, port: number, clientPort
     () => readSocketTable(pid).find((e) => e.remote.port === clientPort)?.timer === "retransmit",
     "data in flight to the reader, its window open",
   );
-  const faultAt = monotonicMs();
+  const askedAt = monotonicMs();
   await vanishAtRouter(lab, clientPort);
   // Four retransmissions back off by then (0.2 + 0.4 + 0.8 + 1.6 s at the lab's RTO).
   const backedOff = await watch.waitFor((e) => e.retransmits >= 4, 30_000);
@@ -267,6 +267,13 @@ async function vanishMidResponse(lab: Lab, pid: number, port: number, clientPort
   const watchedUntil = monotonicMs();
   watch.stop();
   const packets = (await capture.stop()).packets.filter((p) => p.client.port === clientPort);
+  // The drop took effect after the client's last segment that passed the router (the capture
+  // sees only what passed), not when the test asked for it: a retransmission the client still
+  // acknowledged in between is not an answer after the fault (the runner's capture moment).
+  const faultAt = Math.max(
+    askedAt,
+    packets.findLast((p) => p.direction === "client_to_server" && p.at >= askedAt)?.at ?? askedAt,
+  );
   const certified = predictFromObservations({
     options,
     sysctls: readTcpSysctls(lab.hosts.server),
@@ -457,6 +464,13 @@ Deno.test("inspect's releases come true: keepalive probes unanswered, retransmis
       })
     );
     try {
+      // As in vanishMidResponse: the reader's data in flight with its window open when it goes
+      // (a reader that fell behind on a busy machine has the window closed, and the server
+      // would probe the zero window instead of retransmitting).
+      await until(
+        () => row(sender.pid, reader.port)?.timer === "retransmit",
+        "data in flight to the reader, its window open",
+      );
       await vanishAtRouter(lab, idle.port);
       await run([
         "nft",
